@@ -1,0 +1,1 @@
+"""Plotly figure builders. Every figure goes through `theme.styled` for one look across the app."""

@@ -1,0 +1,74 @@
+"""Versioned schema migrations. Each entry is frozen once released: never edit one, add the next.
+
+A migration runs inside one transaction, so a file is either fully upgraded or untouched.
+"""
+from __future__ import annotations
+
+DATASET_TABLES_V1 = """
+CREATE TABLE units (
+    unit_code VARCHAR NOT NULL, unit_name VARCHAR NOT NULL, parent_code VARCHAR,
+    level INTEGER NOT NULL, org_type VARCHAR, member_count INTEGER, staff_count INTEGER,
+    batch_id BIGINT);
+CREATE TABLE annual (
+    year INTEGER NOT NULL, unit_code VARCHAR NOT NULL, payroll_prev_year DOUBLE,
+    fund_budget DOUBLE, fund_spent DOUBLE, assessment_weight_pct DOUBLE,
+    assessment_score DOUBLE, secretary_rating VARCHAR, party_staff INTEGER, batch_id BIGINT);
+CREATE TABLE meetings (
+    unit_code VARCHAR NOT NULL, meeting_type VARCHAR NOT NULL, date DATE NOT NULL,
+    expected INTEGER, attended INTEGER, topic VARCHAR, batch_id BIGINT);
+CREATE TABLE problems (
+    problem_id VARCHAR NOT NULL, unit_code VARCHAR NOT NULL, source VARCHAR,
+    found_date DATE, category VARCHAR, description VARCHAR, severity VARCHAR,
+    owner VARCHAR, measures VARCHAR, due_date DATE, status VARCHAR NOT NULL,
+    completed_date DATE, closed_date DATE, batch_id BIGINT);
+CREATE TABLE supervision (
+    activity_id VARCHAR NOT NULL, unit_code VARCHAR NOT NULL, kind VARCHAR NOT NULL,
+    start_date DATE NOT NULL, end_date DATE, lead VARCHAR, findings INTEGER, batch_id BIGINT);
+CREATE TABLE ratings (
+    year INTEGER NOT NULL, unit_code VARCHAR NOT NULL, stars INTEGER,
+    basic_org DOUBLE, basic_team DOUBLE, basic_activity DOUBLE, basic_role DOUBLE,
+    basic_system DOUBLE, basic_support DOUBLE, compliant BOOLEAN, batch_id BIGINT);
+CREATE TABLE indicators (
+    unit_code VARCHAR NOT NULL, period VARCHAR NOT NULL, indicator_code VARCHAR NOT NULL,
+    value DOUBLE, batch_id BIGINT);
+CREATE TABLE batches (
+    batch_id BIGINT NOT NULL, dataset VARCHAR NOT NULL, file_name VARCHAR,
+    sha256 VARCHAR, rows_total INTEGER, rows_inserted INTEGER, rows_updated INTEGER,
+    rows_unchanged INTEGER, user_name VARCHAR, created_at TIMESTAMP NOT NULL);
+CREATE TABLE problem_snapshots (
+    problem_id VARCHAR NOT NULL, status VARCHAR NOT NULL, due_date DATE,
+    as_of DATE NOT NULL, batch_id BIGINT);
+CREATE TABLE meta (key VARCHAR NOT NULL, value VARCHAR);
+"""
+
+# v2: branches get a founding date (meeting slots only count once a branch exists);
+# batches can be undone, so the rows a batch overwrote are kept in shadow tables;
+# the data version lets caches know when the store changed; unit_paths lists every unit's
+# ancestors (itself included) so any figure filters to a subtree and rolls up by level.
+V2 = """
+ALTER TABLE units ADD COLUMN founded_date DATE;
+ALTER TABLE batches ADD COLUMN kind VARCHAR DEFAULT 'upload';
+ALTER TABLE batches ADD COLUMN undone_at TIMESTAMP;
+ALTER TABLE batches ADD COLUMN as_of DATE;
+CREATE TABLE units_undo AS SELECT *, CAST(NULL AS BIGINT) AS undo_batch_id FROM units WHERE false;
+CREATE TABLE annual_undo AS SELECT *, CAST(NULL AS BIGINT) AS undo_batch_id FROM annual WHERE false;
+CREATE TABLE meetings_undo AS SELECT *, CAST(NULL AS BIGINT) AS undo_batch_id FROM meetings WHERE false;
+CREATE TABLE problems_undo AS SELECT *, CAST(NULL AS BIGINT) AS undo_batch_id FROM problems WHERE false;
+CREATE TABLE supervision_undo AS SELECT *, CAST(NULL AS BIGINT) AS undo_batch_id FROM supervision WHERE false;
+CREATE TABLE ratings_undo AS SELECT *, CAST(NULL AS BIGINT) AS undo_batch_id FROM ratings WHERE false;
+CREATE TABLE indicators_undo AS SELECT *, CAST(NULL AS BIGINT) AS undo_batch_id FROM indicators WHERE false;
+INSERT INTO meta VALUES ('data_version', '0');
+CREATE VIEW unit_paths AS
+WITH RECURSIVE p(unit_code, ancestor_code, depth) AS (
+    SELECT unit_code, unit_code, 0 FROM units
+    UNION ALL
+    SELECT p.unit_code, u.parent_code, p.depth + 1
+    FROM p JOIN units u ON u.unit_code = p.ancestor_code
+    WHERE u.parent_code IS NOT NULL AND u.parent_code <> u.unit_code AND p.depth < 8
+)
+SELECT p.unit_code, p.ancestor_code, a.level AS ancestor_level, p.depth
+FROM p JOIN units a ON a.unit_code = p.ancestor_code;
+"""
+
+MIGRATIONS: list[str] = [DATASET_TABLES_V1, V2]
+LATEST_VERSION = len(MIGRATIONS)

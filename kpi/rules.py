@@ -1,0 +1,248 @@
+"""The rules every figure is checked against, loaded from one editable TOML file (data/rules.toml).
+
+The file is validated on load: a wrong type, an out-of-range number, an unknown key or a
+missing one is refused with a `RulesError` naming the key and the problem.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from kpi import config
+from kpi.datasets import MEETING_TYPES, SUPERVISION_KINDS
+from kpi.i18n import t
+
+PERIODS = ("month", "bimonth", "quarter", "half_year", "year")
+ROLLUPS = ("sum", "mean", "last")
+
+
+class RulesError(Exception):
+    """The rules file is unusable: `key` is the dotted key, `reason` a message key of messages/rules."""
+
+    def __init__(self, key: str, reason: str, **params: object):
+        super().__init__(f"{key}: {reason} {params}")
+        self.key, self.reason, self.params = key, reason, params
+
+    def message(self, lang: str = "zh") -> str:
+        return t("rules.error", lang, key=self.key, reason=t(f"rules.{self.reason}", lang, **self.params))
+
+
+@dataclass(frozen=True)
+class MeetingRule:
+    """A required meeting: at least `min_count` of `type` in every `every` slot."""
+
+    type: str
+    every: str
+    min_count: int
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One entry of the indicator catalogue."""
+
+    code: str
+    name_zh: str
+    name_en: str
+    unit: str
+    target: float | None
+    higher_is_better: bool
+    rollup: str
+    pipeline_stage: int | None
+
+    def name(self, lang: str) -> str:
+        return self.name_en if lang == "en" else self.name_zh
+
+
+@dataclass(frozen=True)
+class Rules:
+    funds_min_ratio_pct: float
+    assessment_min_weight_pct: float
+    party_staff_min_ratio_pct: float
+    meeting_rules: tuple[MeetingRule, ...]
+    meeting_gap_slots: int
+    standardisation_target_pct: float
+    theory_min_coverage_pct: float
+    inspection_cycle_years: int
+    inspection_cycle_start_year: int
+    inspection_kinds: tuple[str, ...]
+    inspection_levels: tuple[int, ...]
+    supervision_kinds: tuple[str, ...]
+    supervision_levels: tuple[int, ...]
+    due_soon_days: tuple[int, ...]
+    ageing_buckets_days: tuple[int, ...]
+    max_file_mb: float
+    min_year: int
+    max_year: int
+    indicators: tuple[Indicator, ...]
+
+    def indicator(self, code: str) -> Indicator | None:
+        return next((i for i in self.indicators if i.code == code), None)
+
+    def inspection_cycle(self, as_of: dt.date) -> tuple[dt.date, dt.date]:
+        """First and last day of the inspection cycle containing `as_of` (cycles start at
+        `cycle_start_year` and last `cycle_years`; before the first cycle, the first one)."""
+        n = max(0, (as_of.year - self.inspection_cycle_start_year) // self.inspection_cycle_years)
+        start = self.inspection_cycle_start_year + n * self.inspection_cycle_years
+        return dt.date(start, 1, 1), dt.date(start + self.inspection_cycle_years - 1, 12, 31)
+
+
+class _Reader:
+    """Typed access to a TOML table that records which keys were read, to refuse unknown ones."""
+
+    def __init__(self, table: dict, prefix: str):
+        self.table, self.prefix, self.seen = table, prefix, set()
+
+    def _key(self, name: str) -> str:
+        return f"{self.prefix}.{name}" if self.prefix else name
+
+    def raw(self, name: str, optional: bool = False):
+        self.seen.add(name)
+        if name not in self.table:
+            if optional:
+                return None
+            raise RulesError(self._key(name), "missing")
+        return self.table[name]
+
+    def number(self, name: str, low: float, high: float, optional: bool = False) -> float | None:
+        value = self.raw(name, optional)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise RulesError(self._key(name), "not_number", value=value)
+        if not low <= value <= high:
+            raise RulesError(self._key(name), "out_of_range", value=value, low=low, high=high)
+        return float(value)
+
+    def integer(self, name: str, low: int, high: int, optional: bool = False) -> int | None:
+        value = self.raw(name, optional)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise RulesError(self._key(name), "not_integer", value=value)
+        if not low <= value <= high:
+            raise RulesError(self._key(name), "out_of_range", value=value, low=low, high=high)
+        return value
+
+    def text(self, name: str, choices: tuple[str, ...] = ()) -> str:
+        value = self.raw(name)
+        if not isinstance(value, str) or not value.strip():
+            raise RulesError(self._key(name), "not_text", value=value)
+        if choices and value not in choices:
+            raise RulesError(self._key(name), "not_choice", value=value, choices="、".join(choices))
+        return value
+
+    def boolean(self, name: str) -> bool:
+        value = self.raw(name)
+        if not isinstance(value, bool):
+            raise RulesError(self._key(name), "not_bool", value=value)
+        return value
+
+    def choice_list(self, name: str, choices: tuple) -> tuple:
+        value = self.raw(name)
+        if not isinstance(value, list) or not value:
+            raise RulesError(self._key(name), "not_list")
+        for item in value:
+            if item not in choices:
+                raise RulesError(self._key(name), "not_choice", value=item,
+                                 choices="、".join(str(c) for c in choices))
+        return tuple(value)
+
+    def increasing_days(self, name: str) -> tuple[int, ...]:
+        value = self.raw(name)
+        ok = (isinstance(value, list) and value
+              and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)
+              and all(a < b for a, b in zip(value, value[1:])))
+        if not ok:
+            raise RulesError(self._key(name), "not_increasing_days", value=value)
+        return tuple(value)
+
+    def sub(self, name: str) -> _Reader:
+        value = self.raw(name)
+        if not isinstance(value, dict):
+            raise RulesError(self._key(name), "not_table")
+        return _Reader(value, self._key(name))
+
+    def done(self) -> None:
+        extra = sorted(set(self.table) - self.seen)
+        if extra:
+            raise RulesError(self._key(extra[0]), "unknown_key")
+
+
+def _meeting_rules(meetings: _Reader) -> tuple[MeetingRule, ...]:
+    items = meetings.raw("required")
+    if not isinstance(items, list) or not items:
+        raise RulesError("meetings.required", "not_list")
+    out: list[MeetingRule] = []
+    for i, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            raise RulesError(f"meetings.required[{i}]", "not_table")
+        r = _Reader(item, f"meetings.required[{i}]")
+        rule = MeetingRule(r.text("type", MEETING_TYPES), r.text("every", PERIODS),
+                           r.integer("min_count", 1, 100))
+        r.done()
+        if any(o.type == rule.type for o in out):
+            raise RulesError(f"meetings.required[{i}].type", "duplicate", value=rule.type)
+        out.append(rule)
+    return tuple(out)
+
+
+def _indicators(table: _Reader) -> tuple[Indicator, ...]:
+    out = []
+    for code in table.table:
+        r = table.sub(code)
+        out.append(Indicator(
+            code=code, name_zh=r.text("name_zh"), name_en=r.text("name_en"), unit=r.text("unit"),
+            target=r.number("target", -1e12, 1e12, optional=True),
+            higher_is_better=r.boolean("higher_is_better"), rollup=r.text("rollup", ROLLUPS),
+            pipeline_stage=r.integer("pipeline_stage", 1, 10, optional=True)))
+        r.done()
+    return tuple(out)
+
+
+def rules_from_dict(data: dict) -> Rules:
+    """Validate a parsed rules table and build `Rules`; raises `RulesError`."""
+    root = _Reader(data, "")
+    funds, assess, staff = root.sub("funds"), root.sub("assessment"), root.sub("party_staff")
+    meetings, std, theory = root.sub("meetings"), root.sub("standardisation"), root.sub("theory_study")
+    insp, sup, prob, imp = root.sub("inspection"), root.sub("supervision"), root.sub("problems"), root.sub("import")
+    rules = Rules(
+        funds_min_ratio_pct=funds.number("min_ratio_pct", 0.01, 100),
+        assessment_min_weight_pct=assess.number("min_weight_pct", 0.01, 100),
+        party_staff_min_ratio_pct=staff.number("min_ratio_pct", 0.01, 100),
+        meeting_rules=_meeting_rules(meetings),
+        meeting_gap_slots=meetings.integer("gap_slots", 1, 24),
+        standardisation_target_pct=std.number("target_pct", 0.01, 100),
+        theory_min_coverage_pct=theory.number("min_coverage_pct", 0.01, 100),
+        inspection_cycle_years=insp.integer("cycle_years", 1, 10),
+        inspection_cycle_start_year=insp.integer("cycle_start_year", 2000, 2100),
+        inspection_kinds=insp.choice_list("kinds", SUPERVISION_KINDS),
+        inspection_levels=insp.choice_list("levels", (1, 2, 3, 4)),
+        supervision_kinds=sup.choice_list("kinds", SUPERVISION_KINDS),
+        supervision_levels=sup.choice_list("levels", (1, 2, 3, 4)),
+        due_soon_days=prob.increasing_days("due_soon_days"),
+        ageing_buckets_days=prob.increasing_days("ageing_buckets_days"),
+        max_file_mb=imp.number("max_file_mb", 0.001, 2048),
+        min_year=imp.integer("min_year", 1900, 2200),
+        max_year=imp.integer("max_year", 1900, 2200),
+        indicators=_indicators(root.sub("indicators")),
+    )
+    if rules.min_year >= rules.max_year:
+        raise RulesError("import.max_year", "not_after", value=rules.max_year, other=rules.min_year)
+    for reader in (funds, assess, staff, meetings, std, theory, insp, sup, prob, imp, root):
+        reader.done()
+    return rules
+
+
+def load_rules(path: str | Path | None = None) -> Rules:
+    """Read and validate the rules file (default data/rules.toml or $DJ_RULES)."""
+    path = Path(path) if path else config.rules_path()
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise RulesError(str(path), "no_file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise RulesError(str(path), "bad_toml", detail=str(exc)) from None
+    return rules_from_dict(data)

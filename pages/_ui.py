@@ -1,0 +1,179 @@
+"""Drawing helpers shared by every page: store and rules access, sidebar filters, charts with
+their data, empty states. Draws only; every figure comes from `kpi/`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from kpi import config, store
+from kpi.exports import to_csv_bytes, to_xlsx_bytes
+from kpi.i18n import DEFAULT_LANGUAGE, t
+from kpi.rules import Rules, RulesError, load_rules
+
+PAGES_DIR = Path(__file__).resolve().parent
+
+# (file, message key of its title, icon, section). A page appears once its file exists.
+PAGES = (
+    ("overview.py", "overview.page_title", ":material/dashboard:", "leadership"),
+    ("funds.py", "funds.page_title", ":material/payments:", "leadership"),
+    ("meetings.py", "meetings.page_title", ":material/groups:", "leadership"),
+    ("ratings.py", "ratings.page_title", ":material/star:", "leadership"),
+    ("indicators.py", "indicators.page_title", ":material/monitoring:", "leadership"),
+    ("problems.py", "problems.page_title", ":material/report:", "leadership"),
+    ("rectification.py", "rectification.page_title", ":material/task_alt:", "leadership"),
+    ("coverage.py", "coverage.page_title", ":material/travel_explore:", "leadership"),
+    ("unit_profile.py", "profile.page_title", ":material/account_tree:", "leadership"),
+    ("briefing.py", "briefing.page_title", ":material/slideshow:", "leadership"),
+    ("upload.py", "upload.page_title", ":material/upload_file:", "data"),
+    ("history.py", "history.page_title", ":material/history:", "data"),
+)
+
+
+def lang() -> str:
+    """The UI language chosen in the sidebar ('zh' by default)."""
+    return st.session_state.get("lang", DEFAULT_LANGUAGE)
+
+
+def tr(key: str, **params: object) -> str:
+    """`key` translated into the UI language."""
+    return t(key, lang(), **params)
+
+
+@st.cache_resource(show_spinner=False)
+def _open_store(path: str) -> store.Store:
+    return store.open_store(path)
+
+
+def get_store() -> store.Store:
+    """The store for this server (one DuckDB connection, shared; a cursor per use)."""
+    return _open_store(str(config.db_path()))
+
+
+def cursor():
+    """A fresh DuckDB cursor on the store."""
+    return get_store().cursor()
+
+
+@st.cache_resource(show_spinner=False)
+def _rules_at(path: str, mtime: float) -> Rules:
+    return load_rules(path)
+
+
+def get_rules() -> Rules:
+    """The validated rules; a bad rules file stops the page with the loader's message."""
+    path = config.rules_path()
+    try:
+        return _rules_at(str(path), path.stat().st_mtime if path.exists() else 0.0)
+    except RulesError as exc:
+        st.error(tr("common.rules_error_title"))
+        st.error(exc.message(lang()))
+        st.stop()
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def _cached_call(module: str, name: str, db: str, version: int, args: tuple, kwargs: tuple):
+    func = getattr(importlib.import_module(module), name)
+    return func(_open_store(db).cursor(), *args, **dict(kwargs))
+
+
+def compute(func, *args, **kwargs):
+    """`func(cursor, *args, **kwargs)` cached until the store's data version changes."""
+    db = str(config.db_path())
+    version = store.data_version(cursor())
+    return _cached_call(func.__module__, func.__name__, db, version, args, tuple(sorted(kwargs.items())))
+
+
+def as_of() -> dt.date:
+    """The as-of date chosen in the sidebar (today by default)."""
+    return st.session_state.get("as_of") or dt.date.today()
+
+
+def scope() -> str | None:
+    """The root unit code of the chosen subtree; None for the whole store."""
+    return st.session_state.get("scope") or None
+
+
+def scope_label() -> str:
+    code = scope()
+    if code is None:
+        return tr("common.sidebar.whole_group")
+    row = cursor().execute("SELECT unit_name FROM units WHERE unit_code = ?", [code]).fetchone()
+    return row[0] if row else code
+
+
+def subtitle() -> str:
+    """'截至 2026-11-21 · 全集团': what every chart title says about its filters."""
+    return tr("common.subtitle", as_of=as_of().isoformat(), scope=scope_label())
+
+
+def sidebar() -> None:
+    """The filters shared by every page; widget state lives in the entry point, so it is kept
+    when switching pages."""
+    from kpi import demo, org  # noqa: PLC0415  (demo is heavy; only the sidebar needs it)
+
+    con = cursor()
+    if store.is_empty(con) and store.meta_value(con, "demo_cleared") != "1":
+        demo.load_demo(con, dt.date.today())
+    with st.sidebar:
+        st.radio(t("common.sidebar.language"), ["zh", "en"], key="lang", horizontal=True,
+                 format_func=lambda code: {"zh": "中文", "en": "English"}[code])
+        st.date_input(tr("common.sidebar.as_of"), key="as_of", value=dt.date.today())
+        choices = org.unit_choices(con)
+        names = dict(zip(choices.unit_code, choices.unit_name))
+        levels = dict(zip(choices.unit_code, choices.level))
+        options = [""] + list(choices.unit_code)
+        if st.session_state.get("scope") not in options:
+            st.session_state["scope"] = ""
+        st.selectbox(
+            tr("common.sidebar.unit"), options, key="scope",
+            format_func=lambda c: tr("common.sidebar.whole_group") if c == ""
+            else "\u3000" * (int(levels[c]) - 1) + names[c])
+        if store.is_demo(con):
+            st.warning(tr("common.demo.banner"), icon=":material/science:")
+            if st.button(tr("common.demo.clear"), key="clear_demo"):
+                demo.clear_demo(con)
+                st.cache_data.clear()
+                st.session_state["scope"] = ""
+                st.toast(tr("common.demo.cleared"))
+                st.rerun()
+
+
+def navigation() -> st.navigation:
+    """The page navigation, titles in the UI language; only pages whose file exists."""
+    sections: dict[str, list] = {}
+    for file, title_key, icon, section in PAGES:
+        if (PAGES_DIR / file).exists():
+            page = st.Page(f"pages/{file}", title=tr(title_key), icon=icon,
+                           default=file == "overview.py", url_path=file.removesuffix(".py"))
+            sections.setdefault(tr(f"common.nav.section_{section}"), []).append(page)
+    return st.navigation(sections)
+
+
+def chart(fig: go.Figure, data: pd.DataFrame, key: str) -> None:
+    """Draw `fig`, then a 'view data' expander with exactly the data behind it as CSV/XLSX."""
+    st.plotly_chart(fig, width="stretch", key=f"chart_{key}")
+    data_table(data, key)
+
+
+def data_table(data: pd.DataFrame, key: str, expanded: bool = False) -> None:
+    """The data behind a figure, viewable and downloadable (CSV with BOM, XLSX)."""
+    with st.expander(tr("common.view_data"), expanded=expanded):
+        st.dataframe(data, hide_index=True, width="stretch")
+        left, right = st.columns(2)
+        left.download_button(tr("common.download_csv"), to_csv_bytes(data), f"{key}.csv",
+                             "text/csv", key=f"csv_{key}")
+        right.download_button(tr("common.download_xlsx"), to_xlsx_bytes(data), f"{key}.xlsx",
+                              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                              key=f"xlsx_{key}")
+
+
+def empty_state(what_key: str, dataset: str) -> None:
+    """Say which data is missing and which upload provides it."""
+    st.info(tr("common.empty", what=tr(what_key), dataset=tr(f"common.dataset.{dataset}")),
+            icon=":material/info:")

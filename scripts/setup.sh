@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs everything the dashboard and its tests need on a fresh Debian machine with Python 3.11:
+# Debian's chromium (charts to PNG, browser tests) and a CJK font (Chinese in every output),
+# then a virtualenv in .venv with the pinned Python packages. Safe to run again: it skips
+# whatever is already there. Never downloads a browser of its own (offline machines).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_packages=()
+command -v chromium >/dev/null 2>&1 || apt_packages+=(chromium)
+fc-list :lang=zh 2>/dev/null | grep -q . || apt_packages+=(fonts-noto-cjk)
+python3 -c "import venv, ensurepip" 2>/dev/null || apt_packages+=(python3-venv)
+if [ ${#apt_packages[@]} -gt 0 ]; then
+    sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    echo "setup: installing Debian packages: ${apt_packages[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${apt_packages[@]}" >/dev/null
+fi
+
+if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv
+fi
+stamp=.venv/.requirements.sha256
+want=$(sha256sum requirements.txt | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements.txt
+    echo "$want" > "$stamp"
+fi
+echo "setup: ready (.venv, chromium $(command -v chromium), CJK font $(fc-match -f '%{family[0]}' 'sans-serif:lang=zh-cn'))"
