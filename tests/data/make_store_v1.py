@@ -19,11 +19,13 @@ con.execute("""INSERT INTO units VALUES
     ('S01', '第一分公司', 'G01', 2, '党委', 80, 1800, 1),
     ('B0101', '第一党支部', 'S01', 4, '党支部', 25, 300, 1)""")
 con.execute("INSERT INTO annual VALUES (2025, 'S01', 5000, 45, 40, 8, 88.5, '较好', 15, 2)")
-con.execute("""INSERT INTO meetings VALUES ('B0101', '主题党日', DATE '2025-03-05', 25, 23, '学习二十届三中全会精神', 3),
+con.execute("""INSERT INTO meetings VALUES
+    ('B0101', '主题党日', DATE '2025-03-05', 25, 23, '学习二十届三中全会精神', 3),
                                          ('B0101', '支部委员会会议', DATE '2025-03-12', 5, 5, NULL, 3)""")
 con.execute("""INSERT INTO problems VALUES ('XC-2025-001', 'S01', '巡察', DATE '2025-02-10', '组织建设',
     '支部换届不及时', '较重', '张三', '限期完成换届', DATE '2025-06-30', '整改中', NULL, NULL, 4)""")
-con.execute("INSERT INTO supervision VALUES ('DC-2025-01', 'S01', '督查', DATE '2025-04-01', DATE '2025-04-03', '党群工作部', 2, 5)")
+con.execute("INSERT INTO supervision VALUES ('DC-2025-01', 'S01', '督查', DATE '2025-04-01', "
+            "DATE '2025-04-03', '党群工作部', 2, 5)")
 con.execute("INSERT INTO ratings VALUES (2025, 'B0101', 4, 90, 85, 88, 80, 92, 86, true, 6)")
 con.execute("INSERT INTO indicators VALUES ('S01', '2025-06', 'theory_study_coverage', 97.5, 7)")
 con.execute("""INSERT INTO batches VALUES
