@@ -1,0 +1,119 @@
+"""The store: schema versions, migrations that never lose a row, the org tree view."""
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kpi import config
+from kpi.migrations import LATEST_VERSION
+from kpi.org import ancestor_at_level, breadcrumb, units_in_subtree
+from kpi.store import (
+    DATASET_TABLES,
+    StoreError,
+    bump_data_version,
+    data_version,
+    is_empty,
+    open_store,
+    quote_identifier,
+    schema_version,
+    set_meta,
+    table_checksums,
+)
+
+V1_FILE = Path(__file__).parent / "data" / "store_v1.duckdb"
+
+
+def test_new_store_has_latest_schema_and_no_rows(tmp_path):
+    con = open_store(tmp_path / "new.duckdb").cursor()
+    assert schema_version(con) == LATEST_VERSION == 2
+    assert is_empty(con)
+    assert data_version(con) == 0
+    columns = {r[0] for r in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE table_name = 'units'").fetchall()}
+    assert columns == {"unit_code", "unit_name", "parent_code", "level", "org_type", "member_count",
+                       "staff_count", "founded_date", "batch_id"}
+
+
+def test_v1_file_upgrades_without_losing_a_row(tmp_path):
+    copy = tmp_path / "old.duckdb"
+    shutil.copy(V1_FILE, copy)
+    import duckdb
+    raw = duckdb.connect(str(copy))
+    before = {t: raw.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
+              for t in (*DATASET_TABLES, "batches", "problem_snapshots")}
+    assert raw.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == ("1",)
+    raw.close()
+
+    con = open_store(copy).cursor()
+    assert schema_version(con) == 2
+    for table, rows in before.items():
+        after = con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
+        # v2 appends columns; the v1 part of every row is untouched.
+        assert [row[:len(rows[0])] for row in after] == rows, table
+    assert con.execute("SELECT founded_date FROM units WHERE unit_code = 'B0101'").fetchone() == (None,)
+    assert con.execute("SELECT kind, undone_at FROM batches WHERE batch_id = 4").fetchone() == ("upload", None)
+    assert con.execute("SELECT count(*) FROM meetings").fetchone() == (2,)
+    assert breadcrumb(con, "B0101") == [("G01", "示例集团"), ("S01", "第一分公司"), ("B0101", "第一党支部")]
+
+
+def test_reopening_a_migrated_store_changes_nothing(tmp_path):
+    path = tmp_path / "s.duckdb"
+    store = open_store(path)
+    con = store.cursor()
+    con.execute("INSERT INTO units (unit_code, unit_name, level) VALUES ('G', '集团', 1)")
+    sums = table_checksums(con)
+    store.close()
+    assert table_checksums(open_store(path).cursor()) == sums
+
+
+def test_store_newer_than_app_is_refused(tmp_path):
+    path = tmp_path / "future.duckdb"
+    store = open_store(path)
+    set_meta(store.cursor(), "schema_version", str(LATEST_VERSION + 1))
+    store.close()
+    with pytest.raises(StoreError, match="newer than this app"):
+        open_store(path)
+
+
+def test_data_version_counts_up(tmp_path):
+    con = open_store(tmp_path / "v.duckdb").cursor()
+    assert bump_data_version(con) == 1
+    assert bump_data_version(con) == 2
+    assert data_version(con) == 2
+
+
+def test_checksum_sees_any_change(tmp_path):
+    con = open_store(tmp_path / "c.duckdb").cursor()
+    con.execute("INSERT INTO units (unit_code, unit_name, level) VALUES ('G', '集团', 1)")
+    before = table_checksums(con)
+    con.execute("UPDATE units SET unit_name = '集团公司'")
+    assert table_checksums(con)["units"] != before["units"]
+    assert table_checksums(con)["meetings"] == before["meetings"] == (0, 0)
+
+
+def test_quote_identifier_escapes_quotes():
+    assert quote_identifier('a"b') == '"a""b"'
+
+
+def test_subtree_and_rollup(tmp_path):
+    con = open_store(tmp_path / "t.duckdb").cursor()
+    con.execute("""INSERT INTO units (unit_code, unit_name, parent_code, level, org_type) VALUES
+        ('G', '集团', NULL, 1, '党委'), ('A', '甲公司', 'G', 2, '党委'), ('B', '乙公司', 'G', 2, '党委'),
+        ('A1', '甲一厂', 'A', 3, '党总支'), ('A1x', '甲一厂第一支部', 'A1', 4, '党支部'),
+        ('B1x', '乙公司机关支部', 'B', 4, '党支部')""")
+    assert list(units_in_subtree(con, "A").unit_code) == ["A", "A1", "A1x"]
+    assert list(units_in_subtree(con, None, level=4).unit_code) == ["A1x", "B1x"]
+    # A SQL-injection attempt as a root code matches nothing and raises nothing.
+    assert units_in_subtree(con, "A' OR '1'='1").empty
+    rollup = ancestor_at_level(con, 2)
+    assert dict(zip(rollup.unit_code, rollup.ancestor_code)) == {
+        "A": "A", "A1": "A", "A1x": "A", "B": "B", "B1x": "B"}
+
+
+def test_db_path_from_argument_then_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("DJ_DB", str(tmp_path / "env.duckdb"))
+    assert config.db_path(["--db", "/x/y.duckdb"]) == Path("/x/y.duckdb")
+    assert config.db_path(["--db=/x/z.duckdb"]) == Path("/x/z.duckdb")
+    assert config.db_path([]) == tmp_path / "env.duckdb"
+    monkeypatch.delenv("DJ_DB")
+    assert config.db_path([]) == config.DEFAULT_DB_PATH
