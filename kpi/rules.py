@@ -62,6 +62,7 @@ class Rules:
     party_staff_min_ratio_pct: float
     meeting_rules: tuple[MeetingRule, ...]
     meeting_gap_slots: int
+    meeting_flag_below_pct: float
     standardisation_target_pct: float
     theory_min_coverage_pct: float
     inspection_cycle_years: int
@@ -213,6 +214,7 @@ def rules_from_dict(data: dict) -> Rules:
         party_staff_min_ratio_pct=staff.number("min_ratio_pct", 0.01, 100),
         meeting_rules=_meeting_rules(meetings),
         meeting_gap_slots=meetings.integer("gap_slots", 1, 24),
+        meeting_flag_below_pct=meetings.number("flag_below_pct", 0.01, 100),
         standardisation_target_pct=std.number("target_pct", 0.01, 100),
         theory_min_coverage_pct=theory.number("min_coverage_pct", 0.01, 100),
         inspection_cycle_years=insp.integer("cycle_years", 1, 10),
