@@ -1,0 +1,70 @@
+"""Helpers for end-to-end tests: start the real server, drive Debian chromium via Playwright."""
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+# Without the background-networking flags Chromium keeps dialling Google on a closed network.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_server(db_path: Path, log_path: Path, extra_env: dict | None = None):
+    """Run `streamlit run app.py` on a free loopback port until the block ends; yields its URL."""
+    port = free_port()
+    env = {**os.environ, "DJ_DB": str(db_path), **(extra_env or {})}
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+             "--server.address", "127.0.0.1", "--server.port", str(port)],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+                        if resp.status == 200:
+                            break
+                except OSError:
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"server did not start; see {log_path}")
+                time.sleep(0.3)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+# Draws `text` on a canvas in the page's own font and compares it with the same number of
+# private-use characters no font has (drawn as the .notdef box): equal pixels mean tofu.
+GLYPH_CHECK_JS = """
+([text, font]) => {
+  const draw = (s) => {
+    const c = document.createElement('canvas'); c.width = 400; c.height = 60;
+    const g = c.getContext('2d'); g.font = font; g.fillStyle = '#000'; g.fillText(s, 5, 40);
+    return c.toDataURL();
+  };
+  return draw(text) !== draw('\\ue000'.repeat(text.length));
+}
+"""

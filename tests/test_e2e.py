@@ -1,0 +1,88 @@
+"""End to end: the real server on the demo group, Debian chromium driven by Playwright.
+
+Screenshots of every page land in test-artifacts/ for a person to look at.
+"""
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+from browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, GLYPH_CHECK_JS, running_server
+from pages._ui import PAGES, PAGES_DIR
+
+pytestmark = pytest.mark.e2e
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+NO_CJK_FONTCONFIG = """<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "fonts.dtd">
+<fontconfig><dir>/usr/share/fonts/truetype/dejavu</dir><cachedir>{cache}</cachedir></fontconfig>
+"""
+# Pages that show no chart until the user acts (choose a file, a problem, a week).
+PAGES_WITHOUT_CHART_ON_OPEN = {"upload", "history", "briefing", "problems"}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("e2e")
+    with running_server(tmp / "demo.duckdb", tmp / "server.log") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+def _open(browser, url: str):
+    page = browser.new_page(viewport={"width": 1600, "height": 1000}, locale="zh-CN")
+    page.goto(url, wait_until="domcontentloaded")
+    return page
+
+
+def test_overview_shows_demo_group_with_charts(server, browser):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = _open(browser, server)
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+    page.get_by_text("演示数据").first.wait_for(timeout=30_000)
+    page.get_by_text("领导驾驶舱").first.wait_for()
+    page.wait_for_timeout(1500)  # let every chart finish its transition before the picture
+    page.screenshot(path=ARTIFACTS / "overview.png", full_page=True)
+    assert page.locator("[data-testid='stMetric']").count() >= 6
+    assert page.evaluate(GLYPH_CHECK_JS, ["党建督导看板", "24px sans-serif"]) is True
+    page.close()
+
+
+def test_glyph_check_detects_missing_cjk_font(tmp_path):
+    # Negative control: the same check in a browser that can see no CJK font must report tofu.
+    conf = tmp_path / "fonts.conf"
+    conf.write_text(NO_CJK_FONTCONFIG.format(cache=tmp_path / "cache"))
+    with playwright_api.sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                     env={**os.environ, "FONTCONFIG_FILE": str(conf)})
+        page = instance.new_page()
+        page.set_content("<p>x</p>")
+        assert page.evaluate(GLYPH_CHECK_JS, ["党建督导看板", "24px sans-serif"]) is False
+        assert page.evaluate(GLYPH_CHECK_JS, ["Dashboard", "24px sans-serif"]) is True
+        instance.close()
+
+
+@pytest.mark.parametrize("file", [file for file, *_ in PAGES if (PAGES_DIR / file).exists()])
+def test_every_page_renders_without_error(server, browser, file):
+    ARTIFACTS.mkdir(exist_ok=True)
+    name = file.removesuffix(".py")
+    page = _open(browser, f"{server}/{name}" if name != "overview" else server)
+    page.wait_for_selector("[data-testid='stSidebar']", timeout=60_000)
+    if name not in PAGES_WITHOUT_CHART_ON_OPEN:
+        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(1500)
+    page.screenshot(path=ARTIFACTS / f"page-{name}.png", full_page=True)
+    assert page.locator("[data-testid='stException']").count() == 0
+    body = page.inner_text("body")
+    assert not re.search(r"Traceback|Error:", body), body[:2000]
+    page.close()
