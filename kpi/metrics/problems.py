@@ -1,0 +1,356 @@
+"""Problem rectification (整改) and close-out (销号管理): rates, overdue, ageing, weekly progress.
+
+Rule (source documents, 销号管理): every problem has an owner, measures and a deadline
+(整改时限), and is closed (销号) only after verification. Overdue = not closed and past its
+deadline on the as-of date.
+
+How a problem's state at any as-of date is defined — from the problem row's dates, read
+together with its current status so that a re-opened problem does not count as closed:
+- it exists from `found_date` (a problem found after the as-of date is not counted);
+- closed when `closed_date ≤ as_of` and its current status is 已销号;
+- completed when it is closed, or `completed_date ≤ as_of` and its current status is
+  已完成待验收 or 已销号 (a completion without a date cannot be placed in time, so it is not counted);
+- overdue when not closed and `due_date < as_of` (the current deadline, extensions included);
+- on time when completed and its completion (completed_date, else closed_date) ≤ due_date.
+
+The problem table keeps only the latest row of each problem. The snapshots
+(`problem_snapshots`, one dated row per problem per upload or edit) complement it: they carry
+the status history (a re-opening after close-out is visible there and only there), the
+deadline as it stood at each date (so an extension does not rewrite past overdue counts),
+and the weekly series (open / new / closed / overdue per ISO week, burn-down).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from kpi.datasets import CLOSED_STATUS, PROBLEM_STATUSES, SEVERITIES
+from kpi.metrics.common import FLAG_COLUMNS, Headline, empty_flags, share_pct
+from kpi.org import LEVEL_SECONDARY, subtree_filter_sql, subtree_params
+from kpi.rules import Rules
+
+NOT_STARTED, IN_PROGRESS, DONE_AWAITING, _ = PROBLEM_STATUSES
+SEVERE = SEVERITIES[-1]
+# 销号管理 tolerates no overdue or unresolved severe problem: the target of those counts is none.
+NO_PROBLEMS = 0.0
+
+BY_COLUMNS = {None: None, "source": "ps.source", "category": "ps.category", "secondary": "sec.ancestor_code"}
+
+
+def _state_cte(as_of: dt.date, root: str | None) -> tuple[str, list]:
+    """`WITH ps AS (...)`: every problem of the subtree found by `as_of`, with its state flags."""
+    sql = f"""
+    WITH prm AS (SELECT CAST(? AS DATE) AS as_of, CAST(? AS VARCHAR) AS closed_status,
+                        CAST(? AS VARCHAR) AS done_status),
+    base AS (
+        SELECT p.*, u.unit_name, u.level, prm.as_of,
+               coalesce(p.status = prm.closed_status AND p.closed_date <= prm.as_of, false) AS is_closed,
+               coalesce(p.status IN (prm.closed_status, prm.done_status)
+                        AND (p.completed_date <= prm.as_of OR p.closed_date <= prm.as_of), false) AS is_completed
+        FROM problems p CROSS JOIN prm LEFT JOIN units u ON u.unit_code = p.unit_code
+        WHERE (p.found_date IS NULL OR p.found_date <= prm.as_of) AND {subtree_filter_sql('p.unit_code')}),
+    ps AS (
+        SELECT *,
+               coalesce(NOT is_closed AND due_date < as_of, false) AS is_overdue,
+               coalesce(is_completed AND coalesce(completed_date, closed_date) <= due_date, false) AS is_on_time,
+               CASE WHEN NOT is_closed AND due_date < as_of THEN date_diff('day', due_date, as_of) END
+                   AS days_overdue,
+               date_diff('day', found_date, as_of) AS age_days
+        FROM base)
+    """
+    return sql, [as_of, CLOSED_STATUS, DONE_AWAITING, *subtree_params(root)]
+
+
+def problem_rates(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | None = None,
+                  by: str | None = None) -> pd.DataFrame:
+    """Completion, close-out and on-time rates, overall or by source / secondary unit / category.
+
+    Per group: total = problems found by as_of; completed = completed by as_of (已完成待验收 or
+    已销号); closed = 已销号 by as_of; on_time = completed on or before the deadline;
+    overdue = not closed and past the deadline.
+    completion_pct = completed ÷ total; closeout_pct = closed ÷ total (销号率);
+    ontime_pct = on_time ÷ completed (of the finished rectifications, the share finished in time;
+    None when nothing is completed). Rule: 销号管理 — every problem closed by its deadline.
+    Columns: group, group_name, total, completed, closed, on_time, overdue, the three rates.
+    By 'secondary', problems of the group's own level-1 unit have group None.
+    """
+    if by not in BY_COLUMNS:
+        raise ValueError(f"by must be one of {list(BY_COLUMNS)}, got {by!r}")
+    cte, params = _state_cte(as_of, root)
+    group = BY_COLUMNS[by] or "CAST(NULL AS VARCHAR)"
+    name = "sec.ancestor_name" if by == "secondary" else group
+    join = (f"""LEFT JOIN (SELECT p.unit_code, p.ancestor_code, a.unit_name AS ancestor_name
+                           FROM unit_paths p JOIN units a ON a.unit_code = p.ancestor_code
+                           WHERE p.ancestor_level = {LEVEL_SECONDARY}) sec ON sec.unit_code = ps.unit_code"""
+            if by == "secondary" else "")
+    df = con.execute(f"""{cte}
+        SELECT {group} AS "group", any_value({name}) AS group_name, count(*) AS total,
+               count(*) FILTER (WHERE is_completed) AS completed,
+               count(*) FILTER (WHERE is_closed) AS closed,
+               count(*) FILTER (WHERE is_on_time) AS on_time,
+               count(*) FILTER (WHERE is_overdue) AS overdue
+        FROM ps {join}
+        GROUP BY 1 ORDER BY total DESC, 1 NULLS LAST""", params).df()
+    if by is None and df.empty:
+        df = pd.DataFrame([{"group": None, "group_name": None, "total": 0, "completed": 0, "closed": 0,
+                            "on_time": 0, "overdue": 0}])
+    df["completion_pct"] = [share_pct(a, b) for a, b in zip(df.completed, df.total)]
+    df["closeout_pct"] = [share_pct(a, b) for a, b in zip(df.closed, df.total)]
+    df["ontime_pct"] = [share_pct(a, b) for a, b in zip(df.on_time, df.completed)]
+    return df
+
+
+def problem_headlines(con: duckdb.DuckDBPyConnection, as_of: dt.date,
+                      root: str | None = None) -> dict[str, Headline]:
+    """Three headline figures (rule: 销号管理).
+
+    'overdue': problems not closed and past their deadline (target none; numerator = overdue,
+    denominator = problems not closed). 'closeout': closed ÷ found by as_of, in % (no target:
+    the rule is per problem, not a share). 'severe_open': 严重 problems not closed (target none;
+    denominator = all 严重 problems found). Values are None when no problem exists at all.
+    """
+    cte, params = _state_cte(as_of, root)
+    total, closed, overdue, severe, severe_open = con.execute(f"""{cte}
+        SELECT count(*), count(*) FILTER (WHERE is_closed), count(*) FILTER (WHERE is_overdue),
+               count(*) FILTER (WHERE severity = ?), count(*) FILTER (WHERE severity = ? AND NOT is_closed)
+        FROM ps""", params + [SEVERE, SEVERE]).fetchone()
+    has_data = total > 0
+    return {
+        "overdue": Headline("problems.headline.overdue", overdue if has_data else None, NO_PROBLEMS,
+                            overdue, total - closed, unit="个", higher_is_better=False),
+        "closeout": Headline("problems.headline.closeout", share_pct(closed, total), None, closed, total),
+        "severe_open": Headline("problems.headline.severe_open", severe_open if has_data else None,
+                                NO_PROBLEMS, severe_open, severe, unit="个", higher_is_better=False),
+    }
+
+
+_LIST_COLUMNS = """problem_id, unit_code, unit_name, source, found_date, category, description, severity,
+    owner, measures, due_date, status, completed_date, closed_date, is_overdue, days_overdue"""
+
+
+def overdue_problems(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | None = None) -> pd.DataFrame:
+    """Problems not closed and past their deadline at as_of, most days overdue first.
+
+    days_overdue = as_of − due_date (days). Rule: 销号管理 (closed by the deadline).
+    """
+    cte, params = _state_cte(as_of, root)
+    return con.execute(f"""{cte} SELECT {_LIST_COLUMNS} FROM ps WHERE is_overdue
+        ORDER BY days_overdue DESC, problem_id""", params).df()
+
+
+def ageing_buckets(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date,
+                   root: str | None = None) -> pd.DataFrame:
+    """Open (not closed) problems by age = as_of − found_date, in the buckets of
+    rules.ageing_buckets_days: bucket i holds lower < age ≤ upper (first lower = −∞, last upper = ∞).
+
+    Columns: bucket (0-based), lower_days (None for the first), upper_days (None for the last),
+    problems, overdue. Every bucket is listed, empty ones with 0. Open problems without a
+    found_date are not aged (they cannot be placed).
+    """
+    bounds = list(rules.ageing_buckets_days)
+    cte, params = _state_cte(as_of, root)
+    ages = con.execute(f"{cte} SELECT age_days, is_overdue FROM ps WHERE NOT is_closed AND age_days IS NOT NULL",
+                       params).df()
+    lowers = [None, *bounds]
+    uppers = [*bounds, None]
+    rows = []
+    for i, (low, high) in enumerate(zip(lowers, uppers)):
+        inside = ages[((ages.age_days > low) if low is not None else True)
+                      & ((ages.age_days <= high) if high is not None else True)]
+        rows.append({"bucket": i, "lower_days": low, "upper_days": high,
+                     "problems": len(inside), "overdue": int(inside.is_overdue.sum())})
+    return pd.DataFrame(rows).astype({"lower_days": "Int64", "upper_days": "Int64"})
+
+
+def due_soon(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root: str | None = None) -> pd.DataFrame:
+    """Problems not closed whose deadline falls within the next days of rules.due_soon_days
+    (as_of ≤ due_date ≤ as_of + the largest window), soonest first.
+
+    days_left = due_date − as_of; window_days = the smallest window of the rule holding it
+    (e.g. 7 or 30). Rule: reminders before the deadline (销号管理).
+    """
+    cte, params = _state_cte(as_of, root)
+    df = con.execute(f"""{cte}
+        SELECT {_LIST_COLUMNS}, date_diff('day', as_of, due_date) AS days_left FROM ps
+        WHERE NOT is_closed AND due_date >= as_of AND date_diff('day', as_of, due_date) <= ?
+        ORDER BY due_date, problem_id""", params + [max(rules.due_soon_days)]).df()
+    windows = sorted(rules.due_soon_days)
+    df["window_days"] = pd.array([next(w for w in windows if d <= w) for d in df.days_left], dtype="Int64")
+    return df
+
+
+def status_funnel(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | None = None) -> pd.DataFrame:
+    """The rectification funnel 未启动 → 整改中 → 已完成待验收 → 已销号 at as_of.
+
+    at_status: problems whose state at as_of is that status (closed and completed from the
+    dates as in the module docstring; the rest split by current status, a problem completed
+    only after as_of counting as 整改中). reached: problems at that stage or beyond
+    (reached of 未启动 = all problems found). Columns: status, at_status, reached.
+    """
+    cte, params = _state_cte(as_of, root)
+    counts = dict(con.execute(f"""{cte}
+        SELECT CASE WHEN is_closed THEN ? WHEN is_completed THEN ? WHEN status = ? THEN ? ELSE ? END AS s,
+               count(*) FROM ps GROUP BY 1""",
+                              params + [CLOSED_STATUS, DONE_AWAITING, NOT_STARTED, NOT_STARTED, IN_PROGRESS]
+                              ).fetchall())
+    at = [int(counts.get(s, 0)) for s in PROBLEM_STATUSES]
+    reached = [sum(at[i:]) for i in range(len(at))]
+    return pd.DataFrame({"status": list(PROBLEM_STATUSES), "at_status": at, "reached": reached})
+
+
+def weekly_series(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | None = None,
+                  weeks: int = 12) -> pd.DataFrame:
+    """Per ISO week (the `weeks` weeks up to the one holding as_of), from the snapshots.
+
+    A problem's state at a week's end (Sunday, or as_of for the current week) is its latest
+    snapshot dated on or before it. open = state not 已销号; new = problems whose first
+    snapshot falls in the week; closed = problems 已销号 at the week's end but not at the previous
+    week's end (a re-opened problem closed again counts again); overdue = open and the
+    snapshot's deadline (as it stood then) before the week's end. Burn-down = open over weeks.
+    Columns: week_start, week_end, week ('2026-W07'), open, new, closed, overdue.
+    """
+    week_start = as_of - dt.timedelta(days=as_of.weekday())
+    starts = [week_start - dt.timedelta(weeks=i) for i in range(weeks - 1, -1, -1)]
+    frame = pd.DataFrame({"week_start": starts,
+                          "week_end": [min(s + dt.timedelta(days=6), as_of) for s in starts]})
+    frame["prev_end"] = frame.week_start - dt.timedelta(days=1)
+    for col in ("week_start", "week_end", "prev_end"):
+        frame[col] = pd.to_datetime(frame[col]).astype("datetime64[s]")
+    name = f"weeks_{id(frame)}"
+    con.register(name, frame)
+    try:
+        df = con.execute(f"""
+            WITH s AS (SELECT s.* FROM problem_snapshots s JOIN problems p USING (problem_id)
+                       WHERE {subtree_filter_sql('p.unit_code')}),
+            firsts AS (SELECT problem_id, min(as_of) AS first_seen FROM s GROUP BY 1),
+            at_end AS (
+                SELECT w.week_start, s.problem_id, s.status, s.due_date, w.week_end
+                FROM {name} w JOIN s ON s.as_of <= CAST(w.week_end AS DATE)
+                QUALIFY row_number() OVER (PARTITION BY w.week_start, s.problem_id
+                                           ORDER BY s.as_of DESC, s.batch_id DESC NULLS LAST) = 1),
+            at_prev AS (
+                SELECT w.week_start, s.problem_id, s.status
+                FROM {name} w JOIN s ON s.as_of <= CAST(w.prev_end AS DATE)
+                QUALIFY row_number() OVER (PARTITION BY w.week_start, s.problem_id
+                                           ORDER BY s.as_of DESC, s.batch_id DESC NULLS LAST) = 1)
+            SELECT w.week_start, w.week_end,
+                   (SELECT count(*) FROM at_end e WHERE e.week_start = w.week_start AND e.status <> ?) AS open,
+                   (SELECT count(*) FROM firsts f WHERE f.first_seen BETWEEN CAST(w.week_start AS DATE)
+                                                                      AND CAST(w.week_end AS DATE)) AS new,
+                   (SELECT count(*) FROM at_end e LEFT JOIN at_prev p
+                        ON p.week_start = e.week_start AND p.problem_id = e.problem_id
+                    WHERE e.week_start = w.week_start AND e.status = ?
+                      AND coalesce(p.status, '') <> ?) AS closed,
+                   (SELECT count(*) FROM at_end e WHERE e.week_start = w.week_start AND e.status <> ?
+                      AND e.due_date < CAST(e.week_end AS DATE)) AS overdue
+            FROM {name} w ORDER BY w.week_start""",
+                         subtree_params(root) + [CLOSED_STATUS] * 4).df()
+    finally:
+        con.unregister(name)
+    for col in ("week_start", "week_end"):
+        df[col] = pd.to_datetime(df[col]).dt.date
+    df["week"] = [f"{d.isocalendar().year}-W{d.isocalendar().week:02d}" for d in df.week_start]
+    return df[["week_start", "week_end", "week", "open", "new", "closed", "overdue"]]
+
+
+def status_history(con: duckdb.DuckDBPyConnection, problem_id: str) -> pd.DataFrame:
+    """The problem's snapshots in date order: as_of, status, due_date, batch_id, plus
+    previous_due_date, deadline_changed (the deadline differs from the previous snapshot's),
+    deadline_extended (it moved later), reopened (previous snapshot 已销号, this one not).
+    """
+    df = con.execute("""
+        SELECT as_of, status, due_date, batch_id,
+               lag(due_date) OVER w AS previous_due_date, lag(status) OVER w AS previous_status
+        FROM problem_snapshots WHERE problem_id = ?
+        WINDOW w AS (ORDER BY as_of, batch_id NULLS FIRST)
+        ORDER BY as_of, batch_id NULLS FIRST""", [problem_id]).df()
+    prev_due, due = df.previous_due_date, df.due_date
+    df["deadline_changed"] = (prev_due.notna() & (prev_due != due)).astype(bool)
+    df["deadline_extended"] = (prev_due.notna() & due.notna() & (due > prev_due)).astype(bool)
+    df["reopened"] = ((df.previous_status == CLOSED_STATUS) & (df.status != CLOSED_STATUS)).astype(bool)
+    return df.drop(columns="previous_status")
+
+
+@dataclass(frozen=True)
+class ProblemFilter:
+    """Filters of the problem list; empty tuples / None mean 'any'. `text` is searched
+    (case-insensitively, as plain text) in description and measures."""
+
+    sources: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    severities: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    overdue_only: bool = False
+    found_from: dt.date | None = None
+    found_to: dt.date | None = None
+    text: str | None = None
+
+
+def _in_list(column: str, values: tuple[str, ...], params: list) -> str:
+    if not values:
+        return "true"
+    params.extend(values)
+    return f"{column} IN ({', '.join('?' * len(values))})"
+
+
+def problem_list(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | None = None,
+                 filters: ProblemFilter | None = None) -> pd.DataFrame:
+    """The problems found by as_of in the subtree that pass `filters`, overdue first then by
+    deadline; is_overdue / days_overdue as in the module docstring. Every filter value is bound,
+    and the search text is matched literally (LIKE wildcards % and _ in it match themselves).
+    """
+    f = filters or ProblemFilter()
+    cte, params = _state_cte(as_of, root)
+    where = [_in_list("source", f.sources, params), _in_list("category", f.categories, params),
+             _in_list("severity", f.severities, params), _in_list("status", f.statuses, params)]
+    if f.overdue_only:
+        where.append("is_overdue")
+    if f.found_from is not None:
+        where.append("found_date >= ?")
+        params.append(f.found_from)
+    if f.found_to is not None:
+        where.append("found_date <= ?")
+        params.append(f.found_to)
+    text = (f.text or "").strip()
+    if text:
+        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        where.append("(description ILIKE '%' || ? || '%' ESCAPE '\\' OR measures ILIKE '%' || ? || '%' ESCAPE '\\')")
+        params.extend([escaped, escaped])
+    return con.execute(f"""{cte} SELECT {_LIST_COLUMNS} FROM ps WHERE {' AND '.join(where)}
+        ORDER BY is_overdue DESC, days_overdue DESC NULLS LAST, due_date NULLS LAST, problem_id""", params).df()
+
+
+def problem_options(con: duckdb.DuckDBPyConnection, root: str | None = None) -> dict[str, list[str]]:
+    """Distinct categories of the subtree's problems (sources, severities and statuses are the
+    fixed enumerations), for the list's filters."""
+    rows = con.execute(f"""SELECT DISTINCT category FROM problems
+        WHERE category IS NOT NULL AND {subtree_filter_sql()} ORDER BY 1""", subtree_params(root)).fetchall()
+    return {"categories": [r[0] for r in rows]}
+
+
+def problem_flags(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | None = None) -> pd.DataFrame:
+    """Red flags (预警), one row per unit and rule (销号管理):
+    flags.problems_overdue — the unit has overdue problems: actual = overdue count, required = 0,
+    gap = actual, detail = most days overdue; flags.problems_severe_open — the unit has 严重
+    problems not closed: actual = that count, required = 0, gap = actual, detail = their ids.
+    """
+    cte, params = _state_cte(as_of, root)
+    df = con.execute(f"""{cte}
+        SELECT unit_code, any_value(unit_name) AS unit_name, any_value(level) AS level,
+               'flags.problems_overdue' AS rule, count(*) AS actual,
+               CAST(max(days_overdue) AS VARCHAR) AS detail
+        FROM ps WHERE is_overdue GROUP BY unit_code
+        UNION ALL
+        SELECT unit_code, any_value(unit_name), any_value(level), 'flags.problems_severe_open', count(*),
+               string_agg(problem_id, '、' ORDER BY problem_id)
+        FROM ps WHERE severity = ? AND NOT is_closed GROUP BY unit_code
+        ORDER BY rule, actual DESC, unit_code""", params + [SEVERE]).df()
+    if df.empty:
+        return empty_flags()
+    df["required"] = 0
+    df["gap"] = df.actual
+    df["detail"] = df.detail.astype(str)
+    return df[FLAG_COLUMNS]
