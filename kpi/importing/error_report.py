@@ -1,0 +1,34 @@
+"""The whole error list of an upload as an XLSX the analyst can sort and fix from."""
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+
+from kpi.i18n import t
+from kpi.importing.errors import CellError
+
+REPORT_COLUMNS = ("sheet", "row", "column", "value", "reason")
+
+
+def error_frame(errors: list[CellError], lang: str = "zh") -> pd.DataFrame:
+    """One row per error: sheet, row, column, value, reason — headers in `lang`."""
+    records = [(e.sheet or "", e.row, e.column or "", e.value if e.value is not None else "", e.reason_text(lang))
+               for e in errors]
+    frame = pd.DataFrame(records, columns=list(REPORT_COLUMNS))
+    frame["row"] = frame["row"].astype("Int64")
+    return frame.rename(columns={c: t(f"import.report.{c}", lang) for c in REPORT_COLUMNS})
+
+
+def error_report_xlsx(errors: list[CellError], lang: str = "zh") -> bytes:
+    """The error list as XLSX bytes (one sheet, translated headers, widened columns)."""
+    frame = error_frame(errors, lang)
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        sheet = t("import.report.title", lang)
+        frame.to_excel(writer, sheet_name=sheet, index=False)
+        ws = writer.sheets[sheet]
+        for letter, width in zip("ABCDE", (14, 8, 24, 24, 60)):
+            ws.column_dimensions[letter].width = width
+        ws.freeze_panes = "A2"
+    return buffer.getvalue()

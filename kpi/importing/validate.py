@@ -1,0 +1,182 @@
+"""Checks on typed columns, as boolean masks over the whole frame (no loop over rows).
+
+Each check returns `Issue`s: a mask of offending rows, the dataset column the error is shown
+against, a reason key of messages/import.toml and its params (a dict, or a function of the row
+index for params that differ per row). parse.py turns the masked rows into CellErrors.
+"""
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from kpi.datasets import CLOSED_STATUS, Dataset
+
+
+@dataclass
+class Issue:
+    mask: pd.Series
+    column: str | None
+    reason: str
+    params: dict | Callable[[int], dict] = field(default_factory=dict)
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}"
+
+
+def range_issues(frame: pd.DataFrame, dataset: Dataset, min_year: int, max_year: int) -> list[Issue]:
+    """Values outside what their kind allows (see kpi.datasets.Column)."""
+    out: list[Issue] = []
+    for col in dataset.columns:
+        if col.name not in frame:
+            continue
+        values = frame[col.name]
+        if col.kind in ("pct", "score"):
+            low, high = 0.0, 100.0
+            out.append(Issue(((values < low) | (values > high)).fillna(False), col.name, f"{col.kind}_range"))
+        elif col.kind == "money":
+            out.append(Issue((values < 0).fillna(False), col.name, "money_negative"))
+        elif col.kind in ("int", "number") and (col.min_value is not None or col.max_value is not None):
+            low = col.min_value if col.min_value is not None else float("-inf")
+            high = col.max_value if col.max_value is not None else float("inf")
+            outside = ((values < low) | (values > high)).fillna(False)
+            if col.max_value is None:
+                out.append(Issue(outside, col.name, "below_min", {"min": _fmt(low)}))
+            else:
+                out.append(Issue(outside, col.name, "out_of_range", {"min": _fmt(low), "max": _fmt(high)}))
+        elif col.kind == "year":
+            out.append(Issue(((values < min_year) | (values > max_year)).fillna(False), col.name, "year_range",
+                             {"min": min_year, "max": max_year}))
+        elif col.kind == "date":
+            years = values.dt.year
+            out.append(Issue(((years < min_year) | (years > max_year)).fillna(False), col.name, "date_year_range",
+                             {"min": min_year, "max": max_year}))
+        elif col.kind == "period":
+            years = pd.to_numeric(values.str.slice(0, 4), errors="coerce")
+            out.append(Issue(((years < min_year) | (years > max_year)).fillna(False), col.name, "date_year_range",
+                             {"min": min_year, "max": max_year}))
+    return [i for i in out if i.mask.any()]
+
+
+def _before(frame: pd.DataFrame, late: str, early: str) -> pd.Series:
+    """Rows where date `late` is earlier than date `early` (both present)."""
+    return (frame[late] < frame[early]).fillna(False)
+
+
+def cross_issues(frame: pd.DataFrame, dataset: Dataset) -> list[Issue]:
+    """Rules between columns of one row: attended ≤ expected, deadlines after findings, …"""
+    has = set(frame.columns)
+    out: list[Issue] = []
+
+    def date_pair(late: str, early: str, reason: str) -> None:
+        if {late, early} <= has:
+            mask = _before(frame, late, early)
+            out.append(Issue(mask, late, reason, lambda i: {
+                "other": frame.at[i, early].strftime("%Y-%m-%d")}))
+
+    if dataset.name == "meetings" and {"attended", "expected"} <= has:
+        mask = (frame["attended"] > frame["expected"]).fillna(False)
+        out.append(Issue(mask, "attended", "attended_gt_expected",
+                         lambda i: {"expected": int(frame.at[i, "expected"])}))
+    if dataset.name == "problems":
+        date_pair("due_date", "found_date", "due_before_found")
+        date_pair("completed_date", "found_date", "completed_before_found")
+        date_pair("closed_date", "found_date", "closed_before_found")
+        date_pair("closed_date", "completed_date", "closed_before_completed")
+        if "status" in has:
+            closed = (frame["status"] == CLOSED_STATUS).fillna(False)
+            no_date = frame["closed_date"].isna() if "closed_date" in has else pd.Series(True, index=frame.index)
+            out.append(Issue(closed & no_date, "status", "closed_without_date"))
+    if dataset.name == "supervision":
+        date_pair("end_date", "start_date", "end_before_start")
+    return [i for i in out if i.mask.any()]
+
+
+@dataclass
+class UnitDirectory:
+    """Unit codes and names a file may refer to (store, plus the file itself for the units dataset)."""
+
+    codes: dict[str, str]
+    names: dict[str, list[str]]
+
+    @classmethod
+    def from_pairs(cls, pairs: list[tuple[str, str]]) -> UnitDirectory:
+        codes: dict[str, str] = {}
+        names: dict[str, list[str]] = {}
+        for code, name in pairs:
+            if code is None:
+                continue
+            codes[str(code)] = str(name or "")
+            if name:
+                names.setdefault(str(name), [])
+                if str(code) not in names[str(name)]:
+                    names[str(name)].append(str(code))
+        return cls(codes, names)
+
+    def suggestion(self, value: str) -> tuple[str, str] | None:
+        """(code, name) of the closest unit code or name, None when nothing is close."""
+        hits = difflib.get_close_matches(value, list(self.codes) + list(self.names), n=1, cutoff=0.6)
+        if not hits:
+            return None
+        code = hits[0] if hits[0] in self.codes else self.names[hits[0]][0]
+        return code, self.codes.get(code) or code
+
+
+def store_units(con) -> list[tuple[str, str]]:
+    return [(c, n) for c, n in con.execute("SELECT unit_code, unit_name FROM units").fetchall()]
+
+
+def resolve_units(values: pd.Series, directory: UnitDirectory) -> tuple[pd.Series, list[Issue]]:
+    """Unit codes for a code column: a known code (exact, else case-insensitive), or a unit name
+    that names exactly one unit. Unknown and ambiguous values are Issues."""
+    upper = {}
+    for code in directory.codes:
+        upper.setdefault(code.upper(), []).append(code)
+    resolved: dict[str, str] = {}
+    unknown: dict[str, tuple[str, str] | None] = {}
+    ambiguous: dict[str, str] = {}
+    for value in values.dropna().unique():
+        value = str(value)
+        if value in directory.codes:
+            resolved[value] = value
+        elif len(upper.get(value.upper(), [])) == 1:
+            resolved[value] = upper[value.upper()][0]
+        elif len(directory.names.get(value, [])) == 1:
+            resolved[value] = directory.names[value][0]
+        elif len(directory.names.get(value, [])) > 1:
+            ambiguous[value] = "、".join(directory.names[value])
+        else:
+            unknown[value] = directory.suggestion(value)
+    out = values.map(resolved).astype("string")
+    issues = []
+    suggest = {v: s for v, s in unknown.items() if s}
+    if suggest:
+        mask = values.isin(list(suggest)).fillna(False)
+        issues.append(Issue(mask, None, "unknown_unit_suggest",
+                            lambda i: {"value": values.at[i], "code": suggest[values.at[i]][0],
+                                       "name": suggest[values.at[i]][1]}))
+    plain = [v for v, s in unknown.items() if not s]
+    if plain:
+        issues.append(Issue(values.isin(plain).fillna(False), None, "unknown_unit",
+                            lambda i: {"value": values.at[i]}))
+    if ambiguous:
+        issues.append(Issue(values.isin(list(ambiguous)).fillna(False), None, "ambiguous_unit_name",
+                            lambda i: {"value": values.at[i], "codes": ambiguous[values.at[i]]}))
+    return out, issues
+
+
+def duplicate_key_rows(frame: pd.DataFrame, key: tuple[str, ...]) -> tuple[pd.Series, pd.Series]:
+    """(mask of rows repeating an earlier row's key, index of that earlier row) over rows whose
+    key cells are all present."""
+    keys = frame[list(key)]
+    complete = keys.notna().all(axis=1)
+    keys = keys[complete]
+    dup = keys.duplicated(keep="first")
+    first = pd.Series(keys.index, index=keys.index).groupby(
+        [keys[c] for c in key], sort=False, dropna=False).transform("first")
+    mask = pd.Series(False, index=frame.index)
+    mask[dup[dup].index] = True
+    return mask, first.reindex(frame.index)
