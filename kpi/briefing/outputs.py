@@ -1,0 +1,58 @@
+"""Render a briefing into its three files: a ZIP of 1920×1080 PNG charts, a PPTX and a PDF.
+
+Chart images are rendered once (one browser for all of them) and reused by all three files.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from kpi.briefing.fonts import cjk_face
+from kpi.briefing.model import Briefing
+from kpi.briefing.render_png import render_pngs, zip_bytes
+from kpi.briefing.slides_pdf import pdf_bytes
+from kpi.briefing.slides_pptx import pptx_bytes
+
+
+@dataclass(frozen=True)
+class BriefingFiles:
+    """The three outputs of one briefing, as bytes, and the stem of their file names."""
+
+    stem: str
+    zip: bytes
+    pptx: bytes
+    pdf: bytes
+
+    def named(self) -> dict[str, bytes]:
+        return {f"{self.stem}.zip": self.zip, f"{self.stem}.pptx": self.pptx, f"{self.stem}.pdf": self.pdf}
+
+
+def chart_images(briefing: Briefing) -> dict[str, bytes]:
+    """section key → 1920×1080 PNG of its chart, for the sections that have one."""
+    return render_pngs({s.key: s.figure for s in briefing.sections if s.figure is not None})
+
+
+def png_file_names(briefing: Briefing) -> dict[str, str]:
+    """section key → file name in the ZIP, numbered in slide order."""
+    return {s.key: f"{i:02d}-{s.key}.png" for i, s in enumerate(briefing.sections, start=1) if s.figure is not None}
+
+
+def render_briefing(briefing: Briefing) -> BriefingFiles:
+    """ZIP, PPTX and PDF of `briefing`; `FontMissingError` first if no CJK face is installed."""
+    cjk_face()
+    images = chart_images(briefing)
+    names = png_file_names(briefing)
+    archive = zip_bytes({names[key]: png for key, png in images.items()})
+    return BriefingFiles(briefing.file_stem(), archive, pptx_bytes(briefing, images), pdf_bytes(briefing, images))
+
+
+def write_files(files: BriefingFiles, out_dir: str | Path) -> list[Path]:
+    """Write the three files into `out_dir` (created if needed); returns their paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, content in files.named().items():
+        path = out / name
+        path.write_bytes(content)
+        paths.append(path)
+    return paths
