@@ -298,9 +298,10 @@ def _in_list(column: str, values: tuple[str, ...], params: list) -> str:
 
 def problem_list(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | None = None,
                  filters: ProblemFilter | None = None) -> pd.DataFrame:
-    """The problems found by as_of in the subtree that pass `filters`, overdue first then by
-    deadline; is_overdue / days_overdue as in the module docstring. Every filter value is bound,
-    and the search text is matched literally (LIKE wildcards % and _ in it match themselves).
+    """The problems found by as_of in the subtree that pass `filters`: overdue first (most days
+    overdue first), then open ones, then closed ones, each by deadline; is_overdue / days_overdue
+    as in the module docstring. Every filter value is bound, and the search text is matched
+    literally (LIKE wildcards % and _ in it match themselves).
     """
     f = filters or ProblemFilter()
     cte, params = _state_cte(as_of, root)
@@ -320,7 +321,8 @@ def problem_list(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | Non
         where.append("(description ILIKE '%' || ? || '%' ESCAPE '\\' OR measures ILIKE '%' || ? || '%' ESCAPE '\\')")
         params.extend([escaped, escaped])
     return con.execute(f"""{cte} SELECT {_LIST_COLUMNS} FROM ps WHERE {' AND '.join(where)}
-        ORDER BY is_overdue DESC, days_overdue DESC NULLS LAST, due_date NULLS LAST, problem_id""", params).df()
+        ORDER BY is_overdue DESC, days_overdue DESC NULLS LAST, is_closed, due_date NULLS LAST, problem_id""",
+                       params).df()
 
 
 def problem_options(con: duckdb.DuckDBPyConnection, root: str | None = None) -> dict[str, list[str]]:

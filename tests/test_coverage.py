@@ -1,0 +1,141 @@
+"""Supervision coverage figures against the hand-computed fixture of tests/problem_fixtures.py."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from kpi.metrics import coverage as cm
+from kpi.metrics.common import FLAG_COLUMNS
+from kpi.rules import load_rules
+from tests.problem_fixtures import AS_OF, make_store
+
+D = dt.date
+
+
+@pytest.fixture
+def con(tmp_path):
+    st = make_store(tmp_path / "t.duckdb")
+    yield st.cursor()
+    st.close()
+
+
+@pytest.fixture(scope="module")
+def rules():
+    return load_rules()
+
+
+def _rows(df, *cols):
+    return [tuple(r) for r in df[list(cols)].itertuples(index=False)]
+
+
+def test_window_dates(rules):
+    assert cm.window_dates(rules, AS_OF, "year") == (D(2025, 1, 1), AS_OF)
+    assert cm.window_dates(rules, AS_OF, "cycle") == (D(2024, 1, 1), AS_OF)
+    assert cm.window_dates(rules, AS_OF, (D(2025, 3, 1), D(2025, 12, 31))) == (D(2025, 3, 1), AS_OF)
+    later = dataclasses.replace(rules, inspection_cycle_start_year=2025)
+    assert cm.window_dates(later, AS_OF, "cycle") == (D(2025, 1, 1), AS_OF)
+
+
+def test_unit_counted_once_however_many_activities(con, rules):
+    # S1 had three 督查/调研 activities this year (A2, A3, A8), S2 one, S3 none this year: 2 of 3.
+    h = cm.coverage(con, rules, AS_OF, kinds=rules.supervision_kinds)
+    assert (h.numerator, h.denominator) == (2, 3)
+    assert h.value == pytest.approx(200 / 3)
+    assert h.target == 100.0 and h.status == "bad"
+
+
+def test_future_activity_does_not_count(con, rules):
+    # A7 (S2, 巡察) starts 2025-08-01, after the as-of date; A1 (S1) lies in 2024.
+    assert cm.coverage(con, rules, AS_OF, kinds=("巡察",), window="year").numerator == 0
+    assert cm.coverage(con, rules, D(2025, 8, 2), kinds=("巡察",), window="year").numerator == 1
+
+
+def test_activity_overlapping_window_start_counts(con, rules):
+    # A3 runs 04-28 → 05-03: it overlaps a window starting 05-01; A2 (03-10 → 03-12) does not.
+    h = cm.coverage(con, rules, AS_OF, kinds=("调研", "督查"), window=(D(2025, 5, 1), D(2025, 5, 31)))
+    assert (h.numerator, h.denominator) == (1, 3)
+
+
+def test_inspection_cycle_by_level(con, rules):
+    df = cm.inspection_coverage(con, rules, AS_OF)
+    assert _rows(df, "level", "covered", "units") == [(2, 1, 3), (3, 1, 3)]
+    assert df.coverage_pct.tolist() == [pytest.approx(100 / 3)] * 2
+    s1 = cm.coverage(con, rules, AS_OF, root="S1", level=3, kinds=rules.inspection_kinds, window="cycle")
+    assert (s1.numerator, s1.denominator, s1.value) == (1, 2, 50.0)
+
+
+def test_supervision_rule_and_missing_level(con, rules):
+    assert _rows(cm.supervision_coverage(con, rules, AS_OF), "level", "covered", "units") == [(2, 2, 3)]
+    none = cm.coverage(con, rules, AS_OF, root="T12", level=2)
+    assert none.value is None and none.status == "missing"
+
+
+def test_coverage_by_kind(con, rules):
+    df = cm.coverage_by_kind(con, rules, AS_OF)
+    assert _rows(df, "kind", "covered", "units") == [
+        ("巡察", 0, 3), ("督查", 2, 3), ("调研", 1, 3), ("观摩比查", 0, 3), ("专项核查", 0, 3),
+        ("述职评议", 0, 3), ("联系点活动", 0, 3)]
+    assert df.coverage_pct.iloc[0] == 0.0
+
+
+def test_uncovered_units_with_last_activity(con, rules):
+    sec = cm.uncovered_units(con, rules, AS_OF, kinds=rules.supervision_kinds)
+    assert _rows(sec, "unit_code", "parent_name", "last_activity_date", "last_activity_kind") == [
+        ("S3", "示例集团", D(2024, 12, 15), "调研")]
+    insp = cm.uncovered_units(con, rules, AS_OF, level=3, kinds=rules.inspection_kinds, window="cycle")
+    assert insp.unit_code.tolist() == ["T12", "T21"]
+    assert pd.isna(insp.last_activity_date.iloc[0])          # never reached by anyone
+    assert insp.last_activity_date.iloc[1] == D(2025, 1, 15)  # reached, but not by 巡察
+    assert insp.last_activity_kind.tolist()[1] == "专项核查"
+    assert cm.uncovered_units(con, rules, AS_OF, root="S1", level=2).empty
+
+
+def test_heatmap_counts_both_months_of_a_spanning_activity(con):
+    df = cm.activity_heatmap(con, AS_OF)
+    assert len(df) == 3 * 12
+    assert df.month.iloc[0] == "2024-07" and df.month.iloc[11] == "2025-06"
+    nonzero = _rows(df[df.activities > 0], "unit_code", "month", "activities")
+    assert nonzero == [
+        ("S1", "2025-03", 1),
+        ("S1", "2025-04", 1),   # A3 28 April → 3 May counts in April …
+        ("S1", "2025-05", 2),   # … and in May, with A5 (T11, under S1) 20 May → 10 June
+        ("S1", "2025-06", 2),   # A5 again and A8 (no end date: its start month)
+        ("S2", "2025-01", 1),   # A9 on T21, under S2
+        ("S2", "2025-02", 1),
+        ("S3", "2024-12", 1)]
+    s1 = cm.activity_heatmap(con, AS_OF, root="S1", level=3, months=2)
+    assert _rows(s1, "unit_code", "month", "activities") == [
+        ("T11", "2025-05", 1), ("T11", "2025-06", 1), ("T12", "2025-05", 0), ("T12", "2025-06", 0)]
+
+
+def test_findings_per_activity_treats_unreported_as_missing(con, rules):
+    df = cm.findings_per_activity(con, rules, AS_OF)
+    assert _rows(df, "kind", "activities", "reported") == [("巡察", 1, 1), ("督查", 3, 3), ("调研", 1, 0),
+                                                           ("专项核查", 1, 1)]
+    assert df.findings_per_activity.tolist()[:2] == [3.0, 2.0]
+    assert pd.isna(df.findings_per_activity.iloc[2])
+    assert df.findings_per_activity.iloc[3] == 1.0
+
+
+def test_coverage_tree(con, rules):
+    df = cm.coverage_tree(con, rules, AS_OF, kinds=rules.inspection_kinds)
+    assert _rows(df, "unit_code", "covered") == [("G", None), ("S1", True), ("S2", False), ("S3", False),
+                                                 ("T11", True), ("T12", False), ("T21", False)]
+    sub = cm.coverage_tree(con, rules, AS_OF, root="S1", kinds=rules.inspection_kinds)
+    assert sub.unit_code.tolist() == ["S1", "T11", "T12"]
+    assert pd.isna(sub.parent_code.iloc[0]) and sub.parent_code.tolist()[1:] == ["S1", "S1"]
+
+
+def test_coverage_flags(con, rules):
+    df = cm.coverage_flags(con, rules, AS_OF)
+    assert list(df.columns) == FLAG_COLUMNS
+    assert _rows(df, "unit_code", "rule", "actual", "required", "gap", "detail") == [
+        ("S3", "flags.supervision_uncovered", 0, 1, 1, "2024-12-15"),
+        ("S3", "flags.inspection_uncovered", 0, 1, 1, "2024-12-15"),
+        ("S2", "flags.inspection_uncovered", 0, 1, 1, "2025-02-20"),
+        ("T12", "flags.inspection_uncovered", 0, 1, 1, ""),
+        ("T21", "flags.inspection_uncovered", 0, 1, 1, "2025-01-15")]
+    assert cm.coverage_flags(con, rules, AS_OF, root="T11").empty

@@ -1,0 +1,189 @@
+"""Problem rectification figures against the hand-computed fixture of tests/problem_fixtures.py."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from kpi.metrics import problems as pm
+from kpi.metrics.common import FLAG_COLUMNS
+from kpi.rules import load_rules
+from tests.problem_fixtures import AS_OF, make_store
+
+D = dt.date
+
+
+@pytest.fixture
+def con(tmp_path):
+    st = make_store(tmp_path / "t.duckdb")
+    yield st.cursor()
+    st.close()
+
+
+@pytest.fixture(scope="module")
+def rules():
+    return load_rules()
+
+
+def _rows(df, *cols):
+    return [tuple(r) for r in df[list(cols)].itertuples(index=False)]
+
+
+def test_overall_rates_count_state_from_dates(con):
+    # 8 found by 06-30 (P8 later); closed P1 P6; completed + P3; on time P1 only; overdue P2 P3 P7.
+    r = pm.problem_rates(con, AS_OF).iloc[0]
+    assert (r.total, r.completed, r.closed, r.on_time, r.overdue) == (8, 3, 2, 1, 3)
+    assert r.completion_pct == 37.5
+    assert r.closeout_pct == 25.0
+    assert r.ontime_pct == pytest.approx(100 / 3)
+
+
+def test_reopened_problem_is_open_despite_stale_close_dates(con):
+    # P7 carries closed_date 2025-05-02 from before its re-opening; its status is 整改中 again.
+    overdue = pm.overdue_problems(con, AS_OF)
+    assert _rows(overdue, "problem_id", "days_overdue") == [("P3", 61), ("P2", 30), ("P7", 15)]
+    before = pm.problem_rates(con, D(2025, 4, 4)).iloc[0]
+    # On 04-04: found P1 P2 P3 P6 P7 (5); P6 closed 03-15; P1 completed 03-20 but closed only 04-05.
+    assert (before.total, before.completed, before.closed, before.on_time, before.overdue) == (5, 2, 1, 1, 1)
+
+
+def test_rates_by_source(con):
+    df = pm.problem_rates(con, AS_OF, by="source")
+    assert _rows(df, "group", "total", "completed", "closed", "on_time", "overdue") == [
+        ("巡察", 3, 1, 1, 1, 1), ("审计", 2, 2, 1, 0, 1), ("督查", 2, 0, 0, 0, 1), ("上级反馈", 1, 0, 0, 0, 0)]
+    audit = df.set_index("group").loc["审计"]
+    assert (audit.completion_pct, audit.closeout_pct, audit.ontime_pct) == (100.0, 50.0, 0.0)
+    # nothing completed yet: the on-time rate is missing, not 0%
+    assert pd.isna(df.set_index("group").loc["督查"].ontime_pct)
+
+
+def test_rates_by_secondary_roll_up_the_subtree(con):
+    df = pm.problem_rates(con, AS_OF, by="secondary")
+    assert _rows(df.iloc[:3], "group", "group_name", "total", "completed", "closed", "on_time", "overdue") == [
+        ("S1", "第一公司", 4, 2, 1, 1, 3), ("S2", "第二公司", 2, 0, 0, 0, 0), ("S3", "第三公司", 1, 1, 1, 0, 0)]
+    # P9 belongs to the group itself, above every secondary unit
+    assert df.iloc[3].total == 1 and df.iloc[3].isna()["group"]
+    assert pm.problem_rates(con, AS_OF, root="S1").iloc[0].total == 4
+
+
+def test_rates_by_category(con):
+    df = pm.problem_rates(con, AS_OF, by="category").set_index("group")
+    assert df.loc["经费管理", ["total", "completed", "closed", "on_time"]].tolist() == [2, 2, 1, 0]
+    assert df.loc["组织建设", ["total", "closed", "overdue"]].tolist() == [2, 1, 1]
+
+
+def test_unknown_grouping_is_refused(con):
+    with pytest.raises(ValueError, match="by must be one of"):
+        pm.problem_rates(con, AS_OF, by="owner")
+
+
+def test_headlines(con):
+    h = pm.problem_headlines(con, AS_OF)
+    assert (h["overdue"].value, h["overdue"].numerator, h["overdue"].denominator) == (3, 3, 6)
+    assert h["overdue"].status == "bad"
+    assert (h["closeout"].value, h["closeout"].numerator, h["closeout"].denominator) == (25.0, 2, 8)
+    assert (h["severe_open"].value, h["severe_open"].denominator) == (2, 2)
+    empty = pm.problem_headlines(con, D(2024, 1, 1))
+    assert empty["overdue"].value is None and empty["closeout"].value is None
+    assert empty["overdue"].status == "missing"
+
+
+def test_ageing_buckets(con, rules):
+    # open: P9 29 d; P4 76, P5 60; P2 149, P3 121, P7 161 — buckets ≤30, 31–90, 91–180, >180
+    df = pm.ageing_buckets(con, rules, AS_OF)
+    assert _rows(df, "bucket", "problems", "overdue") == [(0, 1, 0), (1, 2, 0), (2, 3, 3), (3, 0, 0)]
+    assert df.lower_days.tolist()[1:] == [30, 90, 180] and df.upper_days.tolist()[:3] == [30, 90, 180]
+
+
+def test_due_soon_windows(con, rules):
+    df = pm.due_soon(con, rules, AS_OF)
+    assert _rows(df, "problem_id", "days_left", "window_days") == [("P4", 5, 7), ("P5", 25, 30)]
+
+
+def test_status_funnel(con):
+    df = pm.status_funnel(con, AS_OF)
+    assert _rows(df, "status", "at_status", "reached") == [
+        ("未启动", 1, 8), ("整改中", 4, 7), ("已完成待验收", 1, 3), ("已销号", 2, 2)]
+
+
+def test_weekly_series_from_snapshots(con):
+    df = pm.weekly_series(con, AS_OF)
+    assert df.week.tolist()[0] == "2025-W16" and df.week.tolist()[-1] == "2025-W27"
+    assert df.week_end.tolist()[-1] == AS_OF
+    assert _rows(df, "open", "new", "closed", "overdue") == [
+        (0, 0, 0, 0), (0, 0, 0, 0), (0, 0, 0, 0),
+        (3, 6, 3, 2),   # W19: first upload; P1 P6 P7 closed; P2 and P3 past their 04-30 deadline
+        (3, 0, 0, 2), (3, 0, 0, 2), (3, 0, 0, 2),
+        (5, 1, 0, 2),   # W23: P5 new, P7 re-opened (open again, its deadline now 06-15)
+        (5, 0, 0, 2),   # W24 ends 06-15: P7 due that very day is not yet overdue
+        (5, 0, 0, 3), (6, 1, 0, 3), (6, 0, 0, 3)]
+
+
+def test_weekly_series_uses_the_deadline_as_it_stood(con):
+    # In W19 P2's deadline was 04-30 (overdue); it was extended to 05-31 only on 06-04.
+    w19 = pm.weekly_series(con, D(2025, 5, 11), weeks=1).iloc[0]
+    assert (w19.open, w19.overdue) == (3, 2)
+    only_s2 = pm.weekly_series(con, AS_OF, root="S2").iloc[-1]
+    assert (only_s2.open, only_s2.overdue) == (2, 0)
+
+
+def test_status_history_notes_extension_and_reopening(con):
+    p7 = pm.status_history(con, "P7")
+    assert p7.status.tolist() == ["已销号", "整改中", "整改中"]
+    assert p7.reopened.tolist() == [False, True, False]
+    assert p7.deadline_extended.tolist() == [False, True, False]
+    p2 = pm.status_history(con, "P2")
+    assert [d.date() for d in p2.due_date] == [D(2025, 4, 30), D(2025, 5, 31), D(2025, 5, 31)]
+    assert p2.deadline_changed.tolist() == [False, True, False]
+    assert p2.reopened.tolist() == [False, False, False]
+    assert pm.status_history(con, "nope").empty
+
+
+@pytest.mark.parametrize(("filters", "expected"), [
+    (pm.ProblemFilter(), ["P3", "P2", "P7", "P4", "P5", "P9", "P6", "P1"]),
+    (pm.ProblemFilter(overdue_only=True), ["P3", "P2", "P7"]),
+    (pm.ProblemFilter(severities=("严重",)), ["P2", "P5"]),
+    (pm.ProblemFilter(statuses=("已销号",)), ["P6", "P1"]),
+    (pm.ProblemFilter(sources=("巡察", "审计")), ["P3", "P2", "P5", "P6", "P1"]),
+    (pm.ProblemFilter(categories=("经费管理",), overdue_only=True), ["P3"]),
+    (pm.ProblemFilter(found_from=D(2025, 3, 1), found_to=D(2025, 4, 30)), ["P3", "P4"]),
+    (pm.ProblemFilter(text="台账"), ["P7", "P4"]),        # P7 in measures, P4 in description
+    (pm.ProblemFilter(text="  换届 "), ["P1"]),
+    (pm.ProblemFilter(text="50%"), ["P5"]),
+    (pm.ProblemFilter(text="%"), ["P5"]),                 # a literal %, not a wildcard
+    (pm.ProblemFilter(text="_"), []),
+])
+def test_problem_list_filters(con, filters, expected):
+    assert pm.problem_list(con, AS_OF, filters=filters).problem_id.tolist() == expected
+
+
+@pytest.mark.parametrize("text", [
+    "' OR 1=1 --", "%' OR '1'='1", "'; DROP TABLE problems; --", "\\", "\" OR \"\"=\"", "') OR ('a'='a"])
+def test_search_text_is_bound_never_sql(con, text):
+    assert pm.problem_list(con, AS_OF, filters=pm.ProblemFilter(text=text)).empty
+    assert con.execute("SELECT count(*) FROM problems").fetchone()[0] == 9
+
+
+def test_problem_list_days_overdue(con):
+    df = pm.problem_list(con, AS_OF, root="S1").set_index("problem_id")
+    assert df.index.tolist() == ["P3", "P2", "P7", "P1"]
+    assert df.loc[["P3", "P2", "P7"], "days_overdue"].tolist() == [61, 30, 15]
+    assert pd.isna(df.loc["P1", "days_overdue"])
+
+
+def test_problem_options(con):
+    assert pm.problem_options(con)["categories"] == ["作风建设", "制度执行", "组织建设", "经费管理"]
+    assert pm.problem_options(con, "S3")["categories"] == ["经费管理"]
+
+
+def test_problem_flags(con):
+    df = pm.problem_flags(con, AS_OF)
+    assert list(df.columns) == FLAG_COLUMNS
+    assert _rows(df, "unit_code", "rule", "actual", "required", "gap", "detail") == [
+        ("B111", "flags.problems_overdue", 1, 0, 1, "61"),
+        ("S1", "flags.problems_overdue", 1, 0, 1, "15"),
+        ("T11", "flags.problems_overdue", 1, 0, 1, "30"),
+        ("T11", "flags.problems_severe_open", 1, 0, 1, "P2"),
+        ("T21", "flags.problems_severe_open", 1, 0, 1, "P5")]
+    assert pm.problem_flags(con, D(2024, 1, 1)).empty
