@@ -133,9 +133,9 @@ def test_coverage_flags(con, rules):
     df = cm.coverage_flags(con, rules, AS_OF)
     assert list(df.columns) == FLAG_COLUMNS
     assert _rows(df, "unit_code", "rule", "actual", "required", "gap", "detail") == [
-        ("S3", "flags.supervision_uncovered", 0, 1, 1, "2024-12-15"),
-        ("S3", "flags.inspection_uncovered", 0, 1, 1, "2024-12-15"),
-        ("S2", "flags.inspection_uncovered", 0, 1, 1, "2025-02-20"),
-        ("T12", "flags.inspection_uncovered", 0, 1, 1, ""),
-        ("T21", "flags.inspection_uncovered", 0, 1, 1, "2025-01-15")]
+        ("S3", "supervision_uncovered", 0, 1, 1, "2024-12-15"),
+        ("S3", "inspection_uncovered", 0, 1, 1, "2024-12-15"),
+        ("S2", "inspection_uncovered", 0, 1, 1, "2025-02-20"),
+        ("T12", "inspection_uncovered", 0, 1, 1, ""),
+        ("T21", "inspection_uncovered", 0, 1, 1, "2025-01-15")]
     assert cm.coverage_flags(con, rules, AS_OF, root="T11").empty

@@ -181,9 +181,9 @@ def test_problem_flags(con):
     df = pm.problem_flags(con, AS_OF)
     assert list(df.columns) == FLAG_COLUMNS
     assert _rows(df, "unit_code", "rule", "actual", "required", "gap", "detail") == [
-        ("B111", "flags.problems_overdue", 1, 0, 1, "61"),
-        ("S1", "flags.problems_overdue", 1, 0, 1, "15"),
-        ("T11", "flags.problems_overdue", 1, 0, 1, "30"),
-        ("T11", "flags.problems_severe_open", 1, 0, 1, "P2"),
-        ("T21", "flags.problems_severe_open", 1, 0, 1, "P5")]
+        ("B111", "problems_overdue", 1, 0, 1, "61"),
+        ("S1", "problems_overdue", 1, 0, 1, "15"),
+        ("T11", "problems_overdue", 1, 0, 1, "30"),
+        ("T11", "problems_severe_open", 1, 0, 1, "P2"),
+        ("T21", "problems_severe_open", 1, 0, 1, "P5")]
     assert pm.problem_flags(con, D(2024, 1, 1)).empty

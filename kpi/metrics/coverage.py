@@ -205,15 +205,16 @@ def coverage_tree(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, 
 def coverage_flags(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date,
                    root: str | None = None) -> pd.DataFrame:
     """Red flags (预警), one row per uncovered unit:
-    flags.supervision_uncovered — a unit of rules.supervision_levels with no activity of
-    rules.supervision_kinds this year (调研/督查全覆盖); flags.inspection_uncovered — a unit of
+    'supervision_uncovered' (text flags.supervision_uncovered) — a unit of
+    rules.supervision_levels with no activity of rules.supervision_kinds this year (调研/督查全覆盖);
+    'inspection_uncovered' — a unit of
     rules.inspection_levels not inspected (rules.inspection_kinds) in the current cycle
     (三年内部巡察全覆盖). actual = 0 activities, required = 1, gap = 1, detail = the date of the
     unit's last activity of any kind ('' when none).
     """
     rows = []
-    checks = (("flags.supervision_uncovered", rules.supervision_levels, rules.supervision_kinds, "year"),
-              ("flags.inspection_uncovered", rules.inspection_levels, rules.inspection_kinds, "cycle"))
+    checks = (("supervision_uncovered", rules.supervision_levels, rules.supervision_kinds, "year"),
+              ("inspection_uncovered", rules.inspection_levels, rules.inspection_kinds, "cycle"))
     for rule, levels, kinds, window in checks:
         for level in levels:
             for r in uncovered_units(con, rules, as_of, root, level, kinds, window).itertuples():

@@ -335,18 +335,19 @@ def problem_options(con: duckdb.DuckDBPyConnection, root: str | None = None) -> 
 
 def problem_flags(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | None = None) -> pd.DataFrame:
     """Red flags (预警), one row per unit and rule (销号管理):
-    flags.problems_overdue — the unit has overdue problems: actual = overdue count, required = 0,
-    gap = actual, detail = most days overdue; flags.problems_severe_open — the unit has 严重
-    problems not closed: actual = that count, required = 0, gap = actual, detail = their ids.
+    'problems_overdue' (text flags.problems_overdue) — the unit has overdue problems:
+    actual = overdue count, required = 0, gap = actual, detail = most days overdue;
+    'problems_severe_open' — the unit has 严重 problems not closed: actual = that count,
+    required = 0, gap = actual, detail = their ids.
     """
     cte, params = _state_cte(as_of, root)
     df = con.execute(f"""{cte}
         SELECT unit_code, any_value(unit_name) AS unit_name, any_value(level) AS level,
-               'flags.problems_overdue' AS rule, count(*) AS actual,
+               'problems_overdue' AS rule, count(*) AS actual,
                CAST(max(days_overdue) AS VARCHAR) AS detail
         FROM ps WHERE is_overdue GROUP BY unit_code
         UNION ALL
-        SELECT unit_code, any_value(unit_name), any_value(level), 'flags.problems_severe_open', count(*),
+        SELECT unit_code, any_value(unit_name), any_value(level), 'problems_severe_open', count(*),
                string_agg(problem_id, '、' ORDER BY problem_id)
         FROM ps WHERE severity = ? AND NOT is_closed GROUP BY unit_code
         ORDER BY rule, actual DESC, unit_code""", params + [SEVERE]).df()
