@@ -1,0 +1,64 @@
+"""Load or clear the demo group: `python -m kpi demo [--as-of YYYY-MM-DD] [--db PATH] [--clear]`.
+
+Loading writes the fictitious group into an empty store and prints the rows per table;
+--clear removes it (only when the store holds the demo group). Exit 0 done, 2 refused.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+from pathlib import Path
+
+from kpi import config, demo, store
+from kpi.datasets import DATASETS
+from kpi.i18n import LANGUAGES, t
+
+EXIT_OK, EXIT_REFUSED = 0, 2
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--as-of", type=dt.date.fromisoformat, default=None,
+                        help="as-of date of the demo data, YYYY-MM-DD (default: today)")
+    parser.add_argument("--db", type=Path, help="DuckDB store (default: $DJ_DB or data/dashboard.duckdb)")
+    parser.add_argument("--seed", type=int, default=demo.DEMO_SEED, help="random seed (default: the demo's own)")
+    parser.add_argument("--clear", action="store_true", help="remove the demo data instead of loading it")
+    parser.add_argument("--lang", choices=LANGUAGES, default="zh", help="language of the messages")
+
+
+def _clear(con, path: Path, lang: str) -> int:
+    if not store.is_demo(con) and not store.is_empty(con):
+        print(t("demo.not_demo", lang, path=str(path)), file=sys.stderr)
+        return EXIT_REFUSED
+    demo.clear_demo(con)
+    print(t("demo.cleared", lang, path=str(path)))
+    return EXIT_OK
+
+
+def _load(con, path: Path, as_of: dt.date, seed: int, lang: str) -> int:
+    if not store.is_empty(con):
+        print(t("demo.not_empty", lang, path=str(path)), file=sys.stderr)
+        return EXIT_REFUSED
+    started = time.perf_counter()
+    demo.load_demo(con, as_of, seed)
+    seconds = f"{time.perf_counter() - started:.2f}"
+    print(t("demo.loaded", lang, as_of=as_of.isoformat(), seed=seed, seconds=seconds, path=str(path)))
+    for name in DATASETS:
+        rows = con.execute(f"SELECT count(*) FROM {store.quote_identifier(name)}").fetchone()[0]
+        print(t("demo.table_rows", lang, table=t(f"common.dataset.{name}", lang), rows=rows))
+    rows = con.execute("SELECT count(*) FROM problem_snapshots").fetchone()[0]
+    print(t("demo.table_rows", lang, table=t("demo.snapshots", lang), rows=rows))
+    return EXIT_OK
+
+
+def run(args: argparse.Namespace) -> int:
+    path = args.db or config.db_path([])
+    s = store.open_store(path)
+    try:
+        con = s.cursor()
+        if args.clear:
+            return _clear(con, path, args.lang)
+        return _load(con, path, args.as_of or dt.date.today(), args.seed, args.lang)
+    finally:
+        s.close()
