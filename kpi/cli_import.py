@@ -1,0 +1,103 @@
+"""Import a CSV/XLSX file into the store: `python -m kpi import DATASET FILE`.
+
+Exit 0 when committed (or a clean --dry-run), 2 when refused: every error is printed as
+row, column, value, reason (CSV lines on standard error) and nothing is written.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import sys
+from pathlib import Path
+
+from kpi import config, store
+from kpi.datasets import DATASETS
+from kpi.i18n import LANGUAGES, t
+from kpi.importing.commit import BatchRefused, commit_upload, diff_counts
+from kpi.importing.error_report import error_frame
+from kpi.importing.errors import CellError, UploadRefused
+from kpi.importing.model import ParsedUpload
+from kpi.importing.parse import parse_upload
+from kpi.rules import RulesError, load_rules
+
+EXIT_OK, EXIT_REFUSED = 0, 2
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("dataset", choices=list(DATASETS), help="dataset to load")
+    parser.add_argument("file", type=Path, help="CSV or XLSX file")
+    parser.add_argument("--sheet", help="worksheet to read (XLSX; default: the first)")
+    parser.add_argument("--all-sheets", action="store_true", help="read every worksheet (one per month)")
+    parser.add_argument("--dry-run", action="store_true", help="check and show the counts; write nothing")
+    parser.add_argument("--force", action="store_true", help="commit even if this file was already uploaded")
+    parser.add_argument("--db", type=Path, help="DuckDB store (default: $DJ_DB or data/dashboard.duckdb)")
+    parser.add_argument("--user", default="cli", help="user name recorded with the batch")
+    parser.add_argument("--as-of", type=dt.date.fromisoformat, help="snapshot date for problems (YYYY-MM-DD)")
+    parser.add_argument("--lang", choices=LANGUAGES, default="zh", help="language of the messages")
+
+
+def error_lines(errors: list[CellError], lang: str) -> list[list[str]]:
+    """Header plus one row per error: row, column, value, reason (sheet first when any has one)."""
+    frame = error_frame(errors, lang).astype("string").fillna("")
+    if not any(e.sheet for e in errors):
+        frame = frame.iloc[:, 1:]
+    return [list(frame.columns), *frame.to_numpy().tolist()]
+
+
+def _print_refused(errors: list[CellError], lang: str) -> int:
+    print(t("cli.refused", lang, n=len(errors)), file=sys.stderr)
+    csv.writer(sys.stderr, lineterminator="\n").writerows(error_lines(errors, lang))
+    return EXIT_REFUSED
+
+
+def _describe(parsed: ParsedUpload, lang: str) -> str:
+    how = t("cli.read_xlsx", lang, sheets="、".join(parsed.sheets)) if parsed.encoding is None \
+        else t("cli.read_csv", lang, encoding=parsed.encoding)
+    return t("cli.read", lang, file=parsed.file_name, how=how, rows=len(parsed.frame), **parsed.dropped)
+
+
+def _import(args: argparse.Namespace, lang: str) -> int:
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        print(t("cli.file_unreadable", lang, file=str(args.file), detail=exc.strerror or str(exc)), file=sys.stderr)
+        return EXIT_REFUSED
+    rules = load_rules()
+    s = store.open_store(args.db or config.db_path([]))
+    try:
+        con = s.cursor()
+        parsed = parse_upload(data, args.file.name, args.dataset, con, rules,
+                              sheet=args.sheet, all_sheets=args.all_sheets)
+        print(_describe(parsed, lang))
+        if parsed.errors:
+            return _print_refused(parsed.errors, lang)
+        if args.dry_run:
+            d = diff_counts(con, parsed)
+            print(t("cli.dry_run", lang, new=d.new, updated=d.updated, unchanged=d.unchanged))
+            return EXIT_OK
+        result = commit_upload(con, parsed, args.user, as_of=args.as_of, force=args.force)
+        print(t("cli.committed", lang, batch_id=result.batch_id, dataset=t(f"common.dataset.{result.dataset}", lang),
+                new=result.inserted, updated=result.updated, unchanged=result.unchanged))
+        return EXIT_OK
+    finally:
+        s.close()
+
+
+def run(args: argparse.Namespace) -> int:
+    lang = args.lang
+    try:
+        return _import(args, lang)
+    except UploadRefused as exc:
+        return _print_refused(exc.errors, lang)
+    except BatchRefused as exc:
+        print(exc.message(lang), file=sys.stderr)
+        if exc.key == "same_file":
+            print(t("cli.force_hint", lang), file=sys.stderr)
+        return EXIT_REFUSED
+    except RulesError as exc:
+        print(exc.message(lang), file=sys.stderr)
+        return EXIT_REFUSED
+    except Exception as exc:  # noqa: BLE001  (a scheduled load gets one line, never a traceback)
+        print(t("cli.unexpected", lang, kind=type(exc).__name__, detail=str(exc)), file=sys.stderr)
+        return EXIT_REFUSED
