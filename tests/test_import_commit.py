@@ -69,8 +69,8 @@ def test_diff_counts_by_natural_key_with_null_safe_equality(con):
         problem("P2", owner=None),          # unchanged: NULL equals NULL
         problem("P3", status="已完成待验收"),  # updated
         problem("P4"), problem("P5"),       # new
-    ], sha="sha-b", errors=[CellError(7, "日期", "x", "bad_date"), CellError(7, "整改状态", "y", "bad_enum"),
-                            CellError(9, "日期", "z", "bad_date")])
+    ], sha="sha-b", errors=[CellError(7, "日期", "x", "not_date"), CellError(7, "整改状态", "y", "not_date"),
+                            CellError(9, "日期", "z", "not_date")])
     assert diff_counts(con, upload) == DiffCounts(new=2, updated=1, unchanged=2, errors=2)
 
 
@@ -157,7 +157,7 @@ def test_undo_failing_midway_changes_nothing(con, monkeypatch):
 
 def test_upload_with_errors_is_refused_and_writes_nothing(con):
     before = store.table_checksums(con)
-    errors = [CellError(3, "整改时限", "2025-13-01", "bad_date")]
+    errors = [CellError(3, "整改时限", "2025-13-01", "not_date")]
     with pytest.raises(UploadRefused) as info:
         commit_upload(con, parsed("problems", [problem("P1")], errors=errors), "ana")
     assert info.value.errors == errors
