@@ -144,7 +144,7 @@ def compliance_summary(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.d
         records.append({"rule": rule, "units": units, "with_data": with_data, "complying": complying,
                         "missing": units - with_data, "share_pct": share_pct(complying, with_data)})
     out = pd.DataFrame(records)
-    out["share_pct"] = out["share_pct"].astype("Float64")
+    out["share_pct"] = out["share_pct"].astype("float64")
     return out
 
 
@@ -218,3 +218,17 @@ def annual_flags(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date,
         ORDER BY rule, unit_code"""
     out = con.execute(sql, _params(rules, root, None, as_of.year)).df()
     return out[FLAG_COLUMNS]
+
+
+def noncompliant_units(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root: str | None = None,
+                       level: int | None = None) -> pd.DataFrame:
+    """Units at `level` breaking at least one annual rule in the as-of year, with how far short they
+    are: shortfall_wan (万元 of funds budget), weight_shortfall_points (points of assessment weight),
+    staff_shortfall (people) and staff_shortfall_points; a rule without data leaves its columns NA."""
+    return con.execute(
+        f"""SELECT unit_code, unit_name, year, fund_ratio_pct, shortfall_wan, assessment_weight_pct,
+                   weight_shortfall_points, party_staff_ratio_pct, staff_shortfall, staff_shortfall_points
+            FROM ({_PER_UNIT_SQL})
+            WHERE meets_funds = false OR meets_weight = false OR meets_party_staff = false
+            ORDER BY unit_code""",
+        _params(rules, root, resolved_level(con, root, level), as_of.year)).df()

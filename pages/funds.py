@@ -1,0 +1,60 @@
+"""经费与考核: funds ratio, fund execution, assessment weight and party-affairs staff per unit, their
+trend over the years, and the units below the rules. Draws only; figures come from kpi.metrics.annual."""
+import pandas as pd
+import streamlit as st
+
+from kpi.charts import annual as charts
+from kpi.charts.tables import labelled
+from kpi.metrics import annual, levels
+from kpi.org import LEVEL_SECONDARY, LEVEL_TERTIARY
+from pages import _ui
+
+LEVEL_CHOICES = (LEVEL_SECONDARY, LEVEL_TERTIARY)
+
+st.title(_ui.tr("funds.page_title"))
+rules = _ui.get_rules()
+as_of, root, lang, subtitle = _ui.as_of(), _ui.scope(), _ui.lang(), _ui.subtitle()
+
+below = _ui.compute(levels.level_below_root, root)
+options = [lv for lv in LEVEL_CHOICES if lv >= below] or [below]
+if st.session_state.get("funds_level") not in options:
+    st.session_state["funds_level"] = options[0]
+level = st.radio(_ui.tr("funds.level"), options, key="funds_level", horizontal=True,
+                 format_func=lambda lv: _ui.tr(f"common.level.{lv}"))
+st.caption(_ui.tr("funds.year_note", year=as_of.year, prev=as_of.year - 1))
+
+summary = _ui.compute(annual.compliance_summary, rules, as_of, root, level)
+if int(summary["with_data"].sum()) == 0:
+    _ui.empty_state("funds.what", "annual")
+else:
+    for column, row in zip(st.columns(len(summary)), summary.itertuples()):
+        value = _ui.tr("common.missing") if pd.isna(row.share_pct) else f"{row.share_pct:.1f}%"
+        column.metric(_ui.tr(f"funds.rule.{row.rule}"), value, border=True,
+                      help=_ui.tr("funds.headline_help", complying=row.complying, with_data=row.with_data,
+                                  missing=row.missing))
+
+    funds = _ui.compute(annual.funds_by_unit, rules, as_of, root, level)
+    weight = _ui.compute(annual.weight_by_unit, rules, as_of, root, level)
+    staff = _ui.compute(annual.party_staff_by_unit, rules, as_of, root, level)
+    left, right = st.columns(2)
+    with left:
+        _ui.chart(charts.funds_ratio_chart(funds, rules, lang, subtitle), labelled(funds, "funds", lang), "funds_ratio")
+    with right:
+        _ui.chart(charts.execution_chart(funds, lang, subtitle), labelled(funds, "funds", lang), "funds_execution")
+    left, right = st.columns(2)
+    with left:
+        _ui.chart(charts.weight_chart(weight, rules, lang, subtitle), labelled(weight, "funds", lang), "funds_weight")
+    with right:
+        _ui.chart(charts.party_staff_chart(staff, rules, lang, subtitle), labelled(staff, "funds", lang),
+                  "funds_party_staff")
+
+    st.subheader(_ui.tr("funds.noncompliant_title"))
+    below_rules = _ui.compute(annual.noncompliant_units, rules, as_of, root, level)
+    if below_rules.empty:
+        st.success(_ui.tr("funds.all_compliant"))
+    else:
+        _ui.data_table(labelled(below_rules, "funds", lang), "funds_noncompliant", expanded=True)
+
+trend = _ui.compute(annual.annual_trend, rules, root, level)
+if not trend.empty:
+    _ui.chart(charts.trend_chart(trend, lang, subtitle), labelled(trend, "funds", lang), "funds_trend")
