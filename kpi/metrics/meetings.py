@@ -308,12 +308,15 @@ def branch_calendar(con: duckdb.DuckDBPyConnection, rules: Rules, unit_code: str
         FROM slot_status ORDER BY rule_order, slot_start""", None, None, today)
 
 
-def branch_meetings(con: duckdb.DuckDBPyConnection, unit_code: str, year: int) -> pd.DataFrame:
-    """Every meeting record of one branch in `year` (any type, 谈心谈话 included): date,
-    meeting_type, topic, expected, attended, in date order."""
+def branch_meetings(con: duckdb.DuckDBPyConnection, unit_code: str, year: int, as_of: dt.date | None = None,
+                    today: dt.date | None = None) -> pd.DataFrame:
+    """Every meeting record of one branch in `year` up to the (effective) as-of date when given
+    (any type, 谈心谈话 included): date, meeting_type, topic, expected, attended, in date order."""
+    until = effective_as_of(as_of or dt.date(year, 12, 31), today)
     return con.execute("""
         SELECT date, meeting_type, topic, expected, attended FROM meetings
-        WHERE unit_code = ? AND year(date) = ? ORDER BY date, meeting_type""", [unit_code, year]).df()
+        WHERE unit_code = ? AND year(date) = ? AND date <= ? ORDER BY date, meeting_type""",
+                       [unit_code, year, until]).df()
 
 
 def meeting_records_in_scope(con: duckdb.DuckDBPyConnection, root: str | None = None) -> int:
