@@ -56,3 +56,10 @@ def write_files(files: BriefingFiles, out_dir: str | Path) -> list[Path]:
         path.write_bytes(content)
         paths.append(path)
     return paths
+
+
+def briefing_files(con, rules, week: str, root: str | None = None, lang: str = "zh") -> BriefingFiles:
+    """Build and render the briefing of `week` for the subtree of `root` (errors as `build_briefing`)."""
+    from kpi.briefing.content import build_briefing  # noqa: PLC0415  (content pulls in every metric module)
+
+    return render_briefing(build_briefing(con, rules, week, root, lang))

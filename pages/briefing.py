@@ -1,0 +1,56 @@
+"""周报: the weekly briefing of the sidebar's subtree — preview, then generate and download
+the PNG charts (ZIP), the PPTX and the PDF."""
+import datetime as dt
+
+import streamlit as st
+
+from kpi.briefing import content, outputs
+from kpi.briefing.fonts import FontMissingError
+from kpi.periods import iso_week_label, last_full_week, week_bounds
+from pages import _ui
+
+WEEKS_OFFERED = 26
+MIME = {"zip": "application/zip", "pdf": "application/pdf",
+        "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation"}
+
+st.title(_ui.tr("briefing.page_title"))
+last_sunday = week_bounds(last_full_week(dt.date.today()))[1]
+weeks = [iso_week_label(last_sunday - dt.timedelta(weeks=i)) for i in range(WEEKS_OFFERED)]
+week = st.selectbox(_ui.tr("briefing.ui.week"), weeks, key="briefing_week", help=_ui.tr("briefing.ui.week_help"))
+rules, scope, lang = _ui.get_rules(), _ui.scope(), _ui.lang()
+
+try:
+    briefing = _ui.compute(content.build_briefing, rules, week, scope, lang)
+except content.BriefingError as exc:
+    st.warning(exc.message(lang), icon=":material/info:")
+    st.stop()
+
+request = (week, scope, lang)
+if st.button(_ui.tr("briefing.ui.generate"), type="primary", key="briefing_generate"):
+    st.session_state["briefing_request"] = request
+if st.session_state.get("briefing_request") == request:
+    try:
+        with st.spinner(_ui.tr("briefing.ui.generating")):
+            files = _ui.compute(outputs.briefing_files, rules, week, scope, lang)
+    except FontMissingError as exc:
+        st.error(exc.message(lang))
+    else:
+        st.success(_ui.tr("briefing.ui.ready"))
+        for column, ext in zip(st.columns(3), ("zip", "pptx", "pdf")):
+            column.download_button(_ui.tr(f"briefing.ui.download_{ext}"), getattr(files, ext),
+                                   f"{files.stem}.{ext}", MIME[ext], key=f"briefing_download_{ext}")
+
+st.subheader(_ui.tr("briefing.ui.preview"))
+st.caption(f"{briefing.title} · {briefing.period_text} · {briefing.scope_label}")
+st.markdown(f"#### {briefing.headline_title}")
+for start in range(0, len(briefing.headlines), 4):
+    for column, row in zip(st.columns(4), briefing.headlines[start:start + 4]):
+        column.metric(row.label, row.value_text, row.change_text, delta_color="off", border=True)
+for section in briefing.sections:
+    st.markdown(f"#### {section.title}")
+    for sentence in section.takeaways:
+        st.markdown(f"- {sentence}")
+    if section.figure is None:
+        st.info(section.empty_message, icon=":material/info:")
+    else:
+        _ui.chart(section.figure, section.data, f"briefing_{section.key}")
