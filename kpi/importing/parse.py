@@ -34,10 +34,11 @@ from kpi.importing.validate import (
     cross_issues,
     duplicate_key_rows,
     range_issues,
+    resolve_indicators,
     resolve_units,
     store_units,
 )
-from kpi.importing.values import convert, null_mask
+from kpi.importing.values import convert, null_mask, per_distinct
 
 __all__ = ["error_report_xlsx", "parse_upload", "sha256_of"]
 
@@ -61,10 +62,11 @@ def _part(grid: Grid, header: HeaderMatch, spec: Dataset, dropped: Counter) -> p
     if len(body) and is_notes_row([str(c) for c in body.iloc[0]]):
         dropped["notes"] += 1
         body, rows = body.iloc[1:], rows[1:]
-    part = pd.DataFrame({name: body[i].astype(str).str.strip() for i, name in header.columns.items()})
-    empty = pd.concat([null_mask(part[c]) for c in part], axis=1).all(axis=1) if len(part) else part.index == 0
-    first = body.iloc[:, :TOTAL_SEARCH_COLUMNS].apply(
-        lambda s: s.astype(str).str.replace(r"\s+", "", regex=True).str.contains(TOTAL_WORDS, regex=True))
+    part = pd.DataFrame({name: per_distinct(body[i].astype(str), lambda s: s.str.strip())
+                         for i, name in header.columns.items()})
+    empty = pd.concat([per_distinct(part[c], null_mask) for c in part], axis=1).all(axis=1) if len(part) \
+        else part.index == 0
+    first = body.iloc[:, :TOTAL_SEARCH_COLUMNS].apply(lambda s: per_distinct(s.astype(str), _is_total))
     total = first.any(axis=1) & ~empty if len(part) else empty
     dropped["empty"] += int(empty.sum())
     dropped["total"] += int(total.sum())
@@ -73,6 +75,10 @@ def _part(grid: Grid, header: HeaderMatch, spec: Dataset, dropped: Counter) -> p
     part["_row"] = rows[keep]
     part["_sheet"] = grid.sheet
     return part
+
+
+def _is_total(cells: pd.Series) -> pd.Series:
+    return cells.str.replace(r"\s+", "", regex=True).str.contains(TOTAL_WORDS, regex=True)
 
 
 def _required_missing(spec: Dataset, header: HeaderMatch) -> list[str]:
@@ -172,6 +178,9 @@ def _typed(cells: pd.DataFrame, spec: Dataset, con, rules) -> tuple[pd.DataFrame
             if empty.any():
                 issues.append(Issue(empty, col.name, "required"))
     issues += _unit_issues(typed, spec, con)
+    if "indicator_code" in typed:
+        typed["indicator_code"], found = resolve_indicators(typed["indicator_code"], rules.indicators)
+        issues += found
     issues += range_issues(typed, spec, rules.min_year, rules.max_year)
     issues += cross_issues(typed, spec)
     issues += _duplicate_issues(typed, cells, spec)
@@ -233,7 +242,7 @@ def _errors(issues: list[Issue], cells: pd.DataFrame, spec: Dataset, grids: list
             if "first_sheet" in params:
                 reason = "duplicate_key_sheet"
             column = written.get(sheet, {}).get(issue.column) if issue.column else None
-            value = cells.at[i, issue.column] if issue.column else None
+            value = (cells.at[i, issue.column] or None) if issue.column else None
             error = CellError(int(rows.at[i]), column, value, reason, params,
                               sheet=sheet if several_sheets else None)
             out.append(((sheet_order.get(sheet, 0), int(rows.at[i]), order.get(issue.column, -1)), error))

@@ -7,6 +7,7 @@ index for params that differ per row). parse.py turns the masked rows into CellE
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -118,10 +119,14 @@ class UnitDirectory:
 
     def suggestion(self, value: str) -> tuple[str, str] | None:
         """(code, name) of the closest unit code or name, None when nothing is close."""
-        hits = difflib.get_close_matches(value, list(self.codes) + list(self.names), n=1, cutoff=0.6)
+        candidates = sorted(self.codes) + sorted(self.names)
+        hits = difflib.get_close_matches(value, candidates, n=5, cutoff=0.6)
         if not hits:
             return None
-        code = hits[0] if hits[0] in self.codes else self.names[hits[0]][0]
+        # Among equally close candidates, the one sharing the longest prefix reads as the typo's origin.
+        best = max(hits, key=lambda h: (round(difflib.SequenceMatcher(None, value, h).ratio(), 6),
+                                        len(os.path.commonprefix([value, h])), -candidates.index(h)))
+        code = best if best in self.codes else self.names[best][0]
         return code, self.codes.get(code) or code
 
 
@@ -180,3 +185,15 @@ def duplicate_key_rows(frame: pd.DataFrame, key: tuple[str, ...]) -> tuple[pd.Se
     mask = pd.Series(False, index=frame.index)
     mask[dup[dup].index] = True
     return mask, first.reindex(frame.index)
+
+
+def resolve_indicators(values: pd.Series, indicators) -> tuple[pd.Series, list[Issue]]:
+    """Indicator codes of the catalogue (rules.indicators): the code, or its Chinese or English name."""
+    lookup = {}
+    for ind in indicators:
+        lookup.update({ind.code.lower(): ind.code, ind.name_zh: ind.code, ind.name_en.lower(): ind.code})
+    resolved = values.str.lower().map(lookup).fillna(values.map(lookup)).astype("string")
+    unknown = values.notna() & resolved.isna()
+    listed = "、".join(f"{i.code}（{i.name_zh}）" for i in indicators)
+    issues = [Issue(unknown, "indicator_code", "unknown_indicator", {"choices": listed})] if unknown.any() else []
+    return resolved.where(~unknown, values), issues

@@ -1,0 +1,41 @@
+"""A small organisation tree for importer tests, so unit codes and names resolve.
+
+Test modules build their own fixtures from `org_store` (tests/conftest.py is shared).
+
+G001 集团 ─ S01 第一分公司 ─ T011 第一分公司机关 ─ B0111 机关第一党支部
+                                               ├ B0112 机关第二党支部
+                                               └ B0113 综合党支部
+          ├ S02 第二分公司 ─ B0211 第二分公司第一党支部
+          │               └ B0212 综合党支部        (same name as B0113: ambiguous)
+          └ S09 物流公司
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from kpi.store import Store, open_store
+
+UNITS = [
+    ("G001", "集团", None, 1, "党委"),
+    ("S01", "第一分公司", "G001", 2, "党委"),
+    ("S02", "第二分公司", "G001", 2, "党委"),
+    ("S09", "物流公司", "G001", 2, "党委"),
+    ("T011", "第一分公司机关", "S01", 3, "党总支"),
+    ("B0111", "机关第一党支部", "T011", 4, "党支部"),
+    ("B0112", "机关第二党支部", "T011", 4, "党支部"),
+    ("B0113", "综合党支部", "T011", 4, "党支部"),
+    ("B0211", "第二分公司第一党支部", "S02", 4, "党支部"),
+    ("B0212", "综合党支部", "S02", 4, "党支部"),
+]
+
+
+def fill_units(con) -> None:
+    con.executemany("INSERT INTO units (unit_code, unit_name, parent_code, level, org_type) VALUES (?, ?, ?, ?, ?)",
+                    [list(u) for u in UNITS])
+
+
+def org_store(path: Path) -> Store:
+    """A fresh store at `path` holding the tree above."""
+    store = open_store(path)
+    fill_units(store.cursor())
+    return store
