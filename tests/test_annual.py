@@ -1,0 +1,142 @@
+"""Funds, assessment weight and party-affairs staff on the hand-computed store of rule_fixtures."""
+import dataclasses
+import datetime as dt
+
+import pandas as pd
+import pytest
+from rule_fixtures import build_rule_store
+
+from kpi.metrics import annual
+from kpi.metrics.common import FLAG_COLUMNS
+from kpi.rules import load_rules
+
+AS_OF = dt.date(2025, 6, 30)
+
+
+@pytest.fixture
+def con(tmp_path):
+    store = build_rule_store(tmp_path / "t.duckdb")
+    yield store.cursor()
+    store.close()
+
+
+@pytest.fixture
+def rules():
+    return load_rules()
+
+
+def _by_code(df, column):
+    return {code: (None if pd.isna(v) else v) for code, v in zip(df["unit_code"], df[column])}
+
+
+def test_funds_by_unit_lists_every_secondary_unit_with_exact_figures(con, rules):
+    df = annual.funds_by_unit(con, rules, AS_OF)
+    assert list(df["unit_code"]) == ["S1", "S2", "S3", "S4"]
+    assert list(df["year"]) == [2025] * 4
+    assert _by_code(df, "fund_ratio_pct") == {"S1": pytest.approx(1.04), "S2": 0.75, "S3": 1.0, "S4": None}
+    assert _by_code(df, "required_budget") == {"S1": 50.0, "S2": 80.0, "S3": 30.0, "S4": None}
+    assert _by_code(df, "shortfall_wan") == {"S1": 0.0, "S2": 20.0, "S3": 0.0, "S4": None}
+    assert _by_code(df, "meets_funds") == {"S1": True, "S2": False, "S3": True, "S4": None}
+    assert _by_code(df, "execution_pct") == {"S1": 75.0, "S2": 50.0, "S3": 110.0, "S4": None}
+
+
+def test_funds_rule_uses_previous_years_payroll(con, rules):
+    """S1 2025: 52 万元 on 2025's payroll_prev_year 5000 → 1.04% meets. S1's own 2025 payroll, 5500,
+    is the 2026 row's payroll_prev_year: 52 ÷ 5500 = 0.945% would fail. The 2025 figure must use 5000."""
+    s1 = annual.funds_by_unit(con, rules, AS_OF).set_index("unit_code").loc["S1"]
+    assert s1["payroll_prev_year"] == 5000.0
+    assert bool(s1["meets_funds"]) is True
+    payroll_2025 = con.execute("SELECT payroll_prev_year FROM annual WHERE unit_code = 'S1' AND year = 2026"
+                               ).fetchone()[0]
+    assert 52 / payroll_2025 * 100 < rules.funds_min_ratio_pct
+    s1_2026 = annual.funds_by_unit(con, rules, dt.date(2026, 3, 1)).set_index("unit_code").loc["S1"]
+    assert s1_2026["fund_ratio_pct"] == pytest.approx(60 / 5500 * 100)
+
+
+def test_level_three_and_subtree(con, rules):
+    df = annual.funds_by_unit(con, rules, AS_OF, level=3)
+    assert list(df["unit_code"]) == ["T11", "T12", "T21", "T31"]
+    assert _by_code(df, "fund_ratio_pct") == {"T11": 0.9, "T12": None, "T21": None, "T31": None}
+    assert _by_code(df, "shortfall_wan") == {"T11": 1.0, "T12": None, "T21": None, "T31": None}
+    # below S1 the default level is the tertiary one
+    assert list(annual.funds_by_unit(con, rules, AS_OF, root="S1")["unit_code"]) == ["T11", "T12"]
+
+
+def test_weight_and_party_staff_by_unit(con, rules):
+    w = annual.weight_by_unit(con, rules, AS_OF)
+    assert _by_code(w, "meets_weight") == {"S1": True, "S2": True, "S3": False, "S4": None}
+    assert _by_code(w, "weight_shortfall_points") == {"S1": 0.0, "S2": 0.0, "S3": 2.0, "S4": None}
+    s = annual.party_staff_by_unit(con, rules, AS_OF)
+    assert _by_code(s, "party_staff_ratio_pct") == {"S1": 1.0, "S2": pytest.approx(10 / 15), "S3": 1.2, "S4": None}
+    assert _by_code(s, "meets_party_staff") == {"S1": True, "S2": False, "S3": True, "S4": None}
+    assert _by_code(s, "staff_shortfall") == {"S1": 0, "S2": 5, "S3": 0, "S4": None}
+    assert _by_code(s, "required_staff") == {"S1": 20.0, "S2": 15.0, "S3": 10.0, "S4": 5.0}
+
+
+def test_parent_compliance_is_share_of_units_not_average_of_percentages(con, rules):
+    head = annual.funds_compliance(con, rules, AS_OF)
+    assert (head.numerator, head.denominator) == (2, 3)
+    assert head.value == pytest.approx(66.6667, abs=1e-4)
+    assert head.status == "bad"
+    # the average of the three ratios (1.04, 0.75, 1.00) is 0.93%: it would say the group fails outright
+    ratios = annual.funds_by_unit(con, rules, AS_OF)["fund_ratio_pct"]
+    assert ratios.mean() == pytest.approx(0.93)
+
+
+def test_missing_units_are_counted_apart_not_as_failing(con, rules):
+    summary = annual.compliance_summary(con, rules, AS_OF).set_index("rule")
+    assert summary.loc["funds_ratio"].to_dict() == {
+        "units": 4, "with_data": 3, "complying": 2, "missing": 1, "share_pct": pytest.approx(200 / 3)}
+    assert summary.loc["party_staff", "missing"] == 1
+    none = annual.funds_compliance(con, rules, dt.date(2023, 6, 30))
+    assert (none.value, none.numerator, none.denominator, none.status) == (None, 0, 0, "missing")
+
+
+def test_weight_rule_change_changes_who_complies(con, rules):
+    stricter = dataclasses.replace(rules, assessment_min_weight_pct=12.0)
+    w = annual.weight_by_unit(con, stricter, AS_OF)
+    assert _by_code(w, "meets_weight") == {"S1": True, "S2": False, "S3": False, "S4": None}
+    assert _by_code(w, "weight_shortfall_points") == {"S1": 0.0, "S2": 2.0, "S3": 4.0, "S4": None}
+    head = annual.weight_compliance(con, stricter, AS_OF)
+    assert (head.numerator, head.denominator) == (1, 3)
+    assert annual.weight_compliance(con, rules, AS_OF).numerator == 2
+
+
+def test_funds_rule_change(con, rules):
+    looser = dataclasses.replace(rules, funds_min_ratio_pct=0.75)
+    assert annual.funds_compliance(con, looser, AS_OF).numerator == 3
+    assert _by_code(annual.funds_by_unit(con, looser, AS_OF), "shortfall_wan")["S2"] == 0.0
+
+
+def test_annual_trend(con, rules):
+    trend = annual.annual_trend(con, rules)
+    assert list(trend["year"]) == [2024, 2025, 2026]
+    assert list(trend["units"]) == [4, 4, 4]
+    assert list(trend["funds_ratio_with_data"]) == [2, 3, 1]
+    assert list(trend["funds_ratio_complying"]) == [2, 2, 1]
+    assert list(trend["funds_ratio_share_pct"]) == [100.0, pytest.approx(200 / 3), 100.0]
+    assert list(trend["assessment_weight_complying"]) == [1, 2, 0]
+    assert trend["assessment_weight_share_pct"].iloc[0] == 50.0
+    assert pd.isna(trend["assessment_weight_share_pct"].iloc[2])
+
+
+def test_noncompliant_units(con, rules):
+    df = annual.noncompliant_units(con, rules, AS_OF)
+    assert list(df["unit_code"]) == ["S2", "S3"]
+    assert _by_code(df, "shortfall_wan") == {"S2": 20.0, "S3": 0.0}
+    assert _by_code(df, "weight_shortfall_points") == {"S2": 0.0, "S3": 2.0}
+    assert _by_code(df, "staff_shortfall") == {"S2": 5, "S3": 0}
+
+
+def test_annual_flags_name_unit_rule_and_gap(con, rules):
+    flags = annual.annual_flags(con, rules, AS_OF)
+    assert list(flags.columns) == FLAG_COLUMNS
+    rows = [tuple(r) for r in flags[["unit_code", "level", "rule", "actual", "required", "gap", "detail"]]
+            .itertuples(index=False)]
+    assert rows == [
+        ("S3", 2, "assessment_weight", 8.0, 10.0, 2.0, "2025"),
+        ("S2", 2, "funds_ratio", 0.75, 1.0, 20.0, "2025"),
+        ("T11", 3, "funds_ratio", 0.9, 1.0, 1.0, "2025"),
+        ("S2", 2, "party_staff", 0.67, 1.0, 5.0, "2025"),
+    ]
+    assert list(annual.annual_flags(con, rules, AS_OF, root="S3")["unit_code"]) == ["S3"]
