@@ -136,6 +136,13 @@ def test_coverage_flags(con, rules):
         ("S3", "supervision_uncovered", 0, 1, 1, "2024-12-15"),
         ("S3", "inspection_uncovered", 0, 1, 1, "2024-12-15"),
         ("S2", "inspection_uncovered", 0, 1, 1, "2025-02-20"),
-        ("T12", "inspection_uncovered", 0, 1, 1, ""),
+        ("T12", "inspection_uncovered", 0, 1, 1, "—"),
         ("T21", "inspection_uncovered", 0, 1, 1, "2025-01-15")]
     assert cm.coverage_flags(con, rules, AS_OF, root="T11").empty
+
+
+def test_activity_count(con):
+    # A7 has not begun by the as-of date; A1, A2, A3, A5, A8 lie in S1's subtree
+    assert cm.activity_count(con, AS_OF) == 8
+    assert cm.activity_count(con, AS_OF, "S1") == 5
+    assert cm.activity_count(con, D(2024, 1, 1)) == 0

@@ -39,6 +39,12 @@ def window_dates(rules: Rules, as_of: dt.date, window: Window = "year") -> tuple
     return start, min(end, as_of)
 
 
+def activity_count(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | None = None) -> int:
+    """Activities on units of the subtree begun by as_of (0 = nothing to show yet)."""
+    return con.execute(f"SELECT count(*) FROM supervision WHERE start_date <= ? AND {subtree_filter_sql()}",
+                       [as_of, *subtree_params(root)]).fetchone()[0]
+
+
 def _covered_units(con, rules, as_of, root, levels, kinds, window) -> pd.DataFrame:
     """Units of `levels` in the subtree with their count of activities of `kinds` in the window."""
     start, end = window_dates(rules, as_of, window)
@@ -210,7 +216,7 @@ def coverage_flags(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date,
     'inspection_uncovered' — a unit of
     rules.inspection_levels not inspected (rules.inspection_kinds) in the current cycle
     (三年内部巡察全覆盖). actual = 0 activities, required = 1, gap = 1, detail = the date of the
-    unit's last activity of any kind ('' when none).
+    unit's last activity of any kind ('—' when none).
     """
     rows = []
     checks = (("supervision_uncovered", rules.supervision_levels, rules.supervision_kinds, "year"),
@@ -218,7 +224,7 @@ def coverage_flags(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date,
     for rule, levels, kinds, window in checks:
         for level in levels:
             for r in uncovered_units(con, rules, as_of, root, level, kinds, window).itertuples():
-                last = "" if pd.isna(r.last_activity_date) else r.last_activity_date.isoformat()
+                last = "—" if pd.isna(r.last_activity_date) else r.last_activity_date.isoformat()
                 rows.append({"unit_code": r.unit_code, "unit_name": r.unit_name, "level": int(r.level),
                              "rule": rule, "actual": 0, "required": 1, "gap": 1, "detail": last})
     return pd.DataFrame(rows, columns=FLAG_COLUMNS) if rows else empty_flags()

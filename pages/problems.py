@@ -1,0 +1,83 @@
+"""问题清单: the filterable problem list with days overdue, one problem's status history, and the
+export of exactly the filtered rows. Draws only; figures come from kpi.metrics.problems.
+User text (descriptions, measures) is shown with st.dataframe / st.text, never as HTML or markdown."""
+import streamlit as st
+
+from kpi.charts import problems as charts
+from kpi.datasets import PROBLEM_SOURCES, PROBLEM_STATUSES, SEVERITIES
+from kpi.exports import to_csv_bytes, to_xlsx_bytes
+from kpi.i18n import enum_label
+from kpi.metrics import problems
+from pages import _ui
+
+st.title(_ui.tr("problems.page_title"))
+as_of, root, lang = _ui.as_of(), _ui.scope(), _ui.lang()
+
+everything = _ui.compute(problems.problem_list, as_of, root)
+if everything.empty:
+    _ui.empty_state("problems.what", "problems")
+    st.stop()
+
+options = _ui.compute(problems.problem_options, root)
+
+
+def label(value: str) -> str:
+    return enum_label(value, lang)
+
+
+with st.container(border=True):
+    c1, c2, c3, c4 = st.columns(4)
+    sources = c1.multiselect(_ui.tr("problems.filter.source"), PROBLEM_SOURCES, key="pl_source", format_func=label)
+    categories = c2.multiselect(_ui.tr("problems.filter.category"), options["categories"], key="pl_category")
+    severities = c3.multiselect(_ui.tr("problems.filter.severity"), SEVERITIES, key="pl_severity", format_func=label)
+    statuses = c4.multiselect(_ui.tr("problems.filter.status"), PROBLEM_STATUSES, key="pl_status", format_func=label)
+    c1, c2, c3, c4 = st.columns(4)
+    found_from = c1.date_input(_ui.tr("problems.filter.found_from"), value=None, key="pl_found_from")
+    found_to = c2.date_input(_ui.tr("problems.filter.found_to"), value=None, key="pl_found_to")
+    text = c3.text_input(_ui.tr("problems.filter.text"), key="pl_text", placeholder=_ui.tr("problems.filter.text_hint"))
+    c4.write("")
+    overdue_only = c4.checkbox(_ui.tr("problems.filter.overdue_only"), key="pl_overdue_only")
+
+filters = problems.ProblemFilter(tuple(sources), tuple(categories), tuple(severities), tuple(statuses),
+                                 overdue_only, found_from, found_to, text or None)
+listed = _ui.compute(problems.problem_list, as_of, root, filters)
+shown = charts.problem_table(listed, lang)
+
+m1, m2, m3 = st.columns(3)
+m1.metric(_ui.tr("problems.metric.listed"), len(listed), border=True)
+m2.metric(_ui.tr("problems.metric.overdue"), int(listed.is_overdue.sum()), border=True)
+m3.metric(_ui.tr("problems.metric.all"), len(everything), border=True)
+st.caption(_ui.tr("problems.caption", as_of=as_of.isoformat(), scope=_ui.scope_label()))
+
+if listed.empty:
+    st.info(_ui.tr("problems.no_match"), icon=":material/filter_alt_off:")
+else:
+    st.dataframe(shown, hide_index=True, width="stretch", key="problem_table")
+    left, right, _ = st.columns([1, 1, 4])
+    left.download_button(_ui.tr("common.download_csv"), to_csv_bytes(shown), "problems.csv", "text/csv",
+                         key="problems_csv")
+    right.download_button(_ui.tr("common.download_xlsx"), to_xlsx_bytes(shown, _ui.tr("problems.page_title")),
+                          "problems.xlsx",
+                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="problems_xlsx")
+
+    st.subheader(_ui.tr("problems.detail.title"))
+    ids = list(listed.problem_id)
+    if st.session_state.get("pl_selected") not in ids:
+        st.session_state["pl_selected"] = ids[0]
+    chosen = st.selectbox(_ui.tr("problems.detail.choose"), ids, key="pl_selected")
+    row = listed.set_index("problem_id").loc[chosen]
+    with st.container(border=True):
+        facts = charts.problem_facts(row, lang)
+        for column, (name, value) in zip(st.columns(4) * ((len(facts) + 3) // 4), facts):
+            column.caption(name)
+            column.text(value)
+        st.caption(_ui.tr("problems.col.description"))
+        st.text(row.description if isinstance(row.description, str) else _ui.tr("common.missing"))
+        st.caption(_ui.tr("problems.col.measures"))
+        st.text(row.measures if isinstance(row.measures, str) else _ui.tr("common.missing"))
+    history = _ui.compute(problems.status_history, chosen)
+    st.markdown("**" + _ui.tr("problems.detail.history") + "**")
+    if history.empty:
+        st.info(_ui.tr("problems.detail.no_history"), icon=":material/history:")
+    else:
+        st.dataframe(charts.history_table(history, lang), hide_index=True, width="stretch", key="history_table")
