@@ -17,8 +17,8 @@ from kpi import demo_names as names
 from kpi.periods import slots_between
 from kpi.rules import Rules
 
-MISS_RATE = 0.03
-WEAK_MISS_RATE = 0.2
+MISS_RATE = 0.01
+WEAK_MISS_RATE = 0.15
 GAP_BRANCHES = 6
 TALKS_PER_YEAR = (2, 5)
 # Days into a slot by which branches usually hold the meeting: annual meetings (组织生活会,

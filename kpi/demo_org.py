@@ -43,9 +43,11 @@ def new_branch_dates(as_of: dt.date) -> list[dt.date]:
 def _branches(rng: np.random.Generator, tertiary: dict, count: int, founded_floor: dt.date,
               as_of: dt.date) -> list[dict]:
     departments = rng.choice(len(names.BRANCH_DEPARTMENTS), size=count, replace=False)
+    # Some tertiary units are small offices, some large plants: branch sizes scale with the unit.
+    scale = rng.uniform(0.45, 1.3)
     rows = []
     for i, dep in enumerate(sorted(departments), start=1):
-        members = int(rng.integers(8, 46))
+        members = max(5, int(round(rng.integers(8, 46) * scale)))
         rows.append({
             "unit_code": f"{tertiary['unit_code']}{i:02d}",
             "unit_name": f"{tertiary['short']}{names.BRANCH_DEPARTMENTS[dep]}党支部",
