@@ -248,6 +248,9 @@ def test_branch_calendar_and_meetings(con, rules):
     assert _records(meetings, ["meeting_type", "topic"]) == [
         ("支部委员会会议", "成立后首次支委会"), ("主题党日", "建党日"), ("支部委员会会议", "支委会"),
         ("支部党员大会", "大会")]
+    to_june = branch_calendar(con, rules, "B3", 2025, D(2025, 6, 30), today=TODAY)
+    assert (len(to_june), int(to_june["required"].sum())) == (3 * 6 + 2 * 2 + 2, 0)
+    assert branch_calendar(con, rules, "B3", 2026, today=TODAY).empty
     # The B2 record dated 2025-08-20 lies after the as-of date.
     assert len(branch_meetings(con, "B2", 2025, AS_OF, today=TODAY)) == 14
     assert len(branch_meetings(con, "B2", 2025, today=D(2025, 12, 31))) == 15

@@ -140,9 +140,9 @@ def slot_heatmap(df: pd.DataFrame, meeting_type: str, every: str, lang: str, sub
         index="branch", columns="slot_label").reindex(index=branches)
 
     fig = go.Figure(go.Heatmap(
-        z=grid["code"][slots].values, x=slots, y=branches, zmin=0, zmax=2, colorscale=_DISCRETE_SCALE,
-        showscale=False, xgap=2, ygap=2, text=grid["held"][slots].values, texttemplate="%{text}",
-        hovertext=grid["hover"][slots].values, hovertemplate="%{hovertext}<extra></extra>"))
+        z=grid["code"][slots].values.tolist(), x=slots, y=branches, zmin=0, zmax=2, colorscale=_DISCRETE_SCALE,
+        showscale=False, xgap=2, ygap=2, text=grid["held"][slots].values.tolist(), texttemplate="%{text}",
+        hovertext=grid["hover"][slots].values.tolist(), hovertemplate="%{hovertext}<extra></extra>"))
     _status_legend(fig, lang)
     theme.styled(fig, t("meetings.chart.heatmap_title", lang, type=enum_label(meeting_type, lang),
                         every=t(f"meetings.every.{every}", lang)), subtitle)
@@ -175,7 +175,7 @@ def calendar_chart(cal: pd.DataFrame, meetings: pd.DataFrame, branch: str, year:
     if len(meetings):
         fig.add_trace(go.Scatter(
             x=pd.to_datetime(meetings["date"]), y=[enum_label(m, lang) for m in meetings["meeting_type"]],
-            mode="markers", name=t("meetings.column.date", lang),
+            mode="markers", name=t("meetings.col.date", lang),
             marker={"symbol": "diamond", "size": 12, "color": theme.PRIMARY, "line": {"color": "white", "width": 1}},
             hovertext=[f"{d:%Y-%m-%d} · {enum_label(m, lang)}<br>{'' if pd.isna(p) else p}"
                        for d, m, p in zip(pd.to_datetime(meetings["date"]), meetings["meeting_type"],
@@ -192,12 +192,12 @@ def calendar_chart(cal: pd.DataFrame, meetings: pd.DataFrame, branch: str, year:
 def gap_table(df: pd.DataFrame, lang: str) -> pd.DataFrame:
     """`gap_branches` with translated headers and labels, for display and download."""
     out = pd.DataFrame({
-        t("meetings.column.unit_code", lang): df["unit_code"],
-        t("meetings.column.unit_name", lang): df["unit_name"],
-        t("meetings.column.meeting_type", lang): [enum_label(m, lang) for m in df["meeting_type"]],
-        t("meetings.column.every", lang): [t(f"meetings.every.{e}", lang) for e in df["every"]],
-        t("meetings.column.gap_slots", lang): df["gap_slots"],
-        t("meetings.column.slots", lang): df["slots"] if lang == "zh" else df["slots"].str.replace("、", ", "),
+        t("meetings.col.unit_code", lang): df["unit_code"],
+        t("meetings.col.unit_name", lang): df["unit_name"],
+        t("meetings.col.meeting_type", lang): [enum_label(m, lang) for m in df["meeting_type"]],
+        t("meetings.col.every", lang): [t(f"meetings.every.{e}", lang) for e in df["every"]],
+        t("meetings.col.gap_slots", lang): df["gap_slots"],
+        t("meetings.col.slots", lang): df["slots"] if lang == "zh" else df["slots"].str.replace("、", ", "),
     })
     return out.reset_index(drop=True)
 
@@ -205,9 +205,9 @@ def gap_table(df: pd.DataFrame, lang: str) -> pd.DataFrame:
 def meetings_table(df: pd.DataFrame, lang: str) -> pd.DataFrame:
     """`branch_meetings` with translated headers and labels."""
     return pd.DataFrame({
-        t("meetings.column.date", lang): pd.to_datetime(df["date"]).dt.strftime("%Y-%m-%d"),
-        t("meetings.column.meeting_type", lang): [enum_label(m, lang) for m in df["meeting_type"]],
-        t("meetings.column.topic", lang): df["topic"],
-        t("meetings.column.expected", lang): df["expected"],
-        t("meetings.column.attended", lang): df["attended"],
+        t("meetings.col.date", lang): pd.to_datetime(df["date"]).dt.strftime("%Y-%m-%d"),
+        t("meetings.col.meeting_type", lang): [enum_label(m, lang) for m in df["meeting_type"]],
+        t("meetings.col.topic", lang): df["topic"],
+        t("meetings.col.expected", lang): df["expected"],
+        t("meetings.col.attended", lang): df["attended"],
     }).reset_index(drop=True)

@@ -299,13 +299,16 @@ def meeting_flags(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, 
 
 
 def branch_calendar(con: duckdb.DuckDBPyConnection, rules: Rules, unit_code: str, year: int,
-                    today: dt.date | None = None) -> pd.DataFrame:
+                    as_of: dt.date | None = None, today: dt.date | None = None) -> pd.DataFrame:
     """One branch's year, per rule type and slot: slot_start, slot_end, slot_label, required,
     ended, held, met and the dates (MM-DD) of the meetings counted. Slots run from 1 January to
-    the end of `year`, or to today for the current year (none for a future year)."""
-    return _query(con, rules, dt.date(year, 12, 31), unit_code, """
+    the end of `year`, or to the (effective) as-of date when earlier; none when that lies before
+    the year."""
+    end = min(dt.date(year, 12, 31), effective_as_of(as_of or dt.date(year, 12, 31), today))
+    return _query(con, rules, end, unit_code, """
         SELECT meeting_type, every, slot_start, slot_end, slot_label, required, ended, held, met, dates
-        FROM slot_status ORDER BY rule_order, slot_start""", None, None, today)
+        FROM slot_status WHERE $in_year ORDER BY rule_order, slot_start""",
+                  {"in_year": end >= dt.date(year, 1, 1)}, None, today)
 
 
 def branch_meetings(con: duckdb.DuckDBPyConnection, unit_code: str, year: int, as_of: dt.date | None = None,

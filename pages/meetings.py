@@ -1,0 +1,92 @@
+"""组织生活: meeting completion per required slot (heat map), by type and by unit, attendance, branches
+missing periods in a row, one branch's calendar. Draws only; figures come from kpi.metrics.meetings."""
+import pandas as pd
+import streamlit as st
+
+from kpi.charts import meetings as charts
+from kpi.charts.tables import labelled
+from kpi.i18n import enum_label
+from kpi.metrics import levels, meetings
+from kpi.org import LEVEL_BRANCH, units_in_subtree
+from pages import _ui
+
+st.title(_ui.tr("meetings.page_title"))
+st.caption(_ui.tr("meetings.intro"))
+rules = _ui.get_rules()
+as_of, root, lang, subtitle = _ui.as_of(), _ui.scope(), _ui.lang(), _ui.subtitle()
+
+if _ui.compute(meetings.meeting_records_in_scope, root) == 0:
+    _ui.empty_state("meetings.what", "meetings")
+    st.stop()
+
+level = _ui.compute(levels.level_below_root, root)
+completion = _ui.compute(meetings.meeting_headline, rules, as_of, root)
+turnout = _ui.compute(meetings.attendance_headline, as_of, root)
+gaps = _ui.compute(meetings.gap_branches, rules, as_of, root)
+
+
+def _pct(value: float | None) -> str:
+    return _ui.tr("common.missing") if value is None else f"{value:.1f}%"
+
+
+left, middle, right = st.columns(3)
+left.metric(_ui.tr("meetings.headline.completion"), _pct(completion.value), border=True,
+            help=_ui.tr("meetings.headline.completion_help", met=completion.numerator, required=completion.denominator))
+middle.metric(_ui.tr("meetings.headline.attendance"), _pct(turnout.value), border=True,
+              help=_ui.tr("meetings.headline.attendance_help", attended=turnout.numerator,
+                          expected=turnout.denominator))
+right.metric(_ui.tr("meetings.headline.gaps"), len(gaps), border=True,
+             help=_ui.tr("meetings.headline.gaps_help", n=rules.meeting_gap_slots))
+
+by_type = _ui.compute(meetings.completion_by_type, rules, as_of, root)
+by_unit = _ui.compute(meetings.completion_by_unit, rules, as_of, root, level)
+alert = rules.meeting_flag_below_pct
+left, right = st.columns(2)
+with left:
+    _ui.chart(charts.completion_by_type_chart(by_type, alert, lang, subtitle), labelled(by_type, "meetings", lang),
+              "meetings_by_type")
+with right:
+    _ui.chart(charts.completion_by_unit_chart(by_unit, alert, lang, subtitle), labelled(by_unit, "meetings", lang),
+              "meetings_by_unit")
+turnout_by_unit = _ui.compute(meetings.attendance, as_of, root, level)
+_ui.chart(charts.attendance_chart(turnout_by_unit, lang, subtitle), labelled(turnout_by_unit, "meetings", lang),
+          "meetings_attendance")
+
+every = {r.type: r.every for r in rules.meeting_rules}
+left, right = st.columns([2, 3])
+meeting_type = left.selectbox(_ui.tr("meetings.page.type_select"), list(every), key="meetings_type",
+                              format_func=lambda m: enum_label(m, lang))
+only_unmet = right.checkbox(_ui.tr("meetings.page.only_unmet"), value=True, key="meetings_only_unmet")
+slots = _ui.compute(meetings.meeting_slots, rules, as_of, root, meeting_type=meeting_type,
+                    only_with_unmet=only_unmet)
+if slots.empty:
+    st.success(_ui.tr("meetings.page.no_unmet"))
+else:
+    _ui.chart(charts.slot_heatmap(slots, meeting_type, every[meeting_type], lang, subtitle),
+              labelled(slots, "meetings", lang), "meetings_heatmap")
+
+st.subheader(_ui.tr("meetings.page.gaps_title"))
+st.caption(_ui.tr("meetings.page.gaps_caption", n=rules.meeting_gap_slots))
+if gaps.empty:
+    st.success(_ui.tr("meetings.page.no_gaps"))
+else:
+    _ui.data_table(charts.gap_table(gaps, lang), "meetings_gaps", expanded=True)
+
+st.subheader(_ui.tr("meetings.page.calendar_title"))
+branches = _ui.compute(units_in_subtree, root, LEVEL_BRANCH)
+if branches.empty:
+    st.info(_ui.tr("meetings.page.no_branches"))
+else:
+    names = dict(zip(branches["unit_code"], branches["unit_name"]))
+    left, right = st.columns([3, 1])
+    code = left.selectbox(_ui.tr("meetings.page.branch_select"), list(names), key="meetings_branch",
+                          format_func=lambda c: f"{names[c]}（{c}）")
+    year = right.selectbox(_ui.tr("meetings.page.year_select"), [as_of.year - i for i in range(3)],
+                           key="meetings_year")
+    calendar = _ui.compute(meetings.branch_calendar, rules, code, year, as_of)
+    records = _ui.compute(meetings.branch_meetings, code, year, as_of)
+    _ui.chart(charts.calendar_chart(calendar, records, names[code], year, lang, subtitle),
+              labelled(calendar, "meetings", lang), "meetings_calendar")
+    st.caption(_ui.tr("meetings.page.meetings_list", branch=names[code], year=year, n=len(records)))
+    st.dataframe(charts.meetings_table(records, lang) if len(records) else pd.DataFrame(),
+                 hide_index=True, width="stretch")

@@ -1,0 +1,96 @@
+"""The 组织生活 page on the hand-checkable store of tests/meetings_fixture.py (as-of 2025-08-15,
+figures hand-counted in tests/test_meetings.py)."""
+import datetime as dt
+import json
+
+import pytest
+from meetings_fixture import build_store
+from streamlit.testing.v1 import AppTest
+
+AS_OF = dt.date(2025, 8, 15)
+
+
+@pytest.fixture()
+def app(tmp_path, monkeypatch):
+    build_store(tmp_path / "t.duckdb").close()
+    monkeypatch.setenv("DJ_DB", str(tmp_path / "t.duckdb"))
+
+    def open_page(lang: str = "zh", scope: str = "") -> AppTest:
+        at = AppTest.from_file("../app.py", default_timeout=60)
+        at.session_state["lang"] = lang
+        at.session_state["as_of"] = AS_OF
+        at.session_state["scope"] = scope
+        # Straight to the page: a first run on the default page would leave that page's widgets in
+        # the tree, and AppTest re-formats their labels outside the script (always in Chinese).
+        at.switch_page("pages/meetings.py").run()
+        assert not at.exception
+        return at
+
+    return open_page
+
+
+def _charts(at: AppTest) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def _titles(at: AppTest) -> list[str]:
+    return [c["layout"]["title"]["text"] for c in _charts(at)]
+
+
+def test_page_in_chinese(app):
+    at = app()
+    assert at.title[0].value == "组织生活"
+    assert [(m.label, m.value) for m in at.metric] == [
+        ("组织生活完成率", "47.1%"), ("参会率", "85.2%"), ("连续未开预警", "7")]
+    sub = "<br><sup>截至 2025-08-15 · 全集团</sup>"
+    assert _titles(at) == [
+        "各类会议完成率" + sub, "各单位组织生活完成率" + sub, "各单位参会率" + sub,
+        "各支部支部党员大会按期召开情况（每季度）" + sub, "甲厂第一支部 2025 年组织生活日历" + sub]
+    by_type, by_unit, turnout, heatmap, _ = _charts(at)
+    assert by_type["data"][0]["x"] == ["支部党员大会", "支部委员会会议", "党小组会", "党课", "主题党日",
+                                       "组织生活会", "民主评议党员"]
+    assert by_type["data"][0]["text"] == ["50.0%", "50.0%", "30.8%", "40.0%", "65.4%", "33.3%", "33.3%"]
+    assert by_unit["data"][0]["x"] == ["一公司", "二公司", "三公司"]
+    assert by_unit["data"][0]["text"] == ["71.9%", "7.5%", None]
+    assert by_unit["data"][1]["text"] == ["无数据"]          # 三公司 has no branch: missing, not 0 %
+    assert turnout["data"][0]["text"] == ["85.1%", "90.0%", None]
+    # Only branches with an unmet 支部党员大会 period: B1 met all three quarters, B3 its only one.
+    assert heatmap["data"][0]["y"] == ["甲厂第二支部", "乙厂第四支部"]
+    assert heatmap["data"][0]["x"] == ["2025-Q1", "2025-Q2", "2025-Q3"]
+    assert heatmap["data"][0]["z"] == [[1, 0, 0], [0, 0, 0]]
+    gaps = next(d.value for d in at.dataframe if "连续未开周期数" in d.value.columns)
+    assert gaps["连续未开周期数"].tolist() == [2, 7, 2, 7, 7, 2, 7]
+    assert gaps["会议类型"].tolist()[:2] == ["支部委员会会议", "党小组会"]
+
+
+def test_page_in_english(app):
+    at = app("en")
+    assert at.title[0].value == "Organisational life"
+    assert [(m.label, m.value) for m in at.metric] == [
+        ("Organisational life completion", "47.1%"), ("Attendance rate", "85.2%"), ("Gap alerts", "7")]
+    sub = "<br><sup>As of 2025-08-15 · Whole group</sup>"
+    assert _titles(at) == [
+        "Completion by meeting type" + sub, "Organisational life completion by unit" + sub,
+        "Attendance rate by unit" + sub, "Branch general meeting held per branch and period (quarterly)" + sub,
+        "甲厂第一支部: meeting calendar 2025" + sub]
+    assert _charts(at)[0]["data"][0]["x"][:2] == ["Branch general meeting", "Branch committee meeting"]
+
+
+def test_choosing_a_type_and_a_branch(app):
+    at = app()
+    at.selectbox(key="meetings_type").set_value("支部委员会会议")
+    at.checkbox(key="meetings_only_unmet").uncheck()
+    at.selectbox(key="meetings_branch").set_value("B3").run()
+    assert not at.exception
+    heatmap, calendar = _charts(at)[3], _charts(at)[4]
+    assert heatmap["data"][0]["y"] == ["甲厂第一支部", "甲厂第二支部", "乙厂新建支部", "乙厂第四支部"]
+    assert heatmap["data"][0]["z"][2] == [2, 2, 2, 2, 2, 2, 1, 0]
+    assert heatmap["data"][0]["text"][2] == [0, 0, 0, 0, 0, 1, 1, 0]
+    assert calendar["layout"]["title"]["text"].startswith("乙厂新建支部 2025 年组织生活日历")
+    assert "乙厂新建支部 2025 年会议记录（4 条）" in [c.value for c in at.caption]
+
+
+def test_scope_without_meetings_shows_the_empty_state(app):
+    at = app(scope="S3")
+    assert not at.get("plotly_chart")
+    assert at.info[0].value == "暂无组织生活数据：请在“数据上传”页上传“组织生活记录”。"
