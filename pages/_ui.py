@@ -130,9 +130,12 @@ def sidebar() -> None:
         options = [""] + list(choices.unit_code)
         if st.session_state.get("scope") not in options:
             st.session_state["scope"] = ""
+        # Labels are resolved now: AppTest calls format_func outside the script run, where the
+        # session's language is not visible.
+        whole_group = tr("common.sidebar.whole_group")
         st.selectbox(
             tr("common.sidebar.unit"), options, key="scope",
-            format_func=lambda c: tr("common.sidebar.whole_group") if c == ""
+            format_func=lambda c: whole_group if c == ""
             else "\u3000" * (int(levels[c]) - 1) + names[c])
         if store.is_demo(con):
             st.warning(tr("common.demo.banner"), icon=":material/science:")
