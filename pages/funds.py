@@ -19,8 +19,8 @@ below = _ui.compute(levels.level_below_root, root)
 options = [lv for lv in LEVEL_CHOICES if lv >= below] or [below]
 if st.session_state.get("funds_level") not in options:
     st.session_state["funds_level"] = options[0]
-level = st.radio(_ui.tr("funds.level"), options, key="funds_level", horizontal=True,
-                 format_func=lambda lv: _ui.tr(f"common.level.{lv}"))
+level_names = {lv: _ui.tr(f"common.level.{lv}") for lv in options}
+level = st.radio(_ui.tr("funds.level"), options, key="funds_level", horizontal=True, format_func=level_names.get)
 st.caption(_ui.tr("funds.year_note", year=as_of.year, prev=as_of.year - 1))
 
 summary = _ui.compute(annual.compliance_summary, rules, as_of, root, level)
