@@ -67,7 +67,7 @@ def demo_annual(rng: np.random.Generator, units: pd.DataFrame, as_of: dt.date, r
             weight = rules.assessment_min_weight_pct * (
                 rng.choice([0.5, 0.6, 0.8]) if unit.unit_code in under_weight
                 else rng.choice([1.0, 1.2, 1.5, 1.8, 2.0]))
-            staff_ratio = rules.party_staff_min_ratio_pct * rng.uniform(0.6, 1.6) / 100
+            staff_ratio = rules.party_staff_min_ratio_pct * rng.uniform(0.85, 1.8) / 100
             rows.append({
                 "year": year, "unit_code": unit.unit_code, "payroll_prev_year": payroll, "fund_budget": budget,
                 "fund_spent": round(min(budget, budget * spent_share * rng.uniform(0.8, 1.05)), 2),
