@@ -1,0 +1,48 @@
+"""上传历史: every batch, and undoing one (with a confirmation)."""
+import streamlit as st
+
+from kpi.importing.commit import BatchRefused, undo_batch
+from kpi.importing.history import active_batches, batch_table
+from pages import _ui
+
+st.title(_ui.tr("history.page_title"))
+st.caption(_ui.tr("history.intro"))
+if "history_done" in st.session_state:
+    st.success(st.session_state.pop("history_done"))
+
+table = batch_table(_ui.cursor(), _ui.lang())
+if table.empty:
+    st.info(_ui.tr("history.empty"))
+    st.stop()
+st.dataframe(table.drop(columns=["undoable"]), hide_index=True, width="stretch")
+
+active = active_batches(_ui.cursor())
+if active.empty:
+    st.info(_ui.tr("history.nothing_to_undo"))
+    st.stop()
+labels = {int(r.batch_id): _ui.tr("history.choice", batch_id=int(r.batch_id), file=r.file_name or "",
+                                  dataset=_ui.tr(f"common.dataset.{r.dataset}"),
+                                  when=r.created_at.strftime("%Y-%m-%d %H:%M"))
+          for r in active.itertuples()}
+chosen = st.selectbox(_ui.tr("history.choose"), list(labels), format_func=labels.get, key="history_batch")
+if st.button(_ui.tr("history.undo"), key="history_undo"):
+    st.session_state["history_confirm"] = chosen
+
+pending = st.session_state.get("history_confirm")
+if pending is not None and pending in labels:
+    row = active[active.batch_id == pending].iloc[0]
+    st.warning(_ui.tr("history.confirm", batch_id=pending, file=row.file_name or "",
+                      rows=int(row.rows_inserted) + int(row.rows_updated)))
+    yes, no = st.columns(2)
+    if yes.button(_ui.tr("history.confirm_yes"), type="primary", key="history_yes"):
+        st.session_state.pop("history_confirm")
+        try:
+            undo_batch(_ui.cursor(), pending, st.session_state.get("user_name", "analyst"))
+        except BatchRefused as exc:
+            st.error(exc.message(_ui.lang()))
+        else:
+            st.session_state["history_done"] = _ui.tr("history.undone", batch_id=pending)
+            st.rerun()
+    if no.button(_ui.tr("history.confirm_no"), key="history_no"):
+        st.session_state.pop("history_confirm")
+        st.rerun()

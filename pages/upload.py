@@ -1,0 +1,120 @@
+"""数据上传: choose a dataset, get its template, upload, check the preview and diff, commit."""
+import datetime as dt
+
+import streamlit as st
+
+from kpi import store
+from kpi.datasets import DATASETS, PROBLEMS
+from kpi.importing.commit import BatchRefused, commit_upload, diff_counts, find_same_file, same_file_refusal
+from kpi.importing.errors import UploadRefused
+from kpi.importing.parse import error_report_xlsx, parse_upload
+from kpi.importing.preview import PREVIEW_ROWS, error_table, mapping_frame, preview_frame, workbook_sheet_names
+from kpi.importing.templates import template_xlsx
+from pages import _ui
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DELIMITERS = {",": "comma", "\t": "tab", ";": "semicolon"}
+
+
+def _parsed(data: bytes, name: str, dataset: str, sheet: str | None, all_sheets: bool):
+    """Parse once per file and choice (and store version: unit codes resolve against the store);
+    kept only in this session's memory."""
+    key = (dataset, name, hash(data), sheet, all_sheets, store.data_version(_ui.cursor()))
+    cached = st.session_state.get("upload_parsed")
+    if cached is None or cached[0] != key:
+        try:
+            result = parse_upload(data, name, dataset, _ui.cursor(), _ui.get_rules(), sheet=sheet,
+                                  all_sheets=all_sheets)
+        except UploadRefused as exc:
+            result = exc
+        st.session_state["upload_parsed"] = (key, result)
+    return st.session_state["upload_parsed"][1]
+
+
+def _how_read(parsed) -> str:
+    if parsed.encoding is None:
+        return _ui.tr("upload.read_xlsx", sheets="、".join(s for s in dict.fromkeys(parsed.row_sheets) if s)
+                      or "、".join(parsed.sheets[:1]))
+    delim = DELIMITERS.get(parsed.delimiter)
+    label = _ui.tr(f"upload.delimiter.{delim}") if delim else _ui.tr("upload.delimiter.other", char=parsed.delimiter)
+    return _ui.tr("upload.read_csv", encoding=parsed.encoding, delimiter=label)
+
+
+def _show(parsed, dataset: str, as_of: dt.date) -> None:
+    lang = _ui.lang()
+    st.caption(_how_read(parsed))
+    st.caption(_ui.tr("upload.dropped", **parsed.dropped))
+    con = _ui.cursor()
+    diff = diff_counts(con, parsed)
+    cols = st.columns(4)
+    for col, key, value in zip(cols, ("new", "updated", "unchanged", "errors"),
+                               (diff.new, diff.updated, diff.unchanged, diff.errors)):
+        col.metric(_ui.tr(f"upload.diff.{key}"), value)
+    key_labels = "、".join(DATASETS[dataset].column(k).header if lang == "zh" else k for k in DATASETS[dataset].key)
+    st.caption(_ui.tr("upload.diff.help", columns=key_labels))
+
+    with st.expander(_ui.tr("upload.mapping.title"), expanded=bool(parsed.unmapped)):
+        st.dataframe(mapping_frame(parsed, lang), hide_index=True, width="stretch")
+        if parsed.unmapped:
+            st.caption(_ui.tr("upload.unmapped", headers="、".join(parsed.unmapped)))
+
+    if parsed.errors:
+        st.error(_ui.tr("upload.errors.title", n=len(parsed.errors)))
+        st.dataframe(error_table(parsed.errors, lang), hide_index=True, width="stretch")
+        st.download_button(_ui.tr("upload.errors.download"), error_report_xlsx(parsed.errors, lang),
+                           _ui.tr("upload.errors.file_name"), XLSX_MIME, key="upload_error_report")
+
+    st.subheader(_ui.tr("upload.preview.title", shown=min(PREVIEW_ROWS, len(parsed.frame)), total=len(parsed.frame)))
+    st.dataframe(preview_frame(parsed, lang), hide_index=True, width="stretch")
+
+    if parsed.errors:
+        return
+    same = find_same_file(con, dataset, parsed.sha256)
+    if same is not None:
+        st.warning(same_file_refusal(same).message(lang))
+        return
+    if st.button(_ui.tr("upload.commit", n=len(parsed.frame)), type="primary", key="upload_commit"):
+        try:
+            result = commit_upload(_ui.cursor(), parsed, st.session_state.get("user_name", "analyst"), as_of=as_of)
+        except (UploadRefused, BatchRefused) as exc:
+            messages = [e.message(lang) for e in exc.errors] if isinstance(exc, UploadRefused) else [exc.message(lang)]
+            for message in messages:
+                st.error(message)
+            return
+        st.session_state["upload_done"] = _ui.tr("upload.committed", batch_id=result.batch_id, new=result.inserted,
+                                                 updated=result.updated, unchanged=result.unchanged)
+        st.rerun()
+
+
+st.title(_ui.tr("upload.page_title"))
+st.caption(_ui.tr("upload.intro"))
+if "upload_done" in st.session_state:
+    st.success(st.session_state.pop("upload_done"))
+
+rules = _ui.get_rules()
+dataset = st.selectbox(_ui.tr("upload.dataset"), list(DATASETS), key="upload_dataset",
+                       format_func=lambda d: _ui.tr(f"common.dataset.{d}"))
+dataset_name = _ui.tr(f"common.dataset.{dataset}")
+st.download_button(_ui.tr("upload.template", dataset=dataset_name), template_xlsx(dataset, _ui.lang(), rules),
+                   _ui.tr("upload.template_file", dataset=dataset_name), XLSX_MIME, key="upload_template")
+uploaded = st.file_uploader(_ui.tr("upload.file", cap=f"{rules.max_file_mb:g}"), type=["csv", "tsv", "txt", "xlsx"],
+                            key=f"upload_file_{dataset}")
+as_of = dt.date.today()
+if dataset == PROBLEMS.name:
+    as_of = st.date_input(_ui.tr("upload.as_of"), value=_ui.as_of(), key="upload_as_of")
+
+if uploaded is not None:
+    data = uploaded.getvalue()
+    sheets = workbook_sheet_names(data)
+    sheet, all_sheets = None, False
+    if len(sheets) > 1:
+        choice = st.selectbox(_ui.tr("upload.sheet"), ["", *sheets], key="upload_sheet",
+                              format_func=lambda s: _ui.tr("upload.all_sheets") if s == "" else s,
+                              index=1)
+        sheet, all_sheets = (None, True) if choice == "" else (choice, False)
+    result = _parsed(data, uploaded.name, dataset, sheet, all_sheets)
+    if isinstance(result, UploadRefused):
+        for error in result.errors:
+            st.error(_ui.tr("upload.refused", message=error.message(_ui.lang())))
+    else:
+        _show(result, dataset, as_of)
