@@ -61,7 +61,9 @@ def stable_zip(data: bytes) -> bytes:
             text = src.read(info.filename)
             if info.filename == "docProps/core.xml":
                 text = re.sub(rb"<dcterms:modified[^>]*>[^<]*</dcterms:modified>", b"", text)
-            dst.writestr(zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6]), text)
+            entry = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(entry, text)
     return out.getvalue()
 
 
