@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from kpi.charts import theme
 from kpi.config import DEFAULT_RULES_PATH
+from kpi.store import open_store, set_meta
 
 AS_OF = dt.date(2025, 6, 30)
 ZH_SUB = "<br><sup>截至 2025-06-30 · 全集团</sup>"
@@ -157,3 +158,23 @@ def test_indicators_page_in_english(store_path):
     assert "Theory study coverage by unit over time, against target" in shown
     funnel = shown["Member-development pipeline (people per stage)"]["data"][0]
     assert funnel["y"][0] == "Applicants for membership" and funnel["text"][3] == "no data"
+
+
+def test_empty_store_says_which_upload_is_missing(tmp_path, monkeypatch):
+    path = tmp_path / "empty.duckdb"
+    store = open_store(path)
+    con = store.cursor()
+    con.execute("INSERT INTO units (unit_code, unit_name, parent_code, level, org_type) VALUES "
+                "('G', '示例集团', NULL, 1, '党委'), ('S1', '第一分公司', 'G', 2, '党委')")
+    set_meta(con, "demo_cleared", "1")
+    store.close()
+    monkeypatch.setenv("DJ_DB", str(path))
+    monkeypatch.delenv("DJ_RULES", raising=False)
+    infos = {page: [i.value for i in open_page(page).info]
+             for page in ("pages/funds.py", "pages/ratings.py", "pages/indicators.py")}
+    assert infos == {
+        "pages/funds.py": ["暂无本年度经费与考核数据：请在“数据上传”页上传“年度指标”。"],
+        "pages/ratings.py": ["暂无支部达标创星评定数据：请在“数据上传”页上传“达标创星”。"],
+        "pages/indicators.py": ["暂无其他指标数据：请在“数据上传”页上传“其他指标”。",
+                                "暂无党员发展数据：请在“数据上传”页上传“其他指标”。"],
+    }
