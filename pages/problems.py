@@ -1,17 +1,38 @@
 """问题清单: the filterable problem list with days overdue, one problem's status history, and the
 export of exactly the filtered rows. Draws only; figures come from kpi.metrics.problems.
 User text (descriptions, measures) is shown with st.dataframe / st.text, never as HTML or markdown."""
+import datetime as dt
+
 import streamlit as st
 
+from kpi import problem_edit
 from kpi.charts import problems as charts
 from kpi.datasets import PROBLEM_SOURCES, PROBLEM_STATUSES, SEVERITIES
 from kpi.exports import to_csv_bytes, to_xlsx_bytes
 from kpi.i18n import enum_label
+from kpi.importing.commit import BatchRefused, undo_batch
+from kpi.importing.errors import UploadRefused
 from kpi.metrics import problems
 from pages import _ui
 
 st.title(_ui.tr("problems.page_title"))
+rules = _ui.get_rules()
 as_of, root, lang = _ui.as_of(), _ui.scope(), _ui.lang()
+user = st.session_state.get("user_name", "analyst")
+
+flash = st.session_state.pop("pe_flash", None)
+if flash:
+    st.success(_ui.tr(flash[0], **flash[1]), icon=":material/check_circle:")
+last = st.session_state.get("pe_last")
+if last and st.button(_ui.tr("problems.edit.undo", batch_id=last[0], problem_id=last[1]), key="pe_undo"):
+    try:
+        undo_batch(_ui.cursor(), last[0], user)
+    except BatchRefused as exc:
+        st.error(exc.message(lang))
+    else:
+        del st.session_state["pe_last"]
+        st.session_state["pe_flash"] = ("problems.edit.undone", {"batch_id": last[0], "problem_id": last[1]})
+        st.rerun()
 
 everything = _ui.compute(problems.problem_list, as_of, root)
 if everything.empty:
@@ -81,3 +102,36 @@ else:
         st.info(_ui.tr("problems.detail.no_history"), icon=":material/history:")
     else:
         st.dataframe(charts.history_table(history, lang), hide_index=True, width="stretch", key="history_table")
+
+    st.markdown("**" + _ui.tr("problems.edit.title") + "**")
+    stored = problem_edit.stored_problem(_ui.cursor(), chosen)
+    low, high = dt.date(rules.min_year, 1, 1), dt.date(rules.max_year, 12, 31)
+    with st.form(f"pe_form_{chosen}"):
+        st.caption(_ui.tr("problems.edit.help"))
+        c1, c2, c3, c4 = st.columns(4)
+        status = c1.selectbox(_ui.tr("problems.col.status"), PROBLEM_STATUSES, key=f"pe_status_{chosen}",
+                              index=PROBLEM_STATUSES.index(stored["status"]), format_func=label)
+        due = c2.date_input(_ui.tr("problems.col.due_date"), stored["due_date"], low, high, key=f"pe_due_{chosen}")
+        completed = c3.date_input(_ui.tr("problems.col.completed_date"), stored["completed_date"], low, high,
+                                  key=f"pe_completed_{chosen}")
+        closed = c4.date_input(_ui.tr("problems.col.closed_date"), stored["closed_date"], low, high,
+                               key=f"pe_closed_{chosen}")
+        measures = st.text_area(_ui.tr("problems.col.measures"), stored["measures"] or "", key=f"pe_measures_{chosen}")
+        submitted = st.form_submit_button(_ui.tr("problems.edit.save"), type="primary")
+    if submitted:
+        changes = {"status": status, "due_date": due, "completed_date": completed, "closed_date": closed,
+                   "measures": measures}
+        if not problem_edit.changed_fields(stored, changes):
+            st.info(_ui.tr("problems.edit.nothing_changed"), icon=":material/info:")
+        else:
+            try:
+                result = problem_edit.save_problem_edit(_ui.cursor(), rules, chosen, changes, user, dt.date.today())
+            except UploadRefused as exc:
+                st.error(_ui.tr("problems.edit.refused"))
+                for error in exc.errors:
+                    st.error(error.message(lang))
+            else:
+                st.session_state["pe_last"] = (result.batch_id, chosen)
+                st.session_state["pe_flash"] = ("problems.edit.saved", {"batch_id": result.batch_id,
+                                                                        "problem_id": chosen})
+                st.rerun()

@@ -100,6 +100,11 @@ def fill_store(con) -> None:
         severity, owner, measures, due_date, status, completed_date, closed_date, batch_id)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 3)""", PROBLEMS)
     for (as_of, batch), rows in SNAPSHOTS.items():
+        con.execute("""INSERT INTO batches (batch_id, dataset, file_name, sha256, rows_total, rows_inserted,
+            rows_updated, rows_unchanged, user_name, created_at, kind, as_of)
+            VALUES (?, 'problems', ?, ?, ?, 0, 0, 0, 'fixture', ?, 'upload', ?)""",
+                    [batch, f"问题清单{as_of:%m%d}.xlsx", f"sha{batch}", len(rows),
+                     dt.datetime.combine(as_of, dt.time(9)), as_of])
         con.executemany("INSERT INTO problem_snapshots VALUES (?, ?, ?, ?, ?)",
                         [(pid, status, due, as_of, batch) for pid, status, due in rows])
     con.executemany("""INSERT INTO supervision (activity_id, unit_code, kind, start_date, end_date, lead, findings)
