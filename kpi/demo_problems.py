@@ -45,8 +45,7 @@ def _texts(rng: np.random.Generator) -> dict:
 
 def _ordinary(rng: np.random.Generator, unit_code: str, back: int, as_of: dt.date) -> dict:
     jan1 = dt.date(as_of.year - back, 1, 1)
-    last = min(dt.date(as_of.year - back, 12, 31), as_of)
-    found = jan1 + dt.timedelta(days=int(rng.integers(0, (last - jan1).days + 1)))
+    found = jan1 + dt.timedelta(days=int(rng.integers(0, (dt.date(jan1.year, 12, 31) - jan1).days + 1)))
     due = found + dt.timedelta(days=int(rng.choice(TERMS_DAYS)))
     started = found + dt.timedelta(days=int(rng.integers(0, 21)))
     completed = closed = None
@@ -95,8 +94,11 @@ def demo_timeline(rng: np.random.Generator, units: pd.DataFrame, as_of: dt.date)
     """Every problem with its hidden timeline columns (started, completed, closed, reopened,
     due_before, due_changed); dates are Timestamps, NaT when the event never happens."""
     scope = units.loc[units.level.isin([2, 3]), "unit_code"].to_numpy()
+    # Problems are spread over whole years and those not yet found on the as-of date dropped,
+    # so early in a year there are few, not a year's worth crowded into a few days.
     rows = [_ordinary(rng, code, back, as_of)
             for back in (2, 1, 0) for code in scope for _ in range(int(rng.integers(1, 4)))]
+    rows = [r for r in rows if r["found_date"] <= as_of]
     rows.append(_extended(rng, str(rng.choice(scope[:10])), as_of))
     rows.append(_reopened(rng, str(rng.choice(scope[10:])), as_of))
     timeline = pd.DataFrame(rows)

@@ -83,8 +83,8 @@ def test_another_seed_gives_other_rows(con, tmp_path_factory):
 
 def test_row_counts_of_the_fixed_seed(con):
     counts = {name: one(con, f"SELECT count(*) FROM {q(name)}") for name in (*DATASETS, "problem_snapshots")}
-    assert counts == {"units": 351, "annual": 148, "meetings": 41449, "problems": 293, "supervision": 242,
-                      "ratings": 893, "indicators": 3500, "problem_snapshots": 7186}
+    assert counts == {"units": 351, "annual": 148, "meetings": 41449, "problems": 279, "supervision": 242,
+                      "ratings": 893, "indicators": 3500, "problem_snapshots": 7019}
 
 
 def test_tree_has_one_group_ten_secondary_forty_tertiary_three_hundred_branches(con):
@@ -138,7 +138,7 @@ def test_one_demo_batch_per_dataset_counting_its_rows(con):
         assert one(con, f"""SELECT count(*) FROM {q(dataset)} t JOIN batches b USING (batch_id)
                             WHERE b.dataset = ?""", [dataset]) == rows
     assert one(con, """SELECT count(*) FROM problem_snapshots s JOIN batches b USING (batch_id)
-                       WHERE b.dataset = 'problems'""") == 7186
+                       WHERE b.dataset = 'problems'""") == 7019
     assert store.is_demo(con)
     assert store.data_version(con) == 1
 
@@ -288,8 +288,8 @@ def test_latest_snapshot_is_the_problems_table(any_con):
 def test_one_deadline_extended_between_two_snapshots(con):
     rows = con.execute("""SELECT problem_id, list(DISTINCT due_date ORDER BY due_date) FROM problem_snapshots
                           GROUP BY 1 HAVING count(DISTINCT due_date) > 1""").fetchall()
-    assert rows == [("XC-2026-0019", [dt.date(2026, 8, 23), dt.date(2026, 12, 21)])]
-    assert con.execute("SELECT status, due_date, severity FROM problems WHERE problem_id = 'XC-2026-0019'"
+    assert rows == [("XC-2026-0018", [dt.date(2026, 8, 23), dt.date(2026, 12, 21)])]
+    assert con.execute("SELECT status, due_date, severity FROM problems WHERE problem_id = 'XC-2026-0018'"
                        ).fetchone() == ("整改中", dt.date(2026, 12, 21), "严重")
 
 
@@ -362,7 +362,7 @@ def test_problems_overdue_closed_and_serious_open(con):
     assert con.execute("""SELECT count(*) FILTER (WHERE status <> '已销号' AND due_date < ?),
                                  count(*) FILTER (WHERE status = '已销号'),
                                  count(*) FILTER (WHERE status <> '已销号' AND severity = '严重')
-                          FROM problems""", [AS_OF]).fetchone() == (16, 250, 5)
+                          FROM problems""", [AS_OF]).fetchone() == (12, 248, 4)
 
 
 def test_secondary_units_without_supervision_or_research_this_year(con, rules):
@@ -439,8 +439,8 @@ def test_cli_loads_refuses_a_second_load_and_clears(tmp_path, capsys):
     assert out[0].startswith(
         f"已写入演示数据（虚构的“示范能源集团”），截至 2026-11-21，随机种子 {demo.DEMO_SEED}，用时 ")
     assert out[0].endswith(f" 秒，数据库 {db}：")
-    assert out[1:] == ["  组织架构：351 行", "  年度指标：148 行", "  组织生活记录：41449 行", "  问题清单：293 行",
-                       "  督查记录：242 行", "  达标创星：893 行", "  其他指标：3500 行", "  问题状态快照：7186 行"]
+    assert out[1:] == ["  组织架构：351 行", "  年度指标：148 行", "  组织生活记录：41449 行", "  问题清单：279 行",
+                       "  督查记录：242 行", "  达标创星：893 行", "  其他指标：3500 行", "  问题状态快照：7019 行"]
 
     assert main(["demo", "--db", db, "--lang", "en"]) == 2
     assert capsys.readouterr().err == (f"The database {db} already holds data; the demo data only loads into an "
