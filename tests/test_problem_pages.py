@@ -196,3 +196,51 @@ def test_empty_store_says_what_to_upload(open_page, tmp_path, page, message):
     empty.close()
     at = open_page(page, path=tmp_path / "empty.duckdb")
     assert at.info[0].value == message
+
+
+@pytest.fixture
+def own_db(tmp_path):
+    """A fresh fixture store for tests that write (the module's store stays untouched)."""
+    path = tmp_path / "edit.duckdb"
+    make_store(path).close()
+    return path
+
+
+def _data_checksums(path) -> dict:
+    st = store.open_store(path)
+    try:
+        return {t: v for t, v in store.table_checksums(st.cursor()).items() if t not in ("batches", "meta")}
+    finally:
+        st.close()
+
+
+def test_editor_refuses_invalid_change_and_writes_nothing(open_page, own_db):
+    before = _data_checksums(own_db)
+    at = open_page("problems.py", path=own_db)
+    at.selectbox(key="pl_selected").set_value("P2").run()
+    at.selectbox(key="pe_status_P2").set_value("已销号")
+    at.button[-1].click().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["未保存：修改不符合问题清单的规则，数据未作任何改动。",
+                                           "“整改状态”列，值“已销号”：状态为“已销号”，但没有填写销号日期"]
+    assert _data_checksums(own_db) == before
+
+
+def test_editor_saves_then_undoes(open_page, own_db):
+    before = _data_checksums(own_db)
+    at = open_page("problems.py", path=own_db)
+    at.selectbox(key="pl_selected").set_value("P2").run()
+    at.selectbox(key="pe_status_P2").set_value("已销号")
+    at.date_input(key="pe_completed_P2").set_value(dt.date(2025, 6, 20))
+    at.date_input(key="pe_closed_P2").set_value(dt.date(2025, 6, 28))
+    at.button[-1].click().run()
+    assert not at.exception
+    assert at.success[0].value == "问题 P2 已更新（批次 #4），可在“上传历史”页或下方按钮撤销。"
+    # the list now shows P2 closed: two problems overdue instead of three
+    assert _metrics(at)["其中逾期"] == "2"
+    assert _table_with(at, "变化")["整改状态"].tolist()[-1] == "已销号"
+    at.button(key="pe_undo").click().run()
+    assert not at.exception
+    assert at.success[0].value == "已撤销批次 #4，问题 P2 已恢复原状。"
+    assert _metrics(at)["其中逾期"] == "3"
+    assert _data_checksums(own_db) == before
