@@ -54,11 +54,15 @@ def _load(con, path: Path, as_of: dt.date, seed: int, lang: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     path = args.db or config.db_path([])
-    s = store.open_store(path)
     try:
-        con = s.cursor()
-        if args.clear:
-            return _clear(con, path, args.lang)
-        return _load(con, path, args.as_of or dt.date.today(), args.seed, args.lang)
-    finally:
-        s.close()
+        s = store.open_store(path)
+        try:
+            con = s.cursor()
+            if args.clear:
+                return _clear(con, path, args.lang)
+            return _load(con, path, args.as_of or dt.date.today(), args.seed, args.lang)
+        finally:
+            s.close()
+    except Exception as exc:  # noqa: BLE001  (one line, never a traceback; both writes are one transaction)
+        print(t("cli.unexpected", args.lang, kind=type(exc).__name__, detail=str(exc)), file=sys.stderr)
+        return EXIT_REFUSED

@@ -453,3 +453,18 @@ def test_cli_loads_refuses_a_second_load_and_clears(tmp_path, capsys):
         assert store.is_empty(s.cursor()) and store.meta_value(s.cursor(), "demo_cleared") == "1"
     finally:
         s.close()
+
+
+def test_cli_reports_an_unusable_rules_file_in_one_line(tmp_path, capsys, monkeypatch):
+    bad = tmp_path / "rules.toml"
+    bad.write_text("[funds]\nmin_ratio_pct = 'one'\n", encoding="utf-8")
+    monkeypatch.setenv("DJ_RULES", str(bad))
+    db = tmp_path / "cli.duckdb"
+    assert main(["demo", "--as-of", "2026-11-21", "--db", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("出错了，未写入任何数据（RulesError：") and err.count("\n") == 1
+    s = store.open_store(db)
+    try:
+        assert store.is_empty(s.cursor()) and not store.is_demo(s.cursor())
+    finally:
+        s.close()
