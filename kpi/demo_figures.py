@@ -57,8 +57,9 @@ def demo_annual(rng: np.random.Generator, units: pd.DataFrame, as_of: dt.date, r
         under_funds = _planted(rng, sec, n_sf) | _planted(rng, ter, n_tf)
         under_weight = _planted(rng, sec, n_sw) | _planted(rng, ter, n_tw)
         spent_share = 1.0 if back else _year_fraction(as_of)
+        reported = set(present.unit_code)
         for i, unit in scope.iterrows():
-            if unit.unit_code not in set(present.unit_code):
+            if unit.unit_code not in reported:
                 continue
             payroll = round(unit.staff_count * wage[i] * (1.04 ** -back) * rng.uniform(0.97, 1.0), 1)
             ratio = rules.funds_min_ratio_pct * (rng.uniform(0.55, 0.95) if unit.unit_code in under_funds
