@@ -44,6 +44,7 @@ def rates_chart(df: pd.DataFrame, by: str, lang: str, subtitle: str) -> go.Figur
                              marker_color=colour, customdata=custom, hovertemplate=hover,
                              texttemplate="%{y:.0f}", textposition="outside", cliponaxis=False))
     fig.update_layout(barmode="group")
+    fig.update_xaxes(automargin=True, tickangle=-30)
     fig.update_yaxes(title_text=t("rectification.axis.pct", lang), range=[0, 110])
     return theme.styled(fig, t(f"rectification.chart.rates_{by}", lang), subtitle)
 
