@@ -30,7 +30,7 @@ import pandas as pd
 from kpi.i18n import enum_label, t
 from kpi.metrics.common import FLAG_COLUMNS, Headline, empty_flags, share_pct
 from kpi.org import LEVEL_BRANCH, LEVEL_SECONDARY
-from kpi.periods import effective_as_of, slot_label, slots_between
+from kpi.periods import MONTHS_PER_SLOT, effective_as_of, slot_label, slots_between
 from kpi.rules import Rules
 
 # Every required slot must be met: the target is the rule itself, not a tunable threshold.
@@ -56,17 +56,20 @@ def window(as_of: dt.date, start: dt.date | None = None, today: dt.date | None =
 
 
 def slots_frame(rules: Rules, start: dt.date, end: dt.date) -> pd.DataFrame:
-    """One row per rule and slot overlapping [start, end]: meeting_type, every, min_count,
-    rule_order, slot_start, slot_end, slot_label."""
-    rows = [(rule.type, rule.every, rule.min_count, order, first, last, slot_label(first, rule.every))
+    """One row per rule and slot overlapping [start, end]: meeting_type, every, months (per slot),
+    min_count, rule_order, slot_no (0, 1, … within the rule), slot_start, slot_end, slot_label."""
+    rows = [(rule.type, rule.every, MONTHS_PER_SLOT[rule.every], rule.min_count, order, number, first, last,
+             slot_label(first, rule.every))
             for order, rule in enumerate(rules.meeting_rules)
-            for first, last in slots_between(start, end, rule.every)]
-    frame = pd.DataFrame(rows, columns=["meeting_type", "every", "min_count", "rule_order",
+            for number, (first, last) in enumerate(slots_between(start, end, rule.every))]
+    frame = pd.DataFrame(rows, columns=["meeting_type", "every", "months", "min_count", "rule_order", "slot_no",
                                         "slot_start", "slot_end", "slot_label"])
     for col in ("slot_start", "slot_end"):
         frame[col] = pd.to_datetime(frame[col])
-    frame["min_count"] = frame["min_count"].astype("int64")
+    for col in ("months", "min_count"):
+        frame[col] = frame[col].astype("int64")
     frame["rule_order"] = frame["rule_order"].astype("int64")
+    frame["slot_no"] = frame["slot_no"].astype("int64")
     return frame
 
 
@@ -85,21 +88,25 @@ def _slot_status_cte(slots: str) -> str:
     Binds $root and $as_of."""
     return f"""
     slots AS (
-        SELECT meeting_type, every, min_count, rule_order, CAST(slot_start AS DATE) AS slot_start,
+        SELECT meeting_type, every, months, min_count, rule_order, slot_no, CAST(slot_start AS DATE) AS slot_start,
                CAST(slot_end AS DATE) AS slot_end, slot_label FROM {slots}),
     branches AS (
         SELECT unit_code, unit_name, founded_date FROM units
         WHERE level = {LEVEL_BRANCH} AND {_IN_SCOPE.format(col="unit_code")}),
     held AS (
-        SELECT m.unit_code, s.meeting_type, s.slot_start, count(*) AS held,
-               string_agg(strftime(m.date, '%m-%d'), ', ' ORDER BY m.date) AS dates
+        -- A meeting's slot is found by arithmetic (slots of k months start in months 1, 1+k, …),
+        -- an equality join that scales, instead of a range join on dates.
+        SELECT m.unit_code, r.meeting_type,
+               make_date(year(m.date), (month(m.date) - 1) // r.months * r.months + 1, 1) AS slot_start,
+               count(*) AS held, string_agg(strftime(m.date, '%m-%d'), ', ' ORDER BY m.date) AS dates
         FROM meetings m
-        JOIN slots s ON m.meeting_type = s.meeting_type
-             AND m.date BETWEEN s.slot_start AND least(s.slot_end, CAST($as_of AS DATE))
-        WHERE m.unit_code IN (SELECT unit_code FROM branches)
-        GROUP BY m.unit_code, s.meeting_type, s.slot_start),
+        JOIN (SELECT meeting_type, any_value(months) AS months, min(slot_start) AS first_day
+              FROM slots GROUP BY meeting_type) r ON m.meeting_type = r.meeting_type
+        WHERE m.date BETWEEN r.first_day AND CAST($as_of AS DATE)
+          AND m.unit_code IN (SELECT unit_code FROM branches)
+        GROUP BY ALL),
     slot_status AS (
-        SELECT b.unit_code, b.unit_name, s.meeting_type, s.every, s.min_count, s.rule_order,
+        SELECT b.unit_code, b.unit_name, s.meeting_type, s.every, s.min_count, s.rule_order, s.slot_no,
                s.slot_start, s.slot_end, s.slot_label,
                (b.founded_date IS NULL OR b.founded_date <= s.slot_start) AS required,
                s.slot_end <= CAST($as_of AS DATE) AS ended,
@@ -249,15 +256,16 @@ def gap_branches(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, r
     Only ENDED slots count (slot_end ≤ as_of): the running slot can still be met before it ends,
     so counting it would flag a branch that has done nothing wrong yet. Rule: rules
     [meetings] gap_slots (连续未按期召开即预警)."""
+    # A branch's required slots of a type are consecutive (from its founding on), so among its
+    # unmet ones, slot_no − rank is constant exactly along a run of consecutive misses.
     return _query(con, rules, as_of, root, """
         , runs AS (
-            SELECT *, row_number() OVER (PARTITION BY unit_code, meeting_type ORDER BY slot_start)
-                    - row_number() OVER (PARTITION BY unit_code, meeting_type, met ORDER BY slot_start) AS grp
-            FROM slot_status WHERE required AND ended)
+            SELECT *, slot_no - row_number() OVER (PARTITION BY unit_code, meeting_type ORDER BY slot_no) AS grp
+            FROM slot_status WHERE required AND ended AND NOT met)
         SELECT unit_code, unit_name, meeting_type, every, count(*) AS gap_slots,
                min(slot_start) AS first_slot, max(slot_start) AS last_slot,
                string_agg(slot_label, '、' ORDER BY slot_start) AS slots
-        FROM runs WHERE NOT met
+        FROM runs
         GROUP BY unit_code, unit_name, meeting_type, every, rule_order, grp
         HAVING count(*) >= $gap
         QUALIFY row_number() OVER (PARTITION BY unit_code, meeting_type
