@@ -7,6 +7,10 @@ import pytest
 from meetings_fixture import build_store
 from streamlit.testing.v1 import AppTest
 
+from kpi import demo, store
+from kpi.metrics.meetings import gap_branches, meeting_headline
+from kpi.rules import load_rules
+
 AS_OF = dt.date(2025, 8, 15)
 
 
@@ -94,3 +98,21 @@ def test_scope_without_meetings_shows_the_empty_state(app):
     at = app(scope="S3")
     assert not at.get("plotly_chart")
     assert at.info[0].value == "暂无组织生活数据：请在“数据上传”页上传“组织生活记录”。"
+
+
+def test_page_on_the_demo_group(tmp_path, monkeypatch):
+    as_of = dt.date(2026, 6, 30)
+    st = store.open_store(tmp_path / "demo.duckdb")
+    demo.load_demo(st.cursor(), as_of)
+    headline = meeting_headline(st.cursor(), load_rules(), as_of)
+    gaps = gap_branches(st.cursor(), load_rules(), as_of)
+    st.close()
+    monkeypatch.setenv("DJ_DB", str(tmp_path / "demo.duckdb"))
+    at = AppTest.from_file("../app.py", default_timeout=60)
+    at.session_state["as_of"] = as_of
+    at.switch_page("pages/meetings.py").run()
+    assert not at.exception
+    assert [m.value for m in at.metric][::2] == [f"{headline.value:.1f}%", str(len(gaps))]
+    assert len(gaps) > 0 and headline.value < 100   # the demo plants missed meetings
+    assert _titles(at)[0] == "各类会议完成率<br><sup>截至 2026-06-30 · 全集团</sup>"
+    assert len(_charts(at)) == 5
