@@ -8,8 +8,8 @@ import os
 import re
 
 import pytest
-
 from browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, GLYPH_CHECK_JS, running_server
+
 from pages._ui import PAGES, PAGES_DIR
 
 pytestmark = pytest.mark.e2e

@@ -2,7 +2,6 @@
 in Chinese and English: numbers on screen equal the hand-computed ones, filters drive the list."""
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import io
 import json
@@ -10,6 +9,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from apptest_helpers import decoded
 from streamlit.testing.v1 import AppTest
 
 from kpi import store
@@ -46,27 +46,13 @@ def _metrics(at) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
-def _decoded(value):
-    """Plotly 7 sends numeric arrays as base64 typed arrays; turn them back into lists."""
-    if isinstance(value, dict) and "bdata" in value:
-        array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
-        if "shape" in value:
-            array = array.reshape([int(n) for n in str(value["shape"]).split(",")])
-        return array.tolist()
-    if isinstance(value, dict):
-        return {k: _decoded(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_decoded(v) for v in value]
-    return value
-
-
 def _table_with(at, column: str) -> pd.DataFrame:
     """The first table on screen having `column` (charts' data tables are on screen too)."""
     return next(d.value for d in at.dataframe if column in d.value.columns)
 
 
 def _charts(at) -> dict[str, dict]:
-    specs = [_decoded(json.loads(c.proto.spec)) for c in at.get("plotly_chart")]
+    specs = [decoded(json.loads(c.proto.spec)) for c in at.get("plotly_chart")]
     return {s["layout"]["title"]["text"].split("<br>")[0]: s for s in specs}
 
 

@@ -63,7 +63,8 @@ def _edit(path: tuple, value):
     (("inspection", "cycle_years"), 2.5, "规则文件有误：inspection.cycle_years — 应为整数，实际为 2.5",
      "Rules file error: inspection.cycle_years — must be a whole number, got 2.5"),
     (("supervision", "kinds"), ["督查", "检查"],
-     "规则文件有误：supervision.kinds — “检查”不是允许的取值（巡察、督查、调研、观摩比查、专项核查、述职评议、联系点活动）",
+     "规则文件有误：supervision.kinds — “检查”不是允许的取值"
+     "（巡察、督查、调研、观摩比查、专项核查、述职评议、联系点活动）",
      "Rules file error: supervision.kinds — “检查” is not one of the allowed values "
      "(巡察、督查、调研、观摩比查、专项核查、述职评议、联系点活动)"),
     (("problems", "ageing_buckets_days"), [90, 30],
@@ -71,7 +72,8 @@ def _edit(path: tuple, value):
      "Rules file error: problems.ageing_buckets_days — must be a list of increasing positive day counts, got [90, 30]"),
     (("indicators", "publicity_articles", "rollup"), "median",
      "规则文件有误：indicators.publicity_articles.rollup — “median”不是允许的取值（sum、mean、last）",
-     "Rules file error: indicators.publicity_articles.rollup — “median” is not one of the allowed values (sum、mean、last)"),
+     "Rules file error: indicators.publicity_articles.rollup — “median” is not one of the allowed values "
+     "(sum、mean、last)"),
 ])
 def test_bad_values_are_refused_naming_the_key(path, value, zh, en):
     with pytest.raises(RulesError) as caught:

@@ -1,0 +1,189 @@
+"""The leadership overview (领导驾驶舱): headline cards, the red-flag list, the ranking of units.
+
+Nothing is computed twice: each card is the `Headline` of one metric function, named in
+`headline_figures`; the red-flag list is the union of every module's flags; the ranking counts
+those flags per unit just below the root.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from kpi.i18n import t
+from kpi.metrics import annual, coverage, meetings, problems, ratings
+from kpi.metrics.common import FLAG_COLUMNS, Headline, share_pct
+from kpi.metrics.levels import level_below_root
+from kpi.org import subtree_filter_sql, subtree_params
+from kpi.rules import Rules
+
+CARD_KEYS = ("funds", "weight", "party_staff", "meetings", "standardisation",
+             "closeout", "overdue", "severe_open", "supervision", "inspection")
+WEEK = dt.timedelta(days=7)
+
+
+def inspection_cycle_coverage(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date,
+                              root: str | None = None) -> Headline:
+    """三年内部巡察全覆盖 as one figure: Σ covered ÷ Σ units over rules.inspection_levels, counting
+    activities of rules.inspection_kinds in the current inspection cycle up to as_of (the per-level
+    counts of `coverage.inspection_coverage`). Target 100%; None when the scope has no such unit."""
+    per_level = coverage.inspection_coverage(con.cursor(), rules, as_of, root)
+    covered, units = int(per_level.covered.sum()), int(per_level.units.sum())
+    return Headline("overview.card.inspection", share_pct(covered, units), coverage.FULL_COVERAGE_PCT,
+                    covered, units)
+
+
+def headline_figures(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root: str | None = None,
+                     today: dt.date | None = None) -> dict[str, Headline]:
+    """Every card's figure at `as_of`, each from the metric function that owns it:
+    funds/weight/party_staff → kpi.metrics.annual.*_compliance (share of units meeting the rule);
+    meetings → meetings.meeting_headline (met ÷ required slots); standardisation →
+    ratings.standardisation_compliance; closeout/overdue/severe_open → problems.problem_headlines;
+    supervision → coverage.coverage (rules.supervision_kinds over the year, at the first of
+    rules.supervision_levels); inspection → `inspection_cycle_coverage`."""
+    # DuckDB refuses new work on a cursor with an unfetched result: one cursor per call.
+    problem = problems.problem_headlines(con.cursor(), as_of, root)
+    return {
+        "funds": annual.funds_compliance(con.cursor(), rules, as_of, root),
+        "weight": annual.weight_compliance(con.cursor(), rules, as_of, root),
+        "party_staff": annual.party_staff_compliance(con.cursor(), rules, as_of, root),
+        "meetings": meetings.meeting_headline(con.cursor(), rules, as_of, root, today=today),
+        "standardisation": ratings.standardisation_compliance(con.cursor(), rules, as_of, root),
+        "closeout": problem["closeout"],
+        "overdue": problem["overdue"],
+        "severe_open": problem["severe_open"],
+        "supervision": coverage.coverage(con.cursor(), rules, as_of, root, min(rules.supervision_levels),
+                                         rules.supervision_kinds, "year"),
+        "inspection": inspection_cycle_coverage(con, rules, as_of, root),
+    }
+
+
+@dataclass(frozen=True)
+class Card:
+    """A headline card: the figure now, a week earlier, and the change (None when either is missing)."""
+
+    key: str
+    now: Headline
+    week_before: Headline
+
+    @property
+    def change(self) -> float | None:
+        if self.now.value is None or self.week_before.value is None:
+            return None
+        return round(self.now.value - self.week_before.value, 1)
+
+
+def headline_cards(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root: str | None = None,
+                   today: dt.date | None = None) -> list[Card]:
+    """The overview's cards in display order: each figure of `headline_figures` at `as_of` and at
+    `as_of` − 7 days; change = now − a week before (percent points for shares, count for counts)."""
+    now = headline_figures(con, rules, as_of, root, today)
+    before = headline_figures(con, rules, as_of - WEEK, root, today)
+    return [Card(key, now[key], before[key]) for key in CARD_KEYS]
+
+
+def red_flags(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root: str | None = None,
+              lang: str = "zh", today: dt.date | None = None) -> pd.DataFrame:
+    """预警清单: every rule broken in the scope, one row per unit and rule (FLAG_COLUMNS), from
+    annual.annual_flags, meetings.meeting_flags, problems.problem_flags, coverage.coverage_flags
+    and ratings.ratings_flags — in that order, units by code within each rule."""
+    parts = [
+        annual.annual_flags(con.cursor(), rules, as_of, root),
+        meetings.meeting_flags(con.cursor(), rules, as_of, root, lang=lang, today=today),
+        problems.problem_flags(con.cursor(), as_of, root),
+        coverage.coverage_flags(con.cursor(), rules, as_of, root),
+        ratings.ratings_flags(con.cursor(), rules, as_of, root),
+    ]
+    parts = [p[FLAG_COLUMNS] for p in parts if not p.empty]
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in FLAG_COLUMNS})
+    return pd.concat(parts, ignore_index=True)
+
+
+def unit_ranking(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root: str | None = None,
+                 flags: pd.DataFrame | None = None, today: dt.date | None = None) -> pd.DataFrame:
+    """Ranking of the units just below the root (secondary units for the whole group).
+
+    flag_count = red flags of `red_flags` raised on the unit or anywhere in its subtree;
+    meeting_completion_pct = met ÷ required slots of its branches (meetings.completion_by_unit).
+    Rank 1 = fewest flags; ties broken by higher meeting completion, then by unit code.
+    """
+    level = level_below_root(con, root)
+    flags = red_flags(con, rules, as_of, root, today=today) if flags is None else flags
+    units = con.execute(
+        f"SELECT unit_code, unit_name FROM units WHERE level = ? AND {subtree_filter_sql()} ORDER BY unit_code",
+        [level, *subtree_params(root)]).df()
+    owner = con.execute(
+        "SELECT unit_code AS flag_unit, ancestor_code AS unit_code FROM unit_paths WHERE ancestor_level = ?",
+        [level]).df()
+    counts = (flags[["unit_code"]].rename(columns={"unit_code": "flag_unit"}).merge(owner, on="flag_unit")
+              .groupby("unit_code").size().rename("flag_count"))
+    done = meetings.completion_by_unit(con.cursor(), rules, as_of, root, level=level, today=today)
+    out = (units.merge(counts, left_on="unit_code", right_index=True, how="left")
+           .merge(done[["unit_code", "completion_pct"]], on="unit_code", how="left")
+           .rename(columns={"completion_pct": "meeting_completion_pct"}))
+    out["flag_count"] = out.flag_count.fillna(0).astype(int)
+    out = out.sort_values(["flag_count", "meeting_completion_pct", "unit_code"],
+                          ascending=[True, False, True], na_position="last").reset_index(drop=True)
+    out.insert(0, "rank", range(1, len(out) + 1))
+    return out
+
+
+def _number_text(value: object) -> str:
+    # Flags carry floats such as 0.86 (%) or 52.18 (万元): two decimals at most, no trailing zeros.
+    if isinstance(value, float):
+        return f"{value:.2f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+def flag_table(flags: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
+    """The red flags as a reader sees them: unit, level, the rule's short name and one sentence
+    saying by how much the rule is broken (message `flags.<rule>` filled from actual / required /
+    gap / detail). A flag whose detail is empty says 'never' (e.g. no activity ever)."""
+    rows = []
+    for flag in flags.itertuples(index=False):
+        detail = flag.detail if flag.detail is not None and not pd.isna(flag.detail) else t("overview.never", lang)
+        rows.append({
+            "unit_code": flag.unit_code,
+            "unit_name": flag.unit_name,
+            "level": t(f"common.level.{int(flag.level)}", lang),
+            "rule": t(f"overview.rule.{flag.rule}", lang),
+            "message": t(f"flags.{flag.rule}", lang, actual=_number_text(flag.actual),
+                         required=_number_text(flag.required), gap=_number_text(flag.gap),
+                         detail=_number_text(detail)),
+        })
+    return pd.DataFrame(rows, columns=["unit_code", "unit_name", "level", "rule", "message"])
+
+
+def card_texts(card: Card, rules: Rules, lang: str = "zh") -> dict[str, str]:
+    """What a card shows, as text: label, value, change, target, status and the formula (help)."""
+    now = card.now
+    pct = now.unit == "%"
+    if now.value is None:
+        value = t("common.missing", lang)
+    elif pct:
+        value = t("overview.value_pct", lang, value=f"{now.value:.1f}")
+    else:
+        value = t("overview.value_count", lang, value=_number_text(now.value))
+    change = None
+    if card.change is not None:
+        delta = f"{card.change:+.1f}" if pct else f"{card.change:+g}"
+        change = t("overview.change_pct" if pct else "overview.change_count", lang, delta=delta)
+    if now.target is None:
+        target = t("overview.no_target", lang)
+    else:
+        key = "overview.target_min" if now.higher_is_better else "overview.target_max"
+        target = t(key, lang, target=_number_text(float(now.target)), unit="%" if pct else "")
+    rule_value = {"funds": rules.funds_min_ratio_pct, "weight": rules.assessment_min_weight_pct,
+                  "party_staff": rules.party_staff_min_ratio_pct,
+                  "standardisation": rules.standardisation_target_pct}.get(card.key)
+    help_params = {"rule": _number_text(float(rule_value))} if rule_value is not None else {}
+    counts = (t("overview.of", lang, numerator=now.numerator, denominator=now.denominator)
+              if pct and now.denominator else "")
+    return {"label": t(f"overview.card.{card.key}", lang), "value": value, "change": change,
+            "target": target,
+            # A figure without a target (the close-out rate) gets no verdict, not a green 'meets'.
+            "status": t(f"overview.status.{now.status}", lang) if now.target is not None else None,
+            "help": t(f"overview.card_help.{card.key}", lang, **help_params), "counts": counts}
