@@ -231,21 +231,19 @@ def _errors(issues: list[Issue], cells: pd.DataFrame, spec: Dataset, grids: list
         written[grid.sheet] = {name: header.headers[i] for i, name in header.columns.items()}
     order = {name: i for i, name in enumerate(spec.names)}
     sheet_order = {g.sheet: i for i, g in enumerate(grids)}
-    rows, sheets = cells["_row"], cells["_sheet"]
+    rows, sheets = cells["_row"].to_numpy(), cells["_sheet"].to_numpy()
     out: list[tuple] = []
     for issue in issues:
-        index = issue.mask[issue.mask].index
+        index = np.flatnonzero(issue.mask.to_numpy(dtype=bool))
+        texts = cells[issue.column].to_numpy(dtype=object) if issue.column else None
         for i in index[:ERRORS_PER_KIND]:
-            sheet = sheets.at[i]
+            sheet, row = sheets[i], int(rows[i])
             params = issue.params(i) if callable(issue.params) else issue.params
-            reason = issue.reason
-            if "first_sheet" in params:
-                reason = "duplicate_key_sheet"
+            reason = "duplicate_key_sheet" if "first_sheet" in params else issue.reason
             column = written.get(sheet, {}).get(issue.column) if issue.column else None
-            value = (cells.at[i, issue.column] or None) if issue.column else None
-            error = CellError(int(rows.at[i]), column, value, reason, params,
-                              sheet=sheet if several_sheets else None)
-            out.append(((sheet_order.get(sheet, 0), int(rows.at[i]), order.get(issue.column, -1)), error))
+            value = (texts[i] or None) if texts is not None else None
+            error = CellError(row, column, value, reason, params, sheet=sheet if several_sheets else None)
+            out.append(((sheet_order.get(sheet, 0), row, order.get(issue.column, -1)), error))
         if len(index) > ERRORS_PER_KIND:
             header = next(iter(written.values()), {}).get(issue.column) if issue.column else None
             out.append(((len(grids), 0, order.get(issue.column, -1)),

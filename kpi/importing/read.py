@@ -21,6 +21,7 @@ from kpi.importing.errors import CellError, UploadRefused
 
 DELIMITERS = (",", "\t", ";")
 HEADER_REGION_LINES = 20
+MAX_SNIFF_LINE = 65_536
 EXCEL_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
 # Known binary signatures → the name the refusal message shows.
 BINARY_MAGIC = {
@@ -127,13 +128,22 @@ def decode_text(data: bytes) -> tuple[str, str]:
     return str(best), best.encoding
 
 
+def _region_width(text: str, delimiter: str) -> int:
+    """Most cells in one line of the header region. Lines are cut short first: the csv module
+    refuses fields over 128 KB, and a giant cell says nothing about the delimiter."""
+    lines = [line[:MAX_SNIFF_LINE] for line in text.splitlines()[:HEADER_REGION_LINES]]
+    try:
+        return max((len(row) for row in csv.reader(lines, delimiter=delimiter)), default=0)
+    except csv.Error:
+        return max((line.count(delimiter) + 1 for line in lines), default=0)
+
+
 def sniff_delimiter(text: str) -> str:
     """The delimiter that splits some line of the header region into the most cells (title lines
     above the header hold none, so the header and data lines decide)."""
-    lines = text.splitlines()[:HEADER_REGION_LINES]
     best, best_count = ",", 0
     for delim in DELIMITERS:
-        count = max((len(row) for row in csv.reader(lines, delimiter=delim)), default=0)
+        count = _region_width(text, delim)
         if count > best_count:
             best, best_count = delim, count
     return best
@@ -143,8 +153,7 @@ _EXPECTED_FIELDS = re.compile(r"Expected \d+ fields in line \d+, saw (\d+)")
 
 
 def _csv_frame(text: str, delimiter: str) -> pd.DataFrame:
-    width = max((len(r) for r in csv.reader(text.splitlines()[:HEADER_REGION_LINES], delimiter=delimiter)),
-                default=1)
+    width = max(_region_width(text, delimiter), 1)
     for _ in range(50):
         try:
             frame = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, names=range(width), dtype=str,

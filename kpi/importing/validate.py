@@ -15,6 +15,8 @@ import pandas as pd
 
 from kpi.datasets import CLOSED_STATUS, Dataset
 
+MAX_SUGGESTIONS = 50
+
 
 @dataclass
 class Issue:
@@ -106,16 +108,15 @@ class UnitDirectory:
     @classmethod
     def from_pairs(cls, pairs: list[tuple[str, str]]) -> UnitDirectory:
         codes: dict[str, str] = {}
-        names: dict[str, list[str]] = {}
+        names: dict[str, dict[str, None]] = {}
         for code, name in pairs:
-            if code is None:
+            if not isinstance(code, str):
                 continue
-            codes[str(code)] = str(name or "")
+            name = name if isinstance(name, str) else ""
+            codes[code] = name
             if name:
-                names.setdefault(str(name), [])
-                if str(code) not in names[str(name)]:
-                    names[str(name)].append(str(code))
-        return cls(codes, names)
+                names.setdefault(name, {})[code] = None
+        return cls(codes, {name: list(found) for name, found in names.items()})
 
     def suggestion(self, value: str) -> tuple[str, str] | None:
         """(code, name) of the closest unit code or name, None when nothing is close."""
@@ -154,7 +155,9 @@ def resolve_units(values: pd.Series, directory: UnitDirectory) -> tuple[pd.Serie
         elif len(directory.names.get(value, [])) > 1:
             ambiguous[value] = "、".join(directory.names[value])
         else:
-            unknown[value] = directory.suggestion(value)
+            # difflib over every unit is quadratic: a garbage file with thousands of unknown codes
+            # gets suggestions for the first ones only.
+            unknown[value] = directory.suggestion(value) if len(unknown) < MAX_SUGGESTIONS else None
     out = values.map(resolved).astype("string")
     issues = []
     suggest = {v: s for v, s in unknown.items() if s}
