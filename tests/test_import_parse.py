@@ -244,6 +244,8 @@ REFUSED = {
     "whitespace_only.csv": ("annual", {}, "整个文件：文件是空的，没有任何内容"),
     "only_header.csv": ("meetings", {}, "整个文件：文件只有表头，没有数据行"),
     "header_only.xlsx": ("meetings", {}, "整个文件：文件只有表头，没有数据行"),
+    "garbled_encoding.csv": ("meetings", {}, "整个文件：无法识别文件的文字编码，"
+                                             "请在 Excel 或 WPS 中另存为“CSV UTF-8”或 Excel 工作簿后再上传"),
     "no_rows.xlsx": ("meetings", {}, "整个文件：工作簿中没有任何数据（已查看工作表：Sheet1）"),
     "binary_png_renamed.csv": ("meetings", {}, NOT_TEXT.format("PNG")),
     "binary_pdf_renamed.csv": ("problems", {}, NOT_TEXT.format("PDF")),

@@ -276,6 +276,7 @@ def refused_files() -> dict[str, bytes]:
         "no_rows.xlsx": xlsx_bytes({"Sheet1": []}),
         "header_only.xlsx": book,
         "truncated.xlsx": book[: len(book) // 2],
+        "garbled_encoding.csv": bytes(range(128, 256)) * 4,
         "no_header.csv": csv_bytes([["名称", "数量"], ["甲", "1"], ["乙", "2"]]),
     }
 
