@@ -396,3 +396,32 @@ def test_error_report_lists_every_error_with_translated_headers(con):
         rows = [[c if c is not None else "" for c in row] for row in sheet.iter_rows(values_only=True)]
         assert rows == [headers, ["", 2, "日期", "2025-13-01", reason], ["", 3, "日期", "2025-02-30", reason],
                         ["", 4, "日期", "上周五", reason]]
+
+
+@pytest.fixture
+def bare_con(tmp_path):
+    from kpi.store import open_store
+
+    store = open_store(tmp_path / "bare.duckdb")
+    yield store.cursor()
+    store.close()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_template_as_downloaded_loads_its_example_rows(bare_con, lang):
+    from kpi.importing.templates import EXAMPLES, template_xlsx
+
+    units = parse_upload(template_xlsx("units", lang, RULES), "units.xlsx", "units", bare_con, RULES)
+    bare_con.executemany("INSERT INTO units (unit_code, unit_name, level) VALUES (?, ?, ?)",
+                         [[c, n, int(v)] for c, n, v in units.frame[["unit_code", "unit_name", "level"]].to_numpy()])
+    for dataset in ("units", "annual", "meetings", "problems", "supervision", "ratings", "indicators"):
+        for all_sheets in (False, True):
+            parsed = parse_upload(template_xlsx(dataset, lang, RULES), f"{dataset}.xlsx", dataset, bare_con, RULES,
+                                  all_sheets=all_sheets)
+            assert [e.message() for e in parsed.errors] == [], dataset
+            assert parsed.dropped["notes"] == 1
+            loaded = records(parsed.frame)
+            expected = [{k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in row.items()}
+                        for row in EXAMPLES[dataset]]
+            assert [{k: rec[k] for k in row} for rec, row in zip(loaded, expected)] == expected, dataset
+            assert len(loaded) == len(expected)

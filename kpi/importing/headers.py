@@ -22,6 +22,7 @@ _BRACKETS = str.maketrans({"【": "(", "】": ")", "[": "(", "]": ")", "〔": "(
 # Words a template's notes row (under the header) is made of; a data row never holds them in most cells.
 _NOTE_WORDS = ("必填", "选填", "可选", "可空", "说明", "填写", "格式", "例如", "如：", "如:", "示例",
                "required", "optional", "e.g.", "format")
+_NOTE_MARKERS = ("说明", "填写说明", "注：", "注:", "note")
 
 # Match quality: exact header / English name beats an alias, which beats a match without the unit.
 EXACT, ALIAS, LOOSE = 3, 2, 1
@@ -107,7 +108,10 @@ def find_header(cells: pd.DataFrame, dataset: Dataset) -> HeaderMatch | None:
 
 
 def is_notes_row(cells: list[str]) -> bool:
-    """True for a template's notes row: most of its non-empty cells explain how to fill a column."""
-    filled = [c.lower() for c in cells if c.strip()]
+    """True for a template's notes row: its first cell starts with 说明/Note (as the templates of
+    kpi/importing/templates.py write it), or most of its cells explain how to fill a column."""
+    filled = [c.strip().lower() for c in cells if c.strip()]
+    if filled and filled[0].startswith(_NOTE_MARKERS):
+        return True
     noted = sum(any(w in c for w in _NOTE_WORDS) for c in filled)
     return bool(filled) and noted * 2 >= len(filled)

@@ -44,6 +44,9 @@ __all__ = ["error_report_xlsx", "parse_upload", "sha256_of"]
 
 TOTAL_WORDS = r"^(?:合计|总计|小计)"
 TOTAL_SEARCH_COLUMNS = 3
+# In a workbook read sheet by sheet, a sheet whose best header row names fewer columns than this
+# (a 说明 guide listing one header per row) is not a data sheet.
+MIN_SHEET_COLUMNS = 2
 # Beyond this many errors of one reason in one column, one summary line stands for the rest.
 ERRORS_PER_KIND = 10_000
 CODE_LIKE = ("unit_code", "parent_code", "problem_id", "activity_id", "indicator_code")
@@ -106,9 +109,9 @@ def _parts(grids: list[Grid], spec: Dataset, dropped: Counter) -> tuple[list[pd.
         if not grid.cells.size or not (grid.cells != "").any().any():
             continue
         header = find_header(grid.cells, spec)
+        if len(grids) > 1 and (header is None or len(header.columns) < MIN_SHEET_COLUMNS):
+            continue  # a guide or summary sheet beside the monthly sheets of a workbook
         if header is None:
-            if len(grids) > 1:
-                continue  # a notes or summary sheet in a workbook of monthly sheets
             raise _refuse_no_header(spec, grid.sheet)
         missing = _required_missing(spec, header)
         if missing:
