@@ -127,6 +127,8 @@ GOOD = {
         {"dropped": {"title": 1, "notes": 0, "total": 1, "empty": 1, "duplicate": 0}}),
     "meetings_english_enum.csv": ("meetings", {}, [
         meeting("B0111", "主题党日", "2025-03-05"), meeting("B0111", "党课", "2025-03-06")], [2, 3], {}),
+    "meetings_spaced_values.csv": ("meetings", {}, [
+        meeting("B0111", "党课", "2025-03-05", 20, 18), meeting("B0112", "主题党日", "2025-03-06")], [2, 3], {}),
     "meetings_fullwidth.csv": ("meetings", {}, [
         meeting("B0111", "党课", "2025-03-05", 20, 18, "全角，标点")], [2], {}),
     "meetings_months_sheets.xlsx": ("meetings", {"all_sheets": True}, [

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -98,6 +100,11 @@ def cross_issues(frame: pd.DataFrame, dataset: Dataset) -> list[Issue]:
     return [i for i in out if i.mask.any()]
 
 
+def name_key(name: str) -> str:
+    """A unit name as compared: NFKC, no whitespace ('机关 第一党支部' is '机关第一党支部')."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", name))
+
+
 @dataclass
 class UnitDirectory:
     """Unit codes and names a file may refer to (store, plus the file itself for the units dataset)."""
@@ -115,7 +122,7 @@ class UnitDirectory:
             name = name if isinstance(name, str) else ""
             codes[code] = name
             if name:
-                names.setdefault(name, {})[code] = None
+                names.setdefault(name_key(name), {})[code] = None
         return cls(codes, {name: list(found) for name, found in names.items()})
 
     def suggestion(self, value: str) -> tuple[str, str] | None:
@@ -150,10 +157,10 @@ def resolve_units(values: pd.Series, directory: UnitDirectory) -> tuple[pd.Serie
             resolved[value] = value
         elif len(upper.get(value.upper(), [])) == 1:
             resolved[value] = upper[value.upper()][0]
-        elif len(directory.names.get(value, [])) == 1:
-            resolved[value] = directory.names[value][0]
-        elif len(directory.names.get(value, [])) > 1:
-            ambiguous[value] = "、".join(directory.names[value])
+        elif len(directory.names.get(name_key(value), [])) == 1:
+            resolved[value] = directory.names[name_key(value)][0]
+        elif len(directory.names.get(name_key(value), [])) > 1:
+            ambiguous[value] = "、".join(directory.names[name_key(value)])
         else:
             # difflib over every unit is quadratic: a garbage file with thousands of unknown codes
             # gets suggestions for the first ones only.

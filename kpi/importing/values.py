@@ -132,7 +132,9 @@ def _dates(norm: pd.Series, serials: bool) -> pd.Series:
 
 
 def _date_text(cells: pd.Series) -> pd.Series:
-    return nfkc(cells).str.replace(r"\s+", " ", regex=True).str.replace("号", "日", regex=False)
+    """NFKC text with 号 read as 日 and no spaces around 年/月/日 or date separators."""
+    return (nfkc(cells).str.replace("号", "日", regex=False)
+            .str.replace(r"\s*([年月日/.-])\s*", r"\1", regex=True).str.replace(r"\s+", " ", regex=True))
 
 
 def to_date(cells: pd.Series, null: pd.Series) -> Converted:

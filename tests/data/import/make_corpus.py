@@ -155,6 +155,9 @@ def meetings_files() -> dict[str, bytes]:
         "meetings_missing_date.csv": csv_bytes([MEET_H, ["B0111", "党课", "", "20", "18", ""],
                                                 ["B0111", "党课", "—", "20", "18", ""]]),
         "meetings_not_integer.csv": csv_bytes([MEET_H, ["B0111", "党课", "2025-03-05", "12.5", "十", ""]]),
+        "meetings_spaced_values.csv": csv_bytes([
+            MEET_H, ["机关 第一党支部", " 党 课 ", "2025 年 3 月 5 日", " 20 ", "1 8", ""],
+            [" B0112", "主题党日", "2025 / 3 / 6", "", "", ""]]),
         "meetings_fullwidth.csv": csv_bytes([
             ["单位编码（代码）", "会议类型", "日期", "应到人数（人）", "实到人数（人）", "主题"],
             ["Ｂ０１１１", "党　课", "２０２５－０３－０５", "２０", "１８", "全角，标点"]]),
