@@ -427,3 +427,20 @@ def test_every_template_as_downloaded_loads_its_example_rows(bare_con, lang):
                         for row in EXAMPLES[dataset]]
             assert [{k: rec[k] for k in row} for rec, row in zip(loaded, expected)] == expected, dataset
             assert len(loaded) == len(expected)
+
+
+def test_sheets_with_different_columns_leave_the_missing_ones_empty(con):
+    book = openpyxl.Workbook()
+    book.active.title = "1月"
+    book.active.append(["单位编码", "会议类型", "日期", "主题"])
+    book.active.append(["B0111", "党课", "2025-01-05", "一月党课"])
+    second = book.create_sheet("2月")
+    second.append(["单位编码", "会议类型", "日期", "实到人数"])
+    second.append(["B0111", "党课", "2025-02-05", 3])
+    buf = io.BytesIO()
+    book.save(buf)
+    parsed = parse_upload(buf.getvalue(), "m.xlsx", "meetings", con, RULES, all_sheets=True)
+    assert records(parsed.frame) == [meeting("B0111", "党课", "2025-01-05", topic="一月党课"),
+                                     meeting("B0111", "党课", "2025-02-05", attended=3)]
+    assert parsed.mapping == {"单位编码": "unit_code", "会议类型": "meeting_type", "日期": "date", "主题": "topic",
+                              "实到人数": "attended"}

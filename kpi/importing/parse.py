@@ -138,6 +138,8 @@ def parse_upload(data: bytes, file_name: str, dataset: str, con, rules, *, sheet
     if cells.empty:
         raise refuse("no_data_rows")
     mapped = [c for c in spec.names if c in cells]
+    # Sheets of one workbook may carry different columns: a column a sheet lacks is empty there.
+    cells[mapped] = cells[mapped].fillna("")
     dup = cells.duplicated(subset=mapped, keep="first")
     dropped["duplicate"] += int(dup.sum())
     cells = cells[~dup].reset_index(drop=True)

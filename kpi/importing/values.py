@@ -192,14 +192,14 @@ def to_text(cells: pd.Series, null: pd.Series, fold_width: bool = False) -> Conv
 def per_distinct(cells: pd.Series, func) -> pd.Series:
     """`func` applied to the distinct cell texts only, spread back over the column: a million
     rows of a meetings file hold a few thousand distinct dates, codes and numbers."""
-    codes, uniques = pd.factorize(cells)
+    codes, uniques = pd.factorize(cells.fillna(""))
     result = func(pd.Series(uniques, dtype="string"))
     return result.take(codes).set_axis(cells.index)
 
 
 def convert(cells: pd.Series, kind: str, choices: tuple[str, ...] = ()) -> Converted:
     """The typed column of `kind` (see kpi.datasets.Column) from its cell texts."""
-    codes, uniques = pd.factorize(cells)
+    codes, uniques = pd.factorize(cells.fillna(""))
     distinct = _convert_distinct(pd.Series(uniques, dtype="string"), kind, choices)
     return Converted(distinct.values.take(codes).set_axis(cells.index),
                      distinct.bad.take(codes).set_axis(cells.index), distinct.reason, distinct.params)
