@@ -18,24 +18,25 @@ import plotly.graph_objects as go
 PNG_WIDTH, PNG_HEIGHT = 1920, 1080
 LAYOUT_SCALE = 2
 
-# kaleido's sync server is a process-wide singleton whose reply queue is shared: one batch at a
-# time, and only the outermost `image_server()` starts and stops the browser.
+# kaleido's sync server is a process-wide singleton whose reply queue is shared: one image at a
+# time, and only the last `image_server()` block to end stops the browser.
 _lock = threading.RLock()
 _depth = 0
 
 
 @contextmanager
 def image_server() -> Iterator[None]:
-    """Keep one headless browser running for every image rendered inside the block."""
+    """Keep one headless browser running for every image rendered inside the block (any thread)."""
     global _depth
     with _lock:
         if _depth == 0:
             # mathjax=False: MathJax would be fetched from a CDN, which an offline machine waits on.
             kaleido.start_sync_server(mathjax=False, silence_warnings=True)
         _depth += 1
-        try:
-            yield
-        finally:
+    try:
+        yield
+    finally:
+        with _lock:
             _depth -= 1
             if _depth == 0:
                 kaleido.stop_sync_server(silence_warnings=True)

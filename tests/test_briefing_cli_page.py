@@ -1,0 +1,66 @@
+"""The briefing's command line (files written, exit 2 with a message otherwise) and the 周报 page."""
+from __future__ import annotations
+
+import zipfile
+
+import pytest
+from briefing_fixture import WEEK, make_briefing_store
+from pptx import Presentation
+from streamlit.testing.v1 import AppTest
+
+from kpi.__main__ import main
+from kpi.briefing.render_png import image_server
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_browser_for_the_module():
+    with image_server():
+        yield
+
+
+@pytest.fixture()
+def db(tmp_path):
+    store = make_briefing_store(tmp_path / "t.duckdb")
+    store.close()
+    return tmp_path / "t.duckdb"
+
+
+def test_cli_writes_zip_pptx_and_pdf(db, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["briefing", "--db", str(db), "--week", WEEK, "--out", str(out)]) == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["briefing-2026-W10.pdf", "briefing-2026-W10.pptx", "briefing-2026-W10.zip"]
+    assert len(Presentation(out / "briefing-2026-W10.pptx").slides) == 7
+    assert len(zipfile.ZipFile(out / "briefing-2026-W10.zip").namelist()) == 4
+    assert (out / "briefing-2026-W10.pdf").read_bytes().startswith(b"%PDF")
+    assert f"已生成周报：{out / 'briefing-2026-W10.pptx'}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--week", "2025-W10"],
+     "2025-W10 没有可用数据：所选范围内没有截至 2025-03-09 的组织生活、问题、督查或年度指标记录。"),
+    (["--week", "2026-10"], "周次格式不正确：“2026-10”，应为 YYYY-Www，例如 2026-W47。"),
+    (["--week", WEEK, "--unit", "X9"], "单位编码不存在：X9"),
+    (["--week", WEEK, "--unit", "X9", "--lang", "en"], "Unknown unit code: X9"),
+])
+def test_cli_refuses_with_exit_2_and_one_message(db, tmp_path, capsys, args, message):
+    assert main(["briefing", "--db", str(db), "--out", str(tmp_path / "out"), *args]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.strip() == message
+    assert not (tmp_path / "out").exists()
+
+
+def test_page_previews_and_offers_three_downloads(db, monkeypatch):
+    monkeypatch.setenv("DJ_DB", str(db))
+    at = AppTest.from_file("../app.py")
+    at.run(timeout=60)
+    at.switch_page("pages/briefing.py").run(timeout=60)
+    assert not at.exception
+    assert [m.label for m in at.metric][:2] == ["党组织工作经费达标率", "党建考核权重达标率"]
+    assert at.get("download_button") == [] or all(not b.key.startswith("briefing_download")
+                                                  for b in at.get("download_button"))
+    at.button(key="briefing_generate").click().run(timeout=90)
+    assert not at.exception
+    assert [s.value for s in at.success] == ["周报文件已生成，可下载。"]
+    labels = [b.proto.label for b in at.get("download_button") if b.proto.id and "briefing_download" in b.proto.id]
+    assert labels == ["下载图表 ZIP（PNG 1920×1080）", "下载 PPTX", "下载 PDF"]
