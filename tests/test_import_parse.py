@@ -248,7 +248,7 @@ REFUSED = {
     "header_only.xlsx": ("meetings", {}, "整个文件：文件只有表头，没有数据行"),
     "garbled_encoding.csv": ("meetings", {}, "整个文件：无法识别文件的文字编码，"
                                              "请在 Excel 或 WPS 中另存为“CSV UTF-8”或 Excel 工作簿后再上传"),
-    "no_rows.xlsx": ("meetings", {}, "整个文件：工作簿中没有任何数据（已查看工作表：Sheet1）"),
+    "no_rows.xlsx": ("meetings", {}, "整个文件：工作表中没有任何数据（已查看：Sheet1）"),
     "binary_png_renamed.csv": ("meetings", {}, NOT_TEXT.format("PNG")),
     "binary_pdf_renamed.csv": ("problems", {}, NOT_TEXT.format("PDF")),
     "binary_zip_renamed.csv": ("units", {}, NOT_TEXT.format("ZIP")),
