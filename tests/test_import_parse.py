@@ -444,3 +444,18 @@ def test_sheets_with_different_columns_leave_the_missing_ones_empty(con):
                                      meeting("B0111", "党课", "2025-02-05", attended=3)]
     assert parsed.mapping == {"单位编码": "unit_code", "会议类型": "meeting_type", "日期": "date", "主题": "topic",
                               "实到人数": "attended"}
+
+
+def test_a_real_workbook_named_csv_is_read_as_a_workbook(con):
+    data = (CORPUS / "meetings_excel_cells.xlsx").read_bytes()
+    parsed = parse_upload(data, "exported.csv", "meetings", con, RULES)
+    assert (len(parsed.frame), parsed.encoding, parsed.sheets) == (3, None, ["Sheet1"])
+
+
+def test_errors_beyond_the_cap_are_summarised_in_one_line(con):
+    body = "".join(f"B0111,党课,2025-02-{30 + i % 2},第{i}次\n" for i in range(10_003))
+    parsed = parse_upload(f"单位编码,会议类型,日期,主题\n{body}".encode(), "m.csv", "meetings", con, RULES)
+    assert len(parsed.errors) == 10_001
+    assert parsed.errors[0].message() == f"第 2 行，“日期”列，值“2025-02-30”：{DATE_HINT}"
+    assert parsed.errors[-1].message() == "“日期”列：此列另有 3 处同类错误未逐条列出"
+    assert parsed.frame.empty
