@@ -459,3 +459,22 @@ def test_errors_beyond_the_cap_are_summarised_in_one_line(con):
     assert parsed.errors[0].message() == f"第 2 行，“日期”列，值“2025-02-30”：{DATE_HINT}"
     assert parsed.errors[-1].message() == "“日期”列：此列另有 3 处同类错误未逐条列出"
     assert parsed.frame.empty
+
+
+def test_a_guide_sheet_before_the_month_sheets_is_skipped_and_headers_stay_per_sheet(con):
+    book = openpyxl.Workbook()
+    book.active.title = "说明"
+    book.active.append(["列名", "英文名", "说明"])
+    book.active.append(["单位编码", "unit_code", "必填"])
+    first = book.create_sheet("1月")
+    first.append(["单位代码", "会议类型", "会议日期"])
+    first.append(["B0111", "党课", "2025-01-32"])
+    second = book.create_sheet("2月")
+    second.append(["单位编码", "类型", "日期"])
+    second.append(["B0111", "党课", "2025-02-30"])
+    buf = io.BytesIO()
+    book.save(buf)
+    parsed = parse_upload(buf.getvalue(), "m.xlsx", "meetings", con, RULES, all_sheets=True)
+    assert [e.message() for e in parsed.errors] == [
+        f"工作表“1月”，第 2 行，“会议日期”列，值“2025-01-32”：{DATE_HINT}",
+        f"工作表“2月”，第 2 行，“日期”列，值“2025-02-30”：{DATE_HINT}"]

@@ -103,8 +103,9 @@ def _refuse_no_header(spec: Dataset, sheet: str | None) -> UploadRefused:
         "names": ", ".join(c.name for c in required)}, sheet=sheet)])
 
 
-def _parts(grids: list[Grid], spec: Dataset, dropped: Counter) -> tuple[list[pd.DataFrame], list[HeaderMatch]]:
-    parts, headers = [], []
+def _parts(grids: list[Grid], spec: Dataset, dropped: Counter) -> tuple[list[pd.DataFrame], dict]:
+    """The data rows of every grid that holds data, and each such sheet's header (by sheet name)."""
+    parts, headers = [], {}
     for grid in grids:
         if not grid.cells.size or not (grid.cells != "").any().any():
             continue
@@ -117,7 +118,7 @@ def _parts(grids: list[Grid], spec: Dataset, dropped: Counter) -> tuple[list[pd.
         if missing:
             raise _refuse_missing(spec, missing, grid.sheet)
         parts.append(_part(grid, header, spec, dropped))
-        headers.append(header)
+        headers[grid.sheet] = header
     if not parts:
         raise _refuse_no_header(spec, None)
     return parts, headers
@@ -152,7 +153,7 @@ def parse_upload(data: bytes, file_name: str, dataset: str, con, rules, *, sheet
     frame = typed.loc[~bad_rows].reset_index(drop=True)
     mapping: dict[str, str] = {}
     unmapped: list[str] = []
-    for header in headers:
+    for header in headers.values():
         for i, name in header.columns.items():
             mapping.setdefault(header.headers[i], name)
         unmapped += [u for u in header.unmapped if u not in unmapped]
@@ -229,11 +230,11 @@ def _duplicate_issues(typed: pd.DataFrame, cells: pd.DataFrame, spec: Dataset) -
 
 
 def _errors(issues: list[Issue], cells: pd.DataFrame, spec: Dataset, grids: list[Grid],
-            headers: list[HeaderMatch], several_sheets: bool) -> list[CellError]:
+            headers: dict[str | None, HeaderMatch], several_sheets: bool) -> list[CellError]:
     """CellErrors of every issue, in file order, at most ERRORS_PER_KIND per column and reason."""
     written = {}
-    for grid, header in zip([g for g in grids if g.cells.size and (g.cells != "").any().any()], headers):
-        written[grid.sheet] = {name: header.headers[i] for i, name in header.columns.items()}
+    for sheet, header in headers.items():
+        written[sheet] = {name: header.headers[i] for i, name in header.columns.items()}
     order = {name: i for i, name in enumerate(spec.names)}
     sheet_order = {g.sheet: i for i, g in enumerate(grids)}
     rows, sheets = cells["_row"].to_numpy(), cells["_sheet"].to_numpy()
