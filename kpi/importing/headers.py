@@ -22,7 +22,7 @@ _BRACKETS = str.maketrans({"【": "(", "】": ")", "[": "(", "]": ")", "〔": "(
 # Words a template's notes row (under the header) is made of; a data row never holds them in most cells.
 _NOTE_WORDS = ("必填", "选填", "可选", "可空", "说明", "填写", "格式", "例如", "如：", "如:", "示例",
                "required", "optional", "e.g.", "format")
-_NOTE_MARKERS = ("说明", "填写说明", "注：", "注:", "note")
+_NOTE_MARKERS = ("说明：", "说明:", "填写说明", "注：", "注:", "note:", "notes:")
 
 # Match quality: exact header / English name beats an alias, which beats a match without the unit.
 EXACT, ALIAS, LOOSE = 3, 2, 1
