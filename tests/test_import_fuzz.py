@@ -2,7 +2,9 @@
 peer project's CSV torture corpus either load (ParsedUpload) or are refused (UploadRefused)."""
 from __future__ import annotations
 
+import io
 import tempfile
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -114,3 +116,39 @@ def test_peer_corpus_file(con, path):
     # With one of our headers on top, the file's body goes through typing and validation too.
     outcomes += [outcome(con, header + data, path.name, dataset) for dataset, header in HEADERS.items()]
     assert set(outcomes) <= {"loaded", "refused"}
+
+
+WORKBOOKS = sorted(p for p in CORPUS.glob("*.xlsx") if p.name != "truncated.xlsx")
+
+
+def _damage_inside(data: bytes, cuts: list[tuple[int, bytes]]) -> bytes:
+    """The workbook re-zipped with its first worksheet's XML damaged (the zip itself stays valid)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            body = bytearray(src.read(info.filename))
+            if info.filename.endswith("sheet1.xml"):
+                for at, junk in cuts:
+                    at %= len(body)
+                    body[at:at + len(junk)] = junk
+            dst.writestr(info.filename, bytes(body))
+    return out.getvalue()
+
+
+@FUZZ
+@given(path=st.sampled_from(WORKBOOKS), cuts=st.lists(st.tuples(st.integers(0, 10_000), st.binary(max_size=8)),
+                                                      min_size=1, max_size=4),
+       inside=st.booleans(), dataset=st.sampled_from(DATASETS), all_sheets=st.booleans())
+def test_damaged_workbook(con, path, cuts, inside, dataset, all_sheets):
+    data = path.read_bytes()
+    if inside:
+        data = _damage_inside(data, cuts)
+    else:
+        data = bytearray(data)
+        for at, junk in cuts:
+            at %= len(data)
+            data[at:at + len(junk)] = junk
+    try:
+        parse_upload(bytes(data), path.name, dataset, con, RULES, all_sheets=all_sheets)
+    except UploadRefused:
+        pass

@@ -211,7 +211,9 @@ def _cell_text(value: object) -> str:
 def read_workbook_grids(data: bytes, sheet: str | None, all_sheets: bool) -> tuple[list[Grid], list[str]]:
     try:
         book = pd.read_excel(io.BytesIO(data), sheet_name=None, engine="calamine", header=None, dtype=object)
-    except Exception as exc:  # calamine raises its own types for every kind of damage
+    except (KeyboardInterrupt, SystemExit, MemoryError):
+        raise
+    except BaseException as exc:  # calamine's own errors, and Rust panics (PanicException is a BaseException)
         raise refuse("xlsx_unreadable", detail=str(exc)[:200]) from None
     names = list(book)
     if sheet is not None and sheet not in book:
