@@ -18,7 +18,7 @@ from pptx.oxml.ns import qn
 from kpi.briefing import content
 from kpi.briefing.fonts import CJK_FAMILY, missing_characters
 from kpi.briefing.outputs import render_briefing
-from kpi.briefing.render_png import image_server, png_bytes
+from kpi.briefing.render_png import render_pngs
 from kpi.charts import theme
 from kpi.metrics import annual, coverage, meetings, problems, ratings
 from kpi.rules import load_rules
@@ -27,13 +27,7 @@ SUNDAY = dt.date(2026, 3, 8)
 
 
 @pytest.fixture(scope="module")
-def server():
-    with image_server():
-        yield
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory, server):
+def built(tmp_path_factory):
     store = make_briefing_store(tmp_path_factory.mktemp("briefing") / "t.duckdb")
     rules = load_rules()
     briefing = content.build_briefing(store.cursor(), rules, WEEK, None, "zh", today=dt.date.fromisoformat(TODAY))
@@ -163,16 +157,18 @@ def test_every_character_of_the_briefing_has_a_glyph_in_the_chart_font(built):
     assert missing_characters("党建周报", "DejaVu Sans") == "党建周报"
 
 
-def test_chinese_chart_titles_render_as_distinct_glyphs_not_boxes(server):
-    def title_image(text: str) -> Image.Image:
+def test_chinese_chart_titles_render_as_distinct_glyphs_not_boxes():
+    def title_figure(text: str) -> go.Figure:
         fig = theme.styled(go.Figure(), text)
         fig.update_xaxes(visible=False)
         fig.update_yaxes(visible=False)
-        return Image.open(io.BytesIO(png_bytes(fig))).convert("L")
+        return fig
 
+    pngs = render_pngs({"one": title_figure("党建督导"), "swapped": title_figure("督导党建"),
+                        "blank": title_figure(" ")})
+    one, swapped, blank = (Image.open(io.BytesIO(pngs[k])).convert("L") for k in ("one", "swapped", "blank"))
     # With boxes every character draws the same rectangle, so reordering the characters would
     # leave the image unchanged; real glyphs move.
-    one, swapped, blank = title_image("党建督导"), title_image("督导党建"), title_image(" ")
     assert ImageChops.difference(one, swapped).getbbox() is not None
     assert ImageChops.difference(one, blank).getbbox() is not None
 

@@ -9,13 +9,6 @@ from pptx import Presentation
 from streamlit.testing.v1 import AppTest
 
 from kpi.__main__ import main
-from kpi.briefing.render_png import image_server
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_browser_for_the_module():
-    with image_server():
-        yield
 
 
 @pytest.fixture()

@@ -1,59 +1,47 @@
-"""Chart images: every figure of a briefing rendered by ONE headless Chromium (kaleido's sync
-server), each a PNG of exactly 1920×1080 pixels, then zipped.
+"""Chart images: every figure of a briefing rendered by ONE headless Chromium, each a PNG of
+exactly 1920×1080 pixels, then zipped.
 
 Figures are laid out at 960×540 CSS pixels and rendered at scale 2, so the text keeps the size
 it has on screen relative to the chart and stays readable when the image fills a slide.
 """
 from __future__ import annotations
 
+import asyncio
 import io
-import threading
 import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import kaleido
 import plotly.graph_objects as go
 
 PNG_WIDTH, PNG_HEIGHT = 1920, 1080
 LAYOUT_SCALE = 2
-
-# kaleido's sync server is a process-wide singleton whose reply queue is shared: one image at a
-# time, and only the last `image_server()` block to end stops the browser.
-_lock = threading.RLock()
-_depth = 0
-
-
-@contextmanager
-def image_server() -> Iterator[None]:
-    """Keep one headless browser running for every image rendered inside the block (any thread)."""
-    global _depth
-    with _lock:
-        if _depth == 0:
-            # mathjax=False: MathJax would be fetched from a CDN, which an offline machine waits on.
-            kaleido.start_sync_server(mathjax=False, silence_warnings=True)
-        _depth += 1
-    try:
-        yield
-    finally:
-        with _lock:
-            _depth -= 1
-            if _depth == 0:
-                kaleido.stop_sync_server(silence_warnings=True)
+# A figure that takes longer than this is a hung browser, not a slow one: fail, never block.
+RENDER_TIMEOUT_S = 60
+_OPTS = {"format": "png", "width": PNG_WIDTH // LAYOUT_SCALE, "height": PNG_HEIGHT // LAYOUT_SCALE,
+         "scale": LAYOUT_SCALE}
 
 
-def png_bytes(fig: go.Figure) -> bytes:
-    """`fig` as a 1920×1080 PNG (uses the running image server when there is one)."""
-    opts = {"format": "png", "width": PNG_WIDTH // LAYOUT_SCALE, "height": PNG_HEIGHT // LAYOUT_SCALE,
-            "scale": LAYOUT_SCALE}
-    with _lock:
-        return kaleido.calc_fig_sync(fig, opts=opts)
+async def _render_all(figures: dict[str, go.Figure]) -> dict[str, bytes]:
+    # mathjax=False: MathJax would be fetched from a CDN, which an offline machine waits on.
+    async with kaleido.Kaleido(n=1, timeout=RENDER_TIMEOUT_S, mathjax=False) as browser:
+        return {name: await browser.calc_fig(fig, opts=_OPTS) for name, fig in figures.items()}
 
 
 def render_pngs(figures: dict[str, go.Figure]) -> dict[str, bytes]:
-    """name → PNG bytes for every figure, all rendered by one browser."""
-    with image_server():
-        return {name: png_bytes(fig) for name, fig in figures.items()}
+    """name → 1920×1080 PNG for every figure, all rendered by ONE headless Chromium started for
+    this call and closed after it.
+
+    Deliberately not kaleido's process-wide sync server: in a multi-session Streamlit server a
+    shared singleton needs a global lock, and one stuck render then blocks every session.
+    """
+    if not figures:
+        return {}
+    return asyncio.run(_render_all(figures))
+
+
+def png_bytes(fig: go.Figure) -> bytes:
+    """`fig` as a 1920×1080 PNG (starts a browser: render several figures with `render_pngs`)."""
+    return render_pngs({"figure": fig})["figure"]
 
 
 def zip_bytes(files: dict[str, bytes]) -> bytes:
