@@ -62,10 +62,10 @@ def test_headline_numbers_equal_the_metric_functions(built):
         "funds": annual.funds_compliance(con, rules, SUNDAY),
         "weight": annual.weight_compliance(con, rules, SUNDAY),
         "meetings": meetings.meeting_headline(store.cursor(), rules, SUNDAY, today=today),
-        "closed": problems.problem_headlines(store.cursor(), SUNDAY)["closeout"],
+        "closeout": problems.problem_headlines(store.cursor(), SUNDAY)["closeout"],
         "overdue": problems.problem_headlines(store.cursor(), SUNDAY)["overdue"],
         "severe_open": problems.problem_headlines(store.cursor(), SUNDAY)["severe_open"],
-        "coverage": coverage.coverage(store.cursor(), rules, SUNDAY, None, 2, rules.supervision_kinds, "year"),
+        "supervision": coverage.coverage(store.cursor(), rules, SUNDAY, None, 2, rules.supervision_kinds, "year"),
         "standardisation": ratings.standardisation_compliance(store.cursor(), rules, SUNDAY),
     }
     cards = {s.name.removeprefix("headline:"): [p.text for p in s.text_frame.paragraphs]
@@ -74,9 +74,9 @@ def test_headline_numbers_equal_the_metric_functions(built):
     for key, head in expected.items():
         assert cards[key][1] == content.value_text(head, "zh"), key
     # hand-computed from the fixture: 1 of 2 units meet each annual rule; 1 of 3 problems closed.
-    assert cards["funds"] == ["党组织工作经费达标率", "50.0%", "与上周持平"]
+    assert cards["funds"] == ["经费达标单位占比", "50.0%", "与上周持平"]
     assert cards["weight"][1] == "50.0%"
-    assert cards["closed"] == ["问题销号率", "33.3%", "较上周 +33.3 个百分点"]
+    assert cards["closeout"] == ["问题销号率", "33.3%", "较上周 +33.3 个百分点"]
     assert cards["overdue"] == ["超期未整改问题", "1 个", "与上周持平"]
     assert cards["severe_open"][1] == "1 个"
     assert cards["standardisation"] == ["支部标准化达标率", "无数据", "本周无数据"]

@@ -49,7 +49,7 @@ def test_page_previews_and_offers_three_downloads(db, monkeypatch):
     at.run(timeout=60)
     at.switch_page("pages/briefing.py").run(timeout=60)
     assert not at.exception
-    assert [m.label for m in at.metric][:2] == ["党组织工作经费达标率", "党建考核权重达标率"]
+    assert [m.label for m in at.metric][:2] == ["经费达标单位占比", "考核权重达标单位占比"]
     assert at.get("download_button") == [] or all(not b.key.startswith("briefing_download")
                                                   for b in at.get("download_button"))
     at.button(key="briefing_generate").click().run(timeout=90)

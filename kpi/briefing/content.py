@@ -5,7 +5,6 @@ kpi/metrics functions, evaluated at the week's Sunday (and the Sunday before for
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 
 import duckdb
 import pandas as pd
@@ -13,7 +12,7 @@ import pandas as pd
 from kpi.briefing import charts
 from kpi.briefing.model import Briefing, HeadlineRow, Section
 from kpi.i18n import enum_label, has, t
-from kpi.metrics import annual, coverage, meetings, problems, ratings
+from kpi.metrics import annual, coverage, meetings, overview, problems, ratings
 from kpi.metrics.common import Headline
 from kpi.org import subtree_filter_sql, subtree_params
 from kpi.periods import week_bounds
@@ -110,31 +109,19 @@ def change_text(now: Headline, before: Headline, lang: str) -> str:
     return t(f"briefing.change.{kind}", lang, delta=f"{delta:+.1f}" if kind == "pct" else f"{delta:+g}")
 
 
-def headline_functions(rules: Rules, root: str | None, today: dt.date | None) -> dict[str, Callable]:
-    """headline key → function(con, as_of) returning the metric's `Headline`, in slide order."""
-    level = min(rules.supervision_levels)
-    return {
-        "funds": lambda con, d: annual.funds_compliance(_fresh(con), rules, d, root),
-        "weight": lambda con, d: annual.weight_compliance(_fresh(con), rules, d, root),
-        "meetings": lambda con, d: meetings.meeting_headline(_fresh(con), rules, d, root, today=today),
-        "closed": lambda con, d: problems.problem_headlines(_fresh(con), d, root)["closeout"],
-        "overdue": lambda con, d: problems.problem_headlines(_fresh(con), d, root)["overdue"],
-        "severe_open": lambda con, d: problems.problem_headlines(_fresh(con), d, root)["severe_open"],
-        "coverage": lambda con, d: coverage.coverage(_fresh(con), rules, d, root, level, rules.supervision_kinds,
-                                                     "year"),
-        "standardisation": lambda con, d: ratings.standardisation_compliance(_fresh(con), rules, d, root),
-    }
+# The headline slide shows these cards of the overview, in this order (same figures, same labels).
+BRIEFING_CARDS = ("funds", "weight", "meetings", "closeout", "overdue", "severe_open", "supervision",
+                  "standardisation")
 
 
 def headline_rows(con, rules: Rules, end: dt.date, root: str | None, lang: str,
                   today: dt.date | None = None) -> list[HeadlineRow]:
-    """The headline slide: each figure at `end` with its change since `end` − 7 days."""
-    rows = []
-    for key, func in headline_functions(rules, root, today).items():
-        now, before = func(con, end), func(con, end - dt.timedelta(days=7))
-        rows.append(HeadlineRow(key, t(f"briefing.headline.{key}", lang), now.value, value_text(now, lang),
-                                change_text(now, before, lang), now.status))
-    return rows
+    """The headline slide: the overview's cards (kpi.metrics.overview.headline_cards) at `end`, each
+    with its change since `end` − 7 days."""
+    cards = {card.key: card for card in overview.headline_cards(con, rules, end, root, today)}
+    return [HeadlineRow(key, t(f"overview.card.{key}", lang), cards[key].now.value, value_text(cards[key].now, lang),
+                        change_text(cards[key].now, cards[key].week_before, lang), cards[key].now.status)
+            for key in BRIEFING_CARDS]
 
 
 def _empty(key: str, lang: str) -> Section:
