@@ -21,8 +21,11 @@ for start in range(0, len(cards), CARDS_PER_ROW):
     for column, card in zip(st.columns(CARDS_PER_ROW), cards[start:start + CARDS_PER_ROW]):
         text = overview.card_texts(card, rules, lang)
         with column.container(border=True):
+            steady = card.change == 0
             st.metric(text["label"], text["value"], text["change"], help=text["help"],
-                      delta_color="normal" if card.now.higher_is_better else "inverse")
+                      delta_color="off" if steady else "normal" if card.now.higher_is_better else "inverse",
+                      delta_arrow="off" if steady else "auto",
+                      delta_description=_ui.tr("overview.change_description") if text["change"] else None)
             if text["status"]:
                 st.badge(text["status"], color=STATUS_BADGE[card.now.status])
             st.caption(" · ".join(part for part in (text["target"], text["counts"]) if part))

@@ -31,11 +31,16 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser():
+def playwright():
     with playwright_api.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser(playwright):
+    instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield instance
+    instance.close()
 
 
 def _open(browser, url: str):
@@ -57,18 +62,17 @@ def test_overview_shows_demo_group_with_charts(server, browser):
     page.close()
 
 
-def test_glyph_check_detects_missing_cjk_font(tmp_path):
+def test_glyph_check_detects_missing_cjk_font(playwright, tmp_path):
     # Negative control: the same check in a browser that can see no CJK font must report tofu.
     conf = tmp_path / "fonts.conf"
     conf.write_text(NO_CJK_FONTCONFIG.format(cache=tmp_path / "cache"))
-    with playwright_api.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                     env={**os.environ, "FONTCONFIG_FILE": str(conf)})
-        page = instance.new_page()
-        page.set_content("<p>x</p>")
-        assert page.evaluate(GLYPH_CHECK_JS, ["党建督导看板", "24px sans-serif"]) is False
-        assert page.evaluate(GLYPH_CHECK_JS, ["Dashboard", "24px sans-serif"]) is True
-        instance.close()
+    instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                          env={**os.environ, "FONTCONFIG_FILE": str(conf)})
+    page = instance.new_page()
+    page.set_content("<p>x</p>")
+    assert page.evaluate(GLYPH_CHECK_JS, ["党建督导看板", "24px sans-serif"]) is False
+    assert page.evaluate(GLYPH_CHECK_JS, ["Dashboard", "24px sans-serif"]) is True
+    instance.close()
 
 
 @pytest.mark.parametrize("file", [file for file, *_ in PAGES if (PAGES_DIR / file).exists()])

@@ -168,7 +168,9 @@ def card_texts(card: Card, rules: Rules, lang: str = "zh") -> dict[str, str]:
     else:
         value = t("overview.value_count", lang, value=_number_text(now.value))
     change = None
-    if card.change is not None:
+    if card.change == 0:
+        change = t("overview.change_same", lang)
+    elif card.change is not None:
         delta = f"{card.change:+.1f}" if pct else f"{card.change:+g}"
         change = t("overview.change_pct" if pct else "overview.change_count", lang, delta=delta)
     if now.target is None:
