@@ -8,7 +8,6 @@ from rule_fixtures import build_rule_store
 
 from kpi.metrics import annual
 from kpi.metrics.common import FLAG_COLUMNS
-from kpi.rules import load_rules
 
 AS_OF = dt.date(2025, 6, 30)
 
@@ -19,10 +18,6 @@ def con(tmp_path):
     yield store.cursor()
     store.close()
 
-
-@pytest.fixture
-def rules():
-    return load_rules()
 
 
 def _by_code(df, column):

@@ -9,7 +9,6 @@ import pytest
 
 from kpi.metrics import coverage as cm
 from kpi.metrics.common import FLAG_COLUMNS
-from kpi.rules import load_rules
 from tests.problem_fixtures import AS_OF, make_store
 
 D = dt.date
@@ -21,10 +20,6 @@ def con(tmp_path):
     yield st.cursor()
     st.close()
 
-
-@pytest.fixture(scope="module")
-def rules():
-    return load_rules()
 
 
 def _rows(df, *cols):

@@ -24,7 +24,6 @@ from kpi.datasets import (
 )
 from kpi.demo_figures import RATING_MIN_BASIC, RATING_MIN_MEAN, STAR_STEPS
 from kpi.importing.parse import parse_upload
-from kpi.rules import load_rules
 from kpi.store import quote_identifier as q
 
 AS_OF = dt.date(2026, 11, 21)
@@ -32,10 +31,6 @@ AS_OF = dt.date(2026, 11, 21)
 OTHER_AS_OF = (dt.date(2027, 1, 1), dt.date(2024, 2, 29))
 CONTENT_TABLES = (*DATASETS, *(f"{name}_undo" for name in DATASETS), "problem_snapshots")
 
-
-@pytest.fixture(scope="module")
-def rules():
-    return load_rules()
 
 
 def _loaded(tmp_path_factory, as_of: dt.date, seed: int = demo.DEMO_SEED):

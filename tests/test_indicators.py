@@ -7,7 +7,6 @@ import pytest
 from rule_fixtures import build_rule_store
 
 from kpi.metrics import indicators
-from kpi.rules import load_rules
 
 AS_OF = dt.date(2025, 6, 30)
 
@@ -18,10 +17,6 @@ def con(tmp_path):
     yield store.cursor()
     store.close()
 
-
-@pytest.fixture
-def rules():
-    return load_rules()
 
 
 def _rows(df, *cols):

@@ -28,7 +28,7 @@ from kpi.metrics.meetings import (
     meeting_slots,
     window,
 )
-from kpi.rules import MeetingRule, load_rules
+from kpi.rules import MeetingRule
 
 D = dt.date
 AS_OF = D(2025, 8, 15)
@@ -42,10 +42,6 @@ def con(tmp_path_factory):
     yield st.cursor()
     st.close()
 
-
-@pytest.fixture(scope="module")
-def rules():
-    return load_rules()
 
 
 def _records(df: pd.DataFrame, columns: list[str]) -> list[tuple]:

@@ -8,7 +8,6 @@ from apptest_helpers import chart_spec
 from streamlit.testing.v1 import AppTest
 
 from kpi.metrics import overview
-from kpi.rules import load_rules
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -20,10 +19,6 @@ def store(tmp_path_factory):
     yield store
     store.close()
 
-
-@pytest.fixture(scope="module")
-def rules():
-    return load_rules()
 
 
 def _card_values(cards):

@@ -11,7 +11,6 @@ from kpi.importing.commit import undo_batch
 from kpi.importing.errors import UploadRefused
 from kpi.metrics import problems as pm
 from kpi.metrics.common import FLAG_COLUMNS
-from kpi.rules import load_rules
 from tests.problem_fixtures import AS_OF, make_store
 
 D = dt.date
@@ -23,10 +22,6 @@ def con(tmp_path):
     yield st.cursor()
     st.close()
 
-
-@pytest.fixture(scope="module")
-def rules():
-    return load_rules()
 
 
 def _rows(df, *cols):

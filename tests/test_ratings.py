@@ -13,7 +13,6 @@ from rule_fixtures import build_rule_store
 from kpi.i18n import t
 from kpi.metrics import ratings
 from kpi.metrics.common import FLAG_COLUMNS
-from kpi.rules import load_rules
 
 AS_OF = dt.date(2025, 12, 31)
 
@@ -24,10 +23,6 @@ def con(tmp_path):
     yield store.cursor()
     store.close()
 
-
-@pytest.fixture
-def rules():
-    return load_rules()
 
 
 def test_rating_year_falls_back_to_latest_year_up_to_as_of(con):
