@@ -40,13 +40,14 @@ with left:
     if ranking.empty:
         _ui.empty_state("common.dataset.units", "units")
     else:
+        # The chart draws the ranking bottom-up, so its points are the units in reverse order.
         _ui.chart(charts.ranking_chart(ranking, lang, subtitle), labelled(ranking, "overview", lang),
-                  "ranking")
+                  "ranking", unit_codes=list(ranking.unit_code)[::-1])
 with right:
     st.subheader(_ui.tr("overview.flags_heading", n=len(flag_rows)))
     if flag_rows.empty:
         st.success(_ui.tr("overview.no_flags"))
     else:
         table = labelled(flag_rows, "overview", lang)
-        st.dataframe(table, hide_index=True, width="stretch", height=420)
+        _ui.unit_table(table, "overview_flags", list(flag_rows.unit_code), height=420)
         _ui.chart(charts.flags_by_rule_chart(flag_rows, lang, subtitle), table, "flags")
