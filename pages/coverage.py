@@ -11,6 +11,8 @@ from kpi.metrics import coverage, levels
 from kpi.org import LEVEL_BRANCH
 from pages import _ui
 
+_ui.require_role(__file__)
+
 st.title(_ui.tr("coverage.page_title"))
 rules = _ui.get_rules()
 as_of, root, lang, subtitle = _ui.as_of(), _ui.scope(), _ui.lang(), _ui.subtitle()
@@ -66,7 +68,8 @@ uncovered = _ui.compute(coverage.uncovered_units, rules, as_of, root, level, kin
 if uncovered.empty:
     st.success(_ui.tr("coverage.all_covered"))
 else:
-    _ui.data_table(labelled(uncovered, "coverage", lang), "cov_uncovered", expanded=True)
+    _ui.data_table(labelled(uncovered, "coverage", lang), "cov_uncovered", expanded=True,
+                   unit_codes=list(uncovered.unit_code))
 
 heat = _ui.compute(coverage.activity_heatmap, as_of, root, level)
 _ui.chart(charts.heatmap_chart(heat, lang, subtitle), labelled(heat, "coverage", lang), "cov_heatmap")

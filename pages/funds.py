@@ -9,6 +9,8 @@ from kpi.metrics import annual, levels
 from kpi.org import LEVEL_SECONDARY, LEVEL_TERTIARY
 from pages import _ui
 
+_ui.require_role(__file__)
+
 LEVEL_CHOICES = (LEVEL_SECONDARY, LEVEL_TERTIARY)
 
 st.title(_ui.tr("funds.page_title"))
@@ -38,22 +40,26 @@ else:
     staff = _ui.compute(annual.party_staff_by_unit, rules, as_of, root, level)
     left, right = st.columns(2)
     with left:
-        _ui.chart(charts.funds_ratio_chart(funds, rules, lang, subtitle), labelled(funds, "funds", lang), "funds_ratio")
+        _ui.chart(charts.funds_ratio_chart(funds, rules, lang, subtitle), labelled(funds, "funds", lang), "funds_ratio",
+                  unit_customdata=1)
     with right:
-        _ui.chart(charts.execution_chart(funds, lang, subtitle), labelled(funds, "funds", lang), "funds_execution")
+        _ui.chart(charts.execution_chart(funds, lang, subtitle), labelled(funds, "funds", lang), "funds_execution",
+                  unit_customdata=1)
     left, right = st.columns(2)
     with left:
-        _ui.chart(charts.weight_chart(weight, rules, lang, subtitle), labelled(weight, "funds", lang), "funds_weight")
+        _ui.chart(charts.weight_chart(weight, rules, lang, subtitle), labelled(weight, "funds", lang), "funds_weight",
+                  unit_customdata=1)
     with right:
         _ui.chart(charts.party_staff_chart(staff, rules, lang, subtitle), labelled(staff, "funds", lang),
-                  "funds_party_staff")
+                  "funds_party_staff", unit_customdata=1)
 
     st.subheader(_ui.tr("funds.noncompliant_title"))
     below_rules = _ui.compute(annual.noncompliant_units, rules, as_of, root, level)
     if below_rules.empty:
         st.success(_ui.tr("funds.all_compliant"))
     else:
-        _ui.data_table(labelled(below_rules, "funds", lang), "funds_noncompliant", expanded=True)
+        _ui.data_table(labelled(below_rules, "funds", lang), "funds_noncompliant", expanded=True,
+                       unit_codes=list(below_rules.unit_code))
 
 trend = _ui.compute(annual.annual_trend, rules, root, level)
 if not trend.empty:

@@ -8,6 +8,8 @@ from kpi.charts.tables import labelled
 from kpi.metrics import indicators
 from pages import _ui
 
+_ui.require_role(__file__)
+
 st.title(_ui.tr("indicators.page_title"))
 rules = _ui.get_rules()
 as_of, root, lang, subtitle = _ui.as_of(), _ui.scope(), _ui.lang(), _ui.subtitle()
@@ -29,10 +31,11 @@ if series.empty:
     _ui.empty_state("indicators.what", "indicators")
 else:
     _ui.chart(charts.series_chart(series, indicator, lang, subtitle), labelled(series, "indicators", lang),
-              f"indicator_{code}")
+              f"indicator_{code}", unit_customdata=0)
     st.subheader(_ui.tr("indicators.latest_title"))
     latest = _ui.compute(indicators.indicator_latest, rules, code, as_of, root)
-    _ui.data_table(labelled(latest, "indicators", lang), f"indicator_latest_{code}", expanded=True)
+    _ui.data_table(labelled(latest, "indicators", lang), f"indicator_latest_{code}", expanded=True,
+                   unit_codes=list(latest.unit_code))
 
 pipeline = _ui.compute(indicators.member_pipeline, rules, as_of, root, lang=lang)
 if pipeline["count"].map(pd.isna).all():

@@ -10,6 +10,8 @@ from kpi.metrics import levels, meetings
 from kpi.org import LEVEL_BRANCH, units_in_subtree
 from pages import _ui
 
+_ui.require_role(__file__)
+
 st.title(_ui.tr("meetings.page_title"))
 st.caption(_ui.tr("meetings.intro"))
 rules = _ui.get_rules()
@@ -47,10 +49,10 @@ with left:
               "meetings_by_type")
 with right:
     _ui.chart(charts.completion_by_unit_chart(by_unit, alert, lang, subtitle), labelled(by_unit, "meetings", lang),
-              "meetings_by_unit")
+              "meetings_by_unit", unit_codes=list(by_unit.unit_code))
 turnout_by_unit = _ui.compute(meetings.attendance, as_of, root, level)
 _ui.chart(charts.attendance_chart(turnout_by_unit, lang, subtitle), labelled(turnout_by_unit, "meetings", lang),
-          "meetings_attendance")
+          "meetings_attendance", unit_codes=list(turnout_by_unit.unit_code))
 
 every = {r.type: r.every for r in rules.meeting_rules}
 left, right = st.columns([2, 3])
@@ -70,7 +72,7 @@ st.caption(_ui.tr("meetings.page.gaps_caption", n=rules.meeting_gap_slots))
 if gaps.empty:
     st.success(_ui.tr("meetings.page.no_gaps"))
 else:
-    _ui.data_table(charts.gap_table(gaps, lang), "meetings_gaps", expanded=True)
+    _ui.data_table(charts.gap_table(gaps, lang), "meetings_gaps", expanded=True, unit_codes=list(gaps.unit_code))
 
 st.subheader(_ui.tr("meetings.page.calendar_title"))
 branches = _ui.compute(units_in_subtree, root, LEVEL_BRANCH)

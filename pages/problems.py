@@ -15,6 +15,8 @@ from kpi.importing.errors import UploadRefused
 from kpi.metrics import problems
 from pages import _ui
 
+_ui.require_role(__file__)
+
 st.title(_ui.tr("problems.page_title"))
 rules = _ui.get_rules()
 as_of, root, lang = _ui.as_of(), _ui.scope(), _ui.lang()
@@ -73,7 +75,7 @@ st.caption(_ui.tr("problems.caption", as_of=as_of.isoformat(), scope=_ui.scope_l
 if listed.empty:
     st.info(_ui.tr("problems.no_match"), icon=":material/filter_alt_off:")
 else:
-    st.dataframe(shown, hide_index=True, width="stretch", key="problem_table")
+    _ui.unit_table(shown, "problem_table", list(listed.unit_code))
     left, right, _ = st.columns([1, 1, 4])
     left.download_button(_ui.tr("common.download_csv"), to_csv_bytes(shown), "problems.csv", "text/csv",
                          key="problems_csv")

@@ -7,6 +7,8 @@ from kpi.charts.tables import labelled
 from kpi.metrics import ratings
 from pages import _ui
 
+_ui.require_role(__file__)
+
 st.title(_ui.tr("ratings.page_title"))
 rules = _ui.get_rules()
 as_of, root, lang, subtitle = _ui.as_of(), _ui.scope(), _ui.lang(), _ui.subtitle()
@@ -28,12 +30,13 @@ stars = _ui.compute(ratings.star_distribution, as_of, root)
 left, right = st.columns(2)
 with left:
     _ui.chart(charts.compliance_chart(by_unit, rules, lang, subtitle), labelled(by_unit, "ratings", lang),
-              "ratings_compliance")
+              "ratings_compliance", unit_customdata=1)
 with right:
     if stars.empty:
         _ui.empty_state("ratings.what", "ratings")
     else:
-        _ui.chart(charts.star_chart(stars, lang, subtitle), labelled(stars, "ratings", lang), "ratings_stars")
+        _ui.chart(charts.star_chart(stars, lang, subtitle), labelled(stars, "ratings", lang), "ratings_stars",
+                  unit_customdata=0)
 
 branches = _ui.compute(ratings.rated_branches, as_of, root)
 names = dict(zip(branches["unit_code"], branches["unit_name"]))
