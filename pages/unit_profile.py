@@ -9,8 +9,10 @@ from kpi.charts import profile as cards
 from kpi.charts import ratings as rating_charts
 from kpi.charts.tables import labelled
 from kpi.metrics import profile
-from kpi.org import LEVEL_BRANCH, unit_choices
+from kpi.org import LEVEL_BRANCH, units_in_subtree
 from pages import _ui
+
+account = _ui.require_role(__file__)
 
 STATUS_BADGE = {"ok": "green", "warn": "orange", "bad": "red", "missing": "gray"}
 CARDS_PER_ROW = 6
@@ -19,11 +21,13 @@ st.title(_ui.tr("profile.page_title"))
 rules = _ui.get_rules()
 as_of, lang = _ui.as_of(), _ui.lang()
 
-choices = _ui.compute(unit_choices, LEVEL_BRANCH)
-if choices.empty:
+# Only the units the signed-in account may see can be profiled.
+choices = _ui.compute(units_in_subtree, account.unit_code)
+code = _ui.compute(profile.default_unit, st.session_state.get("profile_unit"), _ui.scope(),
+                   within=account.unit_code)
+if choices.empty or code is None:
     _ui.empty_state("profile.what_units", "units")
     st.stop()
-code = _ui.compute(profile.default_unit, st.session_state.get("profile_unit"), _ui.scope())
 
 
 def _show(unit_code: str) -> None:
@@ -51,7 +55,10 @@ subtitle = _ui.tr("common.subtitle", as_of=as_of.isoformat(), scope=unit.name)
 
 with st.container(horizontal=True, vertical_alignment="center", gap="small"):
     for ancestor, name in p.breadcrumb[:-1]:
-        st.button(name, key=f"crumb_{ancestor}", type="tertiary", on_click=_show, args=(ancestor,))
+        if ancestor in labels:
+            st.button(name, key=f"crumb_{ancestor}", type="tertiary", on_click=_show, args=(ancestor,))
+        else:  # above the account's subtree: named, not opened
+            st.markdown(name)
         st.markdown("›")
     st.markdown(f"**{unit.name}**")
 st.caption(_ui.tr("profile.unit_facts", level=_ui.tr(f"common.level.{unit.level}"), org_type=unit.org_type or "—",

@@ -19,7 +19,7 @@ import pandas as pd
 from kpi.i18n import t
 from kpi.metrics import annual, coverage, indicators, meetings, overview, problems, ratings
 from kpi.metrics.common import Headline
-from kpi.org import LEVEL_BRANCH, breadcrumb, subtree_filter_sql, subtree_params
+from kpi.org import LEVEL_BRANCH, breadcrumb, subtree_filter_sql, subtree_params, units_in_subtree
 from kpi.rules import Rules
 
 RECENT_ACTIVITIES = 10
@@ -72,7 +72,7 @@ class UnitProfile:
       six_basics (ratings.six_basics, branches only, else empty), child_compliance
       (ratings.compliance_by_unit, units below it; empty for a branch);
     indicators — per catalogue entry, indicators.indicator_latest of the unit at its own level;
-    flags (overview.red_flags), flag_rows (overview.flag_table in `lang`);
+    flags (overview.red_flags, those raised on units of its subtree), flag_rows (overview.flag_table in `lang`);
     children — units whose parent is the unit, with flag_count and meeting_completion_pct from
       overview.unit_ranking(root = unit, flags = flags).
     """
@@ -119,12 +119,16 @@ def unit_info(con: duckdb.DuckDBPyConnection, unit_code: str) -> UnitInfo:
                     None if members is None else int(members), None if staff is None else int(staff))
 
 
-def default_unit(con: duckdb.DuckDBPyConnection, *candidates: str | None) -> str | None:
-    """The first candidate code that exists in the tree, else the top of the tree (lowest level,
-    then code); None when the tree is empty."""
-    for code in candidates:
-        if code and con.execute("SELECT 1 FROM units WHERE unit_code = ?", [code]).fetchone():
+def default_unit(con: duckdb.DuckDBPyConnection, *candidates: str | None, within: str | None = None) -> str | None:
+    """The first candidate code that lies in the subtree of `within` (the whole tree when None),
+    else `within` itself, else the top of the tree (lowest level, then code); None when there is
+    no such unit."""
+    for code in (*candidates, within):
+        if code and con.execute(f"SELECT 1 FROM units WHERE unit_code = ? AND {subtree_filter_sql()}",
+                                [code, *subtree_params(within)]).fetchone():
             return code
+    if within is not None:
+        return None
     row = con.execute("SELECT unit_code FROM units ORDER BY level, unit_code LIMIT 1").fetchone()
     return None if row is None else row[0]
 
@@ -192,7 +196,10 @@ def unit_profile(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, u
     Raises UnknownUnit for a code not in the tree."""
     unit = unit_info(con, unit_code)
     code = unit.code
+    # A rule judging units of a fixed level may name an ancestor when seen from a deeper root
+    # (meetings_below rates a secondary unit on the root's branches): only the subtree's own flags.
     flags = overview.red_flags(con, rules, as_of, code, lang=lang, today=today)
+    flags = flags[flags["unit_code"].isin(units_in_subtree(con.cursor(), code)["unit_code"])].reset_index(drop=True)
     is_branch = unit.level == LEVEL_BRANCH
     return UnitProfile(
         unit=unit, as_of=as_of, breadcrumb=breadcrumb(con.cursor(), code),
