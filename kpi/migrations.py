@@ -70,5 +70,20 @@ SELECT p.unit_code, p.ancestor_code, a.level AS ancestor_level, p.depth
 FROM p JOIN units a ON a.unit_code = p.ancestor_code;
 """
 
-MIGRATIONS: list[str] = [DATASET_TABLES_V1, V2]
+# v3: accounts (passwords hashed with argon2, each bound to a unit of the tree, or none for the
+# whole store), failed sign-ins (for throttling), the audit log, and who undid a batch.
+V3 = """
+CREATE TABLE accounts (
+    username VARCHAR PRIMARY KEY, display_name VARCHAR, email VARCHAR, password_hash VARCHAR,
+    role VARCHAR NOT NULL, unit_code VARCHAR, created_at TIMESTAMP NOT NULL,
+    disabled BOOLEAN NOT NULL DEFAULT false, last_login TIMESTAMP, demo BOOLEAN NOT NULL DEFAULT false);
+CREATE TABLE login_failures (username VARCHAR NOT NULL, failed_at TIMESTAMP NOT NULL);
+CREATE SEQUENCE audit_log_ids START 1;
+CREATE TABLE audit_log (
+    id BIGINT NOT NULL DEFAULT nextval('audit_log_ids'), logged_at TIMESTAMP NOT NULL, username VARCHAR,
+    action VARCHAR NOT NULL, target VARCHAR, detail VARCHAR);
+ALTER TABLE batches ADD COLUMN undone_by VARCHAR;
+"""
+
+MIGRATIONS: list[str] = [DATASET_TABLES_V1, V2, V3]
 LATEST_VERSION = len(MIGRATIONS)

@@ -77,6 +77,10 @@ class Rules:
     min_year: int
     max_year: int
     indicators: tuple[Indicator, ...]
+    session_idle_hours: float
+    max_failed_logins: int
+    lockout_minutes: int
+    min_password_length: int
 
     def indicator(self, code: str) -> Indicator | None:
         return next((i for i in self.indicators if i.code == code), None)
@@ -208,6 +212,7 @@ def rules_from_dict(data: dict) -> Rules:
     funds, assess, staff = root.sub("funds"), root.sub("assessment"), root.sub("party_staff")
     meetings, std, theory = root.sub("meetings"), root.sub("standardisation"), root.sub("theory_study")
     insp, sup, prob, imp = root.sub("inspection"), root.sub("supervision"), root.sub("problems"), root.sub("import")
+    sec = root.sub("security")
     rules = Rules(
         funds_min_ratio_pct=funds.number("min_ratio_pct", 0.01, 100),
         assessment_min_weight_pct=assess.number("min_weight_pct", 0.01, 100),
@@ -229,10 +234,14 @@ def rules_from_dict(data: dict) -> Rules:
         min_year=imp.integer("min_year", 1900, 2200),
         max_year=imp.integer("max_year", 1900, 2200),
         indicators=_indicators(root.sub("indicators")),
+        session_idle_hours=sec.number("session_idle_hours", 0.1, 24 * 30),
+        max_failed_logins=sec.integer("max_failed_logins", 1, 100),
+        lockout_minutes=sec.integer("lockout_minutes", 1, 24 * 60),
+        min_password_length=sec.integer("min_password_length", 6, 128),
     )
     if rules.min_year >= rules.max_year:
         raise RulesError("import.max_year", "not_after", value=rules.max_year, other=rules.min_year)
-    for reader in (funds, assess, staff, meetings, std, theory, insp, sup, prob, imp, root):
+    for reader in (funds, assess, staff, meetings, std, theory, insp, sup, prob, imp, sec, root):
         reader.done()
     return rules
 

@@ -11,10 +11,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from kpi import config, store
+from kpi import auth, auth_accounts, config, store
 from kpi.exports import to_csv_bytes, to_xlsx_bytes
 from kpi.i18n import DEFAULT_LANGUAGE, t
 from kpi.rules import Rules, RulesError, load_rules
+from pages import _session
 
 PAGES_DIR = Path(__file__).resolve().parent
 
@@ -32,6 +33,8 @@ PAGES = (
     ("briefing.py", "briefing.page_title", ":material/slideshow:", "leadership"),
     ("upload.py", "upload.page_title", ":material/upload_file:", "data"),
     ("history.py", "history.page_title", ":material/history:", "data"),
+    ("accounts.py", "auth.accounts.page_title", ":material/manage_accounts:", "admin"),
+    ("audit.py", "audit.page_title", ":material/policy:", "admin"),
 )
 
 
@@ -95,8 +98,28 @@ def as_of() -> dt.date:
 
 
 def scope() -> str | None:
-    """The root unit code of the chosen subtree; None for the whole store."""
-    return st.session_state.get("scope") or None
+    """The root unit code of the chosen subtree, clamped to the signed-in account's subtree by
+    kpi.auth.scoped_root (a root outside it stops the page); None for the whole store."""
+    account = _session.current_account()
+    if account is None:
+        st.error(tr("auth.error.sign_in_first"))
+        st.stop()
+    try:
+        return auth.scoped_root(account, st.session_state.get("scope") or None, cursor())
+    except auth.AuthError as exc:
+        st.error(exc.message(lang()))
+        st.stop()
+
+
+def require_role(page_file: str) -> auth.Account:
+    """First line of every page: stop it unless the signed-in account's role may open it; returns
+    the signed-in account."""
+    return _session.require_role(page_file)
+
+
+def log_export(target: str) -> None:
+    """on_click of a download button: record in the audit log who exported `target`."""
+    _session.log_export(target)
 
 
 def scope_label() -> str:
@@ -120,11 +143,20 @@ def sidebar() -> None:
     con = cursor()
     if store.is_empty(con) and store.meta_value(con, "demo_cleared") != "1":
         demo.load_demo(con, dt.date.today())
+    if store.is_demo(con) and not auth_accounts.has_accounts(con):
+        auth_accounts.create_demo_accounts(con, get_rules())
+    account = _session.refresh_account()
     with st.sidebar:
         st.radio(t("common.sidebar.language"), ["zh", "en"], key="lang", horizontal=True,
                  format_func=lambda code: {"zh": "中文", "en": "English"}[code])
+        if account is None:
+            return
+        _session.note_rules_file()
         st.date_input(tr("common.sidebar.as_of"), key="as_of", value=dt.date.today())
         choices = org.unit_choices(con)
+        if account.unit_code is not None:  # only the account's subtree is offered (its root is "")
+            below = set(org.units_in_subtree(con, account.unit_code).unit_code) - {account.unit_code}
+            choices = choices[choices.unit_code.isin(below)]
         names = dict(zip(choices.unit_code, choices.unit_name))
         levels = dict(zip(choices.unit_code, choices.level))
         options = [""] + list(choices.unit_code)
@@ -132,29 +164,41 @@ def sidebar() -> None:
             st.session_state["scope"] = ""
         # Labels are resolved now: AppTest calls format_func outside the script run, where the
         # session's language is not visible.
-        whole_group = tr("common.sidebar.whole_group")
+        whole_group = auth.unit_name(con, account.unit_code) or tr("common.sidebar.whole_group")
         st.selectbox(
             tr("common.sidebar.unit"), options, key="scope",
             format_func=lambda c: whole_group if c == ""
             else "\u3000" * (int(levels[c]) - 1) + names[c])
         if store.is_demo(con):
             st.warning(tr("common.demo.banner"), icon=":material/science:")
-            if st.button(tr("common.demo.clear"), key="clear_demo"):
+            if auth.is_admin(account) and st.button(tr("common.demo.clear"), key="clear_demo"):
                 demo.clear_demo(con)
+                auth_accounts.delete_demo_accounts(con)
+                _session.audit.record(con, account.username, "demo_cleared")
                 st.cache_data.clear()
                 st.session_state["scope"] = ""
+                if account.demo:
+                    _session.sign_out()
                 st.toast(tr("common.demo.cleared"))
                 st.rerun()
 
 
 def navigation() -> st.navigation:
-    """The page navigation, titles in the UI language; only pages whose file exists."""
+    """The page navigation, titles in the UI language; only pages whose file exists and the signed-in
+    role may open (a page not listed cannot be opened by its URL). Signed out: only the login page."""
+    account = _session.current_account()
+    if account is None:
+        login = st.Page("pages/login.py", title=tr("auth.login.page_title"), icon=":material/login:",
+                        url_path="login", default=True)
+        return st.navigation([login], position="hidden")
     sections: dict[str, list] = {}
     for file, title_key, icon, section in PAGES:
-        if (PAGES_DIR / file).exists():
+        if (PAGES_DIR / file).exists() and auth.may_open(account, file):
             page = st.Page(f"pages/{file}", title=tr(title_key), icon=icon,
                            default=file == "overview.py", url_path=file.removesuffix(".py"))
             sections.setdefault(tr(f"common.nav.section_{section}"), []).append(page)
+    with st.sidebar:
+        _session.account_box(account)
     return st.navigation(sections)
 
 
@@ -185,10 +229,10 @@ def data_table(data: pd.DataFrame, key: str, expanded: bool = False, unit_codes:
             unit_table(data, f"table_{key}", unit_codes)
         left, right = st.columns(2)
         left.download_button(tr("common.download_csv"), to_csv_bytes(data), f"{key}.csv",
-                             "text/csv", key=f"csv_{key}")
+                             "text/csv", key=f"csv_{key}", on_click=_session.log_export, args=(f"{key}.csv",))
         right.download_button(tr("common.download_xlsx"), to_xlsx_bytes(data), f"{key}.xlsx",
                               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                              key=f"xlsx_{key}")
+                              key=f"xlsx_{key}", on_click=_session.log_export, args=(f"{key}.xlsx",))
 
 
 def empty_state(what_key: str, dataset: str) -> None:

@@ -9,6 +9,8 @@ from kpi.briefing.fonts import FontMissingError
 from kpi.periods import iso_week_label, last_full_week, week_bounds
 from pages import _ui
 
+_ui.require_role(__file__)
+
 WEEKS_OFFERED = 26
 MIME = {"zip": "application/zip", "pdf": "application/pdf",
         "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation"}
@@ -38,7 +40,8 @@ if st.session_state.get("briefing_request") == request:
         st.success(_ui.tr("briefing.ui.ready"))
         for column, ext in zip(st.columns(3), ("zip", "pptx", "pdf")):
             column.download_button(_ui.tr(f"briefing.ui.download_{ext}"), getattr(files, ext),
-                                   f"{files.stem}.{ext}", MIME[ext], key=f"briefing_download_{ext}")
+                                   f"{files.stem}.{ext}", MIME[ext], key=f"briefing_download_{ext}",
+                                   on_click=_ui.log_export, args=(f"{files.stem}.{ext}",))
 
 st.subheader(_ui.tr("briefing.ui.preview"))
 st.caption(f"{briefing.title} · {briefing.period_text} · {briefing.scope_label}")

@@ -1,22 +1,25 @@
 """上传历史: every batch, and undoing one (with a confirmation)."""
 import streamlit as st
 
+from kpi import audit, auth
 from kpi.importing.commit import BatchRefused, undo_batch
 from kpi.importing.history import active_batches, batch_table
 from pages import _ui
+
+account = _ui.require_role(__file__)
 
 st.title(_ui.tr("history.page_title"))
 st.caption(_ui.tr("history.intro"))
 if "history_done" in st.session_state:
     st.success(st.session_state.pop("history_done"))
 
-table = batch_table(_ui.cursor(), _ui.lang())
+table = auth.visible_batches(account, batch_table(_ui.cursor(), _ui.lang()), _ui.tr("history.column.user_name"))
 if table.empty:
     st.info(_ui.tr("history.empty"))
     st.stop()
 st.dataframe(table.drop(columns=["undoable"]), hide_index=True, width="stretch")
 
-active = active_batches(_ui.cursor())
+active = auth.visible_batches(account, active_batches(_ui.cursor()))
 if active.empty:
     st.info(_ui.tr("history.nothing_to_undo"))
     st.stop()
@@ -37,10 +40,12 @@ if pending is not None and pending in labels:
     if yes.button(_ui.tr("history.confirm_yes"), type="primary", key="history_yes"):
         st.session_state.pop("history_confirm")
         try:
-            undo_batch(_ui.cursor(), pending, st.session_state.get("user_name", "analyst"))
-        except BatchRefused as exc:
+            auth.check_undo_allowed(_ui.cursor(), account, pending)
+            undo_batch(_ui.cursor(), pending, account.username)
+        except (BatchRefused, auth.AuthError) as exc:
             st.error(exc.message(_ui.lang()))
         else:
+            audit.record(_ui.cursor(), account.username, "undo", f"#{pending}", row.file_name or "")
             st.session_state["history_done"] = _ui.tr("history.undone", batch_id=pending)
             st.rerun()
     if no.button(_ui.tr("history.confirm_no"), key="history_no"):

@@ -6,6 +6,8 @@ from kpi.charts.tables import labelled
 from kpi.metrics import overview
 from pages import _ui
 
+_ui.require_role(__file__)
+
 STATUS_BADGE = {"ok": "green", "warn": "orange", "bad": "red", "missing": "gray"}
 CARDS_PER_ROW = 5
 

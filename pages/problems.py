@@ -5,7 +5,7 @@ import datetime as dt
 
 import streamlit as st
 
-from kpi import problem_edit
+from kpi import audit, auth, problem_edit
 from kpi.charts import problems as charts
 from kpi.datasets import PROBLEM_SOURCES, PROBLEM_STATUSES, SEVERITIES
 from kpi.exports import to_csv_bytes, to_xlsx_bytes
@@ -15,12 +15,12 @@ from kpi.importing.errors import UploadRefused
 from kpi.metrics import problems
 from pages import _ui
 
-_ui.require_role(__file__)
+account = _ui.require_role(__file__)
 
 st.title(_ui.tr("problems.page_title"))
 rules = _ui.get_rules()
 as_of, root, lang = _ui.as_of(), _ui.scope(), _ui.lang()
-user = st.session_state.get("user_name", "analyst")
+user = account.username
 
 flash = st.session_state.pop("pe_flash", None)
 if flash:
@@ -28,10 +28,12 @@ if flash:
 last = st.session_state.get("pe_last")
 if last and st.button(_ui.tr("problems.edit.undo", batch_id=last[0], problem_id=last[1]), key="pe_undo"):
     try:
+        auth.check_undo_allowed(_ui.cursor(), account, last[0])
         undo_batch(_ui.cursor(), last[0], user)
-    except BatchRefused as exc:
+    except (BatchRefused, auth.AuthError) as exc:
         st.error(exc.message(lang))
     else:
+        audit.record(_ui.cursor(), user, "undo", f"#{last[0]}", last[1])
         del st.session_state["pe_last"]
         st.session_state["pe_flash"] = ("problems.edit.undone", {"batch_id": last[0], "problem_id": last[1]})
         st.rerun()
@@ -78,10 +80,11 @@ else:
     _ui.unit_table(shown, "problem_table", list(listed.unit_code))
     left, right, _ = st.columns([1, 1, 4])
     left.download_button(_ui.tr("common.download_csv"), to_csv_bytes(shown), "problems.csv", "text/csv",
-                         key="problems_csv")
+                         key="problems_csv", on_click=_ui.log_export, args=("problems.csv",))
     right.download_button(_ui.tr("common.download_xlsx"), to_xlsx_bytes(shown, _ui.tr("problems.page_title")),
                           "problems.xlsx",
-                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="problems_xlsx")
+                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="problems_xlsx",
+                          on_click=_ui.log_export, args=("problems.xlsx",))
 
     st.subheader(_ui.tr("problems.detail.title"))
     ids = list(listed.problem_id)
@@ -105,6 +108,8 @@ else:
     else:
         st.dataframe(charts.history_table(history, lang), hide_index=True, width="stretch", key="history_table")
 
+    if not auth.may_edit_problems(account):  # leaders read; the editor is the page's last section
+        st.stop()
     st.markdown("**" + _ui.tr("problems.edit.title") + "**")
     stored = problem_edit.stored_problem(_ui.cursor(), chosen)
     low, high = dt.date(rules.min_year, 1, 1), dt.date(rules.max_year, 12, 31)
@@ -127,12 +132,17 @@ else:
             st.info(_ui.tr("problems.edit.nothing_changed"), icon=":material/info:")
         else:
             try:
+                auth.check_problem_editable(_ui.cursor(), account, chosen)
                 result = problem_edit.save_problem_edit(_ui.cursor(), rules, chosen, changes, user, dt.date.today())
             except UploadRefused as exc:
                 st.error(_ui.tr("problems.edit.refused"))
                 for error in exc.errors:
                     st.error(error.message(lang))
+            except auth.AuthError as exc:
+                st.error(exc.message(lang))
             else:
+                audit.record(_ui.cursor(), user, "edit", chosen,
+                             f"#{result.batch_id} " + ", ".join(problem_edit.changed_fields(stored, changes)))
                 st.session_state["pe_last"] = (result.batch_id, chosen)
                 st.session_state["pe_flash"] = ("problems.edit.saved", {"batch_id": result.batch_id,
                                                                         "problem_id": chosen})

@@ -8,6 +8,8 @@ from kpi.charts.tables import labelled
 from kpi.metrics import problems
 from pages import _ui
 
+_ui.require_role(__file__)
+
 st.title(_ui.tr("rectification.page_title"))
 rules = _ui.get_rules()
 as_of, root, lang, subtitle = _ui.as_of(), _ui.scope(), _ui.lang(), _ui.subtitle()

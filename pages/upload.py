@@ -3,7 +3,7 @@ import datetime as dt
 
 import streamlit as st
 
-from kpi import store
+from kpi import audit, auth, store
 from kpi.datasets import DATASETS, PROBLEMS
 from kpi.importing.commit import BatchRefused, commit_upload, diff_counts, find_same_file, same_file_refusal
 from kpi.importing.errors import UploadRefused
@@ -11,6 +11,8 @@ from kpi.importing.parse import error_report_xlsx, parse_upload
 from kpi.importing.preview import PREVIEW_ROWS, error_table, mapping_frame, preview_frame, workbook_sheet_names
 from kpi.importing.templates import template_xlsx
 from pages import _ui
+
+account = _ui.require_role(__file__)
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DELIMITERS = {",": "comma", "\t": "tab", ";": "semicolon"}
@@ -75,12 +77,15 @@ def _show(parsed, dataset: str, as_of: dt.date) -> None:
         return
     if st.button(_ui.tr("upload.commit", n=len(parsed.frame)), type="primary", key="upload_commit"):
         try:
-            result = commit_upload(_ui.cursor(), parsed, st.session_state.get("user_name", "analyst"), as_of=as_of)
-        except (UploadRefused, BatchRefused) as exc:
+            auth.check_upload_scope(_ui.cursor(), account, parsed)  # rows outside the subtree: refused, named
+            result = commit_upload(_ui.cursor(), parsed, account.username, as_of=as_of)
+        except (UploadRefused, BatchRefused, auth.AuthError) as exc:
             messages = [e.message(lang) for e in exc.errors] if isinstance(exc, UploadRefused) else [exc.message(lang)]
             for message in messages:
                 st.error(message)
             return
+        audit.record(_ui.cursor(), account.username, "upload", f"#{result.batch_id} {parsed.file_name}",
+                     f"{dataset}: +{result.inserted} ~{result.updated} ={result.unchanged}")
         st.session_state["upload_done"] = _ui.tr("upload.committed", batch_id=result.batch_id, new=result.inserted,
                                                  updated=result.updated, unchanged=result.unchanged)
         st.rerun()

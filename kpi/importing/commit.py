@@ -303,8 +303,8 @@ def undo_batch(con: duckdb.DuckDBPyConnection, batch_id: int, user: str) -> None
                     [batch_id])
         con.execute(f"DELETE FROM {undo_table} WHERE undo_batch_id = ?", [batch_id])
         con.execute("DELETE FROM problem_snapshots WHERE batch_id = ?", [batch_id])
-        con.execute("UPDATE batches SET undone_at = ? WHERE batch_id = ?",
-                    [dt.datetime.now().replace(microsecond=0), batch_id])
+        con.execute("UPDATE batches SET undone_at = ?, undone_by = ? WHERE batch_id = ?",
+                    [dt.datetime.now().replace(microsecond=0), user, batch_id])
         store.bump_data_version(con)
         con.execute("COMMIT")
     except BaseException:

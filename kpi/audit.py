@@ -1,0 +1,70 @@
+"""The audit log: who did what, when — sign-ins (and failed attempts), uploads, undo, edits, exports,
+account and rule changes. Rows are only ever appended; the log is read by administrators.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from kpi import store
+from kpi.i18n import t
+
+ACTIONS = ("sign_in", "sign_in_failed", "sign_out", "session_expired", "admin_created", "upload", "undo",
+           "edit", "export", "account_created", "account_changed", "account_deleted", "demo_cleared",
+           "rules_changed")
+COLUMNS = ("id", "logged_at", "username", "action", "target", "detail")
+
+
+def record(con: duckdb.DuckDBPyConnection, username: str | None, action: str, target: str = "",
+           detail: str = "", at: dt.datetime | None = None) -> None:
+    """Append one entry. `action` is one of ACTIONS; `target` names the thing acted on (a file, a
+    batch, an account); `detail` says more in plain words. Never pass a password."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    con.execute("INSERT INTO audit_log (logged_at, username, action, target, detail) VALUES (?, ?, ?, ?, ?)",
+                [at or dt.datetime.now().replace(microsecond=0), username, action, target, detail])
+
+
+def entries(con: duckdb.DuckDBPyConnection, username: str | None = None, actions: tuple[str, ...] = (),
+            start: dt.date | None = None, end: dt.date | None = None) -> pd.DataFrame:
+    """Log entries, newest first, filtered by exact user name, actions, and the days start..end
+    (inclusive); every filter bound, None / empty = no filter."""
+    return con.execute(
+        f"""SELECT {', '.join(COLUMNS)} FROM audit_log
+            WHERE (CAST(? AS VARCHAR) IS NULL OR username = ?)
+              AND (len(CAST(? AS VARCHAR[])) = 0 OR list_contains(CAST(? AS VARCHAR[]), action))
+              AND (CAST(? AS DATE) IS NULL OR CAST(logged_at AS DATE) >= ?)
+              AND (CAST(? AS DATE) IS NULL OR CAST(logged_at AS DATE) <= ?)
+            ORDER BY id DESC""",
+        [username, username, list(actions), list(actions), start, start, end, end]).df()
+
+
+def users_in_log(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every user name that appears in the log, sorted."""
+    return [r[0] for r in con.execute(
+        "SELECT DISTINCT username FROM audit_log WHERE username IS NOT NULL ORDER BY username").fetchall()]
+
+
+def labelled_entries(df: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
+    """`entries` as shown and exported: actions translated, time as text, headers in `lang`."""
+    out = df.copy()
+    out["action"] = [t(f"audit.action.{a}", lang) for a in df["action"]]
+    out["logged_at"] = [pd.Timestamp(v).strftime("%Y-%m-%d %H:%M:%S") for v in df["logged_at"]]
+    return out.rename(columns={c: t(f"audit.column.{c}", lang) for c in COLUMNS})
+
+
+def note_rules_file(con: duckdb.DuckDBPyConnection, path: Path, username: str | None) -> bool:
+    """Record 'rules_changed' when the rules file's content differs from the last one seen (its
+    sha256 is kept in meta); the first sighting is only remembered. True when the content changed."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else ""
+    seen = store.meta_value(con, "rules_sha256")
+    if seen == digest:
+        return False
+    store.set_meta(con, "rules_sha256", digest)
+    if seen is not None:
+        record(con, username, "rules_changed", str(path), f"sha256 {seen[:12]} → {digest[:12]}")
+    return seen is not None

@@ -1,0 +1,126 @@
+"""The signed-in session: who is signed in, idle expiry, sign-in / sign-out, single sign-on, and the
+audit entries the UI writes (exports are recorded from the download buttons' on_click callback).
+
+The session keeps only the user name and the time of the last run; the account itself is read
+from the store on every run, so an account disabled or deleted by an administrator is signed out
+at its next click. Session state lives on the server: a browser cannot set it.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import streamlit as st
+
+from kpi import audit, auth, auth_accounts
+from pages import _ui
+
+USER_KEY, SEEN_KEY, ACCOUNT_KEY, NOTICE_KEY = "auth_user", "auth_seen", "_auth_account", "auth_notice"
+
+
+def current_account() -> auth.Account | None:
+    """The account signed in for this run (set by `refresh_account`), or None."""
+    return st.session_state.get(ACCOUNT_KEY)
+
+
+def refresh_account() -> auth.Account | None:
+    """Re-read the session's account from the store at the start of a run; sign it out when it was
+    idle longer than the rules allow, or was disabled or deleted meanwhile."""
+    username = st.session_state.get(USER_KEY)
+    st.session_state.pop(ACCOUNT_KEY, None)
+    if not username:
+        return None
+    rules, con, now = _ui.get_rules(), _ui.cursor(), time.time()
+    if now - st.session_state.get(SEEN_KEY, now) > rules.session_idle_hours * 3600:
+        audit.record(con, username, "session_expired")
+        sign_out(notice=("auth.error.session_expired", {"hours": f"{rules.session_idle_hours:g}"}))
+        return None
+    account = auth_accounts.active_account(con, username)
+    if account is None:
+        sign_out()
+        return None
+    st.session_state[SEEN_KEY] = now
+    st.session_state[ACCOUNT_KEY] = account
+    return account
+
+
+def sign_in(account: auth.Account, how: str = "password") -> None:
+    """Start a session for `account` (already authenticated) and record it."""
+    st.session_state[USER_KEY] = account.username
+    st.session_state[SEEN_KEY] = time.time()
+    st.session_state[ACCOUNT_KEY] = account
+    audit.record(_ui.cursor(), account.username, "sign_in", detail=how)
+
+
+def sign_out(notice: tuple[str, dict] | None = None) -> None:
+    """End the session (and the single sign-on cookie, when there is one)."""
+    for key in (USER_KEY, SEEN_KEY, ACCOUNT_KEY, "scope"):
+        st.session_state.pop(key, None)
+    if notice:
+        st.session_state[NOTICE_KEY] = notice
+
+
+def pop_notice() -> str | None:
+    """A message left for the login page (e.g. 'session expired'), once."""
+    notice = st.session_state.pop(NOTICE_KEY, None)
+    return _ui.tr(notice[0], **notice[1]) if notice else None
+
+
+def sso_configured() -> bool:
+    """True when secrets.toml has an [auth] section (OIDC single sign-on through st.login)."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # noqa: BLE001  (no secrets file at all is the usual case)
+        return False
+
+
+def sso_email() -> str | None:
+    """The e-mail of the single sign-on identity of this browser, when signed in through OIDC."""
+    if not sso_configured() or not st.user.is_logged_in:
+        return None
+    return st.user.get("email")
+
+
+def role_label(role: str) -> str:
+    return _ui.tr(f"auth.role.{role}")
+
+
+def require_role(page_file: str) -> auth.Account:
+    """Stop the page (with a message) unless the signed-in account's role may open `page_file`.
+
+    Re-reads the account itself: a page can run without the entry point (Streamlit's pages/
+    folder emulation on a server's first request, and AppTest after its first run)."""
+    account = refresh_account()
+    if account is None:
+        st.error(_ui.tr("auth.error.sign_in_first"))
+        st.stop()
+    if not auth.may_open(account, Path(page_file).name):
+        st.error(_ui.tr("auth.error.page_forbidden", role=role_label(account.role)))
+        st.stop()
+    return account
+
+
+def account_box(account: auth.Account) -> None:
+    """The sidebar's account line, data scope and sign-out button."""
+    con = _ui.cursor()
+    st.caption(_ui.tr("auth.sidebar.signed_in", name=account.label, role=role_label(account.role)))
+    unit = auth.unit_name(con, account.unit_code) or _ui.tr("auth.sidebar.whole_store")
+    st.caption(_ui.tr("auth.sidebar.scope", unit=unit))
+    if st.button(_ui.tr("auth.sidebar.logout"), key="auth_logout", icon=":material/logout:"):
+        audit.record(con, account.username, "sign_out")
+        sign_out()
+        if sso_email() is not None:
+            st.logout()
+        st.rerun()
+
+
+def log_export(target: str) -> None:
+    """on_click of every download button: record who exported what."""
+    account = current_account()
+    audit.record(_ui.cursor(), account.username if account else None, "export", target)
+
+
+def note_rules_file() -> None:
+    """Record a change of the rules file (seen by content hash) in the audit log."""
+    account = current_account()
+    audit.note_rules_file(_ui.cursor(), Path(_ui.config.rules_path()), account.username if account else None)

@@ -1,0 +1,100 @@
+"""账号管理 (administrators): every account, a new account, changing or deleting one, and the rules file
+shown read-only with its path. Every change is written to the audit log."""
+import streamlit as st
+
+from kpi import audit, auth, auth_accounts, config
+from kpi.org import unit_choices
+from pages import _ui
+
+me = _ui.require_role(__file__)
+
+st.title(_ui.tr("auth.accounts.page_title"))
+st.caption(_ui.tr("auth.accounts.intro"))
+con, rules, lang = _ui.cursor(), _ui.get_rules(), _ui.lang()
+flash = st.session_state.pop("accounts_flash", None)
+if flash:
+    st.success(flash)
+
+table = auth_accounts.account_table(con)
+shown = table.assign(role=[_ui.tr(f"auth.role.{r}") for r in table.role])
+_ui.data_table(shown.rename(columns={c: _ui.tr(f"auth.accounts.column.{c}") for c in shown.columns}),
+               "accounts", expanded=True)
+
+units = unit_choices(con)
+unit_options = [""] + list(units.unit_code)
+unit_labels = {"": _ui.tr("auth.sidebar.whole_store"),
+               **{c: "\u3000" * (int(lv) - 1) + f"{n}（{c}）" for c, n, lv in zip(units.unit_code, units.unit_name,
+                                                                              units.level)}}
+role_labels = {r: _ui.tr(f"auth.role.{r}") for r in auth.ROLES}
+
+
+def _done(message: str) -> None:
+    st.session_state["accounts_flash"] = message
+    st.rerun()
+
+
+with st.expander(_ui.tr("auth.accounts.create"), icon=":material/person_add:"):
+    with st.form("accounts_new", clear_on_submit=True):
+        c1, c2, c3 = st.columns(3)
+        username = c1.text_input(_ui.tr("auth.login.username"), key="acc_new_username")
+        display_name = c2.text_input(_ui.tr("auth.setup.display_name"), key="acc_new_display")
+        email = c3.text_input(_ui.tr("auth.accounts.email"), key="acc_new_email")
+        c1, c2, c3 = st.columns(3)
+        role = c1.selectbox(_ui.tr("auth.accounts.role"), auth.ROLES, format_func=role_labels.get, key="acc_new_role")
+        unit = c2.selectbox(_ui.tr("auth.accounts.unit"), unit_options, format_func=unit_labels.get,
+                            key="acc_new_unit")
+        password = c3.text_input(_ui.tr("auth.login.password"), type="password", key="acc_new_password")
+        created = st.form_submit_button(_ui.tr("auth.accounts.save"), type="primary")
+    if created:
+        try:
+            account = auth_accounts.create_account(con, rules, username, password, role, unit or None, display_name,
+                                                   email)
+        except auth.AuthError as exc:
+            st.error(exc.message(lang))
+        else:
+            audit.record(con, me.username, "account_created", account.username,
+                         f"{account.role} {account.unit_code or '*'}")
+            _done(_ui.tr("auth.accounts.created", username=account.username))
+
+if not table.empty:
+    st.subheader(_ui.tr("auth.accounts.edit"))
+    chosen = st.selectbox(_ui.tr("auth.accounts.choose"), list(table.username), key="acc_edit_user")
+    current = auth_accounts.get_account(con, chosen)
+    with st.form(f"accounts_edit_{chosen}"):
+        c1, c2, c3 = st.columns(3)
+        display_name = c1.text_input(_ui.tr("auth.setup.display_name"), current.display_name)
+        email = c2.text_input(_ui.tr("auth.accounts.email"), current.email or "")
+        new_password = c3.text_input(_ui.tr("auth.accounts.new_password"), type="password")
+        c1, c2, c3 = st.columns(3)
+        role = c1.selectbox(_ui.tr("auth.accounts.role"), auth.ROLES, index=auth.ROLES.index(current.role),
+                            format_func=role_labels.get)
+        unit_index = unit_options.index(current.unit_code) if current.unit_code in unit_options else 0
+        unit = c2.selectbox(_ui.tr("auth.accounts.unit"), unit_options, index=unit_index, format_func=unit_labels.get)
+        disabled = c3.checkbox(_ui.tr("auth.accounts.disabled"), current.disabled)
+        saved = st.form_submit_button(_ui.tr("auth.accounts.save"), type="primary")
+    if saved:
+        try:
+            changed = auth_accounts.update_account(con, rules, chosen, role=role, unit_code=unit or None,
+                                                   display_name=display_name, email=email, disabled=disabled,
+                                                   new_password=new_password or None)
+        except auth.AuthError as exc:
+            st.error(exc.message(lang))
+        else:
+            if not changed:
+                st.info(_ui.tr("auth.accounts.nothing_changed"))
+            else:
+                audit.record(con, me.username, "account_changed", chosen, ", ".join(changed))
+                _done(_ui.tr("auth.accounts.saved", username=chosen, fields="、".join(changed)))
+    if chosen != me.username and st.button(_ui.tr("auth.accounts.delete"), key="acc_delete"):
+        try:
+            auth_accounts.delete_account(con, chosen)
+        except auth.AuthError as exc:
+            st.error(exc.message(lang))
+        else:
+            audit.record(con, me.username, "account_deleted", chosen)
+            _done(_ui.tr("auth.accounts.deleted", username=chosen))
+
+st.subheader(_ui.tr("auth.accounts.rules_title"))
+path = config.rules_path()
+st.caption(_ui.tr("auth.accounts.rules_caption", path=str(path)))
+st.code(path.read_text(encoding="utf-8") if path.exists() else "", language="toml")

@@ -1,0 +1,68 @@
+"""登录: the only page before signing in — the one-time 'create administrator' form on a store without
+accounts, else the sign-in form (and single sign-on when configured). Shows no data."""
+import streamlit as st
+
+from kpi import audit, auth, auth_accounts
+from pages import _session, _ui
+
+con, rules = _ui.cursor(), _ui.get_rules()
+if _session.refresh_account() is not None:  # signed in: this page is not in the navigation any more
+    st.switch_page("pages/overview.py")
+notice = _session.pop_notice()
+if notice:
+    st.warning(notice, icon=":material/timer_off:")
+
+if not auth_accounts.has_accounts(con):
+    st.title(_ui.tr("auth.setup.title"))
+    st.info(_ui.tr("auth.setup.intro"), icon=":material/admin_panel_settings:")
+    with st.form("auth_setup"):
+        username = st.text_input(_ui.tr("auth.login.username"), key="setup_username")
+        display_name = st.text_input(_ui.tr("auth.setup.display_name"), key="setup_display_name")
+        password = st.text_input(_ui.tr("auth.login.password"), type="password", key="setup_password")
+        confirm = st.text_input(_ui.tr("auth.setup.confirm"), type="password", key="setup_confirm")
+        submitted = st.form_submit_button(_ui.tr("auth.setup.submit"), type="primary")
+    if submitted:
+        try:
+            if password != confirm:
+                raise auth.AuthError("password_mismatch")
+            account = auth_accounts.create_account(con, rules, username, password, auth.ADMIN, None, display_name)
+        except auth.AuthError as exc:
+            st.error(exc.message(_ui.lang()))
+        else:
+            audit.record(con, account.username, "admin_created", account.username)
+            _session.sign_in(account, "setup")
+            st.rerun()
+    st.stop()
+
+st.title(_ui.tr("auth.login.page_title"))
+email = _session.sso_email()
+if email is not None:
+    account = auth_accounts.account_by_email(con, email)
+    if account is not None and not account.disabled:
+        _session.sign_in(account, "sso")
+        st.rerun()
+    audit.record(con, email, "sign_in_failed", detail="sso")
+    st.error(_ui.tr("auth.error.sso_no_account", email=email))
+    if st.button(_ui.tr("auth.login.sso_logout"), key="auth_sso_logout"):
+        st.logout()
+    st.stop()
+
+st.caption(_ui.tr("auth.login.intro"))
+with st.form("auth_login"):
+    username = st.text_input(_ui.tr("auth.login.username"), key="login_username")
+    password = st.text_input(_ui.tr("auth.login.password"), type="password", key="login_password")
+    submitted = st.form_submit_button(_ui.tr("auth.login.submit"), type="primary")
+if submitted:
+    try:
+        account = auth_accounts.authenticate(con, rules, username, password)
+    except auth.AuthError as exc:
+        audit.record(con, username.strip()[:64], "sign_in_failed", detail=exc.key)
+        st.error(exc.message(_ui.lang()))
+    else:
+        _session.sign_in(account)
+        st.rerun()
+if _session.sso_configured():
+    if st.button(_ui.tr("auth.login.sso"), key="auth_sso"):
+        st.login()
+if auth_accounts.get_account(con, "admin") is not None and auth_accounts.get_account(con, "admin").demo:
+    st.caption(_ui.tr("auth.login.demo_hint"))
