@@ -4,6 +4,7 @@ from __future__ import annotations
 import zipfile
 
 import pytest
+from apptest_helpers import signed_in
 from briefing_fixture import WEEK, make_briefing_store
 from pptx import Presentation
 from streamlit.testing.v1 import AppTest
@@ -45,7 +46,7 @@ def test_cli_refuses_with_exit_2_and_one_message(db, tmp_path, capsys, args, mes
 
 def test_page_previews_and_offers_three_downloads(db, monkeypatch):
     monkeypatch.setenv("DJ_DB", str(db))
-    at = AppTest.from_file("../app.py")
+    at = signed_in(AppTest.from_file("../app.py"))
     at.run(timeout=60)
     at.switch_page("pages/briefing.py").run(timeout=60)
     assert not at.exception

@@ -4,6 +4,7 @@ import datetime as dt
 import json
 
 import pytest
+from apptest_helpers import signed_in
 from meetings_fixture import build_store
 from streamlit.testing.v1 import AppTest
 
@@ -20,7 +21,7 @@ def app(tmp_path, monkeypatch):
     monkeypatch.setenv("DJ_DB", str(tmp_path / "t.duckdb"))
 
     def open_page(lang: str = "zh", scope: str = "") -> AppTest:
-        at = AppTest.from_file("../app.py", default_timeout=60)
+        at = signed_in(AppTest.from_file("../app.py", default_timeout=60))
         at.session_state["lang"] = lang
         at.session_state["as_of"] = AS_OF
         at.session_state["scope"] = scope
@@ -108,7 +109,7 @@ def test_page_on_the_demo_group(tmp_path, monkeypatch):
     gaps = gap_branches(st.cursor(), load_rules(), as_of)
     st.close()
     monkeypatch.setenv("DJ_DB", str(tmp_path / "demo.duckdb"))
-    at = AppTest.from_file("../app.py", default_timeout=60)
+    at = signed_in(AppTest.from_file("../app.py", default_timeout=60))
     at.session_state["as_of"] = as_of
     at.switch_page("pages/meetings.py").run()
     assert not at.exception

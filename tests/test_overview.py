@@ -4,7 +4,7 @@ from pathlib import Path
 
 import overview_fixture as fx
 import pytest
-from apptest_helpers import chart_spec
+from apptest_helpers import chart_spec, signed_in
 from streamlit.testing.v1 import AppTest
 
 from kpi.metrics import overview
@@ -113,7 +113,7 @@ def test_weight_rule_change_changes_the_card(store, rules):
 
 def _app(monkeypatch, db: Path) -> AppTest:
     monkeypatch.setenv("DJ_DB", str(db))
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = signed_in(AppTest.from_file(APP, default_timeout=60))
     at.session_state["as_of"] = fx.AS_OF
     return at
 

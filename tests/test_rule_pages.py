@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from apptest_helpers import signed_in
 from rule_fixtures import build_rule_store
 from streamlit.testing.v1 import AppTest
 
@@ -28,7 +29,7 @@ def store_path(tmp_path, monkeypatch):
 
 
 def open_page(page: str, lang: str = "zh") -> AppTest:
-    at = AppTest.from_file("../app.py")
+    at = signed_in(AppTest.from_file("../app.py"))
     at.session_state["as_of"] = AS_OF
     at.session_state["lang"] = lang
     at.run(timeout=60)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from apptest_helpers import signed_in
 from streamlit.testing.v1 import AppTest
 
 from kpi import store
@@ -49,7 +50,7 @@ def db(tmp_path, monkeypatch):
 
 
 def _upload_page() -> AppTest:
-    at = AppTest.from_file("../app.py", default_timeout=60)
+    at = signed_in(AppTest.from_file("../app.py", default_timeout=60))
     at.run()
     at.switch_page("pages/upload.py").run()
     assert not at.exception
