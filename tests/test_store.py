@@ -21,11 +21,12 @@ from kpi.store import (
 )
 
 V1_FILE = Path(__file__).parent / "data" / "store_v1.duckdb"
+V2_FILE = Path(__file__).parent / "data" / "store_v2.duckdb"
 
 
 def test_new_store_has_latest_schema_and_no_rows(tmp_path):
     con = open_store(tmp_path / "new.duckdb").cursor()
-    assert schema_version(con) == LATEST_VERSION == 2
+    assert schema_version(con) == LATEST_VERSION == 3
     assert is_empty(con)
     assert data_version(con) == 0
     columns = {r[0] for r in con.execute(
@@ -45,7 +46,7 @@ def test_v1_file_upgrades_without_losing_a_row(tmp_path):
     raw.close()
 
     con = open_store(copy).cursor()
-    assert schema_version(con) == 2
+    assert schema_version(con) == LATEST_VERSION
     for table, rows in before.items():
         after = con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
         # v2 appends columns; the v1 part of every row is untouched.
@@ -54,6 +55,30 @@ def test_v1_file_upgrades_without_losing_a_row(tmp_path):
     assert con.execute("SELECT kind, undone_at FROM batches WHERE batch_id = 4").fetchone() == ("upload", None)
     assert con.execute("SELECT count(*) FROM meetings").fetchone() == (2,)
     assert breadcrumb(con, "B0101") == [("G01", "示例集团"), ("S01", "第一分公司"), ("B0101", "第一党支部")]
+
+
+def test_v2_file_upgrades_to_v3_without_losing_a_row(tmp_path):
+    copy = tmp_path / "v2.duckdb"
+    shutil.copy(V2_FILE, copy)
+    import duckdb
+    raw = duckdb.connect(str(copy))
+    tables = [r[0] for r in raw.execute("SELECT table_name FROM duckdb_tables() ORDER BY 1").fetchall()]
+    before = {t: raw.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables if t != "meta"}
+    assert raw.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == ("2",)
+    raw.close()
+    assert sum(len(rows) for rows in before.values()) == 15
+
+    con = open_store(copy).cursor()
+    assert schema_version(con) == 3
+    for table, rows in before.items():
+        after = con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
+        # v3 appends batches.undone_by only; every v2 row keeps all its values.
+        assert [row[:len(row) - (table == "batches")] for row in after] == rows, table
+    assert con.execute("SELECT batch_id, undone_by FROM batches ORDER BY 1").fetchall() == [
+        (1, None), (4, None), (5, None)]
+    assert data_version(con) == 5
+    for table in ("accounts", "login_failures", "audit_log"):
+        assert con.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,), table
 
 
 def test_reopening_a_migrated_store_changes_nothing(tmp_path):
