@@ -1,0 +1,80 @@
+"""The audit log: appended entries, bound filters (injection strings find nothing), labelled export,
+rules-file changes noticed, formula cells neutralised in its CSV / XLSX."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from kpi import audit, store
+from kpi.exports import to_csv_bytes, to_xlsx_bytes
+
+T0 = dt.datetime(2025, 7, 1, 9, 0, 0)
+INJECTIONS = ("' OR 1=1 --", "admin'; DROP TABLE audit_log; --", '" OR ""="', "%", "_", "\\", "NULL")
+
+
+@pytest.fixture
+def con(tmp_path):
+    s = store.open_store(tmp_path / "audit.duckdb")
+    c = s.cursor()
+    audit.record(c, "admin", "sign_in", at=T0)
+    audit.record(c, "ana", "upload", "#3 meetings.csv", "meetings: +2 ~0 =1", at=T0 + dt.timedelta(days=1))
+    audit.record(c, "ana", "export", "=cmd|' /C calc'!A0", at=T0 + dt.timedelta(days=2))
+    audit.record(c, None, "sign_in_failed", detail="bad_credentials", at=T0 + dt.timedelta(days=2))
+    yield c
+    s.close()
+
+
+def test_entries_newest_first_and_filters(con):
+    assert list(audit.entries(con).action) == ["sign_in_failed", "export", "upload", "sign_in"]
+    assert list(audit.entries(con, "ana").target) == ["=cmd|' /C calc'!A0", "#3 meetings.csv"]
+    assert list(audit.entries(con, actions=("sign_in", "upload")).id) == [2, 1]
+    day2 = dt.date(2025, 7, 2)
+    assert list(audit.entries(con, start=day2, end=day2).action) == ["upload"]
+    assert audit.users_in_log(con) == ["admin", "ana"]
+
+
+@pytest.mark.parametrize("text", INJECTIONS)
+def test_injection_strings_in_filters_match_nothing_and_change_nothing(con, text):
+    before = store.table_checksums(con)
+    assert audit.entries(con, text).empty
+    assert audit.entries(con, actions=(text,)).empty
+    assert store.table_checksums(con) == before
+
+
+def test_unknown_action_is_refused(con):
+    with pytest.raises(ValueError):
+        audit.record(con, "x", "format_disk")
+
+
+def test_labelled_entries_in_both_languages(con):
+    zh = audit.labelled_entries(audit.entries(con, "admin"), "zh")
+    assert list(zh.columns) == ["序号", "时间", "用户", "操作", "对象", "详情"]
+    assert zh.iloc[0].tolist() == [1, "2025-07-01 09:00:00", "admin", "登录", "", ""]
+    en = audit.labelled_entries(audit.entries(con, "ana", ("upload",)), "en")
+    assert en.iloc[0].tolist() == [2, "2025-07-02 09:00:00", "ana", "Upload", "#3 meetings.csv", "meetings: +2 ~0 =1"]
+
+
+def test_exported_log_neutralises_formula_cells(con):
+    table = audit.labelled_entries(audit.entries(con, "ana"), "zh")
+    csv = pd.read_csv(io.BytesIO(to_csv_bytes(table)), encoding="utf-8-sig")
+    assert csv["对象"].tolist() == ["'=cmd|' /C calc'!A0", "#3 meetings.csv"]
+    sheet = openpyxl.load_workbook(io.BytesIO(to_xlsx_bytes(table))).active
+    cell = sheet.cell(row=2, column=5)
+    assert (cell.value, cell.data_type) == ("'=cmd|' /C calc'!A0", "s")
+
+
+def test_rules_file_change_is_recorded_once(con, tmp_path):
+    rules = tmp_path / "rules.toml"
+    rules.write_text("a = 1\n")
+    assert audit.note_rules_file(con, rules, "admin") is False  # first sighting: remembered only
+    assert audit.note_rules_file(con, rules, "admin") is False
+    rules.write_text("a = 2\n")
+    assert audit.note_rules_file(con, rules, "ana") is True
+    assert audit.note_rules_file(con, rules, "ana") is False
+    changes = audit.entries(con, actions=("rules_changed",))
+    assert len(changes) == 1
+    assert (changes.username[0], changes.target[0]) == ("ana", str(rules))
