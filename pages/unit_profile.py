@@ -102,7 +102,7 @@ with left:
     st.caption(_ui.tr("profile.annual_data", year=int(row.year)))
     if p.annual[["fund_budget", "assessment_weight_pct", "party_staff"]].isna().all(axis=None):
         _ui.empty_state("funds.what", "annual")
-    _ui.data_table(labelled(p.annual, "funds", lang), f"profile_annual_{unit.code}")
+    _ui.data_table(labelled(p.annual, "funds", lang), f"profile_annual_{unit.code}", expanded=True)
 with right:
     st.subheader(_ui.tr("profile.section.problems"))
     if p.problem_rates["total"].iloc[0] == 0:

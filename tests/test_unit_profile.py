@@ -8,14 +8,16 @@ Fixture (see its docstring and tests/test_overview.py): G → A, B → A1, B1 �
 B1a rated not compliant.
 """
 import dataclasses
+import datetime as dt
 from pathlib import Path
 
 import overview_fixture as fx
+import pandas as pd
 import pytest
 from apptest_helpers import chart_spec, signed_in
 from streamlit.testing.v1 import AppTest
 
-from kpi.charts.profile import profile_cards
+from kpi.charts.profile import children_table, indicator_table, profile_cards
 from kpi.metrics import overview, profile
 from pages._ui import selected_unit
 
@@ -262,3 +264,25 @@ def test_a_leader_of_a_profiles_only_units_of_a(monkeypatch, tmp_path):
     # The group above A is named in the breadcrumb but offers no button.
     assert [b.key for b in at.button if (b.key or "").startswith("crumb_")] == []
     assert at.metric[0].value == "7 个"
+
+
+def test_indicators_of_a_tertiary_unit(tmp_path, rules):
+    # tests/rule_fixtures.py, as of 2025-06-30, T11 = branches B111 and B112. Theory study (mean):
+    # 2025-06 B111 98, B112 97 → 97.5 < 98. Articles (sum): 2025-06 only B111's 2 < 5. Applicants
+    # (last): B111's 6 of 2025-06 (its 100 of 2025-07 is after the as-of date). Full members (last):
+    # 20 + 18 = 38. Nothing else reported: 'no data', not 0.
+    import rule_fixtures  # noqa: PLC0415
+
+    store = rule_fixtures.build_rule_store(tmp_path / "rules.duckdb")
+    p = profile.unit_profile(store.cursor(), rules, dt.date(2025, 6, 30), "T11")
+    store.close()
+    table = indicator_table(p, "zh")
+    assert table[["指标", "最近期间", "数值", "目标"]].values.tolist() == [
+        ["理论学习覆盖率", "2025-06", "97.5", "98"], ["党费收缴率", "—", "无数据", "100"],
+        ["宣传稿件数", "2025-06", "2", "5"], ["合理化建议采纳率", "—", "无数据", "60"],
+        ["职工满意度", "—", "无数据", "90"], ["入党申请人", "2025-06", "6", "—"],
+        ["入党积极分子", "2025-06", "4", "—"], ["发展对象", "—", "无数据", "—"],
+        ["预备党员", "—", "无数据", "—"], ["正式党员", "2025-06", "38", "—"]]
+    assert table["是否达标"].tolist()[:3] == [False, pd.NA, False]
+    assert children_table(p, "en")[["Unit code", "Level"]].values.tolist() == [
+        ["B111", "Party branch"], ["B112", "Party branch"]]

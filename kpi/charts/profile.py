@@ -117,12 +117,17 @@ def children_table(p: UnitProfile, lang: str = "zh") -> pd.DataFrame:
     out = p.children.copy()
     out["level"] = [t(f"common.level.{int(v)}", lang) for v in out["level"]]
     out["org_type"] = [enum_label(v, lang) if isinstance(v, str) else v for v in out["org_type"]]
+    out["meeting_completion_pct"] = out["meeting_completion_pct"].astype("Float64").round(1)
     return labelled(out, "profile", lang)
 
 
 def indicator_table(p: UnitProfile, lang: str = "zh") -> pd.DataFrame:
-    """The unit's latest value of every catalogue indicator, as shown (missing stays empty)."""
+    """The unit's latest value of every catalogue indicator, as shown: numbers as text so that a
+    missing value or target reads 'no data' / '—' instead of an empty cell."""
     out = p.indicators.drop(columns="code")
+    out["value"] = [t("common.missing", lang) if _missing(v) else _num(v) for v in out["value"]]
+    out["target"] = ["—" if _missing(v) else _num(v) for v in out["target"]]
+    out["period"] = ["—" if _missing(v) else v for v in out["period"]]
     return labelled(out, "profile", lang)
 
 
