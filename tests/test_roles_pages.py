@@ -1,0 +1,231 @@
+"""Roles × pages through AppTest on the demo group: what each role sees or is refused, the data
+scope of a bound account (its figures equal an unscoped computation over its subtree), injection
+strings in the inputs, and the sign-in page (first administrator, throttling, exact messages)."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from apptest_helpers import signed_in
+from streamlit.testing.v1 import AppTest
+
+from kpi import audit, auth, auth_accounts, demo, store
+from kpi.auth import ADMIN, ANALYST, LEADER
+from kpi.i18n import t
+from kpi.metrics import overview
+from pages._ui import PAGES, PAGES_DIR
+
+pytestmark = pytest.mark.slow
+AS_OF = dt.date(2025, 11, 20)
+APP = "../app.py"
+PAGE_FILES = [(file, key) for file, key, *_ in PAGES if (PAGES_DIR / file).exists()]
+ROLES = (LEADER, ANALYST, ADMIN)
+INJECTIONS = ("' OR 1=1 --", "x'); DROP TABLE problems; --", '" OR ""="', "%", "\\")
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory, rules):
+    path = tmp_path_factory.mktemp("roles") / "demo.duckdb"
+    s = store.open_store(path)
+    con = s.cursor()
+    demo.load_demo(con, AS_OF)
+    auth_accounts.create_demo_accounts(con, rules)
+    s.close()
+    return path
+
+
+@pytest.fixture
+def app(demo_db, monkeypatch):
+    monkeypatch.setenv("DJ_DB", str(demo_db))
+
+    def _open(role: str | None = ADMIN, username: str | None = None, **state) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=90)
+        if role is not None:
+            signed_in(at, role, username=username)
+        at.session_state["as_of"] = AS_OF
+        for key, value in state.items():
+            at.session_state[key] = value
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at
+    return _open
+
+
+def _refusal(role: str) -> str:
+    return t("auth.error.page_forbidden", "zh", role=role)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_navigation_lists_exactly_the_pages_of_the_role(app, role):
+    at = app(role)
+    listed = sorted(info["script_path"].rsplit("/", 1)[1] for info in at._registered_pages.values())
+    expected = sorted(file for file, _ in PAGE_FILES if role in auth.PAGE_ROLES[file])
+    assert listed == expected
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("file", "title_key"), PAGE_FILES)
+def test_each_role_on_each_page(app, demo_db, monkeypatch, role, file, title_key):
+    if role in auth.PAGE_ROLES[file]:
+        at = app(role)
+        at.switch_page(f"pages/{file}").run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert at.title[0].value == t(title_key, "zh")
+        assert _refusal(role) not in [e.value for e in at.error]
+        return
+    at = app(role)
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page(f"pages/{file}")
+    # The page itself refuses too, whatever way it is run.
+    direct = AppTest.from_file(f"../pages/{file}", default_timeout=90)
+    signed_in(direct, role)
+    direct.run()
+    assert [e.value for e in direct.error] == [_refusal(role)]
+    assert len(direct.title) == 0 and len(direct.metric) == 0 and len(direct.dataframe) == 0
+
+
+def test_page_run_without_a_session_asks_to_sign_in(demo_db, monkeypatch):
+    monkeypatch.setenv("DJ_DB", str(demo_db))
+    at = AppTest.from_file("../pages/overview.py", default_timeout=90)
+    at.run()
+    assert [e.value for e in at.error] == ["请先登录。"]
+    assert len(at.metric) == 0
+
+
+def test_bound_account_sees_exactly_the_figures_of_its_subtree(app, demo_db, rules):
+    at = app(ANALYST, username="analyst01")
+    assert at.title[0].value == t("overview.page_title", "zh")
+    s = store.open_store(demo_db)
+    try:
+        con = s.cursor()
+        unit = auth_accounts.get_account(con, "analyst01").unit_code
+        expected = [overview.card_texts(c, rules, "zh")["value"]
+                    for c in overview.headline_cards(con, rules, AS_OF, unit)]
+        whole = [overview.card_texts(c, rules, "zh")["value"]
+                 for c in overview.headline_cards(con, rules, AS_OF, None)]
+        name = auth.unit_name(con, unit)
+    finally:
+        s.close()
+    assert [m.value for m in at.metric] == expected
+    assert expected != whole
+    assert name in at.caption[0].value
+    # The sidebar offers only the subtree: its own unit first, then units below it.
+    options = at.selectbox(key="scope").options
+    assert options[0] == name and len(options) > 1
+
+
+def _page_alone(file: str, username: str, **state) -> AppTest:
+    """The page run without the entry point (as on a server's first request): no sidebar to reset a
+    session's scope, so only kpi.auth.scoped_root stands between the session value and the data."""
+    at = AppTest.from_file(f"../pages/{file}", default_timeout=90)
+    signed_in(at, ADMIN, username=username)
+    at.session_state["as_of"] = AS_OF
+    for key, value in state.items():
+        at.session_state[key] = value
+    return at.run()
+
+
+def test_bound_account_asking_for_a_unit_outside_is_refused(app):
+    at = app(ANALYST, username="analyst01", scope="G02")
+    assert at.session_state["scope"] == ""  # the sidebar offers no such unit and resets the choice
+    refused = _page_alone("funds.py", "analyst01", scope="G02")
+    assert not refused.exception
+    assert [e.value for e in refused.error] == ["单位“G02”不在您的数据范围内。"]
+    assert len(refused.metric) == 0
+
+
+@pytest.mark.parametrize("text", INJECTIONS)
+def test_injection_in_problem_search_and_unit_scope(app, demo_db, text):
+    s = store.open_store(demo_db)
+    before = store.table_checksums(s.cursor())
+    s.close()
+    at = app(ADMIN)
+    at.switch_page("pages/problems.py").run()
+    at.text_input(key="pl_text").set_value(text).run()
+    assert not at.exception
+    assert at.metric[0].value == "0"
+    assert at.info[0].value == t("problems.no_match", "zh")
+    unscoped = _page_alone("problems.py", "admin", scope=text)  # an unbound account gets what it asks for
+    assert not unscoped.exception
+    assert len(unscoped.metric) == 0 and len(unscoped.info) == 1  # nothing matches: the empty state
+    bound = _page_alone("problems.py", "analyst01", scope=text)
+    assert [e.value for e in bound.error] == [f"单位“{text}”不在您的数据范围内。"]
+    s = store.open_store(demo_db)
+    after = store.table_checksums(s.cursor())
+    s.close()
+    assert {k: v for k, v in after.items() if k not in ("accounts", "audit_log", "login_failures", "meta")} == \
+        {k: v for k, v in before.items() if k not in ("accounts", "audit_log", "login_failures", "meta")}
+
+
+def test_leader_reads_problems_without_the_editor(app):
+    leader = app(LEADER)
+    leader.switch_page("pages/problems.py").run()
+    assert not leader.exception
+    assert not [f for f in leader.get("form") if f.proto.form.form_id.startswith("pe_form_")]
+    analyst = app(ANALYST)
+    analyst.switch_page("pages/problems.py").run()
+    assert [f for f in analyst.get("form") if f.proto.form.form_id.startswith("pe_form_")]
+
+
+def _sign_in(at: AppTest, username: str, password: str) -> AppTest:
+    at.text_input(key="login_username").set_value(username)
+    at.text_input(key="login_password").set_value(password)
+    return at.button[0].click().run()
+
+
+def test_sign_in_page_throttles_and_logs(app, demo_db):
+    at = app(None)
+    assert at.title[0].value == "登录"
+    assert len(at.metric) == 0 and len(at.get("plotly_chart")) == 0
+    errors = [_sign_in(at, "leader", "wrong").error[0].value for _ in range(5)]
+    assert errors == ["用户名或密码错误。"] * 4 + ["登录失败次数过多，账号“leader”已锁定，请 15 分钟后再试。"]
+    assert _sign_in(at, "leader", "leader-demo").error[0].value == \
+        "登录失败次数过多，账号“leader”已锁定，请 15 分钟后再试。"
+    for text in INJECTIONS:
+        assert _sign_in(at, text, text).error[0].value == "用户名或密码错误。"
+    s = store.open_store(demo_db)
+    con = s.cursor()
+    failed = audit.entries(con, "leader", ("sign_in_failed",))
+    con.execute("DELETE FROM login_failures")
+    s.close()
+    assert list(failed.detail) == ["locked"] * 2 + ["bad_credentials"] * 4
+
+
+def test_demo_admin_signs_in_and_lands_on_the_overview(app, demo_db):
+    at = _sign_in(app(None), "admin", "admin-demo")
+    assert not at.exception
+    assert at.title[0].value == t("overview.page_title", "zh")
+    s = store.open_store(demo_db)
+    assert audit.entries(s.cursor(), "admin", ("sign_in",)).detail.tolist()[0] == "password"
+    s.close()
+
+
+def test_first_launch_asks_for_the_administrator_once(tmp_path, monkeypatch):
+    path = tmp_path / "empty.duckdb"
+    s = store.open_store(path)
+    store.set_meta(s.cursor(), "demo_cleared", "1")
+    s.close()
+    monkeypatch.setenv("DJ_DB", str(path))
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    assert at.title[0].value == "创建管理员账号"
+    at.text_input(key="setup_username").set_value("chief")
+    at.text_input(key="setup_password").set_value("chief-pass-1")
+    at.text_input(key="setup_confirm").set_value("chief-pass-2")
+    at.button[0].click().run()
+    assert [e.value for e in at.error] == ["两次输入的密码不一致。"]
+    at.text_input(key="setup_password").set_value("chief-pass-1")
+    at.text_input(key="setup_confirm").set_value("chief-pass-1")
+    at.button[0].click().run()
+    assert not at.exception
+    assert at.title[0].value == t("overview.page_title", "zh")
+    s = store.open_store(path)
+    con = s.cursor()
+    account = auth_accounts.get_account(con, "chief")
+    actions = audit.entries(con).action.tolist()
+    s.close()
+    assert (account.role, account.unit_code) == (ADMIN, None)
+    assert actions == ["sign_in", "admin_created"]
+    again = AppTest.from_file(APP, default_timeout=90)
+    again.run()
+    assert again.title[0].value == "登录"
