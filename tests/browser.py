@@ -68,3 +68,21 @@ GLYPH_CHECK_JS = """
   return draw(text) !== draw('\\ue000'.repeat(text.length));
 }
 """
+
+
+DEMO_ADMIN = ("admin", "admin-demo")
+DEMO_LEADER = ("leader", "leader-demo")
+
+
+def sign_in(page, username: str, password: str) -> None:
+    """Fill the sign-in form of the page that is open (a new browser tab is a new, signed-out session)."""
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_selector("[data-testid='stSidebarNav']", timeout=60_000)
+
+
+def open_in_app(page, url_path: str) -> None:
+    """Go to a page through the sidebar navigation, keeping the signed-in session (typing the URL
+    would start a new session, which is signed out)."""
+    page.locator(f"[data-testid='stSidebarNav'] a[href$='/{url_path}']").first.click()

@@ -8,7 +8,16 @@ import os
 import re
 
 import pytest
-from browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, GLYPH_CHECK_JS, running_server
+from browser import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DEMO_ADMIN,
+    GLYPH_CHECK_JS,
+    open_in_app,
+    running_server,
+    sign_in,
+)
 
 from pages._ui import PAGES, PAGES_DIR
 
@@ -20,7 +29,7 @@ NO_CJK_FONTCONFIG = """<?xml version="1.0"?>
 <fontconfig><dir>/usr/share/fonts/truetype/dejavu</dir><cachedir>{cache}</cachedir></fontconfig>
 """
 # Pages that show no chart until the user acts (choose a file, a problem, a week).
-PAGES_WITHOUT_CHART_ON_OPEN = {"upload", "history", "briefing", "problems"}
+PAGES_WITHOUT_CHART_ON_OPEN = {"upload", "history", "briefing", "problems", "accounts", "audit"}
 
 
 @pytest.fixture(scope="module")
@@ -43,9 +52,13 @@ def browser(playwright):
     instance.close()
 
 
-def _open(browser, url: str):
+def _open(browser, url: str, path: str = "overview"):
+    """A new tab signed in as the demo administrator, on the page at `path`."""
     page = browser.new_page(viewport={"width": 1600, "height": 1000}, locale="zh-CN")
     page.goto(url, wait_until="domcontentloaded")
+    sign_in(page, *DEMO_ADMIN)
+    if path != "overview":
+        open_in_app(page, path)
     return page
 
 
@@ -79,7 +92,7 @@ def test_glyph_check_detects_missing_cjk_font(playwright, tmp_path):
 def test_every_page_renders_without_error(server, browser, file):
     ARTIFACTS.mkdir(exist_ok=True)
     name = file.removesuffix(".py")
-    page = _open(browser, f"{server}/{name}" if name != "overview" else server)
+    page = _open(browser, server, name)
     page.wait_for_selector("[data-testid='stSidebar']", timeout=60_000)
     if name not in PAGES_WITHOUT_CHART_ON_OPEN:
         page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
