@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -109,6 +110,15 @@ def scope() -> str | None:
     except auth.AuthError as exc:
         st.error(exc.message(lang()))
         st.stop()
+
+
+MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def md(text: object) -> str:
+    """`text` (a unit name, a description — anything users typed) escaped for st.markdown / st.caption,
+    so it shows as typed: no links, images, formatting or LaTeX."""
+    return MARKDOWN_SPECIALS.sub(r"\\\1", str(text))
 
 
 def require_role(page_file: str) -> auth.Account:

@@ -44,15 +44,15 @@ if st.session_state.get("briefing_request") == request:
                                    on_click=_ui.log_export, args=(f"{files.stem}.{ext}",))
 
 st.subheader(_ui.tr("briefing.ui.preview"))
-st.caption(f"{briefing.title} · {briefing.period_text} · {briefing.scope_label}")
-st.markdown(f"#### {briefing.headline_title}")
+st.caption(_ui.md(f"{briefing.title} · {briefing.period_text} · {briefing.scope_label}"))
+st.markdown(f"#### {_ui.md(briefing.headline_title)}")
 for start in range(0, len(briefing.headlines), 4):
     for column, row in zip(st.columns(4), briefing.headlines[start:start + 4]):
         column.metric(row.label, row.value_text, row.change_text, delta_color="off", border=True)
 for section in briefing.sections:
-    st.markdown(f"#### {section.title}")
+    st.markdown(f"#### {_ui.md(section.title)}")
     for sentence in section.takeaways:
-        st.markdown(f"- {sentence}")
+        st.markdown(f"- {_ui.md(sentence)}")
     if section.figure is None:
         st.info(section.empty_message, icon=":material/info:")
     else:

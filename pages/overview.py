@@ -16,7 +16,7 @@ lang, as_of, root = _ui.lang(), _ui.as_of(), _ui.scope()
 subtitle = _ui.subtitle()
 
 st.title(_ui.tr("overview.page_title"))
-st.caption(f"{subtitle} · {_ui.tr('overview.intro')}")
+st.caption(f"{_ui.md(subtitle)} · {_ui.tr('overview.intro')}")
 
 cards = _ui.compute(overview.headline_cards, rules, as_of, root)
 for start in range(0, len(cards), CARDS_PER_ROW):

@@ -60,7 +60,7 @@ with st.container(horizontal=True, vertical_alignment="center", gap="small"):
         else:  # above the account's subtree: named, not opened
             st.markdown(name)
         st.markdown("›")
-    st.markdown(f"**{unit.name}**")
+    st.markdown(f"**{_ui.md(unit.name)}**")
 st.caption(_ui.tr("profile.unit_facts", level=_ui.tr(f"common.level.{unit.level}"), org_type=unit.org_type or "—",
                   members=unit.member_count if unit.member_count is not None else "—",
                   staff=unit.staff_count if unit.staff_count is not None else "—", code=unit.code))

@@ -5,6 +5,7 @@ import io
 
 import pandas as pd
 
+from kpi.exports import neutralised
 from kpi.i18n import t
 from kpi.importing.errors import CellError
 
@@ -22,7 +23,8 @@ def error_frame(errors: list[CellError], lang: str = "zh") -> pd.DataFrame:
 
 def error_report_xlsx(errors: list[CellError], lang: str = "zh") -> bytes:
     """The error list as XLSX bytes (one sheet, translated headers, widened columns)."""
-    frame = error_frame(errors, lang)
+    # Cell values come from the user's file: a value starting with = would become a live formula.
+    frame = neutralised(error_frame(errors, lang))
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         sheet = t("import.report.title", lang)
