@@ -214,42 +214,42 @@ def weekly_series(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | No
     """
     week_start = as_of - dt.timedelta(days=as_of.weekday())
     starts = [week_start - dt.timedelta(weeks=i) for i in range(weeks - 1, -1, -1)]
-    frame = pd.DataFrame({"week_start": starts,
-                          "week_end": [min(s + dt.timedelta(days=6), as_of) for s in starts]})
-    frame["prev_end"] = frame.week_start - dt.timedelta(days=1)
-    for col in ("week_start", "week_end", "prev_end"):
-        frame[col] = pd.to_datetime(frame[col]).astype("datetime64[s]")
-    name = f"weeks_{id(frame)}"
-    con.register(name, frame)
-    try:
-        df = con.execute(f"""
-            WITH s AS (SELECT s.* FROM problem_snapshots s JOIN problems p USING (problem_id)
-                       WHERE {subtree_filter_sql('p.unit_code')}),
-            firsts AS (SELECT problem_id, min(as_of) AS first_seen FROM s GROUP BY 1),
-            at_end AS (
-                SELECT w.week_start, s.problem_id, s.status, s.due_date, w.week_end
-                FROM {name} w JOIN s ON s.as_of <= CAST(w.week_end AS DATE)
-                QUALIFY row_number() OVER (PARTITION BY w.week_start, s.problem_id
-                                           ORDER BY s.as_of DESC, s.batch_id DESC NULLS LAST) = 1),
-            at_prev AS (
-                SELECT w.week_start, s.problem_id, s.status
-                FROM {name} w JOIN s ON s.as_of <= CAST(w.prev_end AS DATE)
-                QUALIFY row_number() OVER (PARTITION BY w.week_start, s.problem_id
-                                           ORDER BY s.as_of DESC, s.batch_id DESC NULLS LAST) = 1)
-            SELECT w.week_start, w.week_end,
-                   (SELECT count(*) FROM at_end e WHERE e.week_start = w.week_start AND e.status <> ?) AS open,
-                   (SELECT count(*) FROM firsts f WHERE f.first_seen BETWEEN CAST(w.week_start AS DATE)
-                                                                      AND CAST(w.week_end AS DATE)) AS new,
-                   (SELECT count(*) FROM at_end e LEFT JOIN at_prev p
-                        ON p.week_start = e.week_start AND p.problem_id = e.problem_id
-                    WHERE e.week_start = w.week_start AND e.status = ?
-                      AND coalesce(p.status, '') <> ?) AS closed,
-                   (SELECT count(*) FROM at_end e WHERE e.week_start = w.week_start AND e.status <> ?
-                      AND e.due_date < CAST(e.week_end AS DATE)) AS overdue
-            FROM {name} w ORDER BY w.week_start""",
-                         subtree_params(root) + [CLOSED_STATUS] * 4).df()
-    finally:
-        con.unregister(name)
+    ends = [min(s + dt.timedelta(days=6), as_of) for s in starts]
+    # Point 0 is the day before the first week; point i (1…weeks) is week i's end, which is also
+    # week i+1's previous end. A state is encoded as one number per problem and point: −1 closed,
+    # else the deadline as days since 1970 + 1 (0 without a deadline), NULL before the first snapshot.
+    # One pass over the snapshots (no join of weeks × snapshots, no window), so the cost grows with
+    # the snapshots, not with weeks × snapshots: each snapshot falls in the bucket of the first point
+    # on or after its date, the latest per bucket is kept, and buckets are carried forward.
+    points = [starts[0] - dt.timedelta(days=1), *ends]
+    n = len(points)
+    bucket = "CASE " + " ".join(f"WHEN as_of <= CAST(? AS DATE) THEN {i}" for i in range(n)) + " END"
+    latest = ", ".join(f"arg_max(v, k) FILTER (WHERE b = {i}) AS t{i}" for i in range(n))
+    carried = ", ".join("coalesce(" + ", ".join(f"t{j}" for j in range(i, -1, -1)) + f") AS s{i}" for i in range(n))
+    weeks_of = range(1, n)
+    open_ = ", ".join(f"count(*) FILTER (WHERE s{i} >= 0)" for i in weeks_of)
+    new = ", ".join("count(*) FILTER (WHERE first_seen BETWEEN CAST(? AS DATE) AND CAST(? AS DATE))" for _ in weeks_of)
+    closed = ", ".join(f"count(*) FILTER (WHERE s{i} = -1 AND coalesce(s{i - 1}, 0) <> -1)" for i in weeks_of)
+    overdue = ", ".join(f"count(*) FILTER (WHERE s{i} > 0 AND s{i} - 1 < ?)" for i in weeks_of)
+    epoch = dt.date(1970, 1, 1)
+    row = con.execute(f"""
+        WITH per_problem AS (
+            SELECT problem_id, first_seen, {carried} FROM (
+                SELECT problem_id, min(as_of) AS first_seen, {latest}
+                FROM (SELECT problem_id, as_of, {bucket} AS b,
+                             CAST(date_diff('day', DATE '1970-01-01', as_of) AS BIGINT) * 4294967296
+                                 + coalesce(batch_id + 1, 0) AS k,
+                             CASE WHEN status = ? THEN -1
+                                  ELSE coalesce(date_diff('day', DATE '1970-01-01', due_date) + 1, 0) END AS v
+                      FROM problem_snapshots WHERE as_of <= CAST(? AS DATE))
+                GROUP BY problem_id)),
+        scoped AS (SELECT * FROM per_problem WHERE problem_id IN (
+            SELECT problem_id FROM problems WHERE {subtree_filter_sql()}))
+        SELECT [{open_}], [{new}], [{closed}], [{overdue}] FROM scoped""",
+                      [*points, CLOSED_STATUS, points[-1], *subtree_params(root),
+                       *[d for pair in zip(starts, ends) for d in pair], *[(d - epoch).days for d in ends]]).fetchone()
+    df = pd.DataFrame({"week_start": starts, "week_end": ends, "open": row[0], "new": row[1], "closed": row[2],
+                       "overdue": row[3]})
     for col in ("week_start", "week_end"):
         df[col] = pd.to_datetime(df[col]).dt.date
     df["week"] = [f"{d.isocalendar().year}-W{d.isocalendar().week:02d}" for d in df.week_start]
