@@ -11,7 +11,8 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from kpi import config, store
+from kpi import audit, auth, auth_accounts, config, store
+from kpi.auth import AuthError
 from kpi.datasets import DATASETS
 from kpi.i18n import LANGUAGES, t
 from kpi.importing.commit import BatchRefused, commit_upload, diff_counts
@@ -32,7 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true", help="check and show the counts; write nothing")
     parser.add_argument("--force", action="store_true", help="commit even if this file was already uploaded")
     parser.add_argument("--db", type=Path, help="DuckDB store (default: $DJ_DB or data/dashboard.duckdb)")
-    parser.add_argument("--user", default="cli", help="user name recorded with the batch")
+    parser.add_argument("--user", default="cli",
+                        help="user name recorded with the batch; an account's name applies its role and scope")
     parser.add_argument("--as-of", type=dt.date.fromisoformat, help="snapshot date for problems (YYYY-MM-DD)")
     parser.add_argument("--lang", choices=LANGUAGES, default="zh", help="language of the messages")
 
@@ -76,7 +78,11 @@ def _import(args: argparse.Namespace, lang: str) -> int:
             d = diff_counts(con, parsed)
             print(t("cli.dry_run", lang, new=d.new, updated=d.updated, unchanged=d.unchanged))
             return EXIT_OK
+        account = auth_accounts.get_account(con, args.user)
+        if account is not None:  # an account's upload keeps its role and data scope on the command line too
+            auth.check_upload_scope(con, account, parsed)
         result = commit_upload(con, parsed, args.user, as_of=args.as_of, force=args.force)
+        audit.record(con, args.user, "upload", f"#{result.batch_id} {parsed.file_name}", "cli")
         print(t("cli.committed", lang, batch_id=result.batch_id, dataset=t(f"common.dataset.{result.dataset}", lang),
                 new=result.inserted, updated=result.updated, unchanged=result.unchanged))
         return EXIT_OK
@@ -90,6 +96,9 @@ def run(args: argparse.Namespace) -> int:
         return _import(args, lang)
     except UploadRefused as exc:
         return _print_refused(exc.errors, lang)
+    except AuthError as exc:
+        print(exc.message(lang), file=sys.stderr)
+        return EXIT_REFUSED
     except BatchRefused as exc:
         print(exc.message(lang), file=sys.stderr)
         if exc.key == "same_file":

@@ -222,3 +222,22 @@ def test_demo_accounts_bound_as_documented(con, rules):
     auth_accounts.create_account(con, rules, "real", "real-pass-1", ADMIN, None)
     assert auth_accounts.delete_demo_accounts(con) == 4
     assert list(auth_accounts.account_table(con).username) == ["real"]
+
+
+def test_command_line_import_by_an_account_keeps_its_scope(con, rules, tmp_path, capsys):
+    from kpi.__main__ import main  # noqa: PLC0415
+
+    auth_accounts.create_account(con, rules, "ana", "ana-pass-1", ANALYST, "A")
+    auth_accounts.create_account(con, rules, "boss", "boss-pass-1", LEADER, None)
+    db = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]
+    csv = tmp_path / "meetings.csv"
+    csv.write_text("单位编码,会议类型,日期,应到人数,实到人数\nA1,主题党日,2025-03-05,30,28\nB1,党课,2025-03-06,40,39\n")
+    before = store.table_checksums(con)
+    assert main(["import", "meetings", str(csv), "--db", db, "--user", "ana"]) == 2
+    assert capsys.readouterr().err.splitlines()[-2:] == [
+        "行号,列,值,原因", "3,单位编码,B1,该单位不在您的数据范围（甲公司）内，不能上传"]
+    assert main(["import", "meetings", str(csv), "--db", db, "--user", "boss"]) == 2
+    assert capsys.readouterr().err.strip().endswith("您的角色无权进行此操作。")
+    assert store.table_checksums(con) == before
+    assert main(["import", "meetings", str(csv), "--db", db, "--user", "cli"]) == 0  # the operator, no account
+    assert con.execute("SELECT username, action, detail FROM audit_log").fetchall() == [("cli", "upload", "cli")]
