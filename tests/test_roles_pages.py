@@ -4,6 +4,7 @@ strings in the inputs, and the sign-in page (first administrator, throttling, ex
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
 from apptest_helpers import signed_in
@@ -229,3 +230,21 @@ def test_first_launch_asks_for_the_administrator_once(tmp_path, monkeypatch):
     again = AppTest.from_file(APP, default_timeout=90)
     again.run()
     assert again.title[0].value == "登录"
+
+
+def test_idle_session_expires_after_the_rules_hours(app, demo_db, rules):
+    at = AppTest.from_file(APP, default_timeout=90)
+    signed_in(at, LEADER, username="leader")
+    at.session_state["auth_seen"] = time.time() - rules.session_idle_hours * 3600 - 60
+    at.run()
+    assert at.title[0].value == "登录"
+    assert [w.value for w in at.warning] == ["会话已超过 8 小时未操作，已自动退出，请重新登录。"]
+    assert len(at.metric) == 0
+    fresh = AppTest.from_file(APP, default_timeout=90)
+    signed_in(fresh, LEADER, username="leader")
+    fresh.session_state["auth_seen"] = time.time() - rules.session_idle_hours * 3600 + 60
+    fresh.run()
+    assert fresh.title[0].value == t("overview.page_title", "zh")
+    s = store.open_store(demo_db)
+    assert audit.entries(s.cursor(), "leader", ("session_expired",)).shape[0] == 1
+    s.close()
