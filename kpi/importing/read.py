@@ -128,10 +128,21 @@ def decode_text(data: bytes) -> tuple[str, str]:
     return str(best), best.encoding
 
 
+def head_lines(text: str, count: int = HEADER_REGION_LINES) -> list[str]:
+    """`text.splitlines()[:count]` without splitting the whole text (a large upload is tens of MB):
+    a prefix is split, doubled until it holds more than `count` lines or is the whole text."""
+    size = 1 << 16
+    while True:
+        lines = text[:size].splitlines()
+        if len(lines) > count or size >= len(text):
+            return lines[:count]
+        size *= 2
+
+
 def _region_width(text: str, delimiter: str) -> int:
     """Most cells in one line of the header region. Lines are cut short first: the csv module
     refuses fields over 128 KB, and a giant cell says nothing about the delimiter."""
-    lines = [line[:MAX_SNIFF_LINE] for line in text.splitlines()[:HEADER_REGION_LINES]]
+    lines = [line[:MAX_SNIFF_LINE] for line in head_lines(text)]
     try:
         return max((len(row) for row in csv.reader(lines, delimiter=delimiter)), default=0)
     except csv.Error:
@@ -154,9 +165,12 @@ _EXPECTED_FIELDS = re.compile(r"Expected \d+ fields in line \d+, saw (\d+)")
 
 def _csv_frame(text: str, delimiter: str) -> pd.DataFrame:
     width = max(_region_width(text, delimiter), 1)
+    encoded = text.encode("utf-8", "surrogatepass")
     for _ in range(50):
         try:
-            frame = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, names=range(width), dtype=str,
+            # Bytes, not a StringIO: pandas re-encodes a text stream through a slow Python wrapper.
+            frame = pd.read_csv(io.BytesIO(encoded), encoding="utf-8", encoding_errors="surrogatepass",
+                                sep=delimiter, header=None, names=range(width), dtype=str,
                                 keep_default_na=False, na_filter=False, skip_blank_lines=False,
                                 engine="c", quoting=csv.QUOTE_MINIMAL)
             return frame.fillna("")

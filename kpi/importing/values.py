@@ -193,16 +193,28 @@ def per_distinct(cells: pd.Series, func) -> pd.Series:
     """`func` applied to the distinct cell texts only, spread back over the column: a million
     rows of a meetings file hold a few thousand distinct dates, codes and numbers."""
     codes, uniques = pd.factorize(cells.fillna(""))
-    result = func(pd.Series(uniques, dtype="string"))
+    distinct = pd.Series(uniques, dtype="string")
+    result = func(distinct)
+    if _unchanged(result, distinct, cells):
+        return cells.astype("string")
     return result.take(codes).set_axis(cells.index)
+
+
+def _unchanged(result: pd.Series, distinct: pd.Series, cells: pd.Series) -> bool:
+    """True when spreading `result` back would give the cells themselves as strings: taking a
+    million strings costs far more than this check, and most columns need no change."""
+    return (result.dtype == distinct.dtype and not cells.isna().any() and not result.isna().any()
+            and bool((result == distinct).all()))
 
 
 def convert(cells: pd.Series, kind: str, choices: tuple[str, ...] = ()) -> Converted:
     """The typed column of `kind` (see kpi.datasets.Column) from its cell texts."""
     codes, uniques = pd.factorize(cells.fillna(""))
-    distinct = _convert_distinct(pd.Series(uniques, dtype="string"), kind, choices)
-    return Converted(distinct.values.take(codes).set_axis(cells.index),
-                     distinct.bad.take(codes).set_axis(cells.index), distinct.reason, distinct.params)
+    texts = pd.Series(uniques, dtype="string")
+    distinct = _convert_distinct(texts, kind, choices)
+    values = (cells.astype("string") if _unchanged(distinct.values, texts, cells)
+              else distinct.values.take(codes).set_axis(cells.index))
+    return Converted(values, distinct.bad.take(codes).set_axis(cells.index), distinct.reason, distinct.params)
 
 
 def _convert_distinct(cells: pd.Series, kind: str, choices: tuple[str, ...]) -> Converted:
