@@ -112,20 +112,18 @@ def child_baseline(db: str, dataset: str, file: str) -> dict:
 
 
 def _apptest(db: str):
-    """An AppTest of the app on `db`, signed in when the project offers a helper for it."""
+    """An AppTest of the app on `db`, signed in as an administrator of the whole store when the
+    app has sign-in (tests/apptest_helpers.signed_in)."""
     os.environ["DJ_DB"] = db
     sys.path.insert(0, str(ROOT / "tests"))
-    try:
-        import apptest_helpers  # noqa: PLC0415
-    except ImportError:
-        apptest_helpers = None
-    for name in ("signed_in_app", "signed_in_apptest", "app_signed_in", "admin_app"):
-        helper = getattr(apptest_helpers, name, None)
-        if callable(helper):
-            return helper(str(ROOT / "app.py"))
     from streamlit.testing.v1 import AppTest  # noqa: PLC0415
 
-    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=APPTEST_TIMEOUT_S)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=APPTEST_TIMEOUT_S)
+    try:
+        from apptest_helpers import signed_in  # noqa: PLC0415
+    except ImportError:
+        return at
+    return signed_in(at)
 
 
 def child_pages(db: str, calls_file: str, pages: str) -> dict:
