@@ -85,4 +85,7 @@ def sign_in(page, username: str, password: str) -> None:
 def open_in_app(page, url_path: str) -> None:
     """Go to a page through the sidebar navigation, keeping the signed-in session (typing the URL
     would start a new session, which is signed out)."""
+    more = page.locator("[data-testid='stSidebarNavViewButton']")
+    if more.count() and "more" in more.first.inner_text().lower():  # long lists are collapsed
+        more.first.click()
     page.locator(f"[data-testid='stSidebarNav'] a[href$='/{url_path}']").first.click()
