@@ -13,11 +13,13 @@ from browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     DEMO_ADMIN,
+    DEMO_LEADER,
     GLYPH_CHECK_JS,
     open_in_app,
     running_server,
     sign_in,
 )
+from pptx import Presentation
 
 from pages._ui import PAGES, PAGES_DIR
 
@@ -102,4 +104,26 @@ def test_every_page_renders_without_error(server, browser, file):
     assert page.locator("[data-testid='stException']").count() == 0
     body = page.inner_text("body")
     assert not re.search(r"Traceback|Error:", body), body[:2000]
+    page.close()
+
+
+def test_briefing_page_downloads_a_pptx(server, browser):
+    # A leader may export briefings: sign in as the demo leader, generate, click the PPTX download.
+    page = browser.new_page(viewport={"width": 1600, "height": 1000}, locale="zh-CN", accept_downloads=True)
+    page.goto(server, wait_until="domcontentloaded")
+    sign_in(page, *DEMO_LEADER)
+    open_in_app(page, "briefing")
+    page.get_by_role("button", name="生成周报文件").click()
+    button = page.get_by_role("button", name="下载 PPTX")
+    button.wait_for(timeout=120_000)
+    with page.expect_download(timeout=60_000) as download_info:
+        button.click()
+    download = download_info.value
+    target = ARTIFACTS / download.suggested_filename
+    download.save_as(target)
+    assert target.suffix == ".pptx" and target.stat().st_size > 10_000
+    slides = Presentation(str(target)).slides
+    assert len(slides) == 7
+    title_slide_text = "".join(shape.text_frame.text for shape in slides[0].shapes if shape.has_text_frame)
+    assert "党建督导周报" in title_slide_text
     page.close()
