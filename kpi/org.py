@@ -56,3 +56,9 @@ def unit_choices(con: duckdb.DuckDBPyConnection, max_level: int = LEVEL_TERTIARY
     return con.execute(
         """SELECT unit_code, unit_name, level FROM units WHERE level <= ?
            ORDER BY unit_code""", [max_level]).df()
+
+
+def unit_name(con: duckdb.DuckDBPyConnection, unit_code: str) -> str | None:
+    """The name of `unit_code`, None when no such unit exists."""
+    row = con.execute("SELECT unit_name FROM units WHERE unit_code = ?", [unit_code]).fetchone()
+    return row[0] if row else None

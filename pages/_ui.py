@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from kpi import auth, auth_accounts, config, store
+from kpi import auth, auth_accounts, config, org, store
 from kpi.exports import to_csv_bytes, to_xlsx_bytes
 from kpi.i18n import DEFAULT_LANGUAGE, t
 from kpi.rules import Rules, RulesError, load_rules
@@ -136,8 +136,7 @@ def scope_label() -> str:
     code = scope()
     if code is None:
         return tr("common.sidebar.whole_group")
-    row = cursor().execute("SELECT unit_name FROM units WHERE unit_code = ?", [code]).fetchone()
-    return row[0] if row else code
+    return org.unit_name(cursor(), code) or code
 
 
 def subtitle() -> str:
@@ -148,7 +147,7 @@ def subtitle() -> str:
 def sidebar() -> None:
     """The filters shared by every page; widget state lives in the entry point, so it is kept
     when switching pages."""
-    from kpi import demo, org  # noqa: PLC0415  (demo is heavy; only the sidebar needs it)
+    from kpi import demo  # noqa: PLC0415  (demo is heavy; only the sidebar needs it)
 
     con = cursor()
     if store.is_empty(con) and store.meta_value(con, "demo_cleared") != "1":

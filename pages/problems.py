@@ -70,7 +70,7 @@ shown = charts.problem_table(listed, lang)
 
 m1, m2, m3 = st.columns(3)
 m1.metric(_ui.tr("problems.metric.listed"), len(listed), border=True)
-m2.metric(_ui.tr("problems.metric.overdue"), int(listed.is_overdue.sum()), border=True)
+m2.metric(_ui.tr("problems.metric.overdue"), problems.listed_overdue_count(listed), border=True)
 m3.metric(_ui.tr("problems.metric.all"), len(everything), border=True)
 st.caption(_ui.tr("problems.caption", as_of=as_of.isoformat(), scope=_ui.scope_label()))
 

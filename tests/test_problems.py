@@ -168,6 +168,9 @@ def test_problem_list_days_overdue(con):
     assert df.index.tolist() == ["P3", "P2", "P7", "P1"]
     assert df.loc[["P3", "P2", "P7"], "days_overdue"].tolist() == [61, 30, 15]
     assert pd.isna(df.loc["P1", "days_overdue"])
+    assert pm.listed_overdue_count(df) == 3
+    none_found = pm.problem_list(con, AS_OF, root="S1", filters=pm.ProblemFilter(text="nothing"))
+    assert pm.listed_overdue_count(none_found) == 0
 
 
 def test_problem_options(con):

@@ -325,6 +325,12 @@ def problem_list(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | Non
                        params).df()
 
 
+def listed_overdue_count(listed: pd.DataFrame) -> int:
+    """How many problems of a `problem_list` result are overdue at its as-of date (is_overdue:
+    not closed and past the deadline, as in the module docstring)."""
+    return int(listed.is_overdue.fillna(False).sum())
+
+
 def problem_options(con: duckdb.DuckDBPyConnection, root: str | None = None) -> dict[str, list[str]]:
     """Distinct categories of the subtree's problems (sources, severities and statuses are the
     fixed enumerations), for the list's filters."""
