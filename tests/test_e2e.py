@@ -127,3 +127,21 @@ def test_briefing_page_downloads_a_pptx(server, browser):
     title_slide_text = "".join(shape.text_frame.text for shape in slides[0].shapes if shape.has_text_frame)
     assert "党建督导周报" in title_slide_text
     page.close()
+
+
+def test_sidebar_filters_are_kept_when_switching_pages(server, browser):
+    page = _open(browser, server)
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+    scope = page.get_by_role("combobox", name="单位范围")
+    scope.click()
+    page.get_by_role("option").filter(has_text="示范电力有限公司").first.click()
+    page.get_by_text("截至").first.wait_for()
+    page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot .gtitle')]"
+                           ".some(t => t.textContent.includes('示范电力有限公司'))", timeout=60_000)
+    open_in_app(page, "funds")
+    page.get_by_role("heading", name="经费与考核").wait_for(timeout=60_000)
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+    assert page.get_by_role("combobox", name="单位范围").input_value().strip() == "示范电力有限公司"
+    titles = page.locator(".js-plotly-plot .gtitle").all_text_contents()
+    assert titles and all("示范电力有限公司" in title for title in titles), titles
+    page.close()
