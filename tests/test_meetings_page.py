@@ -9,6 +9,7 @@ from meetings_fixture import build_store
 from streamlit.testing.v1 import AppTest
 
 from kpi import demo, store
+from kpi.config import DEFAULT_RULES_PATH
 from kpi.metrics.meetings import gap_branches, meeting_headline
 from kpi.rules import load_rules
 
@@ -117,3 +118,17 @@ def test_page_on_the_demo_group(tmp_path, monkeypatch):
     assert len(gaps) > 0 and headline.value < 100   # the demo plants missed meetings
     assert _titles(at)[0] == "各类会议完成率<br><sup>截至 2026-06-30 · 全集团</sup>"
     assert len(_charts(at)) == 5
+
+
+def test_bimonthly_committee_meetings_in_the_rules_file_change_the_page(app, tmp_path, monkeypatch):
+    # tests/test_meetings.py counts it by hand: 支委会 every two months → 8 of 13 slots met for that
+    # type and 44 of 91 overall (48.4%), instead of the monthly rule's 47.1%.
+    text = DEFAULT_RULES_PATH.read_text(encoding="utf-8").replace(
+        'type = "支部委员会会议"\nevery = "month"', 'type = "支部委员会会议"\nevery = "bimonth"')
+    assert 'every = "bimonth"' in text
+    (tmp_path / "rules.toml").write_text(text, encoding="utf-8")
+    monkeypatch.setenv("DJ_RULES", str(tmp_path / "rules.toml"))
+    at = app()
+    assert at.metric[0].value == "48.4%"
+    by_type = _charts(at)[0]
+    assert by_type["data"][0]["text"][1] == "61.5%"
