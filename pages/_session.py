@@ -76,7 +76,7 @@ def sso_configured() -> bool:
 
 def sso_email() -> str | None:
     """The e-mail of the single sign-on identity of this browser, when signed in through OIDC."""
-    if not sso_configured() or not st.user.is_logged_in:
+    if not sso_configured() or not st.user.get("is_logged_in", False):
         return None
     return st.user.get("email")
 
