@@ -90,20 +90,25 @@ def _slot_status_cte(slots: str) -> str:
     slots AS (
         SELECT meeting_type, every, months, min_count, rule_order, slot_no, CAST(slot_start AS DATE) AS slot_start,
                CAST(slot_end AS DATE) AS slot_end, slot_label FROM {slots}),
-    branches AS (
-        SELECT unit_code, unit_name, founded_date FROM units
+    -- Branches and types get integer ids so that grouping and joining millions of meetings
+    -- works on numbers, not on unit codes and type names.
+    branches AS MATERIALIZED (
+        SELECT unit_code, unit_name, founded_date, row_number() OVER (ORDER BY unit_code) AS bid FROM units
         WHERE level = {LEVEL_BRANCH} AND {_IN_SCOPE.format(col="unit_code")}),
+    rule_types AS (
+        SELECT meeting_type, any_value(months) AS months, min(slot_start) AS first_day,
+               min(rule_order) AS tid
+        FROM slots GROUP BY meeting_type),
     held AS (
         -- A meeting's slot is found by arithmetic (slots of k months start in months 1, 1+k, …),
         -- an equality join that scales, instead of a range join on dates.
-        SELECT m.unit_code, r.meeting_type,
+        SELECT b.bid, r.tid,
                make_date(year(m.date), (month(m.date) - 1) // r.months * r.months + 1, 1) AS slot_start,
                count(*) AS held, string_agg(strftime(m.date, '%m-%d'), ', ' ORDER BY m.date) AS dates
         FROM meetings m
-        JOIN (SELECT meeting_type, any_value(months) AS months, min(slot_start) AS first_day
-              FROM slots GROUP BY meeting_type) r ON m.meeting_type = r.meeting_type
+        JOIN rule_types r ON m.meeting_type = r.meeting_type
+        JOIN branches b ON b.unit_code = m.unit_code
         WHERE m.date BETWEEN r.first_day AND CAST($as_of AS DATE)
-          AND m.unit_code IN (SELECT unit_code FROM branches)
         GROUP BY ALL),
     slot_status AS (
         SELECT b.unit_code, b.unit_name, s.meeting_type, s.every, s.min_count, s.rule_order, s.slot_no,
@@ -113,9 +118,8 @@ def _slot_status_cte(slots: str) -> str:
                coalesce(h.held, 0) AS held, h.dates,
                CASE WHEN b.founded_date IS NULL OR b.founded_date <= s.slot_start
                     THEN coalesce(h.held, 0) >= s.min_count END AS met
-        FROM branches b CROSS JOIN slots s
-        LEFT JOIN held h ON h.unit_code = b.unit_code AND h.meeting_type = s.meeting_type
-                        AND h.slot_start = s.slot_start)"""
+        FROM branches b CROSS JOIN (SELECT s.*, r.tid FROM slots s JOIN rule_types r USING (meeting_type)) s
+        LEFT JOIN held h ON h.bid = b.bid AND h.tid = s.tid AND h.slot_start = s.slot_start)"""
 
 
 def _query(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root: str | None,
