@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import re
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -237,9 +238,10 @@ def data_table(data: pd.DataFrame, key: str, expanded: bool = False, unit_codes:
         else:
             unit_table(data, f"table_{key}", unit_codes)
         left, right = st.columns(2)
-        left.download_button(tr("common.download_csv"), to_csv_bytes(data), f"{key}.csv",
+        # Files are built when clicked (a callable), not on every rerun: an XLSX of 40k rows takes seconds.
+        left.download_button(tr("common.download_csv"), partial(to_csv_bytes, data), f"{key}.csv",
                              "text/csv", key=f"csv_{key}", on_click=_session.log_export, args=(f"{key}.csv",))
-        right.download_button(tr("common.download_xlsx"), to_xlsx_bytes(data), f"{key}.xlsx",
+        right.download_button(tr("common.download_xlsx"), partial(to_xlsx_bytes, data), f"{key}.xlsx",
                               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                               key=f"xlsx_{key}", on_click=_session.log_export, args=(f"{key}.xlsx",))
 

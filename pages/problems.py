@@ -2,6 +2,7 @@
 export of exactly the filtered rows. Draws only; figures come from kpi.metrics.problems.
 User text (descriptions, measures) is shown with st.dataframe / st.text, never as HTML or markdown."""
 import datetime as dt
+from functools import partial
 
 import streamlit as st
 
@@ -79,9 +80,10 @@ if listed.empty:
 else:
     _ui.unit_table(shown, "problem_table", list(listed.unit_code))
     left, right, _ = st.columns([1, 1, 4])
-    left.download_button(_ui.tr("common.download_csv"), to_csv_bytes(shown), "problems.csv", "text/csv",
+    # Built when clicked, not on every rerun (thousands of rows).
+    left.download_button(_ui.tr("common.download_csv"), partial(to_csv_bytes, shown), "problems.csv", "text/csv",
                          key="problems_csv", on_click=_ui.log_export, args=("problems.csv",))
-    right.download_button(_ui.tr("common.download_xlsx"), to_xlsx_bytes(shown, _ui.tr("problems.page_title")),
+    right.download_button(_ui.tr("common.download_xlsx"), partial(to_xlsx_bytes, shown, _ui.tr("problems.page_title")),
                           "problems.xlsx",
                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="problems_xlsx",
                           on_click=_ui.log_export, args=("problems.xlsx",))

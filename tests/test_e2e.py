@@ -145,3 +145,23 @@ def test_sidebar_filters_are_kept_when_switching_pages(server, browser):
     titles = page.locator(".js-plotly-plot .gtitle").all_text_contents()
     assert titles and all("示范电力有限公司" in title for title in titles), titles
     page.close()
+
+
+def test_chart_data_downloads_as_csv_with_bom(server, browser):
+    page = browser.new_page(viewport={"width": 1600, "height": 1000}, locale="zh-CN", accept_downloads=True)
+    page.goto(server, wait_until="domcontentloaded")
+    sign_in(page, *DEMO_ADMIN)
+    open_in_app(page, "funds")
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+    page.get_by_text("查看数据").first.click()
+    button = page.get_by_role("button", name="下载 CSV").first
+    button.wait_for(timeout=30_000)
+    with page.expect_download(timeout=60_000) as download_info:
+        button.click()
+    target = ARTIFACTS / "funds-data.csv"
+    download_info.value.save_as(target)
+    data = target.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")  # the BOM that makes Excel read UTF-8 Chinese right
+    header = data.decode("utf-8-sig").splitlines()[0]
+    assert header.startswith("单位编码,单位名称,年度,上年度职工工资总额（万元）"), header
+    page.close()
