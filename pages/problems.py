@@ -2,7 +2,6 @@
 export of exactly the filtered rows. Draws only; figures come from kpi.metrics.problems.
 User text (descriptions, measures) is shown with st.dataframe / st.text, never as HTML or markdown."""
 import datetime as dt
-from functools import partial
 
 import streamlit as st
 
@@ -15,6 +14,8 @@ from kpi.importing.commit import BatchRefused, undo_batch
 from kpi.importing.errors import UploadRefused
 from kpi.metrics import problems
 from pages import _ui
+
+MAX_SHOWN = 500  # rows drawn on screen; more would only slow the page down
 
 account = _ui.require_role(__file__)
 
@@ -39,8 +40,7 @@ if last and st.button(_ui.tr("problems.edit.undo", batch_id=last[0], problem_id=
         st.session_state["pe_flash"] = ("problems.edit.undone", {"batch_id": last[0], "problem_id": last[1]})
         st.rerun()
 
-everything = _ui.compute(problems.problem_list, as_of, root)
-if everything.empty:
+if _ui.compute(problems.problem_list_counts, as_of, root)["all"] == 0:
     _ui.empty_state("problems.what", "problems")
     st.stop()
 
@@ -66,24 +66,36 @@ with st.container(border=True):
 
 filters = problems.ProblemFilter(tuple(sources), tuple(categories), tuple(severities), tuple(statuses),
                                  overdue_only, found_from, found_to, text or None)
-listed = _ui.compute(problems.problem_list, as_of, root, filters)
+# The screen lists the first rows only; counts and downloads cover every matching problem.
+listed = _ui.compute(problems.problem_list, as_of, root, filters, limit=MAX_SHOWN)
+counts = _ui.compute(problems.problem_list_counts, as_of, root, filters)
 shown = charts.problem_table(listed, lang)
 
 m1, m2, m3 = st.columns(3)
-m1.metric(_ui.tr("problems.metric.listed"), len(listed), border=True)
-m2.metric(_ui.tr("problems.metric.overdue"), problems.listed_overdue_count(listed), border=True)
-m3.metric(_ui.tr("problems.metric.all"), len(everything), border=True)
+m1.metric(_ui.tr("problems.metric.listed"), counts["listed"], border=True)
+m2.metric(_ui.tr("problems.metric.overdue"), counts["overdue"], border=True)
+m3.metric(_ui.tr("problems.metric.all"), counts["all"], border=True)
 st.caption(_ui.tr("problems.caption", as_of=as_of.isoformat(), scope=_ui.scope_label()))
 
 if listed.empty:
     st.info(_ui.tr("problems.no_match"), icon=":material/filter_alt_off:")
 else:
+    if counts["listed"] > len(listed):
+        st.caption(_ui.tr("problems.truncated", shown=len(listed), total=counts["listed"]))
     _ui.unit_table(shown, "problem_table", list(listed.unit_code))
+    store = _ui.get_store()
+
+    def csv_file() -> bytes:
+        return to_csv_bytes(charts.problem_export_table(store.cursor(), as_of, root, filters, lang))
+
+    def xlsx_file(sheet: str = _ui.tr("problems.page_title")) -> bytes:
+        return to_xlsx_bytes(charts.problem_export_table(store.cursor(), as_of, root, filters, lang), sheet)
+
     left, right, _ = st.columns([1, 1, 4])
-    # Built when clicked, not on every rerun (thousands of rows).
-    left.download_button(_ui.tr("common.download_csv"), partial(to_csv_bytes, shown), "problems.csv", "text/csv",
+    # Built when clicked, not on every rerun, from the whole filtered list.
+    left.download_button(_ui.tr("common.download_csv"), csv_file, "problems.csv", "text/csv",
                          key="problems_csv", on_click=_ui.log_export, args=("problems.csv",))
-    right.download_button(_ui.tr("common.download_xlsx"), partial(to_xlsx_bytes, shown, _ui.tr("problems.page_title")),
+    right.download_button(_ui.tr("common.download_xlsx"), xlsx_file,
                           "problems.xlsx",
                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="problems_xlsx",
                           on_click=_ui.log_export, args=("problems.xlsx",))

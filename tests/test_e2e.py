@@ -4,9 +4,11 @@ Screenshots of every page land in test-artifacts/ for a person to look at.
 """
 from __future__ import annotations
 
+import io
 import os
 import re
 
+import pandas as pd
 import pytest
 from browser import (
     ARTIFACTS,
@@ -164,4 +166,22 @@ def test_chart_data_downloads_as_csv_with_bom(server, browser):
     assert data.startswith(b"\xef\xbb\xbf")  # the BOM that makes Excel read UTF-8 Chinese right
     header = data.decode("utf-8-sig").splitlines()[0]
     assert header.startswith("单位编码,单位名称,年度,上年度职工工资总额（万元）"), header
+    page.close()
+
+
+def test_problem_list_download_holds_every_listed_problem(server, browser):
+    page = browser.new_page(viewport={"width": 1600, "height": 1000}, locale="zh-CN", accept_downloads=True)
+    page.goto(server, wait_until="domcontentloaded")
+    sign_in(page, *DEMO_ADMIN)
+    open_in_app(page, "problems")
+    listed = page.locator("[data-testid='stMetric']").filter(has_text="筛选出的问题")
+    listed.wait_for(timeout=60_000)
+    count = int(listed.locator("[data-testid='stMetricValue']").inner_text().strip())
+    with page.expect_download(timeout=60_000) as download_info:
+        page.get_by_role("button", name="下载 CSV").first.click()
+    target = ARTIFACTS / "problems.csv"
+    download_info.value.save_as(target)
+    data = target.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    assert len(pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")) == count > 0
     page.close()

@@ -154,12 +154,14 @@ def test_status_history_notes_extension_and_reopening(con):
 ])
 def test_problem_list_filters(con, filters, expected):
     assert pm.problem_list(con, AS_OF, filters=filters).problem_id.tolist() == expected
+    assert pm.problem_list_counts(con, AS_OF, filters=filters)["listed"] == len(expected)
 
 
 @pytest.mark.parametrize("text", [
     "' OR 1=1 --", "%' OR '1'='1", "'; DROP TABLE problems; --", "\\", "\" OR \"\"=\"", "') OR ('a'='a"])
 def test_search_text_is_bound_never_sql(con, text):
     assert pm.problem_list(con, AS_OF, filters=pm.ProblemFilter(text=text)).empty
+    assert pm.problem_list_counts(con, AS_OF, filters=pm.ProblemFilter(text=text))["listed"] == 0
     assert con.execute("SELECT count(*) FROM problems").fetchone()[0] == 9
 
 
@@ -168,9 +170,11 @@ def test_problem_list_days_overdue(con):
     assert df.index.tolist() == ["P3", "P2", "P7", "P1"]
     assert df.loc[["P3", "P2", "P7"], "days_overdue"].tolist() == [61, 30, 15]
     assert pd.isna(df.loc["P1", "days_overdue"])
-    assert pm.listed_overdue_count(df) == 3
-    none_found = pm.problem_list(con, AS_OF, root="S1", filters=pm.ProblemFilter(text="nothing"))
-    assert pm.listed_overdue_count(none_found) == 0
+    assert pm.problem_list_counts(con, AS_OF, root="S1") == {"listed": 4, "overdue": 3, "all": 4}
+    nothing = pm.ProblemFilter(text="nothing")
+    assert pm.problem_list_counts(con, AS_OF, root="S1", filters=nothing) == {"listed": 0, "overdue": 0, "all": 4}
+    # A screen shows the first rows only; the order and the counts are those of the whole list.
+    assert pm.problem_list(con, AS_OF, root="S1", limit=2).problem_id.tolist() == ["P3", "P2"]
 
 
 def test_problem_options(con):

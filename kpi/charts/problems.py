@@ -175,3 +175,11 @@ def due_table(df: pd.DataFrame, lang: str) -> pd.DataFrame:
         out[col] = [enum_label(v, lang) if isinstance(v, str) else v for v in out[col]]
     out["due_date"] = pd.to_datetime(out.due_date).dt.date
     return labelled(out, "problems", lang)
+
+
+def problem_export_table(con, as_of, root, filters, lang: str) -> pd.DataFrame:
+    """Every problem `problems.problem_list` returns for `filters` (no display limit), as the
+    list shows them: what the problem list's CSV/XLSX download writes."""
+    from kpi.metrics.problems import problem_list  # noqa: PLC0415
+
+    return problem_table(problem_list(con, as_of, root, filters), lang)

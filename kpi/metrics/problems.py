@@ -296,15 +296,8 @@ def _in_list(column: str, values: tuple[str, ...], params: list) -> str:
     return f"{column} IN ({', '.join('?' * len(values))})"
 
 
-def problem_list(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | None = None,
-                 filters: ProblemFilter | None = None) -> pd.DataFrame:
-    """The problems found by as_of in the subtree that pass `filters`: overdue first (most days
-    overdue first), then open ones, then closed ones, each by deadline; is_overdue / days_overdue
-    as in the module docstring. Every filter value is bound, and the search text is matched
-    literally (LIKE wildcards % and _ in it match themselves).
-    """
-    f = filters or ProblemFilter()
-    cte, params = _state_cte(as_of, root)
+def _list_where(f: ProblemFilter, params: list) -> str:
+    """The WHERE clause of `problem_list` for `f`; appends its bound values to `params`."""
     where = [_in_list("source", f.sources, params), _in_list("category", f.categories, params),
              _in_list("severity", f.severities, params), _in_list("status", f.statuses, params)]
     if f.overdue_only:
@@ -320,15 +313,36 @@ def problem_list(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | Non
         escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         where.append("(description ILIKE '%' || ? || '%' ESCAPE '\\' OR measures ILIKE '%' || ? || '%' ESCAPE '\\')")
         params.extend([escaped, escaped])
-    return con.execute(f"""{cte} SELECT {_LIST_COLUMNS} FROM ps WHERE {' AND '.join(where)}
-        ORDER BY is_overdue DESC, days_overdue DESC NULLS LAST, is_closed, due_date NULLS LAST, problem_id""",
-                       params).df()
+    return " AND ".join(where)
 
 
-def listed_overdue_count(listed: pd.DataFrame) -> int:
-    """How many problems of a `problem_list` result are overdue at its as-of date (is_overdue:
-    not closed and past the deadline, as in the module docstring)."""
-    return int(listed.is_overdue.fillna(False).sum())
+def problem_list(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | None = None,
+                 filters: ProblemFilter | None = None, limit: int | None = None) -> pd.DataFrame:
+    """The problems found by as_of in the subtree that pass `filters`: overdue first (most days
+    overdue first), then open ones, then closed ones, each by deadline; is_overdue / days_overdue
+    as in the module docstring. Every filter value is bound, and the search text is matched
+    literally (LIKE wildcards % and _ in it match themselves). `limit` keeps the first rows only
+    (what a screen shows); None returns them all (what an export writes).
+    """
+    cte, cte_params = _state_cte(as_of, root)
+    where_params: list = []
+    where = _list_where(filters or ProblemFilter(), where_params)
+    return con.execute(f"""{cte} SELECT {_LIST_COLUMNS} FROM ps WHERE {where}
+        ORDER BY is_overdue DESC, days_overdue DESC NULLS LAST, is_closed, due_date NULLS LAST, problem_id
+        LIMIT ?""", cte_params + where_params + [limit]).df()
+
+
+def problem_list_counts(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | None = None,
+                        filters: ProblemFilter | None = None) -> dict[str, int]:
+    """How many problems `problem_list` returns for `filters` ('listed'), how many of those are
+    overdue at as_of ('overdue'), and how many problems the subtree has found by as_of in all ('all')."""
+    cte, cte_params = _state_cte(as_of, root)
+    where_params: list = []
+    where = _list_where(filters or ProblemFilter(), where_params)
+    listed, overdue, everything = con.execute(f"""{cte}
+        SELECT count(*) FILTER (WHERE {where}), count(*) FILTER (WHERE ({where}) AND is_overdue), count(*)
+        FROM ps""", cte_params + where_params + where_params).fetchone()
+    return {"listed": listed, "overdue": overdue, "all": everything}
 
 
 def problem_options(con: duckdb.DuckDBPyConnection, root: str | None = None) -> dict[str, list[str]]:
