@@ -209,7 +209,8 @@ def navigation() -> st.navigation:
             sections.setdefault(tr(f"common.nav.section_{section}"), []).append(page)
     with st.sidebar:
         _session.account_box(account)
-    return st.navigation(sections)
+    # Every permitted page listed: a collapsed list hides pages behind Streamlit's untranslated "View N more".
+    return st.navigation(sections, expanded=True)
 
 
 def chart(fig: go.Figure, data: pd.DataFrame, key: str, unit_codes: list[str] | None = None,

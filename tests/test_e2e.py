@@ -56,11 +56,11 @@ def browser(playwright):
     instance.close()
 
 
-def _open(browser, url: str, path: str = "overview"):
-    """A new tab signed in as the demo administrator, on the page at `path`."""
-    page = browser.new_page(viewport={"width": 1600, "height": 1000}, locale="zh-CN")
+def _open(browser, url: str, path: str = "overview", account: tuple[str, str] = DEMO_ADMIN):
+    """A new tab (downloads accepted) signed in as `account`, on the page at `path`."""
+    page = browser.new_page(viewport={"width": 1600, "height": 1000}, locale="zh-CN", accept_downloads=True)
     page.goto(url, wait_until="domcontentloaded")
-    sign_in(page, *DEMO_ADMIN)
+    sign_in(page, *account)
     if path != "overview":
         open_in_app(page, path)
     return page
@@ -111,10 +111,7 @@ def test_every_page_renders_without_error(server, browser, file):
 
 def test_briefing_page_downloads_a_pptx(server, browser):
     # A leader may export briefings: sign in as the demo leader, generate, click the PPTX download.
-    page = browser.new_page(viewport={"width": 1600, "height": 1000}, locale="zh-CN", accept_downloads=True)
-    page.goto(server, wait_until="domcontentloaded")
-    sign_in(page, *DEMO_LEADER)
-    open_in_app(page, "briefing")
+    page = _open(browser, server, "briefing", DEMO_LEADER)
     page.get_by_role("button", name="生成周报文件").click()
     button = page.get_by_role("button", name="下载 PPTX")
     button.wait_for(timeout=120_000)
@@ -150,10 +147,7 @@ def test_sidebar_filters_are_kept_when_switching_pages(server, browser):
 
 
 def test_chart_data_downloads_as_csv_with_bom(server, browser):
-    page = browser.new_page(viewport={"width": 1600, "height": 1000}, locale="zh-CN", accept_downloads=True)
-    page.goto(server, wait_until="domcontentloaded")
-    sign_in(page, *DEMO_ADMIN)
-    open_in_app(page, "funds")
+    page = _open(browser, server, "funds")
     page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
     page.get_by_text("查看数据").first.click()
     button = page.get_by_role("button", name="下载 CSV").first
@@ -170,10 +164,7 @@ def test_chart_data_downloads_as_csv_with_bom(server, browser):
 
 
 def test_problem_list_download_holds_every_listed_problem(server, browser):
-    page = browser.new_page(viewport={"width": 1600, "height": 1000}, locale="zh-CN", accept_downloads=True)
-    page.goto(server, wait_until="domcontentloaded")
-    sign_in(page, *DEMO_ADMIN)
-    open_in_app(page, "problems")
+    page = _open(browser, server, "problems")
     listed = page.locator("[data-testid='stMetric']").filter(has_text="筛选出的问题")
     listed.wait_for(timeout=60_000)
     count = int(listed.locator("[data-testid='stMetricValue']").inner_text().strip())
