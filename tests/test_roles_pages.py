@@ -7,7 +7,7 @@ import datetime as dt
 import time
 
 import pytest
-from apptest_helpers import signed_in
+from apptest_helpers import chart_spec, signed_in
 from streamlit.testing.v1 import AppTest
 
 from kpi import audit, auth, auth_accounts, demo, store
@@ -248,3 +248,36 @@ def test_idle_session_expires_after_the_rules_hours(app, demo_db, rules):
     s = store.open_store(demo_db)
     assert audit.entries(s.cursor(), "leader", ("session_expired",)).shape[0] == 1
     s.close()
+
+
+FIGURE_PAGES = ["overview.py", "funds.py", "meetings.py", "ratings.py", "indicators.py", "problems.py",
+                "rectification.py", "coverage.py", "unit_profile.py", "briefing.py"]
+
+
+def _everything_shown(at: AppTest) -> dict:
+    """Every figure a page shows: metrics, charts (decoded plotly specs) and tables."""
+    return {"metrics": [(m.label, m.value, m.delta) for m in at.metric],
+            "charts": [chart_spec(c) for c in at.get("plotly_chart")],
+            "tables": [d.value.to_dict("list") for d in at.dataframe]}
+
+
+@pytest.mark.parametrize("file", FIGURE_PAGES)
+def test_bound_account_page_equals_the_unbound_view_of_its_subtree(demo_db, monkeypatch, file):
+    # analyst01 is bound to G01 and picks nothing; the administrator, bound to nothing, picks G01:
+    # every metric, chart and table of every figure page must be the same.
+    monkeypatch.setenv("DJ_DB", str(demo_db))
+    shown = []
+    for username, scope in (("analyst01", ""), ("admin", "G01"), ("admin", "")):
+        at = AppTest.from_file(APP, default_timeout=90)
+        at.session_state["auth_user"] = username
+        at.session_state["as_of"] = AS_OF
+        at.session_state["scope"] = scope
+        at.switch_page(f"pages/{file}").run()
+        assert not at.exception, [e.value for e in at.exception]
+        shown.append(_everything_shown(at))
+    bound, unbound, whole_group = shown
+    assert bound["charts"] or bound["metrics"] or bound["tables"], "the page showed nothing to compare"
+    assert bound == unbound
+    # The comparison is not vacuous: the figures are G01's (titles name it), not the whole group's.
+    assert all("示范电力有限公司" in c["layout"]["title"]["text"] for c in bound["charts"])
+    assert bound != whole_group
