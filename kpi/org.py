@@ -62,3 +62,18 @@ def unit_name(con: duckdb.DuckDBPyConnection, unit_code: str) -> str | None:
     """The name of `unit_code`, None when no such unit exists."""
     row = con.execute("SELECT unit_name FROM units WHERE unit_code = ?", [unit_code]).fetchone()
     return row[0] if row else None
+
+
+def find_units(con: duckdb.DuckDBPyConnection, root: str | None, level: int, text: str = "",
+               limit: int = 500) -> tuple[pd.DataFrame, int]:
+    """Units of `level` in the subtree of `root` whose code or name contains `text` (bound, matched
+    literally), the first `limit` by code — and how many match in all. A picker offers these
+    instead of every branch of a large group."""
+    escaped = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    where = (f"level = ? AND {subtree_filter_sql()} AND (unit_code ILIKE '%' || ? || '%' ESCAPE '\\' "
+             "OR unit_name ILIKE '%' || ? || '%' ESCAPE '\\')")
+    params = [level, *subtree_params(root), escaped, escaped]
+    total = con.execute(f"SELECT count(*) FROM units WHERE {where}", params).fetchone()[0]
+    found = con.execute(f"SELECT unit_code, unit_name FROM units WHERE {where} ORDER BY unit_code LIMIT ?",
+                        params + [limit]).df()
+    return found, total

@@ -7,8 +7,10 @@ from kpi.charts import meetings as charts
 from kpi.charts.tables import labelled
 from kpi.i18n import enum_label
 from kpi.metrics import levels, meetings
-from kpi.org import LEVEL_BRANCH, units_in_subtree
+from kpi.org import LEVEL_BRANCH, find_units
 from pages import _ui
+
+BRANCH_PICKER_LIMIT = 500  # a selectbox longer than this is unusable and slow to send
 
 _ui.require_role(__file__)
 
@@ -75,10 +77,19 @@ else:
     _ui.data_table(charts.gap_table(gaps, lang), "meetings_gaps", expanded=True, unit_codes=list(gaps.unit_code))
 
 st.subheader(_ui.tr("meetings.page.calendar_title"))
-branches = _ui.compute(units_in_subtree, root, LEVEL_BRANCH)
-if branches.empty:
+# A large group has tens of thousands of branches: offer a search instead of one huge list.
+all_branches = _ui.compute(find_units, root, LEVEL_BRANCH, "", BRANCH_PICKER_LIMIT)[1]
+search = ""
+if all_branches > BRANCH_PICKER_LIMIT:
+    search = st.text_input(_ui.tr("meetings.page.branch_search", n=all_branches), key="meetings_branch_search")
+branches, matched = _ui.compute(find_units, root, LEVEL_BRANCH, search, BRANCH_PICKER_LIMIT)
+if all_branches == 0:
     st.info(_ui.tr("meetings.page.no_branches"))
+elif branches.empty:
+    st.info(_ui.tr("meetings.page.branch_no_match"))
 else:
+    if matched > len(branches):
+        st.caption(_ui.tr("meetings.page.branch_more", shown=len(branches), n=matched))
     names = dict(zip(branches["unit_code"], branches["unit_name"]))
     left, right = st.columns([3, 1])
     code = left.selectbox(_ui.tr("meetings.page.branch_select"), list(names), key="meetings_branch",

@@ -132,3 +132,28 @@ def test_bimonthly_committee_meetings_in_the_rules_file_change_the_page(app, tmp
     assert at.metric[0].value == "48.4%"
     by_type = _charts(at)[0]
     assert by_type["data"][0]["text"][1] == "61.5%"
+
+
+def test_a_large_scope_offers_a_branch_search_instead_of_every_branch(tmp_path, monkeypatch):
+    # 600 more branches (no meetings) make 604 in scope, above the picker's 500: the page asks for
+    # a search; typing part of a name lists the matches, and the calendar follows the choice.
+    path = tmp_path / "large.duckdb"
+    large = build_store(path)
+    large.cursor().executemany(
+        "INSERT INTO units (unit_code, unit_name, parent_code, level, org_type) VALUES (?, ?, 'T2', 4, '党支部')",
+        [(f"X{i:04d}", f"乙厂班组{i:04d}支部") for i in range(600)])
+    large.close()
+    monkeypatch.setenv("DJ_DB", str(path))
+    at = signed_in(AppTest.from_file("../app.py", default_timeout=60))
+    at.session_state["as_of"] = AS_OF
+    at.switch_page("pages/meetings.py").run()
+    assert not at.exception
+    search = at.text_input(key="meetings_branch_search")
+    assert search.label == "查找支部（共 604 个，输入名称或编码的一部分）"
+    assert len(at.selectbox(key="meetings_branch").options) == 500
+    assert "共 604 个支部匹配，列出前 500 个；请输入更多字以缩小范围。" in [c.value for c in at.caption]
+    search.set_value("甲厂").run()
+    assert not at.exception
+    assert at.selectbox(key="meetings_branch").options == ["甲厂第一支部（B1）", "甲厂第二支部（B2）"]
+    search.set_value("不存在").run()
+    assert [i.value for i in at.info][-1] == "没有名称或编码包含该文字的支部。"

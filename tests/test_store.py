@@ -6,7 +6,7 @@ import pytest
 
 from kpi import config
 from kpi.migrations import LATEST_VERSION
-from kpi.org import ancestor_at_level, breadcrumb, units_in_subtree
+from kpi.org import ancestor_at_level, breadcrumb, find_units, units_in_subtree
 from kpi.store import (
     DATASET_TABLES,
     StoreError,
@@ -142,3 +142,19 @@ def test_db_path_from_argument_then_environment(monkeypatch, tmp_path):
     assert config.db_path([]) == tmp_path / "env.duckdb"
     monkeypatch.delenv("DJ_DB")
     assert config.db_path([]) == config.DEFAULT_DB_PATH
+
+
+def test_find_units_searches_code_and_name_literally(tmp_path):
+    con = open_store(tmp_path / "f.duckdb").cursor()
+    con.execute("""INSERT INTO units (unit_code, unit_name, parent_code, level, org_type) VALUES
+        ('G', '集团', NULL, 1, '党委'), ('A', '甲公司', 'G', 2, '党委'), ('B', '乙公司', 'G', 2, '党委'),
+        ('A01', '甲公司机关党支部', 'A', 4, '党支部'), ('A02', '甲公司车间党支部', 'A', 4, '党支部'),
+        ('B01', '乙公司机关党支部', 'B', 4, '党支部'), ('B02', '100%_党支部', 'B', 4, '党支部')""")
+    found, total = find_units(con, None, 4, "机关")
+    assert (found.unit_code.tolist(), total) == (["A01", "B01"], 2)
+    found, total = find_units(con, "A", 4, "")
+    assert (found.unit_code.tolist(), total) == (["A01", "A02"], 2)
+    found, total = find_units(con, None, 4, "", limit=3)
+    assert (found.unit_code.tolist(), total) == (["A01", "A02", "B01"], 4)   # the first 3 of 4
+    assert find_units(con, None, 4, "%_")[0].unit_code.tolist() == ["B02"]   # literal, not wildcards
+    assert find_units(con, None, 4, "' OR '1'='1")[1] == 0
