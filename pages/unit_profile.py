@@ -9,7 +9,7 @@ from kpi.charts import profile as cards
 from kpi.charts import ratings as rating_charts
 from kpi.charts.tables import labelled
 from kpi.metrics import profile
-from kpi.org import LEVEL_BRANCH, units_in_subtree
+from kpi.org import LEVEL_BRANCH
 from pages import _ui
 
 account = _ui.require_role(__file__)
@@ -22,10 +22,9 @@ rules = _ui.get_rules()
 as_of, lang = _ui.as_of(), _ui.lang()
 
 # Only the units the signed-in account may see can be profiled.
-choices = _ui.compute(units_in_subtree, account.unit_code)
 code = _ui.compute(profile.default_unit, st.session_state.get("profile_unit"), _ui.scope(),
                    within=account.unit_code)
-if choices.empty or code is None:
+if code is None:
     _ui.empty_state("profile.what_units", "units")
     st.stop()
 
@@ -34,6 +33,7 @@ def _show(unit_code: str) -> None:
     st.session_state["profile_unit"] = unit_code
 
 
+choices = _ui.compute(profile.picker_units, account.unit_code, code)
 # Labels are resolved now: AppTest calls format_func outside the script run.
 labels = {c: "\u3000" * (int(lv) - 1) + f"{name}（{c}）"
           for c, name, lv in zip(choices.unit_code, choices.unit_name, choices.level)}

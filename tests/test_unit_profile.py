@@ -286,3 +286,11 @@ def test_indicators_of_a_tertiary_unit(tmp_path, rules):
     assert table["是否达标"].tolist()[:3] == [False, pd.NA, False]
     assert children_table(p, "en")[["Unit code", "Level"]].values.tolist() == [
         ["B111", "Party branch"], ["B112", "Party branch"]]
+
+
+def test_picker_offers_every_unit_of_a_small_subtree_and_only_upper_levels_of_a_large_one(tmp_path):
+    con = fx.build(tmp_path / "p.duckdb").cursor()
+    assert profile.picker_units(con, None, "G").unit_code.tolist() == ["A", "A1", "A1a", "A1b", "B", "B1", "B1a", "G"]
+    assert profile.picker_units(con, "A", "A").unit_code.tolist() == ["A", "A1", "A1a", "A1b"]
+    # Above the limit, branches are left out except the one on screen (reached by drill-down).
+    assert profile.picker_units(con, None, "B1a", max_units=5).unit_code.tolist() == ["A", "A1", "B", "B1", "B1a", "G"]

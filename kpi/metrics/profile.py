@@ -133,6 +133,20 @@ def default_unit(con: duckdb.DuckDBPyConnection, *candidates: str | None, within
     return None if row is None else row[0]
 
 
+def picker_units(con: duckdb.DuckDBPyConnection, within: str | None, current: str | None,
+                 max_units: int = 2000) -> pd.DataFrame:
+    """The units a profile picker offers: every unit of the subtree of `within` when there are at
+    most `max_units`; otherwise only those above branch level plus `current` (branches of a large
+    group are reached from their parent's profile, not from a list of tens of thousands).
+    Columns unit_code, unit_name, level, in tree order (by code)."""
+    total = con.execute(f"SELECT count(*) FROM units WHERE {subtree_filter_sql()}",
+                        subtree_params(within)).fetchone()[0]
+    everything = total <= max_units
+    return con.execute(f"""SELECT unit_code, unit_name, level FROM units
+        WHERE {subtree_filter_sql()} AND (? OR level < ? OR unit_code = ?) ORDER BY unit_code""",
+                       [*subtree_params(within), everything, LEVEL_BRANCH, current]).df()
+
+
 def recent_activities(con: duckdb.DuckDBPyConnection, as_of: dt.date, unit_code: str,
                       limit: int = RECENT_ACTIVITIES) -> pd.DataFrame:
     """The latest `limit` supervision activities begun by as_of on the unit or any unit below it,
