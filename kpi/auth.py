@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
+from kpi import org
 from kpi.i18n import t
 from kpi.importing.errors import CellError, UploadRefused
 
@@ -165,8 +166,7 @@ def unit_name(con: duckdb.DuckDBPyConnection, unit_code: str | None) -> str:
     """The unit's name, its code when unknown, '' for None."""
     if unit_code is None:
         return ""
-    row = con.execute("SELECT unit_name FROM units WHERE unit_code = ?", [unit_code]).fetchone()
-    return row[0] if row else unit_code
+    return org.unit_name(con, unit_code) or unit_code
 
 
 def check_problem_editable(con: duckdb.DuckDBPyConnection, account: Account, problem_id: str) -> None:

@@ -16,7 +16,7 @@ from kpi import config, store
 from kpi.datasets import DATASETS, get_dataset
 from kpi.exports import to_csv_bytes, to_xlsx_bytes
 from kpi.i18n import LANGUAGES, t
-from kpi.store import quote_identifier as q
+from kpi.store import dataset_select_sql
 
 EXIT_OK, EXIT_REFUSED = 0, 2
 _DTYPES = {"int": "Int64", "year": "Int64", "bool": "boolean"}
@@ -33,8 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def export_frame(con: duckdb.DuckDBPyConnection, dataset: str) -> pd.DataFrame:
     """The stored rows of `dataset` by natural key: English column names, dates as datetime.date."""
     ds = get_dataset(dataset)
-    frame = con.execute(f"SELECT {', '.join(q(c) for c in ds.names)} FROM {q(ds.name)} "
-                        f"ORDER BY {', '.join(q(c) for c in ds.key)}").df()
+    frame = con.execute(dataset_select_sql(ds.name, ds.names, list(ds.key))).df()
     for column in ds.columns:
         if column.kind == "date":
             frame[column.name] = pd.to_datetime(frame[column.name]).dt.date.astype(object)

@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 
 from kpi.migrations import LATEST_VERSION, MIGRATIONS
 
@@ -75,9 +74,11 @@ def open_store(path: str | Path) -> Store:
     return Store(path)
 
 
-def query_df(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None) -> pd.DataFrame:
-    """Run a bound query and return a DataFrame."""
-    return con.execute(sql, params or []).df()
+def dataset_select_sql(table: str, columns: list[str], order_by: list[str]) -> str:
+    """`SELECT columns FROM table ORDER BY order_by` for names this package defines (a dataset's
+    spec), every identifier quoted by `quote_identifier`; values never enter it."""
+    return (f"SELECT {', '.join(map(quote_identifier, columns))} FROM {quote_identifier(table)} "
+            f"ORDER BY {', '.join(map(quote_identifier, order_by))}")
 
 
 def meta_value(con: duckdb.DuckDBPyConnection, key: str) -> str | None:

@@ -8,7 +8,6 @@ import datetime as dt
 from kpi.store import open_store, set_meta
 
 AS_OF = dt.date(2026, 6, 30)
-WEEK_BEFORE = dt.date(2026, 6, 23)
 MONTHLY = ("支部委员会会议", "党小组会", "主题党日")
 QUARTERLY = ("支部党员大会", "党课")
 YEARLY = ("组织生活会", "民主评议党员")

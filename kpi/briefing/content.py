@@ -14,7 +14,7 @@ from kpi.briefing.model import Briefing, HeadlineRow, Section
 from kpi.i18n import enum_label, has, t
 from kpi.metrics import annual, coverage, meetings, overview, problems, ratings
 from kpi.metrics.common import Headline
-from kpi.org import subtree_filter_sql, subtree_params
+from kpi.org import subtree_filter_sql, subtree_params, unit_name
 from kpi.periods import week_bounds
 from kpi.rules import Rules
 
@@ -77,10 +77,10 @@ def scope_name(con: duckdb.DuckDBPyConnection, root: str | None, lang: str) -> s
     """The subtree's display name ('全集团' for the whole store); `UnknownUnit` for a bad code."""
     if root is None:
         return t("common.sidebar.whole_group", lang)
-    rows = con.execute("SELECT unit_name FROM units WHERE unit_code = ?", [root]).fetchall()
-    if not rows:
+    name = unit_name(con, root)
+    if name is None:
         raise UnknownUnit(unit=root)
-    return rows[0][0]
+    return name
 
 
 def _num(value: float) -> str:

@@ -39,11 +39,6 @@ def render_pngs(figures: dict[str, go.Figure]) -> dict[str, bytes]:
     return asyncio.run(_render_all(figures))
 
 
-def png_bytes(fig: go.Figure) -> bytes:
-    """`fig` as a 1920×1080 PNG (starts a browser: render several figures with `render_pngs`)."""
-    return render_pngs({"figure": fig})["figure"]
-
-
 def zip_bytes(files: dict[str, bytes]) -> bytes:
     """A ZIP archive holding `files` (name → content)."""
     buf = io.BytesIO()

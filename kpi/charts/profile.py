@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from kpi.charts.tables import labelled
+from kpi.formats import short_number
 from kpi.i18n import enum_label, t
 from kpi.metrics.common import Headline
 from kpi.metrics.profile import UnitProfile
@@ -24,11 +25,6 @@ class ProfileCard:
     status: str | None
 
 
-def _num(value: float) -> str:
-    """Two decimals at most, without trailing zeros (0.75, 8, 0.8)."""
-    return f"{float(value):.2f}".rstrip("0").rstrip(".")
-
-
 def _missing(value) -> bool:
     return value is None or pd.isna(value)
 
@@ -36,7 +32,7 @@ def _missing(value) -> bool:
 def _pct(value, lang: str, digits: int | None = None) -> str:
     if _missing(value):
         return t("common.missing", lang)
-    return f"{float(value):.{digits}f}%" if digits is not None else f"{_num(value)}%"
+    return f"{float(value):.{digits}f}%" if digits is not None else f"{short_number(value)}%"
 
 
 def _rule_status(meets) -> str:
@@ -44,13 +40,14 @@ def _rule_status(meets) -> str:
 
 
 def _annual_cards(row: pd.Series, rules: Rules, lang: str) -> list[ProfileCard]:
-    funds_note = t("profile.note.min", lang, rule=_num(rules.funds_min_ratio_pct))
+    funds_note = t("profile.note.min", lang, rule=short_number(rules.funds_min_ratio_pct))
     if not _missing(row.shortfall_wan) and row.shortfall_wan > 0:
-        funds_note += t("profile.note.short_wan", lang, gap=_num(row.shortfall_wan))
+        funds_note += t("profile.note.short_wan", lang, gap=short_number(row.shortfall_wan))
     execution_note = ("" if _missing(row.fund_budget) else
-                      t("profile.note.spent", lang, spent=_num(0 if _missing(row.fund_spent) else row.fund_spent),
-                        budget=_num(row.fund_budget)))
-    staff_note = t("profile.note.min", lang, rule=_num(rules.party_staff_min_ratio_pct))
+                      t("profile.note.spent", lang,
+                        spent=short_number(0 if _missing(row.fund_spent) else row.fund_spent),
+                        budget=short_number(row.fund_budget)))
+    staff_note = t("profile.note.min", lang, rule=short_number(rules.party_staff_min_ratio_pct))
     if not _missing(row.party_staff) and not _missing(row.staff_count):
         staff_note = t("profile.note.people", lang, staff=int(row.party_staff), total=int(row.staff_count)) + staff_note
     return [
@@ -59,7 +56,7 @@ def _annual_cards(row: pd.Series, rules: Rules, lang: str) -> list[ProfileCard]:
         ProfileCard("execution", t("profile.card.execution", lang), _pct(row.execution_pct, lang, 1),
                     execution_note, None),
         ProfileCard("weight", t("profile.card.weight", lang), _pct(row.assessment_weight_pct, lang),
-                    t("profile.note.min", lang, rule=_num(rules.assessment_min_weight_pct)),
+                    t("profile.note.min", lang, rule=short_number(rules.assessment_min_weight_pct)),
                     _rule_status(row.meets_weight)),
         ProfileCard("party_staff", t("profile.card.party_staff", lang), _pct(row.party_staff_ratio_pct, lang),
                     staff_note, _rule_status(row.meets_party_staff)),
@@ -69,7 +66,7 @@ def _annual_cards(row: pd.Series, rules: Rules, lang: str) -> list[ProfileCard]:
 def _share_card(key: str, h: Headline, note_key: str, lang: str, judged: bool = True) -> ProfileCard:
     note = t(note_key, lang, numerator=h.numerator, denominator=h.denominator) if h.denominator else ""
     if judged and h.target is not None:
-        note += t("profile.note.target", lang, target=_num(h.target))
+        note += t("profile.note.target", lang, target=short_number(h.target))
     return ProfileCard(key, t(f"profile.card.{key}", lang), _pct(h.value, lang, 1), note,
                        h.status if judged and h.target is not None else None)
 
@@ -125,8 +122,8 @@ def indicator_table(p: UnitProfile, lang: str = "zh") -> pd.DataFrame:
     """The unit's latest value of every catalogue indicator, as shown: numbers as text so that a
     missing value or target reads 'no data' / '—' instead of an empty cell."""
     out = p.indicators.drop(columns="code")
-    out["value"] = [t("common.missing", lang) if _missing(v) else _num(v) for v in out["value"]]
-    out["target"] = ["—" if _missing(v) else _num(v) for v in out["target"]]
+    out["value"] = [t("common.missing", lang) if _missing(v) else short_number(v) for v in out["value"]]
+    out["target"] = ["—" if _missing(v) else short_number(v) for v in out["target"]]
     out["period"] = ["—" if _missing(v) else v for v in out["period"]]
     return labelled(out, "profile", lang)
 

@@ -39,26 +39,27 @@ def window_dates(rules: Rules, as_of: dt.date, window: Window = "year") -> tuple
     return start, min(end, as_of)
 
 
+# Fixed SQL text, composed once from the shared subtree filter; every value is bound.
+_ACTIVITY_COUNT_SQL = "SELECT count(*) FROM supervision WHERE start_date <= ? AND " + subtree_filter_sql()
+_COVERED_UNITS_SQL = """
+    SELECT u.unit_code, u.unit_name, u.level, u.parent_code, count(a.activity_id) AS activities
+    FROM units u LEFT JOIN supervision a
+      ON a.unit_code = u.unit_code AND list_contains(CAST(? AS VARCHAR[]), a.kind)
+     AND a.start_date <= ? AND coalesce(a.end_date, a.start_date) >= ?
+    WHERE list_contains(CAST(? AS INTEGER[]), u.level) AND """ + subtree_filter_sql("u.unit_code") + """
+    GROUP BY ALL ORDER BY u.unit_code"""
+
+
 def activity_count(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | None = None) -> int:
     """Activities on units of the subtree begun by as_of (0 = nothing to show yet)."""
-    return con.execute(f"SELECT count(*) FROM supervision WHERE start_date <= ? AND {subtree_filter_sql()}",
-                       [as_of, *subtree_params(root)]).fetchone()[0]
+    return con.execute(_ACTIVITY_COUNT_SQL, [as_of, *subtree_params(root)]).fetchone()[0]
 
 
 def _covered_units(con, rules, as_of, root, levels, kinds, window) -> pd.DataFrame:
     """Units of `levels` in the subtree with their count of activities of `kinds` in the window."""
     start, end = window_dates(rules, as_of, window)
-    kinds = tuple(kinds) if kinds else SUPERVISION_KINDS
-    levels = tuple(levels)
-    return con.execute(f"""
-        SELECT u.unit_code, u.unit_name, u.level, u.parent_code,
-               count(a.activity_id) AS activities
-        FROM units u LEFT JOIN supervision a
-          ON a.unit_code = u.unit_code AND a.kind IN ({', '.join('?' * len(kinds))})
-         AND a.start_date <= ? AND coalesce(a.end_date, a.start_date) >= ?
-        WHERE u.level IN ({', '.join('?' * len(levels))}) AND {subtree_filter_sql('u.unit_code')}
-        GROUP BY ALL ORDER BY u.unit_code""",
-                       [*kinds, end, start, *levels, *subtree_params(root)]).df()
+    kinds = list(kinds) if kinds else list(SUPERVISION_KINDS)
+    return con.execute(_COVERED_UNITS_SQL, [kinds, end, start, list(levels), *subtree_params(root)]).df()
 
 
 def coverage(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root: str | None = None,
@@ -124,15 +125,15 @@ def uncovered_units(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date
     if not codes:
         return pd.DataFrame(columns=["unit_code", "unit_name", "level", "parent_name",
                                      "last_activity_date", "last_activity_kind"])
-    df = con.execute(f"""
+    df = con.execute("""
         SELECT u.unit_code, u.unit_name, u.level, p.unit_name AS parent_name,
                last.start_date AS last_activity_date, last.kind AS last_activity_kind
         FROM units u LEFT JOIN units p ON p.unit_code = u.parent_code
         LEFT JOIN (SELECT unit_code, start_date, kind FROM supervision WHERE start_date <= ?
                    QUALIFY row_number() OVER (PARTITION BY unit_code ORDER BY start_date DESC, activity_id) = 1
                   ) last ON last.unit_code = u.unit_code
-        WHERE u.unit_code IN ({', '.join('?' * len(codes))})
-        ORDER BY last.start_date NULLS FIRST, u.unit_code""", [as_of, *codes]).df()
+        WHERE list_contains(CAST(? AS VARCHAR[]), u.unit_code)
+        ORDER BY last.start_date NULLS FIRST, u.unit_code""", [as_of, codes]).df()
     df["last_activity_date"] = pd.to_datetime(df.last_activity_date).dt.date
     return df
 

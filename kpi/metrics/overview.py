@@ -12,11 +12,12 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
+from kpi.formats import short_number
 from kpi.i18n import t
 from kpi.metrics import annual, coverage, meetings, problems, ratings
 from kpi.metrics.common import FLAG_COLUMNS, Headline, share_pct
 from kpi.metrics.levels import level_below_root
-from kpi.org import subtree_filter_sql, subtree_params
+from kpi.org import ancestor_at_level, subtree_filter_sql, subtree_params
 from kpi.rules import Rules
 
 CARD_KEYS = ("funds", "weight", "party_staff", "meetings", "standardisation",
@@ -115,9 +116,8 @@ def unit_ranking(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, r
     units = con.execute(
         f"SELECT unit_code, unit_name FROM units WHERE level = ? AND {subtree_filter_sql()} ORDER BY unit_code",
         [level, *subtree_params(root)]).df()
-    owner = con.execute(
-        "SELECT unit_code AS flag_unit, ancestor_code AS unit_code FROM unit_paths WHERE ancestor_level = ?",
-        [level]).df()
+    owner = ancestor_at_level(con, level)[["unit_code", "ancestor_code"]].rename(
+        columns={"unit_code": "flag_unit", "ancestor_code": "unit_code"})
     counts = (flags[["unit_code"]].rename(columns={"unit_code": "flag_unit"}).merge(owner, on="flag_unit")
               .groupby("unit_code").size().rename("flag_count"))
     done = meetings.completion_by_unit(con.cursor(), rules, as_of, root, level=level, today=today)
@@ -129,13 +129,6 @@ def unit_ranking(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, r
                           ascending=[True, False, True], na_position="last").reset_index(drop=True)
     out.insert(0, "rank", range(1, len(out) + 1))
     return out
-
-
-def _number_text(value: object) -> str:
-    # Flags carry floats such as 0.86 (%) or 52.18 (万元): two decimals at most, no trailing zeros.
-    if isinstance(value, float):
-        return f"{value:.2f}".rstrip("0").rstrip(".")
-    return str(value)
 
 
 def flag_table(flags: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
@@ -150,9 +143,9 @@ def flag_table(flags: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
             "unit_name": flag.unit_name,
             "level": t(f"common.level.{int(flag.level)}", lang),
             "rule": t(f"overview.rule.{flag.rule}", lang),
-            "message": t(f"flags.{flag.rule}", lang, actual=_number_text(flag.actual),
-                         required=_number_text(flag.required), gap=_number_text(flag.gap),
-                         detail=_number_text(detail)),
+            "message": t(f"flags.{flag.rule}", lang, actual=short_number(flag.actual),
+                         required=short_number(flag.required), gap=short_number(flag.gap),
+                         detail=short_number(detail)),
         })
     return pd.DataFrame(rows, columns=["unit_code", "unit_name", "level", "rule", "message"])
 
@@ -166,7 +159,7 @@ def card_texts(card: Card, rules: Rules, lang: str = "zh") -> dict[str, str]:
     elif pct:
         value = t("overview.value_pct", lang, value=f"{now.value:.1f}")
     else:
-        value = t("overview.value_count", lang, value=_number_text(now.value))
+        value = t("overview.value_count", lang, value=short_number(now.value))
     change = None
     if card.change == 0:
         change = t("overview.change_same", lang)
@@ -177,11 +170,11 @@ def card_texts(card: Card, rules: Rules, lang: str = "zh") -> dict[str, str]:
         target = t("overview.no_target", lang)
     else:
         key = "overview.target_min" if now.higher_is_better else "overview.target_max"
-        target = t(key, lang, target=_number_text(float(now.target)), unit="%" if pct else "")
+        target = t(key, lang, target=short_number(float(now.target)), unit="%" if pct else "")
     rule_value = {"funds": rules.funds_min_ratio_pct, "weight": rules.assessment_min_weight_pct,
                   "party_staff": rules.party_staff_min_ratio_pct,
                   "standardisation": rules.standardisation_target_pct}.get(card.key)
-    help_params = {"rule": _number_text(float(rule_value))} if rule_value is not None else {}
+    help_params = {"rule": short_number(float(rule_value))} if rule_value is not None else {}
     counts = (t("overview.of", lang, numerator=now.numerator, denominator=now.denominator)
               if pct and now.denominator else "")
     return {"label": t(f"overview.card.{card.key}", lang), "value": value, "change": change,

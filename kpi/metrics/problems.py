@@ -290,10 +290,11 @@ class ProblemFilter:
 
 
 def _in_list(column: str, values: tuple[str, ...], params: list) -> str:
+    """`column` (a name written in this module) is one of `values`, bound as one list; no filter when empty."""
     if not values:
         return "true"
-    params.extend(values)
-    return f"{column} IN ({', '.join('?' * len(values))})"
+    params.append(list(values))
+    return f"list_contains(CAST(? AS VARCHAR[]), {column})"
 
 
 def _list_where(f: ProblemFilter, params: list) -> str:
