@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from meetings_fixture import build_store
 
+from kpi import store
 from kpi.metrics.common import FLAG_COLUMNS
 from kpi.metrics.meetings import (
     attendance,
@@ -260,3 +261,19 @@ def test_heatmap_filters(con, rules):
     everything = meeting_slots(con, rules, AS_OF, today=TODAY)
     assert len(everything) == 4 * (3 * 8 + 2 * 3 + 2)
     assert set(everything["meeting_type"]) == set(TYPES)
+
+
+def test_figures_follow_a_write_that_bumps_the_data_version(tmp_path, rules):
+    # The slot grid is shared between figures through kpi.memo: a commit must not leave it stale.
+    st = build_store(tmp_path / "w.duckdb")
+    try:
+        before = meeting_headline(st.cursor(), rules, AS_OF, root="T2", today=TODAY)
+        con = st.cursor()
+        con.execute("""INSERT INTO meetings (unit_code, meeting_type, date, expected, attended, topic)
+                       VALUES ('B4', '党课', DATE '2025-07-20', 5, 5, '补课')""")
+        store.bump_data_version(con)
+        after = meeting_headline(st.cursor(), rules, AS_OF, root="T2", today=TODAY)
+    finally:
+        st.close()
+    assert (before.numerator, before.denominator) == (3, 40)
+    assert (after.numerator, after.denominator) == (4, 40)

@@ -21,12 +21,16 @@ in SQL, so the work stays in DuckDB for any number of branches.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 import pandas as pd
 
+from kpi import memo
 from kpi.i18n import enum_label, t
 from kpi.metrics.common import FLAG_COLUMNS, Headline, empty_flags, share_pct
 from kpi.org import LEVEL_BRANCH, LEVEL_SECONDARY
@@ -83,52 +87,104 @@ def _registered(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame):
         con.unregister(name)
 
 
-def _slot_status_cte(slots: str) -> str:
-    """CTE `slot_status`: every branch in scope × every slot, with required / ended / held / met.
-    Binds $root and $as_of."""
-    return f"""
-    slots AS (
-        SELECT meeting_type, every, months, min_count, rule_order, slot_no, CAST(slot_start AS DATE) AS slot_start,
-               CAST(slot_end AS DATE) AS slot_end, slot_label FROM {slots}),
-    -- Branches and types get integer ids so that grouping and joining millions of meetings
-    -- works on numbers, not on unit codes and type names.
-    branches AS MATERIALIZED (
-        SELECT unit_code, unit_name, founded_date, row_number() OVER (ORDER BY unit_code) AS bid FROM units
-        WHERE level = {LEVEL_BRANCH} AND {_IN_SCOPE.format(col="unit_code")}),
-    rule_types AS (
-        SELECT meeting_type, any_value(months) AS months, min(slot_start) AS first_day,
-               min(rule_order) AS tid
-        FROM slots GROUP BY meeting_type),
-    held AS (
-        -- A meeting's slot is found by arithmetic (slots of k months start in months 1, 1+k, …),
-        -- an equality join that scales, instead of a range join on dates.
-        SELECT b.bid, r.tid,
-               make_date(year(m.date), (month(m.date) - 1) // r.months * r.months + 1, 1) AS slot_start,
-               count(*) AS held, string_agg(strftime(m.date, '%m-%d'), ', ' ORDER BY m.date) AS dates
-        FROM meetings m
-        JOIN rule_types r ON m.meeting_type = r.meeting_type
-        JOIN branches b ON b.unit_code = m.unit_code
-        WHERE m.date BETWEEN r.first_day AND CAST($as_of AS DATE)
-        GROUP BY ALL),
-    slot_status AS (
-        SELECT b.unit_code, b.unit_name, s.meeting_type, s.every, s.min_count, s.rule_order, s.slot_no,
-               s.slot_start, s.slot_end, s.slot_label,
-               (b.founded_date IS NULL OR b.founded_date <= s.slot_start) AS required,
-               s.slot_end <= CAST($as_of AS DATE) AS ended,
-               coalesce(h.held, 0) AS held, h.dates,
-               CASE WHEN b.founded_date IS NULL OR b.founded_date <= s.slot_start
-                    THEN coalesce(h.held, 0) >= s.min_count END AS met
-        FROM branches b CROSS JOIN (SELECT s.*, r.tid FROM slots s JOIN rule_types r USING (meeting_type)) s
-        LEFT JOIN held h ON h.bid = b.bid AND h.tid = s.tid AND h.slot_start = s.slot_start)"""
+@dataclass(frozen=True, eq=False)
+class SlotGrid:
+    """Every branch of the scope (rows, by unit code) × every rule slot of the window (columns, in
+    rules order then date order), with the meetings held in each: the one intermediate every
+    figure of this module is computed from."""
+
+    rules: Rules
+    root: str | None
+    as_of: dt.date          # the effective as-of date
+    slots: pd.DataFrame     # one row per column: `slots_frame`
+    branches: pd.DataFrame  # one row per row: unit_code, unit_name, founded_date (NaT: long existing)
+    held: np.ndarray        # [branch, slot]: meetings of the slot's type in [slot_start, min(slot_end, as_of)]
+
+    @functools.cached_property
+    def required(self) -> np.ndarray:
+        """[branch, slot]: the branch existed at the slot's start (or has no founding date)."""
+        founded = self.branches["founded_date"].to_numpy(dtype="datetime64[D]")[:, None]
+        starts = self.slots["slot_start"].to_numpy(dtype="datetime64[D]")[None, :]
+        return np.isnat(founded) | (founded <= starts)
+
+    @functools.cached_property
+    def ended(self) -> np.ndarray:
+        """[slot]: slot_end ≤ as_of."""
+        return self.slots["slot_end"].to_numpy(dtype="datetime64[D]") <= np.datetime64(self.as_of, "D")
+
+    @functools.cached_property
+    def met(self) -> np.ndarray:
+        """[branch, slot]: a required slot with held ≥ min_count (False where not required)."""
+        return self.required & (self.held >= self.slots["min_count"].to_numpy()[None, :])
+
+    def columns_of(self, meeting_type: str | None = None) -> np.ndarray:
+        """Column numbers of one type's slots (all columns for None), in grid order."""
+        if meeting_type is None:
+            return np.arange(len(self.slots))
+        return np.flatnonzero(self.slots["meeting_type"].to_numpy() == meeting_type)
 
 
-def _query(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root: str | None,
-           select: str, params: dict | None = None, start: dt.date | None = None,
-           today: dt.date | None = None) -> pd.DataFrame:
+def _held_counts(con: duckdb.DuckDBPyConnection, slots: pd.DataFrame, codes: pd.Series,
+                 as_of: dt.date) -> np.ndarray:
+    """[branch, slot] meeting counts. A meeting's column is found by arithmetic (slots of k months
+    start in months 1, 1+k, … and a type's columns are consecutive), so the database does one
+    equality join and returns two integers per meeting; numpy counts them."""
+    held = np.zeros(len(codes) * len(slots), dtype=np.int64)
+    if held.size:
+        types = slots.reset_index(drop=True).reset_index().groupby("meeting_type", sort=False).agg(
+            months=("months", "first"), first_day=("slot_start", "min"), base=("index", "min")).reset_index()
+        types["first_month"] = types["first_day"].dt.year * 12 + types["first_day"].dt.month
+        branches = pd.DataFrame({"unit_code": codes.to_numpy(), "bid": np.arange(len(codes), dtype=np.int64)})
+        with _registered(con, types) as type_table, _registered(con, branches) as branch_table:
+            found = con.execute(f"""
+                SELECT b.bid * $width + r.base + (year(m.date) * 12 + month(m.date) - r.first_month) // r.months
+                       AS cell
+                FROM meetings m
+                JOIN {type_table} r ON m.meeting_type = r.meeting_type
+                JOIN {branch_table} b ON b.unit_code = m.unit_code
+                WHERE m.date BETWEEN CAST(r.first_day AS DATE) AND CAST($as_of AS DATE)""",
+                                {"width": len(slots), "as_of": as_of}).fetchnumpy()["cell"]
+        held = np.bincount(np.asarray(found, dtype=np.int64), minlength=held.size)
+    return held.reshape(len(codes), len(slots))
+
+
+def _build_grid(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root: str | None = None,
+                start: dt.date | None = None, today: dt.date | None = None) -> SlotGrid:
     first, end = window(as_of, start, today)
-    with _registered(con, slots_frame(rules, first, end)) as name:
-        sql = f"WITH {_slot_status_cte(name)} {select}"
-        return con.execute(sql, {"root": root, "as_of": end, **(params or {})}).df()
+    slots = slots_frame(rules, first, end)
+    branches = con.execute(f"""
+        SELECT unit_code, unit_name, founded_date FROM units
+        WHERE level = $level AND {_IN_SCOPE.format(col="unit_code")} ORDER BY unit_code""",
+                           {"level": LEVEL_BRANCH, "root": root}).df()
+    branches["founded_date"] = pd.to_datetime(branches["founded_date"])
+    return SlotGrid(rules, root, end, slots, branches, _held_counts(con, slots, branches["unit_code"], end))
+
+
+# A page asks for several figures of the same grid: build it once per store state and arguments.
+slot_grid = memo.versioned(maxsize=8)(_build_grid)
+slot_grid.__doc__ = """The SlotGrid of the scope `root` at `as_of` (window: `window`), cached per store state."""
+
+
+def _slot_rows(grid: SlotGrid, rows: np.ndarray, cols: np.ndarray) -> pd.DataFrame:
+    """One row per (branch in `rows`, slot in `cols`), branch-major: the grid cells as a table."""
+    slots = grid.slots.iloc[cols].reset_index(drop=True)
+    n = len(rows)
+    required = grid.required[np.ix_(rows, cols)].ravel()
+    met = pd.array(grid.met[np.ix_(rows, cols)].ravel(), dtype="boolean")
+    met[~required] = pd.NA
+    frame = pd.DataFrame({
+        "unit_code": np.repeat(grid.branches["unit_code"].to_numpy()[rows], len(cols)),
+        "unit_name": np.repeat(grid.branches["unit_name"].to_numpy()[rows], len(cols)),
+        **{c: np.tile(slots[c].to_numpy(), n) for c in ("meeting_type", "every", "slot_start", "slot_end",
+                                                          "slot_label")},
+        "required": required,
+        "ended": np.tile(grid.ended[cols], n),
+        "held": grid.held[np.ix_(rows, cols)].ravel(),
+        "met": met,
+    })
+    for c in ("unit_code", "unit_name", "meeting_type", "every", "slot_label"):
+        frame[c] = frame[c].astype("str")
+    return frame
 
 
 def meeting_slots(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root: str | None = None,
@@ -142,16 +198,22 @@ def meeting_slots(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, 
     `meeting_type` keeps one type; `only_with_unmet` keeps branches with at least one unmet slot
     (of that type when given). Rule: 《中国共产党支部工作条例（试行）》 meeting frequencies.
     """
-    return _query(con, rules, as_of, root, """
-        SELECT unit_code, unit_name, meeting_type, every, slot_start, slot_end, slot_label,
-               required, ended, held, met
-        FROM slot_status
-        WHERE (CAST($type AS VARCHAR) IS NULL OR meeting_type = $type)
-          AND (NOT $only_unmet OR unit_code IN (
-                SELECT unit_code FROM slot_status WHERE required AND NOT met
-                AND (CAST($type AS VARCHAR) IS NULL OR meeting_type = $type)))
-        ORDER BY unit_code, rule_order, slot_start""",
-                  {"type": meeting_type, "only_unmet": only_with_unmet}, start, today)
+    grid = slot_grid(con, rules, as_of, root, start, today)
+    cols = grid.columns_of(meeting_type)
+    rows = np.arange(len(grid.branches))
+    if only_with_unmet:
+        rows = np.flatnonzero((grid.required[:, cols] & ~grid.met[:, cols]).any(axis=1))
+    return _slot_rows(grid, rows, cols)
+
+
+def _per_type(grid: SlotGrid) -> pd.DataFrame:
+    """Per rule of the window, in rules order: meeting_type, every, min_count, required and met slots."""
+    rows = []
+    for meeting_type, rule in grid.slots.groupby("meeting_type", sort=False):
+        cols = rule.index.to_numpy()
+        rows.append((meeting_type, rule["every"].iloc[0], int(rule["min_count"].iloc[0]),
+                     int(grid.required[:, cols].sum()), int(grid.met[:, cols].sum())))
+    return pd.DataFrame(rows, columns=["meeting_type", "every", "min_count", "required_slots", "met_slots"])
 
 
 def completion_by_type(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root: str | None = None,
@@ -159,17 +221,15 @@ def completion_by_type(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.d
     """Per required meeting type: required_slots, met_slots, completion_pct = met ÷ required × 100
     (None when no branch of the scope has a required slot of that type). Types in rules order.
     Rule: each type at least `min_count` per `every` (《中国共产党支部工作条例（试行）》)."""
-    return _query(con, rules, as_of, root, """
-        SELECT r.meeting_type, r.every, r.min_count,
-               count(st.unit_code) FILTER (WHERE st.required) AS required_slots,
-               count(st.unit_code) FILTER (WHERE st.met) AS met_slots,
-               CASE WHEN count(st.unit_code) FILTER (WHERE st.required) > 0
-                    THEN count(st.unit_code) FILTER (WHERE st.met) * 100.0
-                         / count(st.unit_code) FILTER (WHERE st.required) END AS completion_pct
-        FROM (SELECT DISTINCT meeting_type, every, min_count, rule_order FROM slots) r
-        LEFT JOIN slot_status st ON st.meeting_type = r.meeting_type
-        GROUP BY r.meeting_type, r.every, r.min_count, r.rule_order
-        ORDER BY r.rule_order""", None, start, today)
+    out = _per_type(slot_grid(con, rules, as_of, root, start, today))
+    for c in ("meeting_type", "every"):
+        out[c] = out[c].astype("str")
+    for c in ("min_count", "required_slots", "met_slots"):
+        out[c] = out[c].astype("int64")
+    out["completion_pct"] = np.where(out["required_slots"] > 0,
+                                     out["met_slots"] * 100.0 / out["required_slots"].where(out["required_slots"] > 0),
+                                     np.nan)
+    return out
 
 
 def completion_by_unit(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root: str | None = None,
@@ -180,35 +240,35 @@ def completion_by_unit(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.d
     branches_total = branches with at least one required slot, branches_complete = those whose
     every required slot is met, branch_compliance_pct = complete ÷ total × 100 (a parent's
     compliance as the share of its complying branches). Rule: all types of rules [meetings]."""
-    return _query(con, rules, as_of, root, f"""
-        , {_UNITS_AT_LEVEL},
-        per_branch AS (
-            SELECT unit_code, count(*) FILTER (WHERE required) AS req, count(*) FILTER (WHERE met) AS met
-            FROM slot_status GROUP BY unit_code)
-        SELECT u.unit_code, u.unit_name,
-               CAST(coalesce(sum(pb.req), 0) AS BIGINT) AS required_slots,
-               CAST(coalesce(sum(pb.met), 0) AS BIGINT) AS met_slots,
-               CASE WHEN sum(pb.req) > 0 THEN sum(pb.met) * 100.0 / sum(pb.req) END AS completion_pct,
-               count(pb.unit_code) FILTER (WHERE pb.req > 0) AS branches_total,
-               count(pb.unit_code) FILTER (WHERE pb.req > 0 AND pb.met = pb.req) AS branches_complete,
-               CASE WHEN count(pb.unit_code) FILTER (WHERE pb.req > 0) > 0
-                    THEN count(pb.unit_code) FILTER (WHERE pb.req > 0 AND pb.met = pb.req) * 100.0
-                         / count(pb.unit_code) FILTER (WHERE pb.req > 0) END AS branch_compliance_pct
-        FROM units_at u
-        LEFT JOIN unit_paths p ON p.ancestor_code = u.unit_code
-        LEFT JOIN per_branch pb ON pb.unit_code = p.unit_code
-        GROUP BY u.unit_code, u.unit_name
-        ORDER BY u.unit_code""", {"level": level}, start, today)
+    grid = slot_grid(con, rules, as_of, root, start, today)
+    per_branch = pd.DataFrame({"unit_code": grid.branches["unit_code"].to_numpy(),
+                               "req": grid.required.sum(axis=1, dtype=np.int64),
+                               "met": grid.met.sum(axis=1, dtype=np.int64)})
+    with _registered(con, per_branch) as name:
+        return con.execute(f"""
+            WITH {_UNITS_AT_LEVEL}
+            SELECT u.unit_code, u.unit_name,
+                   CAST(coalesce(sum(pb.req), 0) AS BIGINT) AS required_slots,
+                   CAST(coalesce(sum(pb.met), 0) AS BIGINT) AS met_slots,
+                   CASE WHEN sum(pb.req) > 0 THEN sum(pb.met) * 100.0 / sum(pb.req) END AS completion_pct,
+                   count(pb.unit_code) FILTER (WHERE pb.req > 0) AS branches_total,
+                   count(pb.unit_code) FILTER (WHERE pb.req > 0 AND pb.met = pb.req) AS branches_complete,
+                   CASE WHEN count(pb.unit_code) FILTER (WHERE pb.req > 0) > 0
+                        THEN count(pb.unit_code) FILTER (WHERE pb.req > 0 AND pb.met = pb.req) * 100.0
+                             / count(pb.unit_code) FILTER (WHERE pb.req > 0) END AS branch_compliance_pct
+            FROM units_at u
+            LEFT JOIN unit_paths p ON p.ancestor_code = u.unit_code
+            LEFT JOIN {name} pb ON pb.unit_code = p.unit_code
+            GROUP BY u.unit_code, u.unit_name
+            ORDER BY u.unit_code""", {"root": root, "level": level}).df()
 
 
 def meeting_headline(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root: str | None = None,
                      start: dt.date | None = None, today: dt.date | None = None) -> Headline:
     """Overall completion = Σ met ÷ Σ required slots × 100 over every branch and type of the scope,
     target 100 (every required meeting held); None when no branch has a required slot."""
-    row = _query(con, rules, as_of, root, """
-        SELECT count(*) FILTER (WHERE required) AS req, count(*) FILTER (WHERE met) AS met
-        FROM slot_status""", None, start, today).iloc[0]
-    required, met = int(row["req"]), int(row["met"])
+    grid = slot_grid(con, rules, as_of, root, start, today)
+    required, met = int(grid.required.sum()), int(grid.met.sum())
     return Headline("meetings.headline.completion", share_pct(met, required), FULL_COMPLETION_PCT,
                     numerator=met, denominator=required)
 
@@ -251,6 +311,18 @@ def attendance_headline(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: st
                     numerator=int(attended), denominator=int(expected))
 
 
+def _longest_runs(missed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of a [branch, slot] boolean matrix: the length of its longest run of True and the
+    column where that run ends (the latest run on a tie; -1 without any True)."""
+    run = np.zeros(len(missed), dtype=np.int64)
+    best, best_end = run.copy(), np.full(len(missed), -1, dtype=np.int64)
+    for col in range(missed.shape[1]):
+        run = np.where(missed[:, col], run + 1, 0)
+        longer = (run > 0) & (run >= best)
+        best[longer], best_end[longer] = run[longer], col
+    return best, best_end
+
+
 def gap_branches(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root: str | None = None,
                  start: dt.date | None = None, today: dt.date | None = None) -> pd.DataFrame:
     """Branches that missed ≥ rules.meeting_gap_slots required slots of one type in a row:
@@ -260,22 +332,33 @@ def gap_branches(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, r
     Only ENDED slots count (slot_end ≤ as_of): the running slot can still be met before it ends,
     so counting it would flag a branch that has done nothing wrong yet. Rule: rules
     [meetings] gap_slots (连续未按期召开即预警)."""
-    # A branch's required slots of a type are consecutive (from its founding on), so among its
-    # unmet ones, slot_no − rank is constant exactly along a run of consecutive misses.
-    return _query(con, rules, as_of, root, """
-        , runs AS (
-            SELECT *, slot_no - row_number() OVER (PARTITION BY unit_code, meeting_type ORDER BY slot_no) AS grp
-            FROM slot_status WHERE required AND ended AND NOT met)
-        SELECT unit_code, unit_name, meeting_type, every, count(*) AS gap_slots,
-               min(slot_start) AS first_slot, max(slot_start) AS last_slot,
-               string_agg(slot_label, '、' ORDER BY slot_start) AS slots
-        FROM runs
-        GROUP BY unit_code, unit_name, meeting_type, every, rule_order, grp
-        HAVING count(*) >= $gap
-        QUALIFY row_number() OVER (PARTITION BY unit_code, meeting_type
-                                   ORDER BY count(*) DESC, min(slot_start) DESC) = 1
-        ORDER BY unit_code, rule_order""",
-                  {"gap": rules.meeting_gap_slots}, start, today)
+    grid = slot_grid(con, rules, as_of, root, start, today)
+    # A branch's required slots of a type are consecutive (from its founding on) and the ended
+    # ones come first, so a run of missed slots is a run of True along the row.
+    missed = grid.required & grid.ended[None, :] & ~grid.met
+    parts = []
+    for order, (meeting_type, rule) in enumerate(grid.slots.groupby("meeting_type", sort=False)):
+        cols = rule.index.to_numpy()
+        length, last = _longest_runs(missed[:, cols])
+        rows = np.flatnonzero(length >= rules.meeting_gap_slots)
+        labels = rule["slot_label"].to_numpy()
+        starts = rule["slot_start"].to_numpy()
+        first = last[rows] - length[rows] + 1
+        parts.append(pd.DataFrame({
+            "bid": rows, "order": order,
+            "unit_code": grid.branches["unit_code"].to_numpy()[rows],
+            "unit_name": grid.branches["unit_name"].to_numpy()[rows],
+            "meeting_type": meeting_type, "every": rule["every"].iloc[0],
+            "gap_slots": length[rows], "first_slot": starts[first], "last_slot": starts[last[rows]],
+            "slots": ["、".join(labels[a:b + 1]) for a, b in zip(first, last[rows])]}))
+    columns = ["unit_code", "unit_name", "meeting_type", "every", "gap_slots", "first_slot", "last_slot", "slots"]
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+    out = pd.concat(parts, ignore_index=True).sort_values(["bid", "order"], kind="stable")[columns]
+    for c in ("unit_code", "unit_name", "meeting_type", "every", "slots"):
+        out[c] = out[c].astype("str")
+    out["gap_slots"] = out["gap_slots"].astype("int64")
+    return out.reset_index(drop=True)
 
 
 def _gap_detail(meeting_type: str, slots: str, lang: str) -> str:
@@ -317,10 +400,23 @@ def branch_calendar(con: duckdb.DuckDBPyConnection, rules: Rules, unit_code: str
     the end of `year`, or to the (effective) as-of date when earlier; none when that lies before
     the year."""
     end = min(dt.date(year, 12, 31), effective_as_of(as_of or dt.date(year, 12, 31), today))
-    return _query(con, rules, end, unit_code, """
-        SELECT meeting_type, every, slot_start, slot_end, slot_label, required, ended, held, met, dates
-        FROM slot_status WHERE $in_year ORDER BY rule_order, slot_start""",
-                  {"in_year": end >= dt.date(year, 1, 1)}, None, today)
+    # One branch: built directly, so that browsing calendars does not push the scope's grid out
+    # of the shared cache.
+    grid = _build_grid(con, rules, end, unit_code, None, today)
+    rows = np.flatnonzero(grid.branches["unit_code"].to_numpy() == unit_code)
+    if end < dt.date(year, 1, 1):
+        rows = rows[:0]
+    cal = _slot_rows(grid, rows, grid.columns_of()).drop(columns=["unit_code", "unit_name"])
+    held = con.execute("""
+        SELECT meeting_type, date FROM meetings WHERE unit_code = ? AND date BETWEEN ? AND ?
+        ORDER BY date""", [unit_code, window(end, None, today)[0], grid.as_of]).fetchall()
+    dates = []
+    for slot in cal.itertuples():
+        days = [d.strftime("%m-%d") for kind, d in held
+                if kind == slot.meeting_type and slot.slot_start.date() <= d <= slot.slot_end.date()]
+        dates.append(", ".join(days) if days else None)
+    cal["dates"] = pd.array(dates, dtype="str")
+    return cal
 
 
 def branch_meetings(con: duckdb.DuckDBPyConnection, unit_code: str, year: int, as_of: dt.date | None = None,
