@@ -117,6 +117,16 @@ class SlotGrid:
         """[branch, slot]: a required slot with held ≥ min_count (False where not required)."""
         return self.required & (self.held >= self.slots["min_count"].to_numpy()[None, :])
 
+    @functools.cached_property
+    def codes(self) -> np.ndarray:
+        """[branch]: unit codes (a plain array: taken many times, converted once)."""
+        return self.branches["unit_code"].to_numpy(dtype=object)
+
+    @functools.cached_property
+    def names(self) -> np.ndarray:
+        """[branch]: unit names."""
+        return self.branches["unit_name"].to_numpy(dtype=object)
+
     def columns_of(self, meeting_type: str | None = None) -> np.ndarray:
         """Column numbers of one type's slots (all columns for None), in grid order."""
         if meeting_type is None:
@@ -173,8 +183,8 @@ def _slot_rows(grid: SlotGrid, rows: np.ndarray, cols: np.ndarray) -> pd.DataFra
     met = pd.array(grid.met[np.ix_(rows, cols)].ravel(), dtype="boolean")
     met[~required] = pd.NA
     frame = pd.DataFrame({
-        "unit_code": np.repeat(grid.branches["unit_code"].to_numpy()[rows], len(cols)),
-        "unit_name": np.repeat(grid.branches["unit_name"].to_numpy()[rows], len(cols)),
+        "unit_code": np.repeat(grid.codes[rows], len(cols)),
+        "unit_name": np.repeat(grid.names[rows], len(cols)),
         **{c: np.tile(slots[c].to_numpy(), n) for c in ("meeting_type", "every", "slot_start", "slot_end",
                                                           "slot_label")},
         "required": required,
@@ -241,7 +251,7 @@ def completion_by_unit(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.d
     every required slot is met, branch_compliance_pct = complete ÷ total × 100 (a parent's
     compliance as the share of its complying branches). Rule: all types of rules [meetings]."""
     grid = slot_grid(con, rules, as_of, root, start, today)
-    per_branch = pd.DataFrame({"unit_code": grid.branches["unit_code"].to_numpy(),
+    per_branch = pd.DataFrame({"unit_code": grid.codes,
                                "req": grid.required.sum(axis=1, dtype=np.int64),
                                "met": grid.met.sum(axis=1, dtype=np.int64)})
     with _registered(con, per_branch) as name:
@@ -346,8 +356,7 @@ def gap_branches(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, r
         first = last[rows] - length[rows] + 1
         parts.append(pd.DataFrame({
             "bid": rows, "order": order,
-            "unit_code": grid.branches["unit_code"].to_numpy()[rows],
-            "unit_name": grid.branches["unit_name"].to_numpy()[rows],
+            "unit_code": grid.codes[rows], "unit_name": grid.names[rows],
             "meeting_type": meeting_type, "every": rule["every"].iloc[0],
             "gap_slots": length[rows], "first_slot": starts[first], "last_slot": starts[last[rows]],
             "slots": ["、".join(labels[a:b + 1]) for a, b in zip(first, last[rows])]}))
@@ -403,7 +412,7 @@ def branch_calendar(con: duckdb.DuckDBPyConnection, rules: Rules, unit_code: str
     # One branch: built directly, so that browsing calendars does not push the scope's grid out
     # of the shared cache.
     grid = _build_grid(con, rules, end, unit_code, None, today)
-    rows = np.flatnonzero(grid.branches["unit_code"].to_numpy() == unit_code)
+    rows = np.flatnonzero(grid.codes == unit_code)
     if end < dt.date(year, 1, 1):
         rows = rows[:0]
     cal = _slot_rows(grid, rows, grid.columns_of()).drop(columns=["unit_code", "unit_name"])

@@ -135,17 +135,29 @@ def flag_table(flags: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     """The red flags as a reader sees them: unit, level, the rule's short name and one sentence
     saying by how much the rule is broken (message `flags.<rule>` filled from actual / required /
     gap / detail). A flag whose detail is empty says 'never' (e.g. no activity ever)."""
+    never = t("overview.never", lang)
+    # A large group raises tens of thousands of flags over a few distinct figures: format each
+    # distinct value once (keyed with its type, so that 1 and True stay apart).
+    shown: dict[tuple, str] = {}
+
+    def short(value: object) -> str:
+        key = (type(value), value)
+        if key not in shown:
+            shown[key] = short_number(value)
+        return shown[key]
+
+    levels = {level: t(f"common.level.{int(level)}", lang) for level in flags["level"].unique()}
+    rules = {rule: t(f"overview.rule.{rule}", lang) for rule in flags["rule"].unique()}
     rows = []
     for flag in flags.itertuples(index=False):
-        detail = flag.detail if flag.detail is not None and not pd.isna(flag.detail) else t("overview.never", lang)
+        detail = flag.detail if flag.detail is not None and not pd.isna(flag.detail) else never
         rows.append({
             "unit_code": flag.unit_code,
             "unit_name": flag.unit_name,
-            "level": t(f"common.level.{int(flag.level)}", lang),
-            "rule": t(f"overview.rule.{flag.rule}", lang),
-            "message": t(f"flags.{flag.rule}", lang, actual=short_number(flag.actual),
-                         required=short_number(flag.required), gap=short_number(flag.gap),
-                         detail=short_number(detail)),
+            "level": levels[flag.level],
+            "rule": rules[flag.rule],
+            "message": t(f"flags.{flag.rule}", lang, actual=short(flag.actual), required=short(flag.required),
+                         gap=short(flag.gap), detail=short(detail)),
         })
     return pd.DataFrame(rows, columns=["unit_code", "unit_name", "level", "rule", "message"])
 
