@@ -235,7 +235,7 @@ def data_table(data: pd.DataFrame, key: str, expanded: bool = False, unit_codes:
     (the unit of each row) selecting a row opens that unit's profile."""
     with st.expander(tr("common.view_data"), expanded=expanded):
         if unit_codes is None:
-            st.dataframe(data, hide_index=True, width="stretch")
+            st.dataframe(_first_rows(data), hide_index=True, width="stretch")
         else:
             unit_table(data, f"table_{key}", unit_codes)
         left, right = st.columns(2)
@@ -285,12 +285,23 @@ def open_profile_of(unit_code: str | None) -> None:
         st.switch_page(PROFILE_PAGE)
 
 
+TABLE_ROWS = 1000  # rows sent to the browser per table; a large group's lists run to tens of thousands
+
+
+def _first_rows(data: pd.DataFrame) -> pd.DataFrame:
+    """At most TABLE_ROWS rows of `data` to draw, saying so when there are more (downloads keep all)."""
+    if len(data) <= TABLE_ROWS:
+        return data
+    st.caption(tr("common.table_first_rows", shown=f"{TABLE_ROWS:,}", n=f"{len(data):,}"))
+    return data.head(TABLE_ROWS)
+
+
 def unit_table(data: pd.DataFrame, key: str, unit_codes: list[str] | None = None, unit_column: str = "unit_code",
                height: int | str = "auto") -> None:
     """A table of units (one row each in `unit_codes`, default the `unit_column` column) in which
     selecting a row opens that unit's profile."""
     codes = list(data[unit_column]) if unit_codes is None else list(unit_codes)
-    event = st.dataframe(data, hide_index=True, width="stretch", height=height, key=key, on_select="rerun",
+    event = st.dataframe(_first_rows(data), hide_index=True, width="stretch", height=height, key=key, on_select="rerun",
                          selection_mode="single-row")
     st.caption(tr("profile.drill.table_hint"))
     open_profile_of(selected_unit(event, codes))

@@ -66,7 +66,11 @@ slots = _ui.compute(meetings.meeting_slots, rules, as_of, root, meeting_type=mee
 if slots.empty:
     st.success(_ui.tr("meetings.page.no_unmet"))
 else:
-    _ui.chart(charts.slot_heatmap(slots, meeting_type, every[meeting_type], lang, subtitle),
+    shown = meetings.worst_branches(slots, charts.HEATMAP_BRANCHES)
+    total = slots["unit_code"].nunique()
+    if len(shown) < len(slots):
+        st.caption(_ui.tr("meetings.page.heatmap_limited", shown=shown["unit_code"].nunique(), n=total))
+    _ui.chart(charts.slot_heatmap(shown, meeting_type, every[meeting_type], lang, subtitle),
               labelled(slots, "meetings", lang), "meetings_heatmap")
 
 st.subheader(_ui.tr("meetings.page.gaps_title"))

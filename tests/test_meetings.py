@@ -28,6 +28,7 @@ from kpi.metrics.meetings import (
     meeting_records_in_scope,
     meeting_slots,
     window,
+    worst_branches,
 )
 from kpi.rules import MeetingRule
 
@@ -277,3 +278,12 @@ def test_figures_follow_a_write_that_bumps_the_data_version(tmp_path, rules):
         st.close()
     assert (before.numerator, before.denominator) == (3, 40)
     assert (after.numerator, after.denominator) == (4, 40)
+
+
+def test_worst_branches_keeps_those_with_most_unmet_slots(con, rules):
+    # 党课 at 2025-08-15: B4 misses Q1–Q3 (3), B2 Q1 and Q3 (2), B3 (founded 06-15) only Q3 (1).
+    df = meeting_slots(con, rules, AS_OF, meeting_type="党课", only_with_unmet=True, today=TODAY)
+    assert worst_branches(df, 2)["unit_code"].drop_duplicates().tolist() == ["B2", "B4"]
+    assert worst_branches(df, 1)["unit_code"].drop_duplicates().tolist() == ["B4"]
+    assert len(worst_branches(df, 2)) == 2 * 3
+    assert worst_branches(df, 3) is df

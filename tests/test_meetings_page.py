@@ -148,6 +148,16 @@ def test_a_large_scope_offers_a_branch_search_instead_of_every_branch(tmp_path, 
     at.session_state["as_of"] = AS_OF
     at.switch_page("pages/meetings.py").run()
     assert not at.exception
+    # The heat map draws the 60 branches with most unmet 支部党员大会 periods: B4 and every X branch
+    # miss Q1–Q3 (B2 only Q2–Q3); ties go by code, so B4 and X0000–X0058.
+    heatmap = _charts(at)[3]
+    assert heatmap["data"][0]["y"] == ["乙厂第四支部"] + [f"乙厂班组{i:04d}支部" for i in range(59)]
+    captions = [c.value for c in at.caption]
+    assert ("图中为未完成周期最多的 60 个支部（共 602 个有未完成周期的支部）；“查看数据”中可下载全部支部的明细。"
+            in captions)
+    # Gap alerts: 7 of the fixture plus 5 per X branch (3 monthly types Jan–Jul, 2 quarterly Q1–Q2).
+    assert at.metric[2].value == "3007"
+    assert "表中显示前 1,000 行，共 3,007 行；下载的文件包含全部行。" in captions
     search = at.text_input(key="meetings_branch_search")
     assert search.label == "查找支部（共 604 个，输入名称或编码的一部分）"
     assert len(at.selectbox(key="meetings_branch").options) == 500

@@ -16,6 +16,7 @@ from kpi.i18n import enum_label, t
 from kpi.metrics.meetings import FULL_COMPLETION_PCT
 
 MET, UNMET, NOT_REQUIRED = "met", "unmet", "not_required"
+HEATMAP_BRANCHES = 60  # rows of the slot heat map still readable on a screen and on a slide
 STATUS_COLOURS = {MET: theme.OK, UNMET: theme.BAD, NOT_REQUIRED: theme.MISSING}
 _STATUS_CODE = {UNMET: 0, MET: 1, NOT_REQUIRED: 2}
 # Three flat bands over z = 0, 1, 2 (zmin 0, zmax 2) so the heat map reads as discrete colours.

@@ -216,6 +216,18 @@ def meeting_slots(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, 
     return _slot_rows(grid, rows, cols)
 
 
+def worst_branches(slots: pd.DataFrame, limit: int) -> pd.DataFrame:
+    """The rows of `meeting_slots` for at most `limit` branches: those with the most unmet required
+    slots (required and not met), ties by unit code; rows keep their order. A heat map of tens of
+    thousands of branches cannot be read: it shows the branches needing attention first."""
+    if slots.empty or slots["unit_code"].nunique() <= limit:
+        return slots
+    unmet = (slots["required"] & ~slots["met"].fillna(False).astype(bool)).groupby(slots["unit_code"]).sum()
+    ranked = unmet.reset_index(name="unmet").sort_values(["unmet", "unit_code"], ascending=[False, True])
+    keep = set(ranked["unit_code"].head(limit))
+    return slots[slots["unit_code"].isin(keep)].reset_index(drop=True)
+
+
 def _per_type(grid: SlotGrid) -> pd.DataFrame:
     """Per rule of the window, in rules order: meeting_type, every, min_count, required and met slots."""
     rows = []
