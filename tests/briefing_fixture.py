@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kpi.store import open_store
+from kpi.store import bump_data_version, open_store
 
 WEEK = "2026-W10"
 TODAY = "2026-03-20"
@@ -47,4 +47,5 @@ def make_briefing_store(path: Path):
     """The store above at `path`; returns the open Store."""
     store = open_store(path)
     store.cursor().execute(SQL)
+    bump_data_version(store.cursor())   # as every writer does: unit_paths follows the tree
     return store

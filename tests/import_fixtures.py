@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kpi.store import Store, open_store
+from kpi.store import Store, bump_data_version, open_store
 
 UNITS = [
     ("G001", "集团", None, 1, "党委"),
@@ -32,6 +32,7 @@ UNITS = [
 def fill_units(con) -> None:
     con.executemany("INSERT INTO units (unit_code, unit_name, parent_code, level, org_type) VALUES (?, ?, ?, ?, ?)",
                     [list(u) for u in UNITS])
+    bump_data_version(con)   # as every writer does: caches move on, unit_paths follows the tree
 
 
 def org_store(path: Path) -> Store:

@@ -5,7 +5,7 @@ As-of date 2026-06-30 (a Tuesday); the previous week is 2026-06-23.
 """
 import datetime as dt
 
-from kpi.store import open_store, set_meta
+from kpi.store import bump_data_version, open_store, set_meta
 
 AS_OF = dt.date(2026, 6, 30)
 MONTHLY = ("支部委员会会议", "党小组会", "主题党日")
@@ -63,4 +63,5 @@ def build(path):
         basic_system, basic_support, compliant) VALUES
         (2026, 'A1a', 5, 95, 95, 95, 95, 95, 95, true), (2026, 'A1b', 4, 85, 85, 85, 85, 85, 85, true),
         (2026, 'B1a', 2, 60, 55, 70, 65, 60, 50, false)""")
+    bump_data_version(con)   # as every writer does: caches move on, unit_paths follows the tree
     return store

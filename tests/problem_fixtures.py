@@ -109,6 +109,7 @@ def fill_store(con) -> None:
                         [(pid, status, due, as_of, batch) for pid, status, due in rows])
     con.executemany("""INSERT INTO supervision (activity_id, unit_code, kind, start_date, end_date, lead, findings)
         VALUES (?, ?, ?, ?, ?, ?, ?)""", ACTIVITIES)
+    store.bump_data_version(con)   # as every writer does: caches move on, unit_paths follows the tree
 
 
 def make_store(path: Path) -> store.Store:

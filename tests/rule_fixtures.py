@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kpi.store import open_store, set_meta
+from kpi.store import bump_data_version, open_store, set_meta
 
 UNITS = [
     ("G", "示例集团", None, 1, "党委", 500, 8000),
@@ -92,4 +92,5 @@ def build_rule_store(path: Path):
     con.executemany("INSERT INTO indicators (unit_code, period, indicator_code, value) VALUES (?, ?, ?, ?)",
                     INDICATORS)
     set_meta(con, "demo_cleared", "1")
+    bump_data_version(con)   # as every writer does: caches move on, unit_paths follows the tree
     return store

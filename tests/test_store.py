@@ -1,4 +1,4 @@
-"""The store: schema versions, migrations that never lose a row, the org tree view."""
+"""The store: schema versions, migrations that never lose a row, the org tree table."""
 import shutil
 from pathlib import Path
 
@@ -26,7 +26,7 @@ V2_FILE = Path(__file__).parent / "data" / "store_v2.duckdb"
 
 def test_new_store_has_latest_schema_and_no_rows(tmp_path):
     con = open_store(tmp_path / "new.duckdb").cursor()
-    assert schema_version(con) == LATEST_VERSION == 3
+    assert schema_version(con) == LATEST_VERSION == 4
     assert is_empty(con)
     assert data_version(con) == 0
     columns = {r[0] for r in con.execute(
@@ -57,7 +57,7 @@ def test_v1_file_upgrades_without_losing_a_row(tmp_path):
     assert breadcrumb(con, "B0101") == [("G01", "示例集团"), ("S01", "第一分公司"), ("B0101", "第一党支部")]
 
 
-def test_v2_file_upgrades_to_v3_without_losing_a_row(tmp_path):
+def test_v2_file_upgrades_to_the_latest_without_losing_a_row(tmp_path):
     copy = tmp_path / "v2.duckdb"
     shutil.copy(V2_FILE, copy)
     import duckdb
@@ -65,11 +65,17 @@ def test_v2_file_upgrades_to_v3_without_losing_a_row(tmp_path):
     tables = [r[0] for r in raw.execute("SELECT table_name FROM duckdb_tables() ORDER BY 1").fetchall()]
     before = {t: raw.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables if t != "meta"}
     assert raw.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == ("2",)
+    paths_view = raw.execute("SELECT * FROM unit_paths ORDER BY ALL").fetchall()
     raw.close()
     assert sum(len(rows) for rows in before.values()) == 15
 
     con = open_store(copy).cursor()
-    assert schema_version(con) == 3
+    assert schema_version(con) == 4
+    # v4 turns the unit_paths view into a table holding exactly the rows the view gave.
+    assert con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = 'unit_paths'"
+                       ).fetchall() == [("BASE TABLE",)]
+    assert con.execute("SELECT * FROM unit_paths ORDER BY ALL").fetchall() == paths_view
+    assert len(paths_view) > 0
     for table, rows in before.items():
         after = con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
         # v3 appends batches.undone_by only; every v2 row keeps all its values.
@@ -86,6 +92,7 @@ def test_reopening_a_migrated_store_changes_nothing(tmp_path):
     store = open_store(path)
     con = store.cursor()
     con.execute("INSERT INTO units (unit_code, unit_name, level) VALUES ('G', '集团', 1)")
+    bump_data_version(con)
     sums = table_checksums(con)
     store.close()
     assert table_checksums(open_store(path).cursor()) == sums
@@ -126,6 +133,7 @@ def test_subtree_and_rollup(tmp_path):
         ('G', '集团', NULL, 1, '党委'), ('A', '甲公司', 'G', 2, '党委'), ('B', '乙公司', 'G', 2, '党委'),
         ('A1', '甲一厂', 'A', 3, '党总支'), ('A1x', '甲一厂第一支部', 'A1', 4, '党支部'),
         ('B1x', '乙公司机关支部', 'B', 4, '党支部')""")
+    bump_data_version(con)   # every writer bumps the version, which brings unit_paths up to date
     assert list(units_in_subtree(con, "A").unit_code) == ["A", "A1", "A1x"]
     assert list(units_in_subtree(con, None, level=4).unit_code) == ["A1x", "B1x"]
     # A SQL-injection attempt as a root code matches nothing and raises nothing.
@@ -150,6 +158,7 @@ def test_find_units_searches_code_and_name_literally(tmp_path):
         ('G', '集团', NULL, 1, '党委'), ('A', '甲公司', 'G', 2, '党委'), ('B', '乙公司', 'G', 2, '党委'),
         ('A01', '甲公司机关党支部', 'A', 4, '党支部'), ('A02', '甲公司车间党支部', 'A', 4, '党支部'),
         ('B01', '乙公司机关党支部', 'B', 4, '党支部'), ('B02', '100%_党支部', 'B', 4, '党支部')""")
+    bump_data_version(con)
     found, total = find_units(con, None, 4, "机关")
     assert (found.unit_code.tolist(), total) == (["A01", "B01"], 2)
     found, total = find_units(con, "A", 4, "")
@@ -158,3 +167,22 @@ def test_find_units_searches_code_and_name_literally(tmp_path):
     assert (found.unit_code.tolist(), total) == (["A01", "A02", "B01"], 4)   # the first 3 of 4
     assert find_units(con, None, 4, "%_")[0].unit_code.tolist() == ["B02"]   # literal, not wildcards
     assert find_units(con, None, 4, "' OR '1'='1")[1] == 0
+
+
+def test_unit_paths_follow_the_tree_on_every_bump_and_on_opening(tmp_path):
+    path = tmp_path / "p.duckdb"
+    store = open_store(path)
+    con = store.cursor()
+    con.execute("""INSERT INTO units (unit_code, unit_name, parent_code, level) VALUES
+        ('G', '集团', NULL, 1), ('A', '甲公司', 'G', 2), ('A1', '甲一支部', 'A', 4)""")
+    bump_data_version(con)
+    assert con.execute("SELECT unit_code, ancestor_code, ancestor_level, depth FROM unit_paths ORDER BY ALL"
+                       ).fetchall() == [("A", "A", 2, 0), ("A", "G", 1, 1), ("A1", "A", 2, 1), ("A1", "A1", 4, 0),
+                                        ("A1", "G", 1, 2), ("G", "G", 1, 0)]
+    # A branch moved to another parent by a program that does not bump: seen on the next opening.
+    con.execute("INSERT INTO units (unit_code, unit_name, parent_code, level) VALUES ('B', '乙公司', 'G', 2)")
+    con.execute("UPDATE units SET parent_code = 'B' WHERE unit_code = 'A1'")
+    store.close()
+    con = open_store(path).cursor()
+    assert units_in_subtree(con, "B").unit_code.tolist() == ["A1", "B"]
+    assert units_in_subtree(con, "A").unit_code.tolist() == ["A"]
