@@ -32,9 +32,8 @@ for start in range(0, len(cards), CARDS_PER_ROW):
                 st.badge(text["status"], color=STATUS_BADGE[card.now.status])
             st.caption(" · ".join(part for part in (text["target"], text["counts"]) if part))
 
-flags = _ui.compute(overview.red_flags, rules, as_of, root, lang=lang)
-flag_rows = overview.flag_table(flags, lang)
-ranking = _ui.compute(overview.unit_ranking, rules, as_of, root, flags=flags)
+flag_rows = _ui.compute(overview.flag_rows, rules, as_of, root, lang=lang)
+ranking = _ui.compute(overview.unit_ranking, rules, as_of, root)
 
 left, right = st.columns([2, 3])
 with left:

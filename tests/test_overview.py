@@ -3,6 +3,7 @@ import dataclasses
 from pathlib import Path
 
 import overview_fixture as fx
+import pandas as pd
 import pytest
 from apptest_helpers import chart_spec, signed_in
 from streamlit.testing.v1 import AppTest
@@ -63,6 +64,7 @@ def test_card_texts(store, rules):
 
 def test_red_flags_name_unit_rule_and_shortfall(store, rules):
     table = overview.flag_table(overview.red_flags(store.cursor(), rules, fx.AS_OF), "zh")
+    pd.testing.assert_frame_equal(overview.flag_rows(store.cursor(), rules, fx.AS_OF, lang="zh"), table)
     rows = list(table[["unit_code", "rule", "message"]].itertuples(index=False, name=None))
     assert rows[:3] == [
         ("B", "党建考核权重", "2026年党建考核权重 8%，低于 10% 的要求，差 2 个百分点"),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
+from kpi import memo
 from kpi.formats import short_number
 from kpi.i18n import t
 from kpi.metrics import annual, coverage, meetings, problems, ratings
@@ -85,6 +86,9 @@ def headline_cards(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date,
     return [Card(key, now[key], before[key]) for key in CARD_KEYS]
 
 
+# The list, the ranking and a unit's profile all start from the same flags: computed once per store
+# state (callers read the frame, never change it).
+@memo.versioned(maxsize=4)
 def red_flags(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root: str | None = None,
               lang: str = "zh", today: dt.date | None = None) -> pd.DataFrame:
     """预警清单: every rule broken in the scope, one row per unit and rule (FLAG_COLUMNS), from
@@ -129,6 +133,12 @@ def unit_ranking(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, r
                           ascending=[True, False, True], na_position="last").reset_index(drop=True)
     out.insert(0, "rank", range(1, len(out) + 1))
     return out
+
+
+def flag_rows(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root: str | None = None,
+              lang: str = "zh", today: dt.date | None = None) -> pd.DataFrame:
+    """The red flags of `red_flags` as the overview lists them (`flag_table` in `lang`)."""
+    return flag_table(red_flags(con, rules, as_of, root, lang=lang, today=today), lang)
 
 
 def flag_table(flags: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
