@@ -40,7 +40,8 @@ if last and st.button(_ui.tr("problems.edit.undo", batch_id=last[0], problem_id=
         st.session_state["pe_flash"] = ("problems.edit.undone", {"batch_id": last[0], "problem_id": last[1]})
         st.rerun()
 
-if _ui.compute(problems.problem_list_counts, as_of, root)["all"] == 0:
+# Called with the filters the page starts with, so that an unfiltered page counts once.
+if _ui.compute(problems.problem_list_counts, as_of, root, problems.ProblemFilter())["all"] == 0:
     _ui.empty_state("problems.what", "problems")
     st.stop()
 

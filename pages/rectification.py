@@ -49,12 +49,16 @@ else:
         _ui.chart(charts.new_vs_closed_chart(weekly, lang, subtitle), labelled(weekly, "rectification", lang),
                   "rect_new_closed")
 
-soon = _ui.compute(problems.due_soon, rules, as_of, root)
+# The tables draw the problems due soonest only; the titles count every one.
+due_counts = _ui.compute(problems.due_soon_counts, rules, as_of, root)
+soon = _ui.compute(problems.due_soon, rules, as_of, root, limit=_ui.TABLE_ROWS)
 for column, days in zip(st.columns(len(rules.due_soon_days)), sorted(rules.due_soon_days)):
-    within = soon[soon.days_left <= days]
+    within, n = soon[soon.days_left <= days], due_counts[days]
     with column:
-        st.subheader(_ui.tr("rectification.due_soon_title", days=days, n=len(within)))
-        if within.empty:
+        st.subheader(_ui.tr("rectification.due_soon_title", days=days, n=f"{n:,}"))
+        if n == 0:
             st.success(_ui.tr("rectification.none_due", days=days))
         else:
+            if n > len(within):
+                st.caption(_ui.tr("rectification.due_first_rows", shown=f"{len(within):,}", n=f"{n:,}"))
             st.dataframe(charts.due_table(within, lang), hide_index=True, width="stretch", key=f"due_{days}")

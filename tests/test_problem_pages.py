@@ -171,6 +171,24 @@ def test_coverage_en(open_page):
     assert findings["y"][:2] == [3.0, 2.0] and np.isnan(findings["y"][2])
 
 
+def test_due_tables_draw_the_soonest_and_count_all(open_page, tmp_path):
+    # 1,001 more problems (S3) due in 3 days: 1,002 due within 7 days, 1,003 within 30; each table
+    # draws the 1,000 due soonest and says of how many.
+    path = tmp_path / "many_due.duckdb"
+    st = make_store(path)
+    st.cursor().executemany(
+        "INSERT INTO problems (problem_id, unit_code, found_date, due_date, status) VALUES (?, 'S3', ?, ?, '整改中')",
+        [(f"M{i:04d}", dt.date(2025, 6, 1), AS_OF + dt.timedelta(days=3)) for i in range(1001)])
+    st.close()
+    at = open_page("rectification.py", path=path)
+    assert [s.value for s in at.subheader] == ["未来 7 天到期（1,002 个）", "未来 30 天到期（1,003 个）"]
+    assert [c.value for c in at.caption if c.value.startswith("表中显示最先到期")] == [
+        "表中显示最先到期的 1,000 个，共 1,002 个。", "表中显示最先到期的 1,000 个，共 1,003 个。"]
+    tables = [d.value for d in at.dataframe if "剩余天数" in d.value.columns]
+    assert [len(t) for t in tables] == [1000, 1000]
+    assert tables[0]["剩余天数"].tolist()[:1] == [3] and "P4" not in tables[0]["问题编号"].tolist()
+
+
 @pytest.mark.parametrize(("page", "message"), [
     ("problems.py", "暂无问题清单数据：请在“数据上传”页上传“问题清单”。"),
     ("rectification.py", "暂无问题清单数据：请在“数据上传”页上传“问题清单”。"),

@@ -1,6 +1,7 @@
 """Problem rectification figures against the hand-computed fixture of tests/problem_fixtures.py."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pandas as pd
@@ -99,6 +100,15 @@ def test_due_soon_windows(con, rules):
     assert _rows(df, "problem_id", "days_left", "window_days") == [("P4", 5, 7), ("P5", 25, 30)]
 
 
+def test_due_soon_counts_and_first_rows(con, rules):
+    # P4 due in 5 days (S2), P5 in 25 days (T21, under S2); nothing due soon under S1.
+    assert pm.due_soon_counts(con, rules, AS_OF) == {7: 1, 30: 2}
+    assert pm.due_soon_counts(con, rules, AS_OF, root="S2") == {7: 1, 30: 2}
+    assert pm.due_soon_counts(con, rules, AS_OF, root="S1") == {7: 0, 30: 0}
+    assert _rows(pm.due_soon(con, rules, AS_OF, limit=1), "problem_id", "days_left") == [("P4", 5)]
+    assert pm.due_soon(con, rules, AS_OF, root="S1").empty
+
+
 def test_status_funnel(con):
     df = pm.status_funnel(con, AS_OF)
     assert _rows(df, "status", "at_status", "reached") == [
@@ -124,6 +134,60 @@ def test_weekly_series_uses_the_deadline_as_it_stood(con):
     assert (w19.open, w19.overdue) == (3, 2)
     only_s2 = pm.weekly_series(con, AS_OF, root="S2").iloc[-1]
     assert (only_s2.open, only_s2.overdue) == (2, 0)
+
+
+def _add_edge_snapshots(con):
+    """Q1 (S3, no deadline) snapshotted only before the window; Q2 (S2) three snapshots on one day
+    (batch NULL, 11, 12: the last closes it) then re-opened on 06-10 with deadline 06-20; Q4 (S3)
+    closed on 04-01 and never again; Q3 has snapshots but no problem row (not counted)."""
+    con.executemany("""INSERT INTO problems (problem_id, unit_code, found_date, due_date, status)
+        VALUES (?, ?, ?, ?, ?)""", [("Q1", "S3", D(2025, 3, 1), None, "整改中"),
+                                    ("Q2", "S2", D(2025, 5, 19), D(2025, 6, 20), "整改中"),
+                                    ("Q4", "S3", D(2025, 3, 20), D(2025, 3, 31), "已销号")])
+    con.executemany("INSERT INTO problem_snapshots VALUES (?, ?, ?, ?, ?)", [
+        ("Q1", "整改中", None, D(2025, 3, 3), 10),
+        ("Q2", "整改中", D(2025, 5, 25), D(2025, 5, 20), 11), ("Q2", "已销号", D(2025, 5, 25), D(2025, 5, 20), 12),
+        ("Q2", "未启动", D(2025, 5, 25), D(2025, 5, 20), None),
+        ("Q2", "整改中", D(2025, 6, 20), D(2025, 6, 10), 13),
+        ("Q3", "整改中", D(2025, 5, 1), D(2025, 5, 5), 1),
+        ("Q4", "已销号", D(2025, 3, 31), D(2025, 4, 1), 14)])
+
+
+# The fixture's series (test_weekly_series_from_snapshots) plus, by hand: Q1 open in every week, never
+# overdue (no deadline), not new (first seen before the window); Q2 new and closed in W21 (its latest
+# snapshot of 05-20 is batch 12, 已销号), open again from W24, overdue from W25 (ends 06-22 > 06-20);
+# Q4 closed before the window and after it: nothing; Q3 is no problem of the table: nothing.
+EDGE_SERIES = [(1, 0, 0, 0), (1, 0, 0, 0), (1, 0, 0, 0),
+               (4, 6, 3, 2), (4, 0, 0, 2), (4, 1, 1, 2), (4, 0, 0, 2),
+               (6, 1, 0, 2), (7, 0, 0, 2), (7, 0, 0, 4), (8, 1, 0, 4), (8, 0, 0, 4)]
+
+
+def test_weekly_series_latest_snapshot_per_week_carried_forward(con):
+    _add_edge_snapshots(con)
+    df = pm.weekly_series(con, AS_OF)
+    assert _rows(df, "open", "new", "closed", "overdue") == EDGE_SERIES
+    # S2: P4 (未启动, due 07-05) from W19, P5 (T21) from W23, Q2 as above.
+    s2 = pm.weekly_series(con, AS_OF, root="S2")
+    assert _rows(s2, "open", "new", "closed", "overdue") == [
+        (0, 0, 0, 0), (0, 0, 0, 0), (0, 0, 0, 0), (1, 1, 0, 0), (1, 0, 0, 0), (1, 1, 1, 0), (1, 0, 0, 0),
+        (2, 1, 0, 0), (3, 0, 0, 0), (3, 0, 0, 1), (3, 0, 0, 1), (3, 0, 0, 1)]
+
+
+def test_weekly_series_longer_window(con):
+    # 30 weeks: 2024-W50 … 2025-W27. Q1 new in W10 (03-03); Q4 new and closed in W14 (04-01).
+    _add_edge_snapshots(con)
+    df = pm.weekly_series(con, AS_OF, weeks=30)
+    assert df.week.tolist()[0] == "2024-W50" and df.week.tolist()[12] == "2025-W10"
+    assert _rows(df, "open", "new", "closed", "overdue") == [
+        *[(0, 0, 0, 0)] * 12, (1, 1, 0, 0), (1, 0, 0, 0), (1, 0, 0, 0), (1, 0, 0, 0), (1, 1, 1, 0),
+        (1, 0, 0, 0), *EDGE_SERIES]
+
+
+def test_ageing_bucket_bounds_are_upper_inclusive(con, rules):
+    # open ages: P9 29, P5 60, P4 76, P3 121, P2 149, P7 161 (the last three overdue)
+    df = pm.ageing_buckets(con, dataclasses.replace(rules, ageing_buckets_days=(29, 60, 76)), AS_OF)
+    assert _rows(df, "bucket", "problems", "overdue") == [(0, 1, 0), (1, 1, 0), (2, 1, 0), (3, 3, 3)]
+    assert pm.ageing_buckets(con, rules, AS_OF, root="S2").problems.tolist() == [0, 2, 0, 0]
 
 
 def test_status_history_notes_extension_and_reopening(con):

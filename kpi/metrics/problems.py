@@ -40,18 +40,34 @@ NO_PROBLEMS = 0.0
 BY_COLUMNS = {None: None, "source": "ps.source", "category": "ps.category", "secondary": "sec.ancestor_code"}
 
 
-def _state_cte(as_of: dt.date, root: str | None) -> tuple[str, list]:
-    """`WITH ps AS (...)`: every problem of the subtree found by `as_of`, with its state flags."""
+def _scope_sql(column: str, root: str | None, params: list) -> str:
+    """A WHERE fragment keeping rows whose `column` (a name written in this module) lies in the
+    subtree of `root`; appends its bound values to `params`. With no root it is `true`, so the whole
+    store is read without the unit_paths subquery."""
+    if root is None:
+        return "true"
+    params.extend(subtree_params(root))
+    return subtree_filter_sql(column)
+
+
+def _state_cte(as_of: dt.date, root: str | None, names: bool = False) -> tuple[str, list]:
+    """`WITH ps AS (...)`: every problem of the subtree found by `as_of`, with its state flags, and
+    with its unit's unit_name and level when `names` (a list or flags show them; counts do not need
+    the join to units)."""
+    params: list = [as_of, CLOSED_STATUS, DONE_AWAITING]
+    scope = _scope_sql("p.unit_code", root, params)
+    unit_columns = "u.unit_name, u.level," if names else ""
+    unit_join = "LEFT JOIN units u ON u.unit_code = p.unit_code" if names else ""
     sql = f"""
     WITH prm AS (SELECT CAST(? AS DATE) AS as_of, CAST(? AS VARCHAR) AS closed_status,
                         CAST(? AS VARCHAR) AS done_status),
     base AS (
-        SELECT p.*, u.unit_name, u.level, prm.as_of,
+        SELECT p.*, {unit_columns} prm.as_of,
                coalesce(p.status = prm.closed_status AND p.closed_date <= prm.as_of, false) AS is_closed,
                coalesce(p.status IN (prm.closed_status, prm.done_status)
                         AND (p.completed_date <= prm.as_of OR p.closed_date <= prm.as_of), false) AS is_completed
-        FROM problems p CROSS JOIN prm LEFT JOIN units u ON u.unit_code = p.unit_code
-        WHERE (p.found_date IS NULL OR p.found_date <= prm.as_of) AND {subtree_filter_sql('p.unit_code')}),
+        FROM problems p CROSS JOIN prm {unit_join}
+        WHERE (p.found_date IS NULL OR p.found_date <= prm.as_of) AND {scope}),
     ps AS (
         SELECT *,
                coalesce(NOT is_closed AND due_date < as_of, false) AS is_overdue,
@@ -61,7 +77,7 @@ def _state_cte(as_of: dt.date, root: str | None) -> tuple[str, list]:
                date_diff('day', found_date, as_of) AS age_days
         FROM base)
     """
-    return sql, [as_of, CLOSED_STATUS, DONE_AWAITING, *subtree_params(root)]
+    return sql, params
 
 
 def problem_rates(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | None = None,
@@ -136,7 +152,7 @@ def overdue_problems(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str |
 
     days_overdue = as_of − due_date (days). Rule: 销号管理 (closed by the deadline).
     """
-    cte, params = _state_cte(as_of, root)
+    cte, params = _state_cte(as_of, root, names=True)
     return con.execute(f"""{cte} SELECT {_LIST_COLUMNS} FROM ps WHERE is_overdue
         ORDER BY days_overdue DESC, problem_id""", params).df()
 
@@ -152,34 +168,49 @@ def ageing_buckets(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date,
     """
     bounds = list(rules.ageing_buckets_days)
     cte, params = _state_cte(as_of, root)
-    ages = con.execute(f"{cte} SELECT age_days, is_overdue FROM ps WHERE NOT is_closed AND age_days IS NOT NULL",
-                       params).df()
     lowers = [None, *bounds]
     uppers = [*bounds, None]
-    rows = []
-    for i, (low, high) in enumerate(zip(lowers, uppers)):
-        inside = ages[((ages.age_days > low) if low is not None else True)
-                      & ((ages.age_days <= high) if high is not None else True)]
-        rows.append({"bucket": i, "lower_days": low, "upper_days": high,
-                     "problems": len(inside), "overdue": int(inside.is_overdue.sum())})
+    counts, bound = [], []
+    for low, high in zip(lowers, uppers):
+        inside = "(CAST(? AS INTEGER) IS NULL OR age_days > ?) AND (CAST(? AS INTEGER) IS NULL OR age_days <= ?)"
+        counts += [f"count(*) FILTER (WHERE {inside})", f"count(*) FILTER (WHERE {inside} AND is_overdue)"]
+        bound += [low, low, high, high] * 2
+    row = con.execute(f"{cte} SELECT {', '.join(counts)} FROM ps WHERE NOT is_closed AND age_days IS NOT NULL",
+                      params + bound).fetchone()
+    rows = [{"bucket": i, "lower_days": low, "upper_days": high, "problems": row[2 * i], "overdue": row[2 * i + 1]}
+            for i, (low, high) in enumerate(zip(lowers, uppers))]
     return pd.DataFrame(rows).astype({"lower_days": "Int64", "upper_days": "Int64"})
 
 
-def due_soon(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root: str | None = None) -> pd.DataFrame:
+def due_soon(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root: str | None = None,
+             limit: int | None = None) -> pd.DataFrame:
     """Problems not closed whose deadline falls within the next days of rules.due_soon_days
     (as_of ≤ due_date ≤ as_of + the largest window), soonest first.
 
     days_left = due_date − as_of; window_days = the smallest window of the rule holding it
-    (e.g. 7 or 30). Rule: reminders before the deadline (销号管理).
+    (e.g. 7 or 30). Rule: reminders before the deadline (销号管理). `limit` keeps the first rows only
+    (what a screen shows; `due_soon_counts` counts them all); None returns them all.
     """
-    cte, params = _state_cte(as_of, root)
+    cte, params = _state_cte(as_of, root, names=True)
     df = con.execute(f"""{cte}
         SELECT {_LIST_COLUMNS}, date_diff('day', as_of, due_date) AS days_left FROM ps
         WHERE NOT is_closed AND due_date >= as_of AND date_diff('day', as_of, due_date) <= ?
-        ORDER BY due_date, problem_id""", params + [max(rules.due_soon_days)]).df()
+        ORDER BY due_date, problem_id LIMIT ?""", params + [max(rules.due_soon_days), limit]).df()
     windows = sorted(rules.due_soon_days)
     df["window_days"] = pd.array([next(w for w in windows if d <= w) for d in df.days_left], dtype="Int64")
     return df
+
+
+def due_soon_counts(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date,
+                    root: str | None = None) -> dict[int, int]:
+    """For each window w of rules.due_soon_days (ascending): how many problems not closed are due
+    within it (as_of ≤ due_date ≤ as_of + w) — the rows of `due_soon` with days_left ≤ w."""
+    windows = sorted(rules.due_soon_days)
+    cte, params = _state_cte(as_of, root)
+    counts = ", ".join("count(*) FILTER (WHERE date_diff('day', as_of, due_date) <= ?)" for _ in windows)
+    row = con.execute(f"""{cte} SELECT {counts} FROM ps WHERE NOT is_closed AND due_date >= as_of""",
+                      params + windows).fetchone()
+    return dict(zip(windows, row))
 
 
 def status_funnel(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | None = None) -> pd.DataFrame:
@@ -216,38 +247,53 @@ def weekly_series(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | No
     starts = [week_start - dt.timedelta(weeks=i) for i in range(weeks - 1, -1, -1)]
     ends = [min(s + dt.timedelta(days=6), as_of) for s in starts]
     # Point 0 is the day before the first week; point i (1…weeks) is week i's end, which is also
-    # week i+1's previous end. A state is encoded as one number per problem and point: −1 closed,
-    # else the deadline as days since 1970 + 1 (0 without a deadline), NULL before the first snapshot.
-    # One pass over the snapshots (no join of weeks × snapshots, no window), so the cost grows with
-    # the snapshots, not with weeks × snapshots: each snapshot falls in the bucket of the first point
-    # on or after its date, the latest per bucket is kept, and buckets are carried forward.
+    # week i+1's previous end. A problem's state at point i is its latest snapshot on or before it.
+    # One pass over the snapshots (no join of weeks × snapshots, no window function): a snapshot
+    # dated within the weeks falls in the bucket of the first point on or after its date; per
+    # problem only the latest snapshot per bucket is kept, and carried forward to later points.
+    # Snapshots before the weeks are aggregated apart, to their latest only (most of the rows:
+    # one max per problem is cheaper than the weekly buckets).
+    # A snapshot's state is one small code: 0 closed, else 1 + r, where r = 1 + the number of week
+    # ends on or before its deadline (weeks + 1 without one), so that an open problem is overdue at
+    # week i's end exactly when r ≤ i. The code is the lowest digit (base `base`) of a key ordered
+    # by (as_of, batch_id NULLS FIRST): `max` of the key picks the latest snapshot and its state at
+    # once (cheaper than arg_max over millions of rows). Like the rest of the key, this assumes
+    # 0 ≤ batch_id < 2³² − 1 and snapshot dates within ±2³¹ ÷ base days of 1970.
     points = [starts[0] - dt.timedelta(days=1), *ends]
     n = len(points)
-    bucket = "CASE " + " ".join(f"WHEN as_of <= CAST(? AS DATE) THEN {i}" for i in range(n)) + " END"
-    latest = ", ".join(f"arg_max(v, k) FILTER (WHERE b = {i}) AS t{i}" for i in range(n))
-    carried = ", ".join("coalesce(" + ", ".join(f"t{j}" for j in range(i, -1, -1)) + f") AS s{i}" for i in range(n))
+    base = weeks + 3
+    bucket = "CASE " + " ".join(f"WHEN as_of <= CAST(? AS DATE) THEN {i}" for i in range(1, n)) + " END"
+    rank = (f"CASE WHEN due_date IS NULL THEN {weeks + 1} "
+            + " ".join(f"WHEN due_date < CAST(? AS DATE) THEN {i}" for i in range(1, n)) + f" ELSE {weeks + 1} END")
+    latest = ", ".join(f"max(CASE WHEN b = {i} THEN k END) AS t{i}" for i in range(1, n))  # cheaper than FILTER
+    carried = ", ".join("CAST(((coalesce(" + ", ".join(f"t{j}" for j in range(i, -1, -1)) + f") % {base}) + {base})"
+                        f" % {base} AS INTEGER) AS s{i}" for i in range(n))
     weeks_of = range(1, n)
-    open_ = ", ".join(f"count(*) FILTER (WHERE s{i} >= 0)" for i in weeks_of)
-    new = ", ".join("count(*) FILTER (WHERE first_seen BETWEEN CAST(? AS DATE) AND CAST(? AS DATE))" for _ in weeks_of)
-    closed = ", ".join(f"count(*) FILTER (WHERE s{i} = -1 AND coalesce(s{i - 1}, 0) <> -1)" for i in weeks_of)
-    overdue = ", ".join(f"count(*) FILTER (WHERE s{i} > 0 AND s{i} - 1 < ?)" for i in weeks_of)
-    epoch = dt.date(1970, 1, 1)
+    open_ = ", ".join(f"count(*) FILTER (WHERE s{i} > 0)" for i in weeks_of)
+    new = ", ".join(f"count(*) FILTER (WHERE s{i} IS NOT NULL AND s{i - 1} IS NULL)" for i in weeks_of)
+    closed = ", ".join(f"count(*) FILTER (WHERE s{i} = 0 AND coalesce(s{i - 1}, 1) <> 0)" for i in weeks_of)
+    overdue = ", ".join(f"count(*) FILTER (WHERE s{i} > 0 AND s{i} <= {i + 1})" for i in weeks_of)
+    scope_params: list = []
+    in_scope = f"problem_id IN (SELECT problem_id FROM problems WHERE {_scope_sql('unit_code', root, scope_params)})"
+    # A subtree's problems are picked before the aggregation (a small set); for the whole store the
+    # problems still in the problem table are checked once per problem after it.
+    before, after = ("true", in_scope) if root is None else (in_scope, "true")
     row = con.execute(f"""
-        WITH per_problem AS (
-            SELECT problem_id, first_seen, {carried} FROM (
-                SELECT problem_id, min(as_of) AS first_seen, {latest}
-                FROM (SELECT problem_id, as_of, {bucket} AS b,
-                             CAST(date_diff('day', DATE '1970-01-01', as_of) AS BIGINT) * 4294967296
-                                 + coalesce(batch_id + 1, 0) AS k,
-                             CASE WHEN status = ? THEN -1
-                                  ELSE coalesce(date_diff('day', DATE '1970-01-01', due_date) + 1, 0) END AS v
-                      FROM problem_snapshots WHERE as_of <= CAST(? AS DATE))
-                GROUP BY problem_id)),
-        scoped AS (SELECT * FROM per_problem WHERE problem_id IN (
-            SELECT problem_id FROM problems WHERE {subtree_filter_sql()}))
-        SELECT [{open_}], [{new}], [{closed}], [{overdue}] FROM scoped""",
-                      [*points, CLOSED_STATUS, points[-1], *subtree_params(root),
-                       *[d for pair in zip(starts, ends) for d in pair], *[(d - epoch).days for d in ends]]).fetchone()
+        WITH snap AS NOT MATERIALIZED (
+            SELECT problem_id, as_of,
+                   (CAST(date_diff('day', DATE '1970-01-01', as_of) AS BIGINT) * 4294967296
+                       + coalesce(batch_id + 1, 0)) * {base}
+                   + CASE WHEN status = ? THEN 0 ELSE 1 + {rank} END AS k
+            FROM problem_snapshots WHERE as_of <= CAST(? AS DATE) AND {before}),
+        before_weeks AS (SELECT problem_id, max(k) AS t0 FROM snap WHERE as_of <= CAST(? AS DATE) GROUP BY problem_id),
+        in_weeks AS (
+            SELECT problem_id, {latest}
+            FROM (SELECT problem_id, {bucket} AS b, k FROM snap WHERE as_of > CAST(? AS DATE))
+            GROUP BY problem_id),
+        per_problem AS (
+            SELECT {carried} FROM before_weeks FULL JOIN in_weeks USING (problem_id) WHERE {after})
+        SELECT [{open_}], [{new}], [{closed}], [{overdue}] FROM per_problem""",
+                      [CLOSED_STATUS, *ends, points[-1], *scope_params, points[0], *points[1:], points[0]]).fetchone()
     df = pd.DataFrame({"week_start": starts, "week_end": ends, "open": row[0], "new": row[1], "closed": row[2],
                        "overdue": row[3]})
     for col in ("week_start", "week_end"):
@@ -325,7 +371,7 @@ def problem_list(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | Non
     literally (LIKE wildcards % and _ in it match themselves). `limit` keeps the first rows only
     (what a screen shows); None returns them all (what an export writes).
     """
-    cte, cte_params = _state_cte(as_of, root)
+    cte, cte_params = _state_cte(as_of, root, names=True)
     where_params: list = []
     where = _list_where(filters or ProblemFilter(), where_params)
     return con.execute(f"""{cte} SELECT {_LIST_COLUMNS} FROM ps WHERE {where}
@@ -349,8 +395,9 @@ def problem_list_counts(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: st
 def problem_options(con: duckdb.DuckDBPyConnection, root: str | None = None) -> dict[str, list[str]]:
     """Distinct categories of the subtree's problems (sources, severities and statuses are the
     fixed enumerations), for the list's filters."""
+    params: list = []
     rows = con.execute(f"""SELECT DISTINCT category FROM problems
-        WHERE category IS NOT NULL AND {subtree_filter_sql()} ORDER BY 1""", subtree_params(root)).fetchall()
+        WHERE category IS NOT NULL AND {_scope_sql('unit_code', root, params)} ORDER BY 1""", params).fetchall()
     return {"categories": [r[0] for r in rows]}
 
 
@@ -361,7 +408,7 @@ def problem_flags(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | No
     'problems_severe_open' — the unit has 严重 problems not closed: actual = that count,
     required = 0, gap = actual, detail = their ids.
     """
-    cte, params = _state_cte(as_of, root)
+    cte, params = _state_cte(as_of, root, names=True)
     df = con.execute(f"""{cte}
         SELECT unit_code, any_value(unit_name) AS unit_name, any_value(level) AS level,
                'problems_overdue' AS rule, count(*) AS actual,
