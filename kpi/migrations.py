@@ -90,7 +90,7 @@ ALTER TABLE batches ADD COLUMN undone_by VARCHAR;
 """
 
 # v4: unit_paths becomes a table. As a recursive view it was recomputed by every query naming it
-# (30–50 ms each at 100,000 branches, tens of times per page); kpi.store.refresh_unit_paths
+# (30–50 ms each at 100,000 branches, tens of times per page); kpi.derived.refresh_unit_paths
 # rebuilds it whenever the tree has changed (on opening the store and with every data version).
 V4 = f"""
 DROP VIEW unit_paths;
@@ -99,5 +99,14 @@ CREATE TABLE unit_paths (unit_code VARCHAR NOT NULL, ancestor_code VARCHAR NOT N
 INSERT INTO unit_paths {UNIT_PATHS_SELECT};
 """
 
-MIGRATIONS: list[str] = [DATASET_TABLES_V1, V2, V3, V4]
+# v5: problem_changes, the problem snapshots that changed a problem's status or deadline (and each
+# problem's first), which the weekly series reads instead of every weekly re-snapshot; the batches
+# already taken in are counted in problem_change_batches. kpi.derived fills and maintains both.
+V5 = """
+CREATE TABLE problem_changes (problem_id VARCHAR NOT NULL, status VARCHAR, due_date DATE, as_of DATE NOT NULL,
+                              batch_id BIGINT);
+CREATE TABLE problem_change_batches (batch_key BIGINT NOT NULL, snapshots BIGINT NOT NULL);
+"""
+
+MIGRATIONS: list[str] = [DATASET_TABLES_V1, V2, V3, V4, V5]
 LATEST_VERSION = len(MIGRATIONS)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import duckdb
 
-from kpi.migrations import LATEST_VERSION, MIGRATIONS, UNIT_PATHS_SELECT
+from kpi import derived
+from kpi.migrations import LATEST_VERSION, MIGRATIONS
 
 # Auto-install would try the network for minutes on an offline machine.
 DUCKDB_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
@@ -61,8 +62,14 @@ class Store:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._con = duckdb.connect(str(self.path), config=DUCKDB_CONFIG)
         migrate(self._con)
-        # A tree written by another program (or an older version of this one) since: catch up.
-        refresh_unit_paths(self._con)
+        # Data written by another program (or an older version of this one) since: catch up.
+        self._con.execute("BEGIN TRANSACTION")
+        try:
+            derived.refresh_derived(self._con)
+            self._con.execute("COMMIT")
+        except Exception:
+            self._con.execute("ROLLBACK")
+            raise
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         return self._con.cursor()
@@ -98,28 +105,10 @@ def data_version(con: duckdb.DuckDBPyConnection) -> int:
     return int(meta_value(con, "data_version") or 0)
 
 
-def units_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
-    """A cheap digest of the tree (row count and a hash of every code, parent and level)."""
-    count, total = con.execute(
-        "SELECT count(*), coalesce(sum(hash(unit_code, parent_code, level)), 0) FROM units").fetchall()[0]
-    return f"{count}:{total}"
-
-
-def refresh_unit_paths(con: duckdb.DuckDBPyConnection) -> bool:
-    """Rebuild the unit_paths table when the tree changed since it was built; True when rebuilt."""
-    tree = units_fingerprint(con)
-    if meta_value(con, "unit_paths_of") == tree:
-        return False
-    con.execute("DELETE FROM unit_paths")
-    con.execute(f"INSERT INTO unit_paths {UNIT_PATHS_SELECT}")
-    set_meta(con, "unit_paths_of", tree)
-    return True
-
-
 def bump_data_version(con: duckdb.DuckDBPyConnection) -> int:
-    """Increment the data version (call inside the writing transaction); brings unit_paths up to
-    date with the tree first, so that every writer keeps it right."""
-    refresh_unit_paths(con)
+    """Increment the data version (call inside the writing transaction); brings the derived tables
+    (kpi.derived) up to date first, so that every writer keeps them right."""
+    derived.refresh_derived(con)
     new = data_version(con) + 1
     set_meta(con, "data_version", str(new))
     return new

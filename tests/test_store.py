@@ -26,7 +26,7 @@ V2_FILE = Path(__file__).parent / "data" / "store_v2.duckdb"
 
 def test_new_store_has_latest_schema_and_no_rows(tmp_path):
     con = open_store(tmp_path / "new.duckdb").cursor()
-    assert schema_version(con) == LATEST_VERSION == 4
+    assert schema_version(con) == LATEST_VERSION == 5
     assert is_empty(con)
     assert data_version(con) == 0
     columns = {r[0] for r in con.execute(
@@ -70,7 +70,7 @@ def test_v2_file_upgrades_to_the_latest_without_losing_a_row(tmp_path):
     assert sum(len(rows) for rows in before.values()) == 15
 
     con = open_store(copy).cursor()
-    assert schema_version(con) == 4
+    assert schema_version(con) == LATEST_VERSION
     # v4 turns the unit_paths view into a table holding exactly the rows the view gave.
     assert con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = 'unit_paths'"
                        ).fetchall() == [("BASE TABLE",)]

@@ -234,7 +234,8 @@ def status_funnel(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | No
 
 def weekly_series(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | None = None,
                   weeks: int = 12) -> pd.DataFrame:
-    """Per ISO week (the `weeks` weeks up to the one holding as_of), from the snapshots.
+    """Per ISO week (the `weeks` weeks up to the one holding as_of), from the snapshots (read from
+    problem_changes, the snapshots that changed a problem's state: the same states, see kpi.derived).
 
     A problem's state at a week's end (Sunday, or as_of for the current week) is its latest
     snapshot dated on or before it. open = state not 已销号; new = problems whose first
@@ -284,7 +285,7 @@ def weekly_series(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | No
                    (CAST(date_diff('day', DATE '1970-01-01', as_of) AS BIGINT) * 4294967296
                        + coalesce(batch_id + 1, 0)) * {base}
                    + CASE WHEN status = ? THEN 0 ELSE 1 + {rank} END AS k
-            FROM problem_snapshots WHERE as_of <= CAST(? AS DATE) AND {before}),
+            FROM problem_changes WHERE as_of <= CAST(? AS DATE) AND {before}),
         before_weeks AS (SELECT problem_id, max(k) AS t0 FROM snap WHERE as_of <= CAST(? AS DATE) GROUP BY problem_id),
         in_weeks AS (
             SELECT problem_id, {latest}

@@ -1,0 +1,133 @@
+"""Tables derived from the stored data, kept right by `refresh_derived` (called by
+`kpi.store.bump_data_version`, which every writer calls, and when a store is opened).
+
+- unit_paths: every unit's ancestors, itself included — rebuilt when the tree changed.
+- problem_changes: the problem snapshots that changed a problem's state (status or deadline),
+  plus each problem's first. The state at any date — the latest snapshot on or before it — is the
+  same read from either table, but weekly uploads re-snapshot every problem, so at 100,000
+  branches the changes are 1.2 M rows against 21 M snapshots.
+"""
+from __future__ import annotations
+
+import uuid
+
+import duckdb
+
+from kpi.migrations import UNIT_PATHS_SELECT
+
+# Snapshots are ordered by (as_of, batch_id NULLS FIRST); this key orders them the same way
+# (batch ids below 2³² − 1).
+SNAPSHOT_KEY = "(CAST(date_diff('day', DATE '1970-01-01', as_of) AS BIGINT) * 4294967296 + coalesce(batch_id + 1, 0))"
+BATCH_KEY = "coalesce(batch_id, -1)"
+_COLUMNS = "problem_id, status, due_date, as_of, batch_id"
+
+
+def _meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
+    rows = con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchall()
+    return rows[0][0] if rows else None
+
+
+def _set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
+    con.execute("DELETE FROM meta WHERE key = ?", [key])
+    con.execute("INSERT INTO meta VALUES (?, ?)", [key, value])
+
+
+def units_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+    """A cheap digest of the tree (row count and a hash of every code, parent and level)."""
+    count, total = con.execute(
+        "SELECT count(*), coalesce(sum(hash(unit_code, parent_code, level)), 0) FROM units").fetchall()[0]
+    return f"{count}:{total}"
+
+
+def refresh_unit_paths(con: duckdb.DuckDBPyConnection) -> bool:
+    """Rebuild the unit_paths table when the tree changed since it was built; True when rebuilt."""
+    tree = units_fingerprint(con)
+    if _meta(con, "unit_paths_of") == tree:
+        return False
+    con.execute("DELETE FROM unit_paths")
+    con.execute(f"INSERT INTO unit_paths {UNIT_PATHS_SELECT}")
+    _set_meta(con, "unit_paths_of", tree)
+    return True
+
+
+def changes_sql(source: str, carry: str = "") -> str:
+    """SELECT of the change rows among the snapshot rows of `source` (a table or subquery with the
+    snapshot columns, and `carry`, more columns to keep): per problem in snapshot order, the first
+    row and every row whose status or deadline differs from the row before."""
+    columns = f"{_COLUMNS}, {carry}" if carry else _COLUMNS
+    return f"""
+        SELECT {columns} FROM (
+            SELECT {columns}, row_number() OVER w AS n,
+                   lag(status) OVER w AS previous_status, lag(due_date) OVER w AS previous_due
+            FROM {source}
+            WINDOW w AS (PARTITION BY problem_id ORDER BY as_of, batch_id NULLS FIRST))
+        WHERE n = 1 OR status IS DISTINCT FROM previous_status OR due_date IS DISTINCT FROM previous_due"""
+
+
+def _recompute(con: duckdb.DuckDBPyConnection, problems: str, params: list) -> None:
+    """Change rows of the problems selected by the subquery `problems`, rebuilt from their snapshots."""
+    # The selection may read problem_changes itself: take it before deleting.
+    ids = con.execute(f"SELECT DISTINCT problem_id FROM ({problems})", params).df()
+    name = f"recompute_{uuid.uuid4().hex}"
+    con.register(name, ids)
+    try:
+        con.execute(f"DELETE FROM problem_changes WHERE problem_id IN (SELECT problem_id FROM {name})")
+        con.execute(f"""INSERT INTO problem_changes {changes_sql(
+            f"(SELECT {_COLUMNS} FROM problem_snapshots WHERE problem_id IN (SELECT problem_id FROM {name}))")}""")
+    finally:
+        con.unregister(name)
+
+
+def refresh_problem_changes(con: duckdb.DuckDBPyConnection) -> bool:
+    """Bring problem_changes up to date with problem_snapshots; True when anything was done.
+
+    Batches are compared by their snapshot counts with those already taken in (writers write a
+    batch's snapshots once and never reuse a batch id, which comes from the batches table). The common cases
+    cost as little as the batch: a batch dated after every other snapshot (a new weekly upload)
+    only compares its rows with each problem's last change; the undo of such a batch only drops
+    its change rows. Anything else (a back-dated batch, the undo of one) rebuilds the changes of
+    the problems it holds from their snapshots."""
+    now = dict(con.execute(f"SELECT {BATCH_KEY}, count(*) FROM problem_snapshots GROUP BY ALL").fetchall())
+    seen = dict(con.execute("SELECT batch_key, snapshots FROM problem_change_batches").fetchall())
+    if now == seen:
+        return False
+    gone = [b for b in seen if now.get(b) != seen[b]]
+    new = [b for b in now if seen.get(b) != now[b]]
+    kept_max = con.execute(f"""SELECT max({SNAPSHOT_KEY}) FROM problem_snapshots
+                              WHERE NOT list_contains(CAST(? AS BIGINT[]), {BATCH_KEY})""", [new]).fetchall()[0][0]
+    # True when every row of the selection comes after every snapshot kept (NULL: no row).
+    after_kept = f"min({SNAPSHOT_KEY}) > coalesce(CAST(? AS BIGINT), -1)"
+    in_batches = f"list_contains(CAST(? AS BIGINT[]), {BATCH_KEY})"
+    if gone:
+        last = con.execute(f"SELECT {after_kept} FROM problem_changes WHERE {in_batches}",
+                           [kept_max, gone]).fetchall()[0][0]
+        if last is False:  # a later snapshot may now change the state: rebuild those problems
+            _recompute(con, f"SELECT problem_id FROM problem_changes WHERE {in_batches}", [gone])
+        else:
+            con.execute(f"DELETE FROM problem_changes WHERE {in_batches}", [gone])
+    if new:
+        fresh = f"SELECT problem_id FROM problem_snapshots WHERE {in_batches}"
+        last = con.execute(f"SELECT {after_kept} FROM problem_snapshots WHERE {in_batches}",
+                           [kept_max, new]).fetchall()[0][0]
+        if last and not gone:
+            # Each problem's last change placed before the new rows: the window marks the new rows
+            # that change the state; only those are added.
+            latest = f"""
+                SELECT {_COLUMNS}, false AS added FROM problem_changes WHERE problem_id IN ({fresh})
+                QUALIFY row_number() OVER (PARTITION BY problem_id ORDER BY as_of DESC, batch_id DESC NULLS LAST) = 1
+                UNION ALL
+                SELECT {_COLUMNS}, true AS added FROM problem_snapshots WHERE {in_batches}"""
+            con.execute(f"""INSERT INTO problem_changes
+                SELECT {_COLUMNS} FROM ({changes_sql(f"({latest})", "added")}) WHERE added""", [new, new])
+        else:
+            _recompute(con, fresh, [new])
+    con.execute("DELETE FROM problem_change_batches")
+    if now:
+        con.executemany("INSERT INTO problem_change_batches VALUES (?, ?)", list(now.items()))
+    return True
+
+
+def refresh_derived(con: duckdb.DuckDBPyConnection) -> None:
+    """Every derived table brought up to date with the data (call inside the writing transaction)."""
+    refresh_unit_paths(con)
+    refresh_problem_changes(con)
