@@ -280,9 +280,9 @@ def page_files() -> list[str]:
     return [file for file, *_ in PAGES if (PAGES_DIR / file).exists()]
 
 
-def measure_pages(db: Path, work: Path) -> dict:
+def measure_pages(db: Path, work: Path, only: list[str] | None = None) -> dict:
     calls_file = work / "calls.pickle"
-    pages = page_files()
+    pages = [p for p in page_files() if not only or p in only]
     app = run_child("pages", str(db), str(calls_file), ",".join(pages))
     out = {}
     for page in pages:
@@ -315,13 +315,17 @@ def _f(value: float, digits: int = 2) -> str:
 def report_markdown(results: dict) -> str:
     gen, size = results["generate"], results["size"]
     lines = [f"### Size {size}: {results['branches']:,} branches (as of {results['as_of']})", "",
-             f"Machine: {results['machine']}. Command: `{results['command']}`.", "",
-             "Rows: " + ", ".join(f"{k} {v:,}" for k, v in gen["counts"].items())
-             + f". DB file {_f(gen['db_mb'], 1)} MB. Generated in {_f(gen['seconds'], 1)} s "
-             f"(peak {_f(gen['max_rss_mb'], 0)} MB), CSVs written in {_f(gen['export_seconds'], 1)} s.", "",
-             "| import | rows | file MB | ours s (parse + commit) | DuckDB read_csv + INSERT s | ratio | "
-             "peak RSS MB (ours / DuckDB) |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+             f"Machine: {results['machine']}. Command: `{results['command']}`.", ""]
+    if gen:
+        lines += ["Rows: " + ", ".join(f"{k} {v:,}" for k, v in gen["counts"].items())
+                  + f". DB file {_f(gen['db_mb'], 1)} MB. Generated in {_f(gen['seconds'], 1)} s "
+                  f"(peak {_f(gen['max_rss_mb'], 0)} MB), CSVs written in {_f(gen['export_seconds'], 1)} s.", ""]
+    else:
+        lines += [f"Pages only, on the existing store `{results['store']}` (no generation, no imports).", ""]
+    if results["imports"]:
+        lines += ["| import | rows | file MB | ours s (parse + commit) | DuckDB read_csv + INSERT s | ratio | "
+                  "peak RSS MB (ours / DuckDB) |",
+                  "|---|---:|---:|---:|---:|---:|---:|"]
     for r in results["imports"]:
         base = f"{_f(r['baseline'])}" if "baseline" in r else "— (DuckDB cannot read GBK)"
         ratio = _f(r["ratio"]) if "ratio" in r else "—"
@@ -366,6 +370,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--json", help="write the raw numbers here")
     parser.add_argument("--work", help="working folder (kept); default a temporary one (removed)")
     parser.add_argument("--as-of", default=dt.date.today().isoformat(), help="as-of date of the data")
+    parser.add_argument("--store", help="measure the pages (and briefing) of this existing store, "
+                                        "copied: no generation, no imports")
+    parser.add_argument("--pages", help="only these page files, comma-separated (e.g. overview.py,meetings.py)")
     opts = parser.parse_args(argv)
     work = Path(opts.work) if opts.work else Path(tempfile.mkdtemp(prefix=f"bench-{opts.size}-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -375,10 +382,14 @@ def main(argv: list[str] | None = None) -> dict:
             stale.unlink()
         results = {"size": opts.size, "branches": SIZES[opts.size], "as_of": opts.as_of, "machine": machine(),
                    "command": "python benchmarks/run.py " + " ".join(argv if argv is not None else sys.argv[1:])}
-        results["generate"] = run_child("generate", opts.size, str(full), str(work), opts.as_of)
-        empty, tree = seed_stores(full, work)
-        results["imports"] = measure_imports(results["generate"]["files"], empty, tree, work)
-        results["pages"] = measure_pages(full, work)
+        if opts.store:
+            shutil.copy(opts.store, full)
+            results.update(generate=None, imports=[], store=opts.store)
+        else:
+            results["generate"] = run_child("generate", opts.size, str(full), str(work), opts.as_of)
+            empty, tree = seed_stores(full, work)
+            results["imports"] = measure_imports(results["generate"]["files"], empty, tree, work)
+        results["pages"] = measure_pages(full, work, opts.pages.split(",") if opts.pages else None)
         results["briefing"] = run_child("briefing", str(full))
     finally:
         if not opts.work:
