@@ -66,7 +66,7 @@ def _show(parsed, dataset: str, as_of: dt.date) -> None:
         st.download_button(_ui.tr("upload.errors.download"), error_report_xlsx(parsed.errors, lang),
                            _ui.tr("upload.errors.file_name"), XLSX_MIME, key="upload_error_report")
 
-    st.subheader(_ui.tr("upload.preview.title", shown=min(PREVIEW_ROWS, len(parsed.frame)), total=len(parsed.frame)))
+    st.subheader(_ui.tr("upload.preview.title", shown=min(PREVIEW_ROWS, parsed.row_count), total=parsed.row_count))
     st.dataframe(preview_frame(parsed, lang), hide_index=True, width="stretch")
 
     if parsed.errors:
@@ -75,7 +75,7 @@ def _show(parsed, dataset: str, as_of: dt.date) -> None:
     if same is not None:
         st.warning(same_file_refusal(same).message(lang))
         return
-    if st.button(_ui.tr("upload.commit", n=len(parsed.frame)), type="primary", key="upload_commit"):
+    if st.button(_ui.tr("upload.commit", n=parsed.row_count), type="primary", key="upload_commit"):
         try:
             auth.check_upload_scope(_ui.cursor(), account, parsed)  # rows outside the subtree: refused, named
             result = commit_upload(_ui.cursor(), parsed, account.username, as_of=as_of)

@@ -478,3 +478,61 @@ def test_a_guide_sheet_before_the_month_sheets_is_skipped_and_headers_stay_per_s
     assert [e.message() for e in parsed.errors] == [
         f"工作表“1月”，第 2 行，“会议日期”列，值“2025-01-32”：{DATE_HINT}",
         f"工作表“2月”，第 2 行，“日期”列，值“2025-02-30”：{DATE_HINT}"]
+
+
+MEETING_HEADER = "单位编码,会议类型,日期,应到人数,实到人数,主题"
+
+
+def test_blank_lines_and_blank_lines_inside_quotes_keep_excel_row_numbers(con):
+    body = (f"{MEETING_HEADER}\r\n\r\nB0111,党课,2025-03-05,20,18,学习\r\n\r\n\r\n"
+            "B0112,党课,2025-03-06,10,9,\"交流\r\n\r\n总结\"\r\n")
+    parsed = parse_upload(body.encode(), "m.csv", "meetings", con, RULES)
+    assert records(parsed.frame) == [meeting("B0111", "党课", "2025-03-05", 20, 18, "学习"),
+                                     meeting("B0112", "党课", "2025-03-06", 10, 9, "交流\r\n\r\n总结")]
+    assert parsed.file_rows == [3, 6]
+    assert parsed.dropped["empty"] == 3
+
+
+@pytest.mark.parametrize(("body", "topics", "file_rows"), [
+    # A cell opening with a quoted word: Excel (and the importer) join the quoted part and the rest.
+    (f"{MEETING_HEADER}\nB0111,党课,2025-03-05,20,18,\"两学一做\"学习教育\n", ["两学一做学习教育"], [2]),
+    # Line ends mixed (CRLF header, LF rows, a blank LF line): every line end counts.
+    (f"{MEETING_HEADER}\r\nB0111,党课,2025-03-05,20,18,学习\n\nB0112,党课,2025-03-06,10,9,交流\r\n",
+     ["学习", "交流"], [2, 4]),
+])
+def test_irregular_csv_reads_as_excel_reads_it(con, body, topics, file_rows):
+    parsed = parse_upload(body.encode(), "m.csv", "meetings", con, RULES)
+    assert [e.message() for e in parsed.errors] == []
+    assert parsed.frame["topic"].tolist() == topics
+    assert parsed.file_rows == file_rows
+
+
+def test_a_file_ending_inside_quotes_is_refused_not_cut(con):
+    body = f"{MEETING_HEADER}\nB0111,党课,2025-03-05,20,18,\"学习\nB0112,党课,2025-03-06,10,9,交流\n"
+    with pytest.raises(UploadRefused) as caught:
+        parse_upload(body.encode(), "m.csv", "meetings", con, RULES)
+    assert [e.message() for e in caught.value.errors] == [
+        "整个文件：无法按 CSV 读取文件（EOF inside string starting at row 1），"
+        "请检查引号和分隔符，或另存为 Excel 工作簿"]
+
+
+def test_a_large_file_goes_the_same_way_as_a_small_one(con):
+    """30,000 rows with a blank line, an exact duplicate, a 合计 row, a repeated key, a bad date
+    and an unknown unit far down the file: the same drops and messages as in the small files."""
+    units, kinds = ("B0111", "B0112", "B0211"), ("党课", "主题党日")
+    day = pd.Timestamp("2020-01-01")
+    rows = [f"{units[i % 3]},{kinds[i // 3 % 2]},{(day + pd.Timedelta(days=i // 6)):%Y-%m-%d},20,{10 + i % 10},学习"
+            for i in range(30_000)]
+    rows[25_000] = "B0112,党课,2025-02-30,20,18,学习"
+    rows[29_000] = "B0119,党课,2025-03-01,20,18,学习"
+    lines = [MEETING_HEADER, *rows[:100], "", *rows[100:], rows[5], "B0111,党课,2020-01-02,20,11,学习",
+             "合计,,,,,"]
+    parsed = parse_upload(("\n".join(lines) + "\n").encode(), "m.csv", "meetings", con, RULES)
+    # File rows: header 1, rows[i] on i + 2 up to rows[99], the blank line 102, rows[i] on i + 3 after.
+    assert [e.message() for e in parsed.errors] == [
+        f"第 25003 行，“日期”列，值“2025-02-30”：{DATE_HINT}",
+        "第 29003 行，“单位编码”列，值“B0119”：未知单位编码 B0119，是否为 B0111（机关第一党支部）？",
+        "第 30004 行：与第 8 行重复（B0111、党课、2020-01-02），但内容不同"]
+    assert parsed.dropped == {"title": 0, "notes": 0, "total": 1, "empty": 1, "duplicate": 1}
+    assert parsed.row_count == len(parsed.frame) == 29_998
+    assert parsed.file_rows[:2] == [2, 3] and parsed.file_rows[-1] == 30_002

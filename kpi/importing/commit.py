@@ -5,7 +5,8 @@ unchanged rows left alone (they keep the batch that wrote them). The rows a batc
 are copied to `<table>_undo` first, so undoing the latest batch of a dataset restores exactly
 the previous state. Every write runs in one transaction: all rows or none.
 
-All work is set-based SQL over the registered frame: a 1,000,000-row file never loops in Python.
+All work is set-based SQL over the registered Arrow table of parsed rows (or the frame of rows
+edited in the UI): a 1,000,000-row file never loops in Python.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from kpi import store
 from kpi.datasets import PROBLEMS, Dataset, get_dataset
@@ -23,7 +25,6 @@ from kpi.importing.errors import UploadRefused
 from kpi.importing.model import ParsedUpload
 from kpi.store import quote_identifier as q
 
-_STAGE = "_kpi_commit_stage"
 _INCOMING = "_kpi_commit_incoming"
 DEMO_KIND = "demo"
 
@@ -86,30 +87,35 @@ def _same_values(ds: Dataset, left: str, right: str) -> str:
     return " AND ".join(f"{left}.{q(c)} IS NOT DISTINCT FROM {right}.{q(c)}" for c in others)
 
 
-def _stage(con: duckdb.DuckDBPyConnection, ds: Dataset, frame: pd.DataFrame) -> None:
-    """A temp table of the incoming rows cast to the table's types, each marked new/updated/unchanged."""
+def _columns(ds: Dataset, rows: pa.Table | pd.DataFrame) -> pa.Table | pd.DataFrame:
+    return rows.select(ds.names) if isinstance(rows, pa.Table) else rows[ds.names]
+
+
+def _incoming(con: duckdb.DuckDBPyConnection, ds: Dataset, rows: pa.Table | pd.DataFrame) -> str:
+    """Register the incoming rows; returns a subquery of them cast to the table's types (read by
+    DuckDB straight from the Arrow table or frame: nothing is copied into a staging table)."""
     types = _table_types(con, ds.name)
+    con.register(_INCOMING, _columns(ds, rows))
     casts = ", ".join(f"CAST(i.{q(c)} AS {types[c]}) AS {q(c)}" for c in ds.names)
-    con.register(_INCOMING, frame[ds.names])
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {_STAGE} AS SELECT {casts} FROM {_INCOMING} i")
-    finally:
-        con.unregister(_INCOMING)
-    con.execute(f"ALTER TABLE {_STAGE} ADD COLUMN _state VARCHAR")
-    con.execute(
-        f"""UPDATE {_STAGE} SET _state = CASE
-                WHEN NOT EXISTS (SELECT 1 FROM {q(ds.name)} t WHERE {_key_match(ds, 't', _STAGE)}) THEN 'new'
-                WHEN EXISTS (SELECT 1 FROM {q(ds.name)} t WHERE {_key_match(ds, 't', _STAGE)}
-                             AND {_same_values(ds, 't', _STAGE)}) THEN 'unchanged'
-                ELSE 'updated' END""")
+    return f"(SELECT {casts} FROM {_INCOMING} i)"
 
 
-def _state_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    return dict(con.execute(f"SELECT _state, count(*) FROM {_STAGE} GROUP BY _state").fetchall())
+def _state(ds: Dataset) -> str:
+    """new / unchanged / updated of an incoming row `s`, by its key in the stored table."""
+    return (f"""CASE WHEN NOT EXISTS (SELECT 1 FROM {q(ds.name)} t WHERE {_key_match(ds, 't', 's')}) THEN 'new'
+                     WHEN EXISTS (SELECT 1 FROM {q(ds.name)} t WHERE {_key_match(ds, 't', 's')}
+                                  AND {_same_values(ds, 't', 's')}) THEN 'unchanged'
+                     ELSE 'updated' END""")
 
 
-def _drop_stage(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(f"DROP TABLE IF EXISTS {_STAGE}")
+def _state_counts(con: duckdb.DuckDBPyConnection, ds: Dataset, incoming: str) -> dict[str, int]:
+    return dict(con.execute(f"SELECT {_state(ds)} AS state, count(*) FROM {incoming} s GROUP BY state").fetchall())
+
+
+def _updated_keys(ds: Dataset, incoming: str) -> str:
+    """A subquery of the keys of the incoming rows that change a stored row."""
+    keys = ", ".join(f"s.{q(k)}" for k in ds.key)
+    return f"(SELECT {keys} FROM {incoming} s WHERE {_state(ds)} = 'updated')"
 
 
 def diff_counts(con: duckdb.DuckDBPyConnection, parsed: ParsedUpload) -> DiffCounts:
@@ -121,10 +127,8 @@ def diff_counts(con: duckdb.DuckDBPyConnection, parsed: ParsedUpload) -> DiffCou
     ds = get_dataset(parsed.dataset)
     cur = con.cursor()
     try:
-        _stage(cur, ds, parsed.frame)
-        counts = _state_counts(cur)
+        counts = _state_counts(cur, ds, _incoming(cur, ds, parsed.table))
     finally:
-        _drop_stage(cur)
         cur.close()
     return DiffCounts(counts.get("new", 0), counts.get("updated", 0), counts.get("unchanged", 0),
                       parsed.error_rows)
@@ -149,33 +153,32 @@ def _next_batch_id(con: duckdb.DuckDBPyConnection) -> int:
     return int(con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM batches").fetchone()[0])
 
 
-def _save_overwritten(con: duckdb.DuckDBPyConnection, ds: Dataset, batch_id: int) -> None:
+def _save_overwritten(con: duckdb.DuckDBPyConnection, ds: Dataset, incoming: str, batch_id: int) -> None:
     cols = ", ".join(f"t.{q(c)}" for c in [*ds.names, "batch_id"])
     names = ", ".join(q(c) for c in [*ds.names, "batch_id", "undo_batch_id"])
     con.execute(
         f"""INSERT INTO {q(ds.name + '_undo')} ({names})
-            SELECT {cols}, ? FROM {q(ds.name)} t JOIN {_STAGE} s ON {_key_match(ds, 't', 's')}
-            WHERE s._state = 'updated'""", [batch_id])
+            SELECT {cols}, ? FROM {q(ds.name)} t JOIN {_updated_keys(ds, incoming)} u
+            ON {_key_match(ds, 't', 'u')}""", [batch_id])
 
 
-def _delete_overwritten(con: duckdb.DuckDBPyConnection, ds: Dataset) -> None:
-    con.execute(
-        f"""DELETE FROM {q(ds.name)} t USING {_STAGE} s
-            WHERE {_key_match(ds, 't', 's')} AND s._state = 'updated'""")
+def _delete_overwritten(con: duckdb.DuckDBPyConnection, ds: Dataset, incoming: str) -> None:
+    con.execute(f"DELETE FROM {q(ds.name)} t USING {_updated_keys(ds, incoming)} u WHERE {_key_match(ds, 't', 'u')}")
 
 
-def _insert_rows(con: duckdb.DuckDBPyConnection, ds: Dataset, batch_id: int) -> None:
+def _insert_rows(con: duckdb.DuckDBPyConnection, ds: Dataset, incoming: str, batch_id: int,
+                 unchanged: int) -> None:
+    """Every incoming row but the `unchanged` ones: once the rows they overwrite are deleted, the
+    unchanged rows are exactly those whose key is still stored (with none, every row goes in)."""
     names = ", ".join(q(c) for c in [*ds.names, "batch_id"])
-    cols = ", ".join(q(c) for c in ds.names)
-    con.execute(
-        f"""INSERT INTO {q(ds.name)} ({names})
-            SELECT {cols}, ? FROM {_STAGE} WHERE _state <> 'unchanged'""", [batch_id])
+    keep = f"WHERE NOT EXISTS (SELECT 1 FROM {q(ds.name)} t WHERE {_key_match(ds, 't', 's')})" if unchanged else ""
+    con.execute(f"INSERT INTO {q(ds.name)} ({names}) SELECT s.*, ? FROM {incoming} s {keep}", [batch_id])
 
 
-def _insert_snapshots(con: duckdb.DuckDBPyConnection, batch_id: int, as_of: dt.date) -> None:
+def _insert_snapshots(con: duckdb.DuckDBPyConnection, incoming: str, batch_id: int, as_of: dt.date) -> None:
     con.execute(
         f"""INSERT INTO problem_snapshots (problem_id, status, due_date, as_of, batch_id)
-            SELECT problem_id, status, due_date, ?, ? FROM {_STAGE}""", [as_of, batch_id])
+            SELECT problem_id, status, due_date, ?, ? FROM {incoming} s""", [as_of, batch_id])
 
 
 def _insert_batch(con: duckdb.DuckDBPyConnection, result: BatchResult, file_name: str, sha256: str,
@@ -188,27 +191,29 @@ def _insert_batch(con: duckdb.DuckDBPyConnection, result: BatchResult, file_name
          result.updated, result.unchanged, user, dt.datetime.now().replace(microsecond=0), kind, as_of])
 
 
-def _write_batch(con: duckdb.DuckDBPyConnection, ds: Dataset, frame: pd.DataFrame, file_name: str,
+def _write_batch(con: duckdb.DuckDBPyConnection, ds: Dataset, rows: pa.Table | pd.DataFrame, file_name: str,
                  sha256: str, user: str, as_of: dt.date, kind: str) -> BatchResult:
     con.execute("BEGIN TRANSACTION")
     try:
         batch_id = _next_batch_id(con)
-        _stage(con, ds, frame)
-        counts = _state_counts(con)
-        result = BatchResult(batch_id, ds.name, len(frame), counts.get("new", 0),
+        incoming = _incoming(con, ds, rows)
+        counts = _state_counts(con, ds, incoming)
+        result = BatchResult(batch_id, ds.name, len(rows), counts.get("new", 0),
                              counts.get("updated", 0), counts.get("unchanged", 0))
-        _save_overwritten(con, ds, batch_id)
-        _delete_overwritten(con, ds)
-        _insert_rows(con, ds, batch_id)
+        if result.updated:  # else there is nothing to save or delete
+            _save_overwritten(con, ds, incoming, batch_id)
+            _delete_overwritten(con, ds, incoming)
+        _insert_rows(con, ds, incoming, batch_id, result.unchanged)
         if ds.name == PROBLEMS.name:
-            _insert_snapshots(con, batch_id, as_of)
+            _insert_snapshots(con, incoming, batch_id, as_of)
         _insert_batch(con, result, file_name, sha256, user, kind, as_of)
-        _drop_stage(con)
         store.bump_data_version(con)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    finally:
+        con.unregister(_INCOMING)
     return result
 
 
@@ -226,7 +231,7 @@ def commit_upload(con: duckdb.DuckDBPyConnection, parsed: ParsedUpload, user: st
         same = find_same_file(con, parsed.dataset, parsed.sha256)
         if same is not None:
             raise same_file_refusal(same)
-    return _write_batch(con, get_dataset(parsed.dataset), parsed.frame, parsed.file_name,
+    return _write_batch(con, get_dataset(parsed.dataset), parsed.table, parsed.file_name,
                         parsed.sha256, user, as_of or dt.date.today(), kind)
 
 

@@ -11,8 +11,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-import pandas as pd
-
 from kpi.datasets import Dataset
 
 HEADER_SEARCH_ROWS = 20
@@ -90,18 +88,19 @@ def _row_mapping(row: list[str], lookup: dict[str, tuple[str, int]]) -> dict[int
     return {i: name for name, (i, _) in sorted(best.items(), key=lambda kv: kv[1][0])}
 
 
-def find_header(cells: pd.DataFrame, dataset: Dataset) -> HeaderMatch | None:
-    """The first row among the first rows of the grid that matches the most known headers."""
+def find_header(head: list[list[str]], dataset: Dataset) -> HeaderMatch | None:
+    """The first row among the first rows of the grid (`head`, at least HEADER_SEARCH_ROWS of
+    them when the grid has that many) that matches the most known headers."""
     lookup = header_lookup(dataset)
     best: tuple[int, dict[int, str]] | None = None
-    for index in range(min(HEADER_SEARCH_ROWS, len(cells))):
-        mapping = _row_mapping(list(cells.iloc[index]), lookup)
+    for index, cells in enumerate(head[:HEADER_SEARCH_ROWS]):
+        mapping = _row_mapping(cells, lookup)
         if mapping and (best is None or len(mapping) > len(best[1])):
             best = (index, mapping)
     if best is None:
         return None
     index, mapping = best
-    row = [str(c).strip() for c in cells.iloc[index]]
+    row = [str(c).strip() for c in head[index]]
     headers = {i: row[i] for i in mapping}
     unmapped = [text for i, text in enumerate(row) if text and i not in mapping]
     return HeaderMatch(index, mapping, headers, unmapped)

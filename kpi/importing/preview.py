@@ -42,14 +42,15 @@ def mapping_frame(parsed: ParsedUpload, lang: str = "zh") -> pd.DataFrame:
 
 def preview_frame(parsed: ParsedUpload, lang: str = "zh", limit: int = PREVIEW_ROWS) -> pd.DataFrame:
     """The first `limit` parsed rows with the file row number first, columns labelled for `lang`."""
-    head = parsed.frame.head(limit).copy()
+    head = parsed.head(limit)
+    rows, sheets = parsed.head_rows(limit)
     for name in head.columns:
         if pd.api.types.is_datetime64_any_dtype(head[name]):
             head[name] = head[name].dt.date
     head = head.rename(columns={c: column_label(parsed.dataset, c, lang) for c in head.columns})
-    head.insert(0, t("upload.preview.row", lang), parsed.file_rows[:limit])
-    if any(parsed.row_sheets[:limit]):
-        head.insert(0, t("upload.preview.sheet", lang), parsed.row_sheets[:limit])
+    head.insert(0, t("upload.preview.row", lang), rows)
+    if any(sheets):
+        head.insert(0, t("upload.preview.sheet", lang), sheets)
     return head
 
 

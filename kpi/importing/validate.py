@@ -3,6 +3,10 @@
 Each check returns `Issue`s: a mask of offending rows, the dataset column the error is shown
 against, a reason key of messages/import.toml and its params (a dict, or a function of the row
 index for params that differ per row). parse.py turns the masked rows into CellErrors.
+
+Checks of one value (ranges, unit codes, indicator codes) run on a column's distinct values;
+parse.py spreads their masks over the rows. Checks between columns of a row (`cross_issues`)
+and duplicate keys run over the rows, on typed arrays.
 """
 from __future__ import annotations
 
@@ -13,16 +17,22 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from kpi.datasets import CLOSED_STATUS, Dataset
 
 MAX_SUGGESTIONS = 50
+# The columns `cross_issues` compares within one row.
+CROSS_COLUMNS = ("attended", "expected", "due_date", "found_date", "completed_date", "closed_date", "status",
+                 "end_date", "start_date")
 
 
 @dataclass
 class Issue:
-    mask: pd.Series
+    """Rows (a boolean mask) with one problem: shown against `column` with message key `reason`."""
+
+    mask: pd.Series | np.ndarray
     column: str | None
     reason: str
     params: dict | Callable[[int], dict] = field(default_factory=dict)
@@ -183,18 +193,47 @@ def resolve_units(values: pd.Series, directory: UnitDirectory) -> tuple[pd.Serie
     return out, issues
 
 
-def duplicate_key_rows(frame: pd.DataFrame, key: tuple[str, ...]) -> tuple[pd.Series, pd.Series]:
-    """(mask of rows repeating an earlier row's key, index of that earlier row) over rows whose
-    key cells are all present."""
-    keys = frame[list(key)]
-    complete = keys.notna().all(axis=1)
-    keys = keys[complete]
-    dup = keys.duplicated(keep="first")
-    first = pd.Series(keys.index, index=keys.index).groupby(
-        [keys[c] for c in key], sort=False, dropna=False).transform("first")
-    mask = pd.Series(False, index=frame.index)
-    mask[dup[dup].index] = True
-    return mask, first.reindex(frame.index)
+def group_ids(columns: list[np.ndarray], sizes: list[int]) -> tuple[np.ndarray, int]:
+    """(one integer per row, their bound): equal for two rows exactly when each column's code
+    (0 ≤ code < size) is equal — the codes combined positionally, renumbered before the product
+    could overflow. Every id lies in 0 ≤ id < bound."""
+    gid = np.zeros(len(columns[0]) if columns else 0, dtype=np.int64)
+    span = 1
+    for codes, size in zip(columns, sizes):
+        size = max(int(size), 1)
+        if span * size >= 1 << 62:
+            gid, uniques = pd.factorize(gid)
+            span = max(len(uniques), 1)
+        gid = gid * size + codes
+        span *= size
+    return gid, span
+
+
+def duplicated(gid: np.ndarray, bound: int | None = None) -> np.ndarray:
+    """True for every row whose id an earlier row already has. With ids below a small `bound`, a
+    count per id first tells cheaply whether any id repeats at all."""
+    if bound is not None and bound <= 8 * len(gid) + 1024:
+        if not len(gid) or np.bincount(gid, minlength=bound).max() <= 1:
+            return np.zeros(len(gid), dtype=bool)
+    return pd.Series(gid).duplicated(keep="first").to_numpy()
+
+
+def duplicate_keys(ids: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(mask of rows repeating an earlier row's key, that earlier row's index, -1 elsewhere) over
+    rows whose key cells are all present. `ids` holds, per key column, an id per row equal for
+    equal values and -1 for a missing one."""
+    count = len(ids[0])
+    complete = np.logical_and.reduce([i >= 0 for i in ids]) if ids else np.zeros(count, dtype=bool)
+    rows = np.flatnonzero(complete)
+    gid, bound = group_ids([i[rows] for i in ids], [int(i.max()) + 1 if len(i) else 1 for i in ids])
+    dup = duplicated(gid, bound)
+    mask = np.zeros(count, dtype=bool)
+    first = np.full(count, -1, dtype=np.int64)
+    if dup.any():
+        mask[rows[dup]] = True
+        firsts = pd.Series(rows[~dup], index=gid[~dup])
+        first[rows[dup]] = firsts.loc[gid[dup]].to_numpy()
+    return mask, first
 
 
 def resolve_indicators(values: pd.Series, indicators) -> tuple[pd.Series, list[Issue]]:

@@ -1,8 +1,10 @@
 """Cell text → typed values, one whole column at a time (no Python loop over rows).
 
-Every converter takes the column's cell texts and returns a `Converted`: the typed values in the
-canonical dtype of model.py (NA where the cell is empty or unreadable) and a mask of cells that
-hold text but could not be read. How values are read:
+The parser hands each converter a column's distinct cell texts (a million rows of a meetings
+file hold a few thousand distinct dates, codes and numbers). Every converter takes the cell texts
+and returns a `Converted`: the typed values in the canonical dtype of model.py (NA where the cell
+is empty or unreadable) and a mask of cells that hold text but could not be read. How values
+are read:
 
 - empty: "", —, –, -, ——, 无, 空, N/A, NA, null, none, / (after NFKC) are missing values.
 - numbers: NFKC first (full-width digits), thousands separators "1,234.5", a leading ¥/$/RMB,
@@ -177,9 +179,13 @@ def _english_labels() -> dict[str, str]:
 
 def to_enum(cells: pd.Series, null: pd.Series, choices: tuple[str, ...]) -> Converted:
     norm = nfkc(cells).str.replace(r"\s+", "", regex=True)
-    labels = {k.replace(" ", ""): v for k, v in _english_labels().items() if v in choices}
-    english = norm.str.lower().map(labels)
-    values = norm.where(norm.isin(choices), english).where(~null).astype("string")
+    known = norm.isin(choices)
+    if (known | null).all():  # nothing to look up among the English labels
+        values = norm.where(known).where(~null).astype("string")
+    else:
+        labels = {k.replace(" ", ""): v for k, v in _english_labels().items() if v in choices}
+        english = norm.str.lower().map(labels)
+        values = norm.where(known, english).where(~null).astype("string")
     return Converted(values, values.isna() & ~null, "not_choice", {"choices": "、".join(choices)})
 
 
@@ -189,35 +195,9 @@ def to_text(cells: pd.Series, null: pd.Series, fold_width: bool = False) -> Conv
     return Converted(values, pd.Series(False, index=cells.index), "")
 
 
-def per_distinct(cells: pd.Series, func) -> pd.Series:
-    """`func` applied to the distinct cell texts only, spread back over the column: a million
-    rows of a meetings file hold a few thousand distinct dates, codes and numbers."""
-    codes, uniques = pd.factorize(cells.fillna(""))
-    distinct = pd.Series(uniques, dtype="string")
-    result = func(distinct)
-    if _unchanged(result, distinct, cells):
-        return cells.astype("string")
-    return result.take(codes).set_axis(cells.index)
-
-
-def _unchanged(result: pd.Series, distinct: pd.Series, cells: pd.Series) -> bool:
-    """True when spreading `result` back would give the cells themselves as strings: taking a
-    million strings costs far more than this check, and most columns need no change."""
-    return (result.dtype == distinct.dtype and not cells.isna().any() and not result.isna().any()
-            and bool((result == distinct).all()))
-
-
-def convert(cells: pd.Series, kind: str, choices: tuple[str, ...] = ()) -> Converted:
-    """The typed column of `kind` (see kpi.datasets.Column) from its cell texts."""
-    codes, uniques = pd.factorize(cells.fillna(""))
-    texts = pd.Series(uniques, dtype="string")
-    distinct = _convert_distinct(texts, kind, choices)
-    values = (cells.astype("string") if _unchanged(distinct.values, texts, cells)
-              else distinct.values.take(codes).set_axis(cells.index))
-    return Converted(values, distinct.bad.take(codes).set_axis(cells.index), distinct.reason, distinct.params)
-
-
-def _convert_distinct(cells: pd.Series, kind: str, choices: tuple[str, ...]) -> Converted:
+def convert_distinct(cells: pd.Series, kind: str, choices: tuple[str, ...] = ()) -> Converted:
+    """The typed values of `kind` (see kpi.datasets.Column) of a column's distinct cell texts
+    (stripped): the parser converts each distinct text once, however many rows hold it."""
     null = null_mask(cells)
     if kind in ("int", "number", "money", "pct", "score"):
         return to_number(cells, null, kind)
