@@ -135,9 +135,10 @@ def unit_ranking(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, r
     return out
 
 
+@memo.versioned(maxsize=4)
 def flag_rows(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root: str | None = None,
               lang: str = "zh", today: dt.date | None = None) -> pd.DataFrame:
-    """The red flags of `red_flags` as the overview lists them (`flag_table` in `lang`)."""
+    """The red flags of `red_flags` as the overview lists them (`flag_table` in `lang`), row for row."""
     return flag_table(red_flags(con, rules, as_of, root, lang=lang, today=today), lang)
 
 

@@ -213,7 +213,10 @@ def unit_profile(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, u
     # A rule judging units of a fixed level may name an ancestor when seen from a deeper root
     # (meetings_below rates a secondary unit on the root's branches): only the subtree's own flags.
     flags = overview.red_flags(con, rules, as_of, code, lang=lang, today=today)
-    flags = flags[flags["unit_code"].isin(units_in_subtree(con.cursor(), code)["unit_code"])].reset_index(drop=True)
+    own = flags["unit_code"].isin(units_in_subtree(con.cursor(), code)["unit_code"]).to_numpy()
+    # flag_rows lists the same flags in the same order, formatted (shared with the overview).
+    flag_rows = overview.flag_rows(con, rules, as_of, code, lang=lang, today=today)[own].reset_index(drop=True)
+    flags = flags[own].reset_index(drop=True)
     is_branch = unit.level == LEVEL_BRANCH
     return UnitProfile(
         unit=unit, as_of=as_of, breadcrumb=breadcrumb(con.cursor(), code),
@@ -238,6 +241,6 @@ def unit_profile(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, u
         child_compliance=pd.DataFrame() if is_branch else ratings.compliance_by_unit(con.cursor(), rules, as_of,
                                                                                      code),
         indicators=_latest_indicators(con, rules, as_of, unit, lang),
-        flags=flags, flag_rows=overview.flag_table(flags, lang),
+        flags=flags, flag_rows=flag_rows,
         children=_children(con, rules, as_of, unit, flags),
     )
