@@ -133,12 +133,13 @@ def scope_errors(con: duckdb.DuckDBPyConnection, account: Account, parsed) -> li
 
     For the units dataset a new unit is in scope when its parent is; existing units by their own code.
     """
-    frame = parsed.frame
-    if account.unit_code is None or frame.empty:
+    if account.unit_code is None or parsed.row_count == 0:
         return []
     written = {name: header for header, name in parsed.mapping.items()}
     root_name = unit_name(con, account.unit_code)
     columns = ["parent_code"] if parsed.dataset == "units" else ["unit_code"]
+    # Only the code columns, not the whole upload as a frame (a million rows of meetings).
+    frame = parsed.table.select(list(dict.fromkeys([*columns, "unit_code"]))).to_pandas()
     errors: list[CellError] = []
     for column in columns:
         codes = frame[column].astype("object")

@@ -56,7 +56,7 @@ def _print_refused(errors: list[CellError], lang: str) -> int:
 def _describe(parsed: ParsedUpload, lang: str) -> str:
     how = t("cli.read_xlsx", lang, sheets="、".join(parsed.sheets)) if parsed.encoding is None \
         else t("cli.read_csv", lang, encoding=parsed.encoding)
-    return t("cli.read", lang, file=parsed.file_name, how=how, rows=len(parsed.frame), **parsed.dropped)
+    return t("cli.read", lang, file=parsed.file_name, how=how, rows=parsed.row_count, **parsed.dropped)
 
 
 def _import(args: argparse.Namespace, lang: str) -> int:
