@@ -13,6 +13,7 @@ import uuid
 
 import duckdb
 
+from kpi.meta import meta_value, set_meta
 from kpi.migrations import UNIT_PATHS_SELECT
 
 # Snapshots are ordered by (as_of, batch_id NULLS FIRST); this key orders them the same way
@@ -20,16 +21,6 @@ from kpi.migrations import UNIT_PATHS_SELECT
 SNAPSHOT_KEY = "(CAST(date_diff('day', DATE '1970-01-01', as_of) AS BIGINT) * 4294967296 + coalesce(batch_id + 1, 0))"
 BATCH_KEY = "coalesce(batch_id, -1)"
 _COLUMNS = "problem_id, status, due_date, as_of, batch_id"
-
-
-def _meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
-    rows = con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchall()
-    return rows[0][0] if rows else None
-
-
-def _set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
-    con.execute("DELETE FROM meta WHERE key = ?", [key])
-    con.execute("INSERT INTO meta VALUES (?, ?)", [key, value])
 
 
 def units_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
@@ -42,11 +33,11 @@ def units_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
 def refresh_unit_paths(con: duckdb.DuckDBPyConnection) -> bool:
     """Rebuild the unit_paths table when the tree changed since it was built; True when rebuilt."""
     tree = units_fingerprint(con)
-    if _meta(con, "unit_paths_of") == tree:
+    if meta_value(con, "unit_paths_of") == tree:
         return False
     con.execute("DELETE FROM unit_paths")
     con.execute(f"INSERT INTO unit_paths {UNIT_PATHS_SELECT}")
-    _set_meta(con, "unit_paths_of", tree)
+    set_meta(con, "unit_paths_of", tree)
     return True
 
 

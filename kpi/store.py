@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 
 from kpi import derived
+from kpi.meta import meta_value, set_meta
 from kpi.migrations import LATEST_VERSION, MIGRATIONS
 
 # Auto-install would try the network for minutes on an offline machine.
@@ -88,16 +89,6 @@ def dataset_select_sql(table: str, columns: list[str], order_by: list[str]) -> s
     spec), every identifier quoted by `quote_identifier`; values never enter it."""
     return (f"SELECT {', '.join(map(quote_identifier, columns))} FROM {quote_identifier(table)} "
             f"ORDER BY {', '.join(map(quote_identifier, order_by))}")
-
-
-def meta_value(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
-    rows = con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchall()
-    return rows[0][0] if rows else None
-
-
-def set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
-    con.execute("DELETE FROM meta WHERE key = ?", [key])
-    con.execute("INSERT INTO meta VALUES (?, ?)", [key, value])
 
 
 def data_version(con: duckdb.DuckDBPyConnection) -> int:
