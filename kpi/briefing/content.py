@@ -7,12 +7,11 @@ from __future__ import annotations
 import datetime as dt
 
 import duckdb
-import pandas as pd
 
 from kpi.briefing import charts
 from kpi.briefing.model import Briefing, HeadlineRow, Section
 from kpi.i18n import enum_label, has, t
-from kpi.metrics import annual, coverage, meetings, overview, problems, ratings
+from kpi.metrics import annual, coverage, meetings, overview, problems
 from kpi.metrics.common import Headline
 from kpi.org import subtree_filter_sql, subtree_params, unit_name
 from kpi.periods import week_bounds
@@ -217,20 +216,10 @@ def flag_label(rule: str, lang: str) -> str:
     return name
 
 
-def all_flags(con, rules: Rules, end: dt.date, root, lang: str, today: dt.date | None) -> pd.DataFrame:
-    """Every module's red flags at `end`, one table (FLAG_COLUMNS)."""
-    frames = [annual.annual_flags(_fresh(con), rules, end, root),
-              meetings.meeting_flags(_fresh(con), rules, end, root, lang=lang, today=today),
-              problems.problem_flags(_fresh(con), end, root),
-              coverage.coverage_flags(_fresh(con), rules, end, root),
-              ratings.ratings_flags(_fresh(con), rules, end, root)]
-    frames = [f.astype(object) for f in frames if not f.empty]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-
-
 def flags_section(con, rules: Rules, end: dt.date, root, subtitle: str, lang: str,
                   today: dt.date | None) -> Section:
-    flags = all_flags(con, rules, end, root, lang, today)
+    # The overview's red flags (shared, so copied before a column is added).
+    flags = overview.red_flags(_fresh(con), rules, end, root, lang=lang, today=today).copy()
     if flags.empty:
         return _empty("flags", lang)
     flags["label"] = [flag_label(r, lang) for r in flags.rule]
