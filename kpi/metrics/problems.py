@@ -25,6 +25,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from kpi.datasets import CLOSED_STATUS, PROBLEM_STATUSES, SEVERITIES
@@ -247,58 +248,52 @@ def weekly_series(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | No
     week_start = as_of - dt.timedelta(days=as_of.weekday())
     starts = [week_start - dt.timedelta(weeks=i) for i in range(weeks - 1, -1, -1)]
     ends = [min(s + dt.timedelta(days=6), as_of) for s in starts]
-    # Point 0 is the day before the first week; point i (1…weeks) is week i's end, which is also
-    # week i+1's previous end. A problem's state at point i is its latest snapshot on or before it.
-    # One pass over the snapshots (no join of weeks × snapshots, no window function): a snapshot
-    # dated within the weeks falls in the bucket of the first point on or after its date; per
-    # problem only the latest snapshot per bucket is kept, and carried forward to later points.
-    # Snapshots before the weeks are aggregated apart, to their latest only (most of the rows:
-    # one max per problem is cheaper than the weekly buckets).
-    # A snapshot's state is one small code: 0 closed, else 1 + r, where r = 1 + the number of week
-    # ends on or before its deadline (weeks + 1 without one), so that an open problem is overdue at
-    # week i's end exactly when r ≤ i. The code is the lowest digit (base `base`) of a key ordered
-    # by (as_of, batch_id NULLS FIRST): `max` of the key picks the latest snapshot and its state at
-    # once (cheaper than arg_max over millions of rows). Like the rest of the key, this assumes
-    # 0 ≤ batch_id < 2³² − 1 and snapshot dates within ±2³¹ ÷ base days of 1970.
+    # Points 0…n: the day before the first week, then each week's end. A change "reaches" point
+    # lo = the first point on or after its date; per problem and lo the last change is the state
+    # at that point, held up to the point before the next such group (hi). So each group adds 1 to
+    # the open count over points [lo, hi) when open, and to the overdue count over [c, hi) from
+    # c = the first point after its deadline; summed as +1/−1 events and accumulated. A group
+    # reached at point i is new there when it is the problem's first, closed there when it is
+    # 已销号 and the group before (the state at point i − 1) was not.
     points = [starts[0] - dt.timedelta(days=1), *ends]
-    n = len(points)
-    base = weeks + 3
-    bucket = "CASE " + " ".join(f"WHEN as_of <= CAST(? AS DATE) THEN {i}" for i in range(1, n)) + " END"
-    rank = (f"CASE WHEN due_date IS NULL THEN {weeks + 1} "
-            + " ".join(f"WHEN due_date < CAST(? AS DATE) THEN {i}" for i in range(1, n)) + f" ELSE {weeks + 1} END")
-    latest = ", ".join(f"max(CASE WHEN b = {i} THEN k END) AS t{i}" for i in range(1, n))  # cheaper than FILTER
-    carried = ", ".join("CAST(((coalesce(" + ", ".join(f"t{j}" for j in range(i, -1, -1)) + f") % {base}) + {base})"
-                        f" % {base} AS INTEGER) AS s{i}" for i in range(n))
-    weeks_of = range(1, n)
-    open_ = ", ".join(f"count(*) FILTER (WHERE s{i} > 0)" for i in weeks_of)
-    new = ", ".join(f"count(*) FILTER (WHERE s{i} IS NOT NULL AND s{i - 1} IS NULL)" for i in weeks_of)
-    closed = ", ".join(f"count(*) FILTER (WHERE s{i} = 0 AND coalesce(s{i - 1}, 1) <> 0)" for i in weeks_of)
-    overdue = ", ".join(f"count(*) FILTER (WHERE s{i} > 0 AND s{i} <= {i + 1})" for i in weeks_of)
+    n = weeks
+    on_or_after = ("CASE " + " ".join(f"WHEN {{d}} <= CAST(? AS DATE) THEN {i}" for i in range(n + 1))
+                   + f" ELSE {n + 1} END")
+    after_date = ("CASE " + " ".join(f"WHEN {{d}} < CAST(? AS DATE) THEN {i}" for i in range(n + 1))
+                  + f" ELSE {n + 1} END")
     scope_params: list = []
     in_scope = f"problem_id IN (SELECT problem_id FROM problems WHERE {_scope_sql('unit_code', root, scope_params)})"
-    # A subtree's problems are picked before the aggregation (a small set); for the whole store the
-    # problems still in the problem table are checked once per problem after it.
+    # A subtree's problems are picked first (a small set); for the whole store the problems still
+    # in the problem table are checked once per problem, after grouping.
     before, after = ("true", in_scope) if root is None else (in_scope, "true")
-    row = con.execute(f"""
-        WITH snap AS NOT MATERIALIZED (
-            SELECT problem_id, as_of,
-                   (CAST(date_diff('day', DATE '1970-01-01', as_of) AS BIGINT) * 4294967296
-                       + coalesce(batch_id + 1, 0)) * {base}
-                   + CASE WHEN status = ? THEN 0 ELSE 1 + {rank} END AS k
+    rows = con.execute(f"""
+        WITH reached AS (
+            SELECT problem_id, {on_or_after.format(d="as_of")} AS lo, status = ? AS closed, due_date,
+                   CAST(date_diff('day', DATE '1970-01-01', as_of) AS BIGINT) * 4294967296
+                       + coalesce(batch_id + 1, 0) AS k
             FROM problem_changes WHERE as_of <= CAST(? AS DATE) AND {before}),
-        before_weeks AS (SELECT problem_id, max(k) AS t0 FROM snap WHERE as_of <= CAST(? AS DATE) GROUP BY problem_id),
-        in_weeks AS (
-            SELECT problem_id, {latest}
-            FROM (SELECT problem_id, {bucket} AS b, k FROM snap WHERE as_of > CAST(? AS DATE))
-            GROUP BY problem_id),
-        per_problem AS (
-            SELECT {carried} FROM before_weeks FULL JOIN in_weeks USING (problem_id) WHERE {after})
-        SELECT [{open_}], [{new}], [{closed}], [{overdue}] FROM per_problem""",
-                      [CLOSED_STATUS, *ends, points[-1], *scope_params, points[0], *points[1:], points[0]]).fetchone()
-    df = pd.DataFrame({"week_start": starts, "week_end": ends, "open": row[0], "new": row[1], "closed": row[2],
-                       "overdue": row[3]})
-    for col in ("week_start", "week_end"):
-        df[col] = pd.to_datetime(df[col]).dt.date
+        groups AS (
+            SELECT problem_id, lo, arg_max(closed, k) AS closed, arg_max_null(due_date, k) AS due
+            FROM reached GROUP BY problem_id, lo),
+        held AS (
+            SELECT lo, closed, {after_date.format(d="due")} AS c, coalesce(lead(lo) OVER w, {n + 1}) AS hi,
+                   lag(closed) OVER w AS closed_before, row_number() OVER w = 1 AS first
+            FROM groups WHERE {after}
+            WINDOW w AS (PARTITION BY problem_id ORDER BY lo)),
+        events AS (
+            SELECT lo AS i, CAST(NOT closed AS INTEGER) AS open, 0 AS overdue, CAST(first AS INTEGER) AS new,
+                   CAST(closed AND NOT coalesce(closed_before, false) AS INTEGER) AS closed FROM held
+            UNION ALL SELECT hi, -CAST(NOT closed AS INTEGER), 0, 0, 0 FROM held
+            UNION ALL SELECT greatest(lo, c), 0, 1, 0, 0 FROM held WHERE NOT closed AND greatest(lo, c) < hi
+            UNION ALL SELECT hi, 0, -1, 0, 0 FROM held WHERE NOT closed AND greatest(lo, c) < hi)
+        SELECT i, sum(open), sum(overdue), sum(new), sum(closed) FROM events WHERE i <= {n} GROUP BY i""",
+                       [*points, CLOSED_STATUS, points[-1], *scope_params, *points]).fetchall()
+    steps = np.zeros((4, n + 1), dtype=np.int64)
+    for i, *values in rows:
+        steps[:, i] = values
+    opened, overdue = np.cumsum(steps[0])[1:], np.cumsum(steps[1])[1:]
+    df = pd.DataFrame({"week_start": starts, "week_end": ends, "open": opened, "new": steps[2][1:],
+                       "closed": steps[3][1:], "overdue": overdue})
     df["week"] = [f"{d.isocalendar().year}-W{d.isocalendar().week:02d}" for d in df.week_start]
     return df[["week_start", "week_end", "week", "open", "new", "closed", "overdue"]]
 
