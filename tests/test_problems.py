@@ -42,6 +42,7 @@ def test_reopened_problem_is_open_despite_stale_close_dates(con):
     # P7 carries closed_date 2025-05-02 from before its re-opening; its status is 整改中 again.
     overdue = pm.overdue_problems(con, AS_OF)
     assert _rows(overdue, "problem_id", "days_overdue") == [("P3", 61), ("P2", 30), ("P7", 15)]
+    assert _rows(pm.overdue_problems(con, AS_OF, limit=2), "problem_id", "days_overdue") == [("P3", 61), ("P2", 30)]
     before = pm.problem_rates(con, D(2025, 4, 4)).iloc[0]
     # On 04-04: found P1 P2 P3 P6 P7 (5); P6 closed 03-15; P1 completed 03-20 but closed only 04-05.
     assert (before.total, before.completed, before.closed, before.on_time, before.overdue) == (5, 2, 1, 1, 1)

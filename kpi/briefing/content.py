@@ -179,7 +179,7 @@ def problems_section(con, end: dt.date, week: str, root, subtitle: str, lang: st
     notes = [t("briefing.takeaway.problems_week", lang, new=new, closed=closed, overdue=overdue),
              t("briefing.takeaway.problems_rate", lang, value=f"{heads['closeout'].value:.1f}",
                severe=int(heads["severe_open"].value or 0))]
-    late = problems.overdue_problems(_fresh(con), end, root)
+    late = problems.overdue_problems(_fresh(con), end, root, limit=1)   # the longest overdue only
     if not late.empty:
         first = late.iloc[0]
         notes.append(t("briefing.takeaway.longest_overdue", lang, unit=first.unit_name, problem=first.problem_id,

@@ -148,14 +148,16 @@ _LIST_COLUMNS = """problem_id, unit_code, unit_name, source, found_date, categor
     owner, measures, due_date, status, completed_date, closed_date, is_overdue, days_overdue"""
 
 
-def overdue_problems(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | None = None) -> pd.DataFrame:
+def overdue_problems(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | None = None,
+                     limit: int | None = None) -> pd.DataFrame:
     """Problems not closed and past their deadline at as_of, most days overdue first.
 
-    days_overdue = as_of − due_date (days). Rule: 销号管理 (closed by the deadline).
+    days_overdue = as_of − due_date (days). Rule: 销号管理 (closed by the deadline). `limit` keeps
+    the first rows only (None: all).
     """
     cte, params = _state_cte(as_of, root, names=True)
     return con.execute(f"""{cte} SELECT {_LIST_COLUMNS} FROM ps WHERE is_overdue
-        ORDER BY days_overdue DESC, problem_id""", params).df()
+        ORDER BY days_overdue DESC, problem_id LIMIT ?""", params + [limit]).df()
 
 
 def ageing_buckets(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date,
