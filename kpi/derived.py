@@ -9,12 +9,11 @@
 """
 from __future__ import annotations
 
-import uuid
-
 import duckdb
 
 from kpi.meta import meta_value, set_meta
 from kpi.migrations import UNIT_PATHS_SELECT
+from kpi.sqlframes import registered
 
 # Snapshots are ordered by (as_of, batch_id NULLS FIRST); this key orders them the same way
 # (batch ids below 2³² − 1).
@@ -59,14 +58,10 @@ def _recompute(con: duckdb.DuckDBPyConnection, problems: str, params: list) -> N
     """Change rows of the problems selected by the subquery `problems`, rebuilt from their snapshots."""
     # The selection may read problem_changes itself: take it before deleting.
     ids = con.execute(f"SELECT DISTINCT problem_id FROM ({problems})", params).df()
-    name = f"recompute_{uuid.uuid4().hex}"
-    con.register(name, ids)
-    try:
+    with registered(con, ids, "recompute") as name:
         con.execute(f"DELETE FROM problem_changes WHERE problem_id IN (SELECT problem_id FROM {name})")
         con.execute(f"""INSERT INTO problem_changes {changes_sql(
             f"(SELECT {_COLUMNS} FROM problem_snapshots WHERE problem_id IN (SELECT problem_id FROM {name}))")}""")
-    finally:
-        con.unregister(name)
 
 
 def refresh_problem_changes(con: duckdb.DuckDBPyConnection) -> bool:

@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import duckdb
@@ -36,6 +34,7 @@ from kpi.metrics.common import FLAG_COLUMNS, Headline, empty_flags, share_pct
 from kpi.org import LEVEL_BRANCH, LEVEL_SECONDARY
 from kpi.periods import MONTHS_PER_SLOT, effective_as_of, slot_label, slots_between
 from kpi.rules import Rules
+from kpi.sqlframes import registered
 
 # Every required slot must be met: the target is the rule itself, not a tunable threshold.
 FULL_COMPLETION_PCT = 100.0
@@ -75,16 +74,6 @@ def slots_frame(rules: Rules, start: dt.date, end: dt.date) -> pd.DataFrame:
     frame["rule_order"] = frame["rule_order"].astype("int64")
     frame["slot_no"] = frame["slot_no"].astype("int64")
     return frame
-
-
-@contextmanager
-def _registered(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame):
-    name = f"meeting_slots_{uuid.uuid4().hex}"
-    con.register(name, frame)
-    try:
-        yield name
-    finally:
-        con.unregister(name)
 
 
 @dataclass(frozen=True, eq=False)
@@ -145,7 +134,7 @@ def _held_counts(con: duckdb.DuckDBPyConnection, slots: pd.DataFrame, codes: pd.
             months=("months", "first"), first_day=("slot_start", "min"), base=("index", "min")).reset_index()
         types["first_month"] = types["first_day"].dt.year * 12 + types["first_day"].dt.month
         branches = pd.DataFrame({"unit_code": codes.to_numpy(), "bid": np.arange(len(codes), dtype=np.int64)})
-        with _registered(con, types) as type_table, _registered(con, branches) as branch_table:
+        with registered(con, types) as type_table, registered(con, branches) as branch_table:
             found = con.execute(f"""
                 SELECT b.bid * $width + r.base + (year(m.date) * 12 + month(m.date) - r.first_month) // r.months
                        AS cell
@@ -266,7 +255,7 @@ def completion_by_unit(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.d
     per_branch = pd.DataFrame({"unit_code": grid.codes,
                                "req": grid.required.sum(axis=1, dtype=np.int64),
                                "met": grid.met.sum(axis=1, dtype=np.int64)})
-    with _registered(con, per_branch) as name:
+    with registered(con, per_branch) as name:
         return con.execute(f"""
             WITH {_UNITS_AT_LEVEL}
             SELECT u.unit_code, u.unit_name,

@@ -18,8 +18,9 @@ from kpi.i18n import t
 from kpi.metrics import annual, coverage, meetings, problems, ratings
 from kpi.metrics.common import FLAG_COLUMNS, Headline, share_pct
 from kpi.metrics.levels import level_below_root
-from kpi.org import ancestor_at_level, subtree_filter_sql, subtree_params
+from kpi.org import subtree_filter_sql, subtree_params
 from kpi.rules import Rules
+from kpi.sqlframes import registered
 
 CARD_KEYS = ("funds", "weight", "party_staff", "meetings", "standardisation",
              "closeout", "overdue", "severe_open", "supervision", "inspection")
@@ -120,10 +121,11 @@ def unit_ranking(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, r
     units = con.execute(
         f"SELECT unit_code, unit_name FROM units WHERE level = ? AND {subtree_filter_sql()} ORDER BY unit_code",
         [level, *subtree_params(root)]).df()
-    owner = ancestor_at_level(con, level)[["unit_code", "ancestor_code"]].rename(
-        columns={"unit_code": "flag_unit", "ancestor_code": "unit_code"})
-    counts = (flags[["unit_code"]].rename(columns={"unit_code": "flag_unit"}).merge(owner, on="flag_unit")
-              .groupby("unit_code").size().rename("flag_count"))
+    # Each flag counts for its unit's ancestor at `level` (a flag above that level for none).
+    with registered(con, flags[["unit_code"]], "flags") as flagged:
+        counts = con.execute(f"""SELECT p.ancestor_code AS unit_code, count(*) AS flag_count
+            FROM {flagged} f JOIN unit_paths p ON p.unit_code = f.unit_code AND p.ancestor_level = ?
+            GROUP BY p.ancestor_code""", [level]).df().set_index("unit_code")["flag_count"]
     done = meetings.completion_by_unit(con.cursor(), rules, as_of, root, level=level, today=today)
     out = (units.merge(counts, left_on="unit_code", right_index=True, how="left")
            .merge(done[["unit_code", "completion_pct"]], on="unit_code", how="left")

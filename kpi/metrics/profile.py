@@ -19,7 +19,7 @@ import pandas as pd
 from kpi.i18n import t
 from kpi.metrics import annual, coverage, indicators, meetings, overview, problems, ratings
 from kpi.metrics.common import Headline
-from kpi.org import LEVEL_BRANCH, breadcrumb, subtree_filter_sql, subtree_params, units_in_subtree
+from kpi.org import LEVEL_BRANCH, breadcrumb, subtree_filter_sql, subtree_params
 from kpi.rules import Rules
 
 RECENT_ACTIVITIES = 10
@@ -213,7 +213,8 @@ def unit_profile(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, u
     # A rule judging units of a fixed level may name an ancestor when seen from a deeper root
     # (meetings_below rates a secondary unit on the root's branches): only the subtree's own flags.
     flags = overview.red_flags(con, rules, as_of, code, lang=lang, today=today)
-    own = flags["unit_code"].isin(units_in_subtree(con.cursor(), code)["unit_code"]).to_numpy()
+    subtree = con.cursor().execute("SELECT unit_code FROM unit_paths WHERE ancestor_code = ?", [code]).fetchnumpy()
+    own = flags["unit_code"].isin(subtree["unit_code"]).to_numpy()
     # flag_rows lists the same flags in the same order, formatted (shared with the overview).
     flag_rows = overview.flag_rows(con, rules, as_of, code, lang=lang, today=today)[own].reset_index(drop=True)
     flags = flags[own].reset_index(drop=True)
