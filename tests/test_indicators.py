@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 from rule_fixtures import build_rule_store
 
+from kpi import demo, store
 from kpi.metrics import indicators
 
 AS_OF = dt.date(2025, 6, 30)
@@ -87,3 +88,30 @@ def test_theory_study_headline(con, rules):
     assert indicators.theory_study_headline(con, stricter, AS_OF).status == "ok"
     assert indicators.theory_study_headline(con, rules, dt.date(2025, 4, 30)).value is None
     assert indicators.theory_study_headline(con, rules, AS_OF, root="S2").value == 99.0
+
+
+def test_unit_latest_equals_indicator_latest_for_each_code(tmp_path, rules):
+    # One query for a unit's whole catalogue (the unit profile) gives, code by code, the unit's own
+    # row of indicator_latest — checked on the demo group for units of every level and two dates.
+    st = store.open_store(tmp_path / "demo.duckdb")
+    con = st.cursor()
+    demo.load_demo(con, dt.date(2026, 11, 21))
+    units = con.execute("""SELECT unit_code, level FROM units
+                           QUALIFY row_number() OVER (PARTITION BY level ORDER BY unit_code) <= 3""").fetchall()
+    checked = 0
+    for as_of in (dt.date(2026, 11, 21), dt.date(2025, 6, 30)):
+        for code, level in units:
+            one = indicators.unit_latest(st.cursor(), rules, as_of, code).set_index("code")
+            for entry in rules.indicators:
+                row = indicators.indicator_latest(st.cursor(), rules, entry.code, as_of, code, level).iloc[0]
+                if pd.isna(row["period"]):
+                    assert entry.code not in one.index
+                    continue
+                got = one.loc[entry.code]
+                assert (got["period"], int(got["reporting_units"])) == (row["period"], int(row["reporting_units"]))
+                assert got["value"] == pytest.approx(row["value"])
+                assert (None if pd.isna(got["meets"]) else bool(got["meets"])) == (
+                    None if pd.isna(row["meets"]) else bool(row["meets"]))
+                checked += 1
+    st.close()
+    assert checked == 80   # units × dates × codes with data, all compared

@@ -22,6 +22,7 @@ import pandas as pd
 from kpi.metrics.common import Headline
 from kpi.metrics.levels import resolved_level
 from kpi.rules import Indicator, Rules
+from kpi.sqlframes import registered
 
 THEORY_STUDY_CODE = "theory_study_coverage"
 _AGGREGATES = {"sum": "sum", "mean": "avg"}
@@ -73,9 +74,12 @@ def _rolled_up_sql(indicator: Indicator) -> str:
         FROM d JOIN periods g ON g.period = d.period GROUP BY d.unit_code, d.period"""
 
 
-_MEETS_SQL = """CASE WHEN CAST($target AS DOUBLE) IS NULL OR {v} IS NULL THEN NULL
-                     WHEN $higher THEN round({v} - CAST($target AS DOUBLE), 6) >= 0
-                     ELSE round(CAST($target AS DOUBLE) - {v}, 6) >= 0 END"""
+def _meets_sql(value: str, target: str = "CAST($target AS DOUBLE)", higher: str = "$higher") -> str:
+    """SQL of `meets`: NULL without a target or a value; else value ≥ target when higher is better,
+    value ≤ target otherwise (compared at 6 decimals). Arguments are SQL expressions of this module."""
+    return f"""CASE WHEN {target} IS NULL OR {value} IS NULL THEN NULL
+                    WHEN {higher} THEN round({value} - {target}, 6) >= 0
+                    ELSE round({target} - {value}, 6) >= 0 END"""
 
 
 def _params(indicator: Indicator, root, level, start, end) -> dict:
@@ -94,7 +98,7 @@ def indicator_series(con: duckdb.DuckDBPyConnection, rules: Rules, code: str, ro
     params = _params(indicator, root, resolved_level(con, root, level), start, end)
     return con.execute(
         f"""SELECT r.unit_code, u.unit_name, r.period, r.value, r.reporting_units,
-                   CAST($target AS DOUBLE) AS target, {_MEETS_SQL.format(v="r.value")} AS meets
+                   CAST($target AS DOUBLE) AS target, {_meets_sql("r.value")} AS meets
             FROM ({_rolled_up_sql(indicator)}) r JOIN units u ON u.unit_code = r.unit_code
             ORDER BY r.unit_code, r.period""", params).df()
 
@@ -111,10 +115,45 @@ def indicator_latest(con: duckdb.DuckDBPyConnection, rules: Rules, code: str, as
                 SELECT * FROM ({_rolled_up_sql(indicator)})
                 QUALIFY row_number() OVER (PARTITION BY unit_code ORDER BY period DESC) = 1)
             SELECT u.unit_code, u.unit_name, r.period, r.value, r.reporting_units,
-                   CAST($target AS DOUBLE) AS target, {_MEETS_SQL.format(v="r.value")} AS meets
+                   CAST($target AS DOUBLE) AS target, {_meets_sql("r.value")} AS meets
             FROM units u LEFT JOIN r ON r.unit_code = u.unit_code
             WHERE u.level = $level AND {_SUBTREE.format(col="u.unit_code")}
             ORDER BY u.unit_code""", params).df()
+
+
+def unit_latest(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, unit_code: str) -> pd.DataFrame:
+    """Every catalogue indicator for the one unit `unit_code` at its latest period ≤ as_of, in one
+    query — the unit's row of `indicator_latest(code, as_of, root=unit_code, level=its level)` for
+    each code: code, period, value, reporting_units, meets. Over the values its subtree reported:
+    sum / mean of those of the latest period with data; last: Σ over reporting units of each one's
+    latest value ≤ as_of, at the latest period any of them reported. Codes without data are absent."""
+    catalogue = pd.DataFrame({
+        "code": [i.code for i in rules.indicators], "rollup": [i.rollup for i in rules.indicators],
+        "target": pd.array([i.target for i in rules.indicators], dtype="Float64"),
+        "higher": [i.higher_is_better for i in rules.indicators]})
+    with registered(con, catalogue, "catalogue") as entries:
+        return con.execute(f"""
+            WITH d AS (
+                SELECT i.indicator_code AS code, i.unit_code AS source_code, i.period, i.value
+                FROM indicators i JOIN unit_paths p ON p.unit_code = i.unit_code
+                WHERE p.ancestor_code = $unit AND i.value IS NOT NULL AND i.period <= $end),
+            latest AS (SELECT code, max(period) AS period FROM d GROUP BY code),
+            rolled AS (
+                SELECT c.code, l.period,
+                       CASE c.rollup WHEN 'sum' THEN sum(d.value) FILTER (WHERE d.period = l.period)
+                                     WHEN 'mean' THEN avg(d.value) FILTER (WHERE d.period = l.period) END AS value,
+                       count(DISTINCT d.source_code) FILTER (WHERE d.period = l.period) AS reporting_units
+                FROM {entries} c JOIN latest l USING (code) JOIN d USING (code)
+                WHERE c.rollup <> 'last' GROUP BY c.code, c.rollup, l.period
+                UNION ALL
+                SELECT c.code, l.period, sum(s.value), count(*)
+                FROM {entries} c JOIN latest l USING (code)
+                JOIN (SELECT code, source_code, arg_max(value, period) AS value FROM d GROUP BY ALL) s USING (code)
+                WHERE c.rollup = 'last' GROUP BY c.code, l.period)
+            SELECT r.code, r.period, r.value, r.reporting_units,
+                   {_meets_sql("r.value", "c.target", "c.higher")} AS meets
+            FROM rolled r JOIN {entries} c USING (code)""",
+                           {"unit": unit_code, "end": period_of(as_of)}).df()
 
 
 def member_pipeline(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root: str | None = None,

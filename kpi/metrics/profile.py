@@ -176,10 +176,10 @@ def _own_coverage(con, rules: Rules, as_of: dt.date, unit: UnitInfo, levels, kin
 
 
 def _latest_indicators(con, rules: Rules, as_of: dt.date, unit: UnitInfo, lang: str) -> pd.DataFrame:
+    found = indicators.unit_latest(con.cursor(), rules, as_of, unit.code).set_index("code")
     rows = []
     for entry in rules.indicators:
-        latest = indicators.indicator_latest(con.cursor(), rules, entry.code, as_of, unit.code, unit.level)
-        row = latest.iloc[0] if len(latest) else pd.Series(dtype=object)
+        row = found.loc[entry.code] if entry.code in found.index else pd.Series(dtype=object)
         rows.append({"code": entry.code, "name": entry.name(lang), "measure_unit": entry.unit,
                      "period": row.get("period"), "value": row.get("value"),
                      "reporting_units": row.get("reporting_units"), "target": entry.target,
