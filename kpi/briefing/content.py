@@ -222,7 +222,7 @@ def flags_section(con, rules: Rules, end: dt.date, root, subtitle: str, lang: st
     flags = overview.red_flags(_fresh(con), rules, end, root, lang=lang, today=today).copy()
     if flags.empty:
         return _empty("flags", lang)
-    flags["label"] = [flag_label(r, lang) for r in flags.rule]
+    flags["label"] = flags["rule"].map({rule: flag_label(rule, lang) for rule in flags["rule"].unique()})
     counts = (flags.groupby("label", sort=False).size().rename("n_flags").reset_index()
               .sort_values("n_flags", ascending=False, kind="stable"))
     per_unit = flags.groupby("unit_name", sort=False).size().sort_values(ascending=False, kind="stable")
