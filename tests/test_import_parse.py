@@ -461,6 +461,16 @@ def test_errors_beyond_the_cap_are_summarised_in_one_line(con):
     assert parsed.frame.empty
 
 
+def test_a_whole_number_too_large_to_hold_is_not_an_integer(con):
+    # Found by the fuzz test: 1E100 is whole as a float but no count can hold it.
+    body = "B0111,党课,2025-03-05,学习,1E100,9\nB0111,党课,2025-03-06,学习,10,9007199254740993\n"
+    parsed = parse_upload(f"单位编码,会议类型,日期,主题,应到人数,实到人数\n{body}".encode(), "m.csv", "meetings",
+                          con, RULES)
+    assert [e.message() for e in parsed.errors] == ["第 2 行，“应到人数”列，值“1E100”：应为整数",
+                                                    "第 3 行，“实到人数”列，值“9007199254740993”：应为整数"]
+    assert parsed.row_count == 0
+
+
 def test_a_guide_sheet_before_the_month_sheets_is_skipped_and_headers_stay_per_sheet(con):
     book = openpyxl.Workbook()
     book.active.title = "说明"

@@ -86,7 +86,8 @@ def to_number(cells: pd.Series, null: pd.Series, kind: str) -> Converted:
         values = _fractions_as_percent(values, percent)
     bad = values.isna() & ~null
     if kind == "int":
-        fractional = values.notna() & (values % 1 != 0)
+        # Beyond 2⁵³ a float no longer holds a whole number exactly (and 1E100 overflows Int64).
+        fractional = values.notna() & ((values % 1 != 0) | (values.abs() >= 2 ** 53))
         if fractional.any():
             values = values.where(~fractional)
             bad = bad | fractional
