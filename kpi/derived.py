@@ -12,8 +12,7 @@ from __future__ import annotations
 import duckdb
 
 from kpi.meta import meta_value, set_meta
-from kpi.migrations import UNIT_PATHS_SELECT
-from kpi.sqlframes import registered
+from kpi.migrations import INSERT_UNIT_PATHS
 
 # Snapshots are ordered by (as_of, batch_id NULLS FIRST); this key orders them the same way
 # (batch ids below 2³² − 1).
@@ -35,15 +34,15 @@ def refresh_unit_paths(con: duckdb.DuckDBPyConnection) -> bool:
     if meta_value(con, "unit_paths_of") == tree:
         return False
     con.execute("DELETE FROM unit_paths")
-    con.execute(f"INSERT INTO unit_paths {UNIT_PATHS_SELECT}")
+    con.execute(INSERT_UNIT_PATHS)
     set_meta(con, "unit_paths_of", tree)
     return True
 
 
-def changes_sql(source: str, carry: str = "") -> str:
-    """SELECT of the change rows among the snapshot rows of `source` (a table or subquery with the
-    snapshot columns, and `carry`, more columns to keep): per problem in snapshot order, the first
-    row and every row whose status or deadline differs from the row before."""
+def _changes_of(source: str, carry: str = "") -> str:
+    """SELECT of the change rows among the snapshot rows of `source` (a subquery of this module with
+    the snapshot columns, and `carry`, more columns to keep): per problem in snapshot order, the
+    first row and every row whose status or deadline differs from the row before."""
     columns = f"{_COLUMNS}, {carry}" if carry else _COLUMNS
     return f"""
         SELECT {columns} FROM (
@@ -54,59 +53,69 @@ def changes_sql(source: str, carry: str = "") -> str:
         WHERE n = 1 OR status IS DISTINCT FROM previous_status OR due_date IS DISTINCT FROM previous_due"""
 
 
-def _recompute(con: duckdb.DuckDBPyConnection, problems: str, params: list) -> None:
-    """Change rows of the problems selected by the subquery `problems`, rebuilt from their snapshots."""
-    # The selection may read problem_changes itself: take it before deleting.
-    ids = con.execute(f"SELECT DISTINCT problem_id FROM ({problems})", params).df()
-    with registered(con, ids, "recompute") as name:
-        con.execute(f"DELETE FROM problem_changes WHERE problem_id IN (SELECT problem_id FROM {name})")
-        con.execute(f"""INSERT INTO problem_changes {changes_sql(
-            f"(SELECT {_COLUMNS} FROM problem_snapshots WHERE problem_id IN (SELECT problem_id FROM {name}))")}""")
+# The statements of the upkeep, fixed text composed once from the fragments above; every value
+# (batch keys, problem ids, the last kept key) is bound.
+_IN_BATCHES = f"list_contains(CAST(? AS BIGINT[]), {BATCH_KEY})"
+_LISTED = "problem_id IN (SELECT unnest(CAST(? AS VARCHAR[])))"
+# True when every row of the selection comes after every snapshot kept (NULL: no row).
+_AFTER_KEPT = f"min({SNAPSHOT_KEY}) > coalesce(CAST(? AS BIGINT), -1)"
+CHANGES_OF_ALL = _changes_of("problem_snapshots")
+BATCH_COUNTS = f"SELECT {BATCH_KEY}, count(*) FROM problem_snapshots GROUP BY ALL"
+KEPT_MAX = f"SELECT max({SNAPSHOT_KEY}) FROM problem_snapshots WHERE NOT {_IN_BATCHES}"
+GONE_AFTER_KEPT = f"SELECT {_AFTER_KEPT} FROM problem_changes WHERE {_IN_BATCHES}"
+NEW_AFTER_KEPT = f"SELECT {_AFTER_KEPT} FROM problem_snapshots WHERE {_IN_BATCHES}"
+GONE_PROBLEMS = f"SELECT DISTINCT problem_id FROM problem_changes WHERE {_IN_BATCHES}"
+NEW_PROBLEMS = f"SELECT DISTINCT problem_id FROM problem_snapshots WHERE {_IN_BATCHES}"
+DROP_GONE = f"DELETE FROM problem_changes WHERE {_IN_BATCHES}"
+DROP_LISTED = f"DELETE FROM problem_changes WHERE {_LISTED}"
+REBUILD_LISTED = ("INSERT INTO problem_changes"
+                  + _changes_of(f"(SELECT {_COLUMNS} FROM problem_snapshots WHERE {_LISTED})"))
+# Each problem's last change placed before the new rows: the window marks the new rows that
+# change the state; only those are added.
+APPEND_NEW = ("INSERT INTO problem_changes SELECT " + _COLUMNS + " FROM (" + _changes_of(f"""(
+    SELECT {_COLUMNS}, false AS added FROM problem_changes WHERE problem_id IN ({NEW_PROBLEMS})
+    QUALIFY row_number() OVER (PARTITION BY problem_id ORDER BY as_of DESC, batch_id DESC NULLS LAST) = 1
+    UNION ALL
+    SELECT {_COLUMNS}, true AS added FROM problem_snapshots WHERE {_IN_BATCHES})""", "added") + ") WHERE added")
+
+
+def _rebuild(con: duckdb.DuckDBPyConnection, problem_ids: list[str]) -> None:
+    """The change rows of these problems, rebuilt from their snapshots."""
+    con.execute(DROP_LISTED, [problem_ids])
+    con.execute(REBUILD_LISTED, [problem_ids])
+
+
+def _ids(con: duckdb.DuckDBPyConnection, query: str, batches: list[int]) -> list[str]:
+    return [row[0] for row in con.execute(query, [batches]).fetchall()]
 
 
 def refresh_problem_changes(con: duckdb.DuckDBPyConnection) -> bool:
     """Bring problem_changes up to date with problem_snapshots; True when anything was done.
 
     Batches are compared by their snapshot counts with those already taken in (writers write a
-    batch's snapshots once and never reuse a batch id, which comes from the batches table). The common cases
-    cost as little as the batch: a batch dated after every other snapshot (a new weekly upload)
-    only compares its rows with each problem's last change; the undo of such a batch only drops
-    its change rows. Anything else (a back-dated batch, the undo of one) rebuilds the changes of
-    the problems it holds from their snapshots."""
-    now = dict(con.execute(f"SELECT {BATCH_KEY}, count(*) FROM problem_snapshots GROUP BY ALL").fetchall())
+    batch's snapshots once and never reuse a batch id, which comes from the batches table). The
+    common cases cost as little as the batch: a batch dated after every other snapshot (a new
+    weekly upload) only compares its rows with each problem's last change; the undo of such a
+    batch only drops its change rows. Anything else (a back-dated batch, the undo of one) rebuilds
+    the changes of the problems it holds from their snapshots."""
+    now = dict(con.execute(BATCH_COUNTS).fetchall())
     seen = dict(con.execute("SELECT batch_key, snapshots FROM problem_change_batches").fetchall())
     if now == seen:
         return False
     gone = [b for b in seen if now.get(b) != seen[b]]
     new = [b for b in now if seen.get(b) != now[b]]
-    kept_max = con.execute(f"""SELECT max({SNAPSHOT_KEY}) FROM problem_snapshots
-                              WHERE NOT list_contains(CAST(? AS BIGINT[]), {BATCH_KEY})""", [new]).fetchall()[0][0]
-    # True when every row of the selection comes after every snapshot kept (NULL: no row).
-    after_kept = f"min({SNAPSHOT_KEY}) > coalesce(CAST(? AS BIGINT), -1)"
-    in_batches = f"list_contains(CAST(? AS BIGINT[]), {BATCH_KEY})"
+    kept_max = con.execute(KEPT_MAX, [new]).fetchall()[0][0]
     if gone:
-        last = con.execute(f"SELECT {after_kept} FROM problem_changes WHERE {in_batches}",
-                           [kept_max, gone]).fetchall()[0][0]
-        if last is False:  # a later snapshot may now change the state: rebuild those problems
-            _recompute(con, f"SELECT problem_id FROM problem_changes WHERE {in_batches}", [gone])
+        if con.execute(GONE_AFTER_KEPT, [kept_max, gone]).fetchall()[0][0] is False:
+            # A later snapshot may now change the state: rebuild those problems.
+            _rebuild(con, _ids(con, GONE_PROBLEMS, gone))
         else:
-            con.execute(f"DELETE FROM problem_changes WHERE {in_batches}", [gone])
+            con.execute(DROP_GONE, [gone])
     if new:
-        fresh = f"SELECT problem_id FROM problem_snapshots WHERE {in_batches}"
-        last = con.execute(f"SELECT {after_kept} FROM problem_snapshots WHERE {in_batches}",
-                           [kept_max, new]).fetchall()[0][0]
-        if last and not gone:
-            # Each problem's last change placed before the new rows: the window marks the new rows
-            # that change the state; only those are added.
-            latest = f"""
-                SELECT {_COLUMNS}, false AS added FROM problem_changes WHERE problem_id IN ({fresh})
-                QUALIFY row_number() OVER (PARTITION BY problem_id ORDER BY as_of DESC, batch_id DESC NULLS LAST) = 1
-                UNION ALL
-                SELECT {_COLUMNS}, true AS added FROM problem_snapshots WHERE {in_batches}"""
-            con.execute(f"""INSERT INTO problem_changes
-                SELECT {_COLUMNS} FROM ({changes_sql(f"({latest})", "added")}) WHERE added""", [new, new])
+        if con.execute(NEW_AFTER_KEPT, [kept_max, new]).fetchall()[0][0] and not gone:
+            con.execute(APPEND_NEW, [new, new])
         else:
-            _recompute(con, fresh, [new])
+            _rebuild(con, _ids(con, NEW_PROBLEMS, new))
     con.execute("DELETE FROM problem_change_batches")
     if now:
         con.executemany("INSERT INTO problem_change_batches VALUES (?, ?)", list(now.items()))

@@ -52,6 +52,7 @@ WITH RECURSIVE p(unit_code, ancestor_code, depth) AS (
 )
 SELECT p.unit_code, p.ancestor_code, a.level AS ancestor_level, p.depth
 FROM p JOIN units a ON a.unit_code = p.ancestor_code"""
+INSERT_UNIT_PATHS = "INSERT INTO unit_paths" + UNIT_PATHS_SELECT
 
 # v2: branches get a founding date (meeting slots only count once a branch exists);
 # batches can be undone, so the rows a batch overwrote are kept in shadow tables;
@@ -96,7 +97,7 @@ V4 = f"""
 DROP VIEW unit_paths;
 CREATE TABLE unit_paths (unit_code VARCHAR NOT NULL, ancestor_code VARCHAR NOT NULL, ancestor_level INTEGER,
                          depth INTEGER);
-INSERT INTO unit_paths {UNIT_PATHS_SELECT};
+{INSERT_UNIT_PATHS};
 """
 
 # v5: problem_changes, the problem snapshots that changed a problem's status or deadline (and each

@@ -26,7 +26,7 @@ def _changes(con) -> list[tuple]:
 
 
 def _expected(con) -> list[tuple]:
-    return con.execute(f"SELECT * FROM ({derived.changes_sql('problem_snapshots')}) ORDER BY ALL").fetchall()
+    return con.execute(f"SELECT * FROM ({derived.CHANGES_OF_ALL}) ORDER BY ALL").fetchall()
 
 
 def _add(con, batch_id, rows):
