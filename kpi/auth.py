@@ -17,7 +17,7 @@ import duckdb
 import pandas as pd
 
 from kpi import org
-from kpi.i18n import t
+from kpi.i18n import TranslatedError, t
 from kpi.importing.errors import CellError, UploadRefused
 
 LEADER, ANALYST, ADMIN = "领导", "分析员", "管理员"
@@ -38,19 +38,13 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
 }
 
 
-class AuthError(Exception):
+class AuthError(TranslatedError):
     """A refusal about who is asking (bad password, locked, no permission, outside the scope).
 
     key: a message key under `auth.error.` in kpi/messages/auth.toml; params fill it.
     """
 
-    def __init__(self, key: str, **params: object):
-        super().__init__(t(f"auth.error.{key}", "en", **params))
-        self.key = key
-        self.params = params
-
-    def message(self, lang: str = "zh") -> str:
-        return t(f"auth.error.{self.key}", lang, **self.params)
+    prefix = "auth.error."
 
 
 @dataclass(frozen=True)

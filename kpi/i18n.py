@@ -56,3 +56,18 @@ def enum_label(value: str, lang: str = DEFAULT_LANGUAGE) -> str:
     """Display label of a stored Chinese enumeration value (e.g. 已销号 → Closed out)."""
     key = f"enums.{value}"
     return t(key, lang) if has(key) else value
+
+
+class TranslatedError(Exception):
+    """A refusal whose text is the message `{prefix}{key}` (filled from `params`), in any language;
+    str() is the English text (logs, tracebacks). Subclasses set `prefix`."""
+
+    prefix = ""
+
+    def __init__(self, key: str, **params: object):
+        super().__init__(t(f"{self.prefix}{key}", "en", **params))
+        self.key = key
+        self.params = params
+
+    def message(self, lang: str = DEFAULT_LANGUAGE) -> str:
+        return t(f"{self.prefix}{self.key}", lang, **self.params)

@@ -35,14 +35,6 @@ def units_in_subtree(con: duckdb.DuckDBPyConnection, root: str | None, level: in
         subtree_params(root) + [level, level]).df()
 
 
-def ancestor_at_level(con: duckdb.DuckDBPyConnection, level: int) -> pd.DataFrame:
-    """unit_code → ancestor_code/ancestor_name at `level`, for every unit at or below that level."""
-    return con.execute(
-        """SELECT p.unit_code, p.ancestor_code, a.unit_name AS ancestor_name
-           FROM unit_paths p JOIN units a ON a.unit_code = p.ancestor_code
-           WHERE p.ancestor_level = ? ORDER BY p.unit_code""", [level]).df()
-
-
 def breadcrumb(con: duckdb.DuckDBPyConnection, unit_code: str) -> list[tuple[str, str]]:
     """(code, name) from the top of the tree down to `unit_code`; empty for an unknown code."""
     rows = con.execute(

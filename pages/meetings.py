@@ -66,10 +66,12 @@ slots = _ui.compute(meetings.meeting_slots, rules, as_of, root, meeting_type=mee
 if slots.empty:
     st.success(_ui.tr("meetings.page.no_unmet"))
 else:
-    shown = meetings.worst_branches(slots, charts.HEATMAP_BRANCHES)
-    total = slots["unit_code"].nunique()
+    # Branches with the most unmet periods first, no more than a screen or a slide can show.
+    shown = _ui.compute(meetings.heatmap_slots, rules, as_of, root, meeting_type=meeting_type,
+                        only_with_unmet=only_unmet, limit=charts.HEATMAP_BRANCHES)
     if len(shown) < len(slots):
-        st.caption(_ui.tr("meetings.page.heatmap_limited", shown=shown["unit_code"].nunique(), n=total))
+        st.caption(_ui.tr("meetings.page.heatmap_limited", shown=shown["unit_code"].nunique(),
+                          n=slots["unit_code"].nunique()))
     _ui.chart(charts.slot_heatmap(shown, meeting_type, every[meeting_type], lang, subtitle),
               labelled(slots, "meetings", lang), "meetings_heatmap")
 

@@ -23,6 +23,7 @@ from kpi.metrics.meetings import (
     completion_by_type,
     completion_by_unit,
     gap_branches,
+    heatmap_slots,
     meeting_flags,
     meeting_headline,
     meeting_records_in_scope,
@@ -287,3 +288,5 @@ def test_worst_branches_keeps_those_with_most_unmet_slots(con, rules):
     assert worst_branches(df, 1)["unit_code"].drop_duplicates().tolist() == ["B4"]
     assert len(worst_branches(df, 2)) == 2 * 3
     assert worst_branches(df, 3) is df
+    pd.testing.assert_frame_equal(heatmap_slots(con, rules, AS_OF, meeting_type="党课", only_with_unmet=True, limit=2,
+                                                today=TODAY), worst_branches(df, 2))

@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from kpi import store
 from kpi.datasets import PROBLEMS, Dataset, get_dataset
-from kpi.i18n import t
+from kpi.i18n import TranslatedError
 from kpi.importing.errors import UploadRefused
 from kpi.importing.model import ParsedUpload
 from kpi.store import quote_identifier as q
@@ -32,19 +32,13 @@ BATCH_COLUMNS = ["batch_id", "dataset", "file_name", "sha256", "rows_total", "ro
                  "rows_updated", "rows_unchanged", "user_name", "created_at", "kind", "undone_at", "as_of"]
 
 
-class BatchRefused(Exception):
+class BatchRefused(TranslatedError):
     """A commit or undo refused for a reason about batches, not cells (same file, undo order…).
 
     key: a message key in kpi/messages/commit.toml; params fill it.
     """
 
-    def __init__(self, key: str, **params: object):
-        super().__init__(t(f"commit.{key}", "en", **params))
-        self.key = key
-        self.params = params
-
-    def message(self, lang: str = "zh") -> str:
-        return t(f"commit.{self.key}", lang, **self.params)
+    prefix = "commit."
 
 
 @dataclass(frozen=True)

@@ -217,6 +217,14 @@ def worst_branches(slots: pd.DataFrame, limit: int) -> pd.DataFrame:
     return slots[slots["unit_code"].isin(keep)].reset_index(drop=True)
 
 
+def heatmap_slots(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root: str | None = None,
+                  meeting_type: str | None = None, only_with_unmet: bool = False, limit: int = 60,
+                  start: dt.date | None = None, today: dt.date | None = None) -> pd.DataFrame:
+    """The heat map's rows: `worst_branches(meeting_slots(...), limit)` — the slots of at most
+    `limit` branches, those with the most unmet required slots first."""
+    return worst_branches(meeting_slots(con, rules, as_of, root, meeting_type, only_with_unmet, start, today), limit)
+
+
 def _per_type(grid: SlotGrid) -> pd.DataFrame:
     """Per rule of the window, in rules order: meeting_type, every, min_count, required and met slots."""
     rows = []
