@@ -12,7 +12,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from kpi import audit, auth, auth_accounts
+from kpi import audit, auth, auth_accounts, org
 from pages import _ui
 
 USER_KEY, SEEN_KEY, ACCOUNT_KEY, NOTICE_KEY = "auth_user", "auth_seen", "_auth_account", "auth_notice"
@@ -104,7 +104,7 @@ def account_box(account: auth.Account) -> None:
     """The sidebar's account line, data scope and sign-out button."""
     con = _ui.cursor()
     st.caption(_ui.tr("auth.sidebar.signed_in", name=_ui.md(account.label), role=role_label(account.role)))
-    unit = auth.unit_name(con, account.unit_code) or _ui.tr("auth.sidebar.whole_store")
+    unit = org.unit_name(con, account.unit_code) or _ui.tr("auth.sidebar.whole_store")
     st.caption(_ui.tr("auth.sidebar.scope", unit=_ui.md(unit)))
     if st.button(_ui.tr("auth.sidebar.logout"), key="auth_logout", icon=":material/logout:"):
         audit.record(con, account.username, "sign_out")

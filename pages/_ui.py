@@ -174,7 +174,7 @@ def sidebar() -> None:
             st.session_state["scope"] = ""
         # Labels are resolved now: AppTest calls format_func outside the script run, where the
         # session's language is not visible.
-        whole_group = auth.unit_name(con, account.unit_code) or tr("common.sidebar.whole_group")
+        whole_group = org.unit_name(con, account.unit_code) or tr("common.sidebar.whole_group")
         st.selectbox(
             tr("common.sidebar.unit"), options, key="scope",
             format_func=lambda c: whole_group if c == ""
@@ -241,10 +241,10 @@ def data_table(data: pd.DataFrame, key: str, expanded: bool = False, unit_codes:
         left, right = st.columns(2)
         # Files are built when clicked (a callable), not on every rerun: an XLSX of 40k rows takes seconds.
         left.download_button(tr("common.download_csv"), partial(to_csv_bytes, data), f"{key}.csv",
-                             "text/csv", key=f"csv_{key}", on_click=_session.log_export, args=(f"{key}.csv",))
+                             "text/csv", key=f"csv_{key}", on_click=log_export, args=(f"{key}.csv",))
         right.download_button(tr("common.download_xlsx"), partial(to_xlsx_bytes, data), f"{key}.xlsx",
                               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                              key=f"xlsx_{key}", on_click=_session.log_export, args=(f"{key}.xlsx",))
+                              key=f"xlsx_{key}", on_click=log_export, args=(f"{key}.xlsx",))
 
 
 def empty_state(what_key: str, dataset: str) -> None:
