@@ -30,23 +30,28 @@ def record(con: duckdb.DuckDBPyConnection, username: str | None, action: str, ta
 
 
 def entries(con: duckdb.DuckDBPyConnection, username: str | None = None, actions: tuple[str, ...] = (),
-            start: dt.date | None = None, end: dt.date | None = None) -> pd.DataFrame:
-    """Log entries, newest first, filtered by exact user name, actions, and the days start..end
-    (inclusive); every filter bound, None / empty = no filter."""
+            start: dt.date | None = None, end: dt.date | None = None,
+            usernames: list[str] | None = None) -> pd.DataFrame:
+    """Log entries, newest first, filtered by exact user name, actions, the days start..end
+    (inclusive) and a list of user names (an administrator's subtree, see kpi.auth); every filter
+    bound, None / empty = no filter (but an empty `usernames` list keeps nothing)."""
     return con.execute(
         f"""SELECT {', '.join(COLUMNS)} FROM audit_log
             WHERE (CAST(? AS VARCHAR) IS NULL OR username = ?)
               AND (len(CAST(? AS VARCHAR[])) = 0 OR list_contains(CAST(? AS VARCHAR[]), action))
               AND (CAST(? AS DATE) IS NULL OR CAST(logged_at AS DATE) >= ?)
               AND (CAST(? AS DATE) IS NULL OR CAST(logged_at AS DATE) <= ?)
+              AND (CAST(? AS VARCHAR[]) IS NULL OR list_contains(CAST(? AS VARCHAR[]), username))
             ORDER BY id DESC""",
-        [username, username, list(actions), list(actions), start, start, end, end]).df()
+        [username, username, list(actions), list(actions), start, start, end, end, usernames, usernames]).df()
 
 
-def users_in_log(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Every user name that appears in the log, sorted."""
+def users_in_log(con: duckdb.DuckDBPyConnection, usernames: list[str] | None = None) -> list[str]:
+    """Every user name that appears in the log (only those in `usernames` unless None), sorted."""
     return [r[0] for r in con.execute(
-        "SELECT DISTINCT username FROM audit_log WHERE username IS NOT NULL ORDER BY username").fetchall()]
+        """SELECT DISTINCT username FROM audit_log WHERE username IS NOT NULL
+             AND (CAST(? AS VARCHAR[]) IS NULL OR list_contains(CAST(? AS VARCHAR[]), username))
+           ORDER BY username""", [usernames, usernames]).fetchall()]
 
 
 def labelled_entries(df: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:

@@ -4,6 +4,10 @@ A password is never stored nor logged: only its argon2id hash (salted, memory-ha
 Failed sign-ins are counted per user name (known or not, so the lock says nothing about which
 names exist); after `rules.max_failed_logins` failures within `rules.lockout_minutes` the name is
 locked until that many minutes after the last failure — even the right password is refused then.
+
+Creating, changing (disabling included) and deleting an account always names who acts (`by`): an
+administrator, checked against its subtree by kpi.auth (a bound one manages only accounts bound
+inside its subtree and binds only there), or None for the server itself (command line, demo set-up).
 """
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from kpi.auth import ADMIN, ANALYST, LEADER, ROLES, Account, AuthError
+from kpi.auth import ADMIN, ANALYST, LEADER, ROLES, Account, AuthError, check_manages_account, check_may_bind
 from kpi.rules import Rules
 
 _HASHER = PasswordHasher()
@@ -102,13 +106,15 @@ def _check_fields(con: duckdb.DuckDBPyConnection, rules: Rules, role: str, unit_
 
 def create_account(con: duckdb.DuckDBPyConnection, rules: Rules, username: str, password: str, role: str,
                    unit_code: str | None = None, display_name: str = "", email: str | None = None,
-                   demo: bool = False) -> Account:
-    """Add an account; refuses (AuthError) a bad or taken user name, an unknown role or unit, a short password."""
+                   demo: bool = False, *, by: Account | None) -> Account:
+    """Add an account on behalf of `by` (None: the server itself); refuses (AuthError) a bad or taken
+    user name, a unit `by` may not bind to, an unknown role or unit, a short password."""
     username = username.strip()
     if not USERNAME_PATTERN.match(username):
         raise AuthError("bad_username", username=username)
     if get_account(con, username) is not None:
         raise AuthError("username_taken", username=username)
+    check_may_bind(con, by, unit_code)
     _check_fields(con, rules, role, unit_code, password)
     con.execute(
         """INSERT INTO accounts (username, display_name, email, password_hash, role, unit_code, created_at,
@@ -118,16 +124,20 @@ def create_account(con: duckdb.DuckDBPyConnection, rules: Rules, username: str, 
     return get_account(con, username)
 
 
-def update_account(con: duckdb.DuckDBPyConnection, rules: Rules, username: str, *, role: str,
+def update_account(con: duckdb.DuckDBPyConnection, rules: Rules, username: str, *, by: Account | None, role: str,
                    unit_code: str | None, display_name: str, email: str | None, disabled: bool,
                    new_password: str | None = None) -> list[str]:
-    """Change an account; returns the names of the fields that changed. A new password is hashed.
+    """Change an account on behalf of `by` (None: the server itself); returns the names of the fields
+    that changed. A new password is hashed.
 
-    Refuses to leave the store without an enabled, unscoped-or-scoped administrator.
+    Refuses an account or a new unit outside what `by` manages, and to leave the store without an
+    enabled, unscoped-or-scoped administrator.
     """
     before = get_account(con, username)
     if before is None:
         raise AuthError("unknown_account", username=username)
+    check_manages_account(con, by, before)
+    check_may_bind(con, by, unit_code)
     _check_fields(con, rules, role, unit_code, new_password or None)
     if before.role == ADMIN and (role != ADMIN or disabled) and _other_admins(con, username) == 0:
         raise AuthError("last_admin")
@@ -142,11 +152,13 @@ def update_account(con: duckdb.DuckDBPyConnection, rules: Rules, username: str, 
     return changed
 
 
-def delete_account(con: duckdb.DuckDBPyConnection, username: str) -> None:
-    """Remove an account (never the last enabled administrator)."""
+def delete_account(con: duckdb.DuckDBPyConnection, username: str, *, by: Account | None) -> None:
+    """Remove an account on behalf of `by` (None: the server itself): only one `by` manages, never the
+    last enabled administrator."""
     account = get_account(con, username)
     if account is None:
         raise AuthError("unknown_account", username=username)
+    check_manages_account(con, by, account)
     if account.role == ADMIN and _other_admins(con, username) == 0:
         raise AuthError("last_admin")
     con.execute("DELETE FROM accounts WHERE username = ?", [username])
@@ -212,7 +224,8 @@ def create_demo_accounts(con: duckdb.DuckDBPyConnection, rules: Rules) -> list[A
     made = []
     for username, name, password, role, where in DEMO_ACCOUNTS:
         if get_account(con, username) is None:
-            made.append(create_account(con, rules, username, password, role, bound[where], name, demo=True))
+            made.append(create_account(con, rules, username, password, role, bound[where], name, demo=True,
+                                       by=None))
     return made
 
 

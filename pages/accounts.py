@@ -1,9 +1,10 @@
-"""账号管理 (administrators): every account, a new account, changing or deleting one, and the rules file
-shown read-only with its path. Every change is written to the audit log."""
+"""账号管理 (administrators): the accounts the signed-in administrator manages (all of them, or only those
+of its subtree when it is bound to a unit — kpi.auth), a new account (its unit chosen explicitly: no
+default scope), changing or deleting one, and the rules file shown read-only with its path. Every
+change is written to the audit log."""
 import streamlit as st
 
 from kpi import audit, auth, auth_accounts, config
-from kpi.org import unit_choices
 from pages import _ui
 
 me = _ui.require_role(__file__)
@@ -15,14 +16,18 @@ flash = st.session_state.pop("accounts_flash", None)
 if flash:
     st.success(flash)
 
-table = auth_accounts.account_table(con)
+if me.unit_code is not None:
+    st.info(_ui.tr("auth.accounts.scope_note", root=auth.unit_name(con, me.unit_code)), icon=":material/account_tree:")
+table = auth.visible_accounts(con, me, auth_accounts.account_table(con))
 shown = table.assign(role=[_ui.tr(f"auth.role.{r}") for r in table.role])
 _ui.data_table(shown.rename(columns={c: _ui.tr(f"auth.accounts.column.{c}") for c in shown.columns}),
                "accounts", expanded=True)
 
-units = unit_choices(con)
-unit_options = [""] + list(units.unit_code)
-unit_labels = {"": _ui.tr("auth.sidebar.whole_store"),
+# Only the units this administrator may bind to (its subtree when bound), "whole store" only when unbound.
+units = auth.bindable_units(con, me)
+unit_options = auth.account_unit_options(con, me)
+unit_labels = {auth.NO_CHOICE: _ui.tr("auth.accounts.unit_placeholder"),
+               auth.WHOLE_STORE: _ui.tr("auth.accounts.whole_store"),
                **{c: "\u3000" * (int(lv) - 1) + f"{n}（{c}）" for c, n, lv in zip(units.unit_code, units.unit_name,
                                                                               units.level)}}
 role_labels = {r: _ui.tr(f"auth.role.{r}") for r in auth.ROLES}
@@ -41,14 +46,14 @@ with st.expander(_ui.tr("auth.accounts.create"), icon=":material/person_add:"):
         email = c3.text_input(_ui.tr("auth.accounts.email"), key="acc_new_email")
         c1, c2, c3 = st.columns(3)
         role = c1.selectbox(_ui.tr("auth.accounts.role"), auth.ROLES, format_func=role_labels.get, key="acc_new_role")
-        unit = c2.selectbox(_ui.tr("auth.accounts.unit"), unit_options, format_func=unit_labels.get,
-                            key="acc_new_unit")
+        unit = c2.selectbox(_ui.tr("auth.accounts.unit"), [auth.NO_CHOICE, *unit_options],
+                            format_func=unit_labels.get, key="acc_new_unit")
         password = c3.text_input(_ui.tr("auth.login.password"), type="password", key="acc_new_password")
         created = st.form_submit_button(_ui.tr("auth.accounts.save"), type="primary")
     if created:
         try:
-            account = auth_accounts.create_account(con, rules, username, password, role, unit or None, display_name,
-                                                   email)
+            account = auth_accounts.create_account(con, rules, username, password, role, auth.chosen_unit(unit),
+                                                   display_name, email, by=me)
         except auth.AuthError as exc:
             st.error(exc.message(lang))
         else:
@@ -68,13 +73,18 @@ if not table.empty:
         c1, c2, c3 = st.columns(3)
         role = c1.selectbox(_ui.tr("auth.accounts.role"), auth.ROLES, index=auth.ROLES.index(current.role),
                             format_func=role_labels.get)
-        unit_index = unit_options.index(current.unit_code) if current.unit_code in unit_options else 0
-        unit = c2.selectbox(_ui.tr("auth.accounts.unit"), unit_options, index=unit_index, format_func=unit_labels.get)
+        # The account's own unit is always offered and preselected (a branch below level 3 too), so saving
+        # another field never moves the account.
+        current_unit = auth.WHOLE_STORE if current.unit_code is None else current.unit_code
+        edit_options = unit_options if current_unit in unit_options else [current_unit, *unit_options]
+        unit = c2.selectbox(_ui.tr("auth.accounts.unit"), edit_options, index=edit_options.index(current_unit),
+                            format_func=lambda c: unit_labels.get(c) or f"{auth.unit_name(con, c)}（{c}）")
         disabled = c3.checkbox(_ui.tr("auth.accounts.disabled"), current.disabled)
         saved = st.form_submit_button(_ui.tr("auth.accounts.save"), type="primary")
     if saved:
         try:
-            changed = auth_accounts.update_account(con, rules, chosen, role=role, unit_code=unit or None,
+            changed = auth_accounts.update_account(con, rules, chosen, by=me, role=role,
+                                                   unit_code=auth.chosen_unit(unit),
                                                    display_name=display_name, email=email, disabled=disabled,
                                                    new_password=new_password or None)
         except auth.AuthError as exc:
@@ -87,7 +97,7 @@ if not table.empty:
                 _done(_ui.tr("auth.accounts.saved", username=chosen, fields="、".join(changed)))
     if chosen != me.username and st.button(_ui.tr("auth.accounts.delete"), key="acc_delete"):
         try:
-            auth_accounts.delete_account(con, chosen)
+            auth_accounts.delete_account(con, chosen, by=me)
         except auth.AuthError as exc:
             st.error(exc.message(lang))
         else:

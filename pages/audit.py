@@ -1,19 +1,20 @@
 """审计日志 (administrators): who did what and when, filtered by user, action and days; downloadable
-as CSV / XLSX through the shared data table (formula cells neutralised, the export itself logged)."""
+as CSV / XLSX through the shared data table (formula cells neutralised, the export itself logged).
+An administrator bound to a unit reads only the entries of the accounts of its subtree (kpi.auth)."""
 import datetime as dt
 
 import streamlit as st
 
-from kpi import audit
+from kpi import audit, auth
 from pages import _ui
 
-_ui.require_role(__file__)
+me = _ui.require_role(__file__)
 
 st.title(_ui.tr("audit.page_title"))
 st.caption(_ui.tr("audit.intro"))
 con, lang = _ui.cursor(), _ui.lang()
 
-users = [""] + audit.users_in_log(con)
+users = [""] + auth.visible_log_users(con, me)
 all_users = _ui.tr("audit.filter.all_users")
 action_labels = {a: _ui.tr(f"audit.action.{a}") for a in audit.ACTIONS}
 with st.container(border=True):
@@ -25,7 +26,7 @@ with st.container(border=True):
     start = c3.date_input(_ui.tr("audit.filter.start"), value=None, key="audit_start")
     end = c4.date_input(_ui.tr("audit.filter.end"), value=dt.date.today(), key="audit_end")
 
-found = audit.entries(con, user or None, tuple(actions), start, end)
+found = auth.visible_audit_entries(con, me, user or None, tuple(actions), start, end)
 st.caption(_ui.tr("audit.count", n=len(found)))
 if found.empty:
     st.info(_ui.tr("audit.empty"), icon=":material/info:")

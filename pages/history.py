@@ -1,4 +1,5 @@
-"""上传历史: every batch, and undoing one (with a confirmation)."""
+"""上传历史: the batches the account may see (kpi.auth.visible_batches: an analyst's own, a bound
+administrator's subtree's), and undoing one (with a confirmation)."""
 import streamlit as st
 
 from kpi import audit, auth
@@ -13,13 +14,14 @@ st.caption(_ui.tr("history.intro"))
 if "history_done" in st.session_state:
     st.success(st.session_state.pop("history_done"))
 
-table = auth.visible_batches(account, batch_table(_ui.cursor(), _ui.lang()), _ui.tr("history.column.user_name"))
+table = auth.visible_batches(_ui.cursor(), account, batch_table(_ui.cursor(), _ui.lang()),
+                             _ui.tr("history.column.user_name"))
 if table.empty:
     st.info(_ui.tr("history.empty"))
     st.stop()
 st.dataframe(table.drop(columns=["undoable"]), hide_index=True, width="stretch")
 
-active = auth.visible_batches(account, active_batches(_ui.cursor()))
+active = auth.visible_batches(_ui.cursor(), account, active_batches(_ui.cursor()))
 if active.empty:
     st.info(_ui.tr("history.nothing_to_undo"))
     st.stop()

@@ -25,7 +25,8 @@ if not auth_accounts.has_accounts(con):
         try:
             if password != confirm:
                 raise auth.AuthError("password_mismatch")
-            account = auth_accounts.create_account(con, rules, username, password, auth.ADMIN, None, display_name)
+            account = auth_accounts.create_account(con, rules, username, password, auth.ADMIN, None, display_name,
+                                                   by=None)
         except auth.AuthError as exc:
             st.error(exc.message(_ui.lang()))
         else:

@@ -42,7 +42,7 @@ def signed_in(at, role: str = "管理员", unit_code: str | None = None, usernam
     try:
         con = opened.cursor()
         if auth_accounts.get_account(con, username) is None:
-            auth_accounts.create_account(con, load_rules(), username, TEST_PASSWORD, role, unit_code)
+            auth_accounts.create_account(con, load_rules(), username, TEST_PASSWORD, role, unit_code, by=None)
     finally:
         opened.close()
     at.session_state["auth_user"] = username

@@ -35,7 +35,7 @@ def _upload(con, rules, text: str, dataset: str = "meetings"):
 
 
 def test_password_is_stored_only_as_an_argon2_hash(con, rules):
-    auth_accounts.create_account(con, rules, "zhang", "secret-pass-1", ANALYST, "A", "张三")
+    auth_accounts.create_account(con, rules, "zhang", "secret-pass-1", ANALYST, "A", "张三", by=None)
     stored = con.execute("SELECT password_hash FROM accounts WHERE username = 'zhang'").fetchone()[0]
     assert stored.startswith("$argon2id$")
     assert "secret-pass-1" not in stored
@@ -54,15 +54,15 @@ def test_password_is_stored_only_as_an_argon2_hash(con, rules):
     ({"username": "taken"}, "用户名“taken”已存在。"),
 ])
 def test_create_account_refusals(con, rules, kwargs, message):
-    auth_accounts.create_account(con, rules, "taken", "long-enough", LEADER, None)
+    auth_accounts.create_account(con, rules, "taken", "long-enough", LEADER, None, by=None)
     args = {"username": "new_user", "password": "long-enough", "role": LEADER, "unit_code": None, **kwargs}
     with pytest.raises(AuthError) as err:
-        auth_accounts.create_account(con, rules, **args)
+        auth_accounts.create_account(con, rules, **args, by=None)
     assert err.value.message("zh") == message
 
 
 def test_sign_in_success_sets_last_login_and_clears_failures(con, rules):
-    auth_accounts.create_account(con, rules, "li", "right-pass", LEADER, "G", "李四")
+    auth_accounts.create_account(con, rules, "li", "right-pass", LEADER, "G", "李四", by=None)
     with pytest.raises(AuthError) as err:
         auth_accounts.authenticate(con, rules, "li", "wrong-pass", NOW)
     assert err.value.message("zh") == "用户名或密码错误。"
@@ -80,7 +80,7 @@ def test_unknown_user_gets_the_same_message_as_a_wrong_password(con, rules):
 
 
 def test_five_failures_lock_the_name_for_fifteen_minutes_even_with_the_right_password(con, rules):
-    auth_accounts.create_account(con, rules, "wang", "right-pass", ANALYST, "A")
+    auth_accounts.create_account(con, rules, "wang", "right-pass", ANALYST, "A", by=None)
     assert (rules.max_failed_logins, rules.lockout_minutes) == (5, 15)
     messages = []
     for i in range(5):
@@ -98,10 +98,10 @@ def test_five_failures_lock_the_name_for_fifteen_minutes_even_with_the_right_pas
 
 
 def test_disabled_account_is_refused_after_the_password(con, rules):
-    auth_accounts.create_account(con, rules, "admin", "admin-pass", ADMIN, None)
-    auth_accounts.create_account(con, rules, "zhao", "zhao-pass-1", LEADER, "B")
+    auth_accounts.create_account(con, rules, "admin", "admin-pass", ADMIN, None, by=None)
+    auth_accounts.create_account(con, rules, "zhao", "zhao-pass-1", LEADER, "B", by=None)
     auth_accounts.update_account(con, rules, "zhao", role=LEADER, unit_code="B", display_name="", email=None,
-                                 disabled=True)
+                                 disabled=True, by=None)
     with pytest.raises(AuthError) as err:
         auth_accounts.authenticate(con, rules, "zhao", "zhao-pass-1", NOW)
     assert err.value.message("zh") == "此账号已停用，请联系管理员。"
@@ -109,20 +109,20 @@ def test_disabled_account_is_refused_after_the_password(con, rules):
 
 
 def test_last_admin_cannot_be_removed_or_demoted(con, rules):
-    auth_accounts.create_account(con, rules, "root", "root-pass-1", ADMIN, None)
-    for change in (lambda: auth_accounts.delete_account(con, "root"),
+    auth_accounts.create_account(con, rules, "root", "root-pass-1", ADMIN, None, by=None)
+    for change in (lambda: auth_accounts.delete_account(con, "root", by=None),
                    lambda: auth_accounts.update_account(con, rules, "root", role=LEADER, unit_code=None,
-                                                        display_name="", email=None, disabled=False)):
+                                                        display_name="", email=None, disabled=False, by=None)):
         with pytest.raises(AuthError) as err:
             change()
         assert err.value.message("zh") == "不能停用、删除或降级最后一个管理员账号。"
 
 
 def test_update_reports_changed_fields_and_rehashes_password(con, rules):
-    auth_accounts.create_account(con, rules, "qian", "old-pass-1", LEADER, "A")
+    auth_accounts.create_account(con, rules, "qian", "old-pass-1", LEADER, "A", by=None)
     old = con.execute("SELECT password_hash FROM accounts WHERE username='qian'").fetchone()[0]
     changed = auth_accounts.update_account(con, rules, "qian", role=ANALYST, unit_code="B", display_name="钱",
-                                           email="qian@example.com", disabled=False, new_password="new-pass-1")
+                                           email="qian@example.com", disabled=False, new_password="new-pass-1", by=None)
     assert changed == ["role", "unit_code", "display_name", "email", "password"]
     new = con.execute("SELECT password_hash FROM accounts WHERE username='qian'").fetchone()[0]
     assert new != old and auth_accounts.password_matches(new, "new-pass-1")
@@ -198,10 +198,10 @@ def test_problem_edit_outside_the_subtree_is_refused(con, rules):
     auth.check_problem_editable(con, Account("ana", "", ANALYST, "B"), "P1")
 
 
-def test_visible_batches_for_analysts_are_their_own():
+def test_visible_batches_for_analysts_are_their_own(con):
     batches = pd.DataFrame({"batch_id": [1, 2, 3], "user_name": ["ana", "bob", "ana"]})
-    assert list(auth.visible_batches(Account("ana", "", ANALYST, None), batches).batch_id) == [1, 3]
-    assert list(auth.visible_batches(Account("root", "", ADMIN, None), batches).batch_id) == [1, 2, 3]
+    assert list(auth.visible_batches(con, Account("ana", "", ANALYST, None), batches).batch_id) == [1, 3]
+    assert list(auth.visible_batches(con, Account("root", "", ADMIN, None), batches).batch_id) == [1, 2, 3]
 
 
 def test_page_roles():
@@ -219,7 +219,7 @@ def test_demo_accounts_bound_as_documented(con, rules):
         ("admin", ADMIN, None, True), ("leader", LEADER, "G", True), ("analyst", ANALYST, "G", True),
         ("analyst01", ANALYST, "A", True)]
     assert auth_accounts.authenticate(con, rules, "admin", "admin-demo", NOW).username == "admin"
-    auth_accounts.create_account(con, rules, "real", "real-pass-1", ADMIN, None)
+    auth_accounts.create_account(con, rules, "real", "real-pass-1", ADMIN, None, by=None)
     assert auth_accounts.delete_demo_accounts(con) == 4
     assert list(auth_accounts.account_table(con).username) == ["real"]
 
@@ -227,8 +227,8 @@ def test_demo_accounts_bound_as_documented(con, rules):
 def test_command_line_import_by_an_account_keeps_its_scope(con, rules, tmp_path, capsys):
     from kpi.__main__ import main  # noqa: PLC0415
 
-    auth_accounts.create_account(con, rules, "ana", "ana-pass-1", ANALYST, "A")
-    auth_accounts.create_account(con, rules, "boss", "boss-pass-1", LEADER, None)
+    auth_accounts.create_account(con, rules, "ana", "ana-pass-1", ANALYST, "A", by=None)
+    auth_accounts.create_account(con, rules, "boss", "boss-pass-1", LEADER, None, by=None)
     db = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]
     csv = tmp_path / "meetings.csv"
     csv.write_text("单位编码,会议类型,日期,应到人数,实到人数\nA1,主题党日,2025-03-05,30,28\nB1,党课,2025-03-06,40,39\n")
