@@ -142,7 +142,7 @@ def test_bound_admin_reads_only_its_subtrees_audit_entries(page):
     assert at.selectbox(key="audit_user").options == ["全部用户", "adm01", "ana0101", "analyst01"]
 
 
-def test_bound_admin_sees_and_undoes_only_its_subtrees_batches(page):
+def test_bound_admin_sees_and_is_offered_to_undo_only_its_subtrees_batches(page):
     at = page("history.py")
     assert at.dataframe[0].value["用户"].tolist() == ["ana0101", "analyst01"]
     choices = at.selectbox(key="history_batch").options
