@@ -1,4 +1,4 @@
-"""Command line: `python -m kpi COMMAND ...` (import, export, briefing, demo).
+"""Command line: `python -m kpi COMMAND ...` (import, export, briefing, demo, admin).
 
 Each command lives in its own module `kpi/cli_<command>.py` exposing `add_arguments(parser)`
 and `run(args) -> int`; this file only dispatches. Exit codes: 0 done, 2 refused/bad input.
@@ -14,6 +14,7 @@ COMMANDS = {
     "export": "kpi.cli_export",
     "briefing": "kpi.cli_briefing",
     "demo": "kpi.cli_demo",
+    "admin": "kpi.cli_admin",
 }
 
 

@@ -1,9 +1,34 @@
-"""Accounts in the store: passwords hashed with argon2, sign-in with throttling, demo accounts.
+"""Accounts in the store: passwords hashed with argon2, sign-in that cannot be raced, demo accounts,
+and the first administrator.
 
 A password is never stored nor logged: only its argon2id hash (salted, memory-hard) is kept.
-Failed sign-ins are counted per user name (known or not, so the lock says nothing about which
-names exist); after `rules.max_failed_logins` failures within `rules.lockout_minutes` the name is
-locked until that many minutes after the last failure — even the right password is refused then.
+
+Sign-in (`authenticate`), chosen so that 30 attempts sent at once get no more guesses than 30 in a row:
+- Attempts for one user name are serialised in the process (a lock per name, one of a fixed set so
+  that made-up names cost no memory) AND each attempt is written to `login_attempts` as 'pending'
+  *before* its password is verified, then marked 'failure' or 'success' — so the lock also holds
+  across processes sharing the store. The lock decision is taken after the attempt's own row is
+  written and counts every failure and every pending attempt of the name (known or not, so the lock
+  says nothing about which names exist) within `rules.lockout_minutes`: at `rules.max_failed_logins`
+  the name is locked until that many minutes after the last one, and the password is not verified
+  at all — the right one is refused too (the attempt is marked 'locked' and does not count).
+- A success is never a reset: it forgives only the failures that had *finished* before it began
+  (`clears_before`, the lowest attempt id it forgives below); attempts still pending when it began
+  and every later one keep counting, so a burst that holds the right password still locks the name
+  once `max_failed_logins` of its wrong ones have landed. Rows are deleted only once older than
+  every window.
+- Rate limits, checked before anything is written or verified: at most `rules.sign_in_per_client`
+  attempts from one client (the caller's key: the IP address; None — local, test or proxied —
+  is the one client 'unknown') and `rules.sign_in_global` in all per `rules.sign_in_window_seconds`.
+- A disabled account answers exactly as a wrong password, after verifying it, and counts as a
+  failure; the true reason travels only in `SignInRefused.reason`, for the server-side audit log.
+
+First administrator, never by whoever reaches the form first: `python -m kpi admin create` on the
+server (`create_admin`), or the one-time setup token. On a store without accounts the server issues
+a random token once per process (`ensure_setup_token`) and prints it to its log; the store keeps only
+its SHA-256, so the token printed last is the one any process on the store accepts, and a server
+restarted replaces the token of the one before. `create_first_admin` compares the form's token in
+constant time and spends it; once an account exists no token is accepted.
 
 Creating, changing (disabling included) and deleting an account always names who acts (`by`): an
 administrator, checked against its subtree by kpi.auth (a bound one manages only accounts bound
@@ -12,8 +37,12 @@ inside its subtree and binds only there), or None for the server itself (command
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import math
 import re
+import secrets
+import threading
 
 import duckdb
 import pandas as pd
@@ -21,6 +50,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from kpi.auth import ADMIN, ANALYST, LEADER, ROLES, Account, AuthError, check_manages_account, check_may_bind
+from kpi.meta import meta_value, set_meta
 from kpi.rules import Rules
 
 _HASHER = PasswordHasher()
@@ -169,45 +199,132 @@ def _other_admins(con: duckdb.DuckDBPyConnection, username: str) -> int:
                        [ADMIN, username]).fetchone()[0]
 
 
-def locked_minutes(con: duckdb.DuckDBPyConnection, rules: Rules, username: str, now: dt.datetime) -> int:
-    """Whole minutes `username` stays locked at `now` (0 = not locked): locked once it has
-    `max_failed_logins` failures within `lockout_minutes`, until `lockout_minutes` after the last one."""
-    window = dt.timedelta(minutes=rules.lockout_minutes)
-    count, last = con.execute(
-        "SELECT count(*), max(failed_at) FROM login_failures WHERE username = ? AND failed_at > ?",
-        [username, now - window]).fetchone()
+# Sign-in attempts (see the module docstring). The name locks are striped: a made-up name costs no
+# memory, and two names sharing a lock only wait for each other. The gate makes the rate checks and
+# the writing of the pending row one step for every name in this process.
+_NAME_LOCKS = tuple(threading.Lock() for _ in range(64))
+_ATTEMPTS_GATE = threading.Lock()
+PENDING, FAILURE, SUCCESS, LOCKED = "pending", "failure", "success", "locked"
+UNKNOWN_CLIENT = "unknown"
+
+
+class SignInRefused(AuthError):
+    """A refused sign-in. `reason` is the true cause, for the audit log only: the message may hide
+    it (a disabled account reads as a wrong password)."""
+
+    def __init__(self, key: str, reason: str | None = None, **params: object):
+        super().__init__(key, **params)
+        self.reason = reason or key
+
+
+def _name_lock(username: str) -> threading.Lock:
+    return _NAME_LOCKS[hash(username) % len(_NAME_LOCKS)]
+
+
+def _minutes_until(moment: dt.datetime, now: dt.datetime) -> int:
+    return max(1, math.ceil((moment - now).total_seconds() / 60))
+
+
+def counted_failures(con: duckdb.DuckDBPyConnection, rules: Rules, username: str, now: dt.datetime,
+                     besides: int | None = None) -> tuple[int, dt.datetime | None]:
+    """(how many, the latest start) of the attempts that count towards locking `username` at `now`:
+    failures and pending attempts started within `lockout_minutes`, not forgiven by a success
+    (ids below its clears_before), other than the attempt `besides`."""
+    return con.execute(
+        """SELECT count(*), max(started_at) FROM login_attempts
+           WHERE username = ? AND started_at > ? AND outcome IN (?, ?) AND attempt_id <> coalesce(?, -1)
+             AND attempt_id >= (SELECT coalesce(max(clears_before), 0) FROM login_attempts
+                                WHERE username = ? AND outcome = ?)""",
+        [username, now - dt.timedelta(minutes=rules.lockout_minutes), FAILURE, PENDING, besides,
+         username, SUCCESS]).fetchall()[0]
+
+
+def locked_minutes(con: duckdb.DuckDBPyConnection, rules: Rules, username: str, now: dt.datetime,
+                   besides: int | None = None) -> int:
+    """Whole minutes `username` stays locked at `now` (0 = not locked): locked once
+    `max_failed_logins` failures or pending attempts count (`counted_failures`, leaving out the
+    attempt `besides`), until `lockout_minutes` after the last one."""
+    count, last = counted_failures(con, rules, username, now, besides)
     if count < rules.max_failed_logins:
         return 0
-    return max(1, math.ceil((last + window - now).total_seconds() / 60))
+    return _minutes_until(last + dt.timedelta(minutes=rules.lockout_minutes), now)
+
+
+def _rate_refusal(con: duckdb.DuckDBPyConnection, rules: Rules, client: str,
+                  now: dt.datetime) -> SignInRefused | None:
+    """The refusal when `client`, or everyone together, already made the most attempts the rules
+    allow within `sign_in_window_seconds` before `now`; None when another attempt may start."""
+    window = dt.timedelta(seconds=rules.sign_in_window_seconds)
+    mine, my_oldest, everyone, oldest = con.execute(
+        """SELECT count(*) FILTER (WHERE client = ?), min(started_at) FILTER (WHERE client = ?),
+                  count(*), min(started_at)
+           FROM login_attempts WHERE started_at > ?""", [client, client, now - window]).fetchall()[0]
+    for count, first, limit, key in ((mine, my_oldest, rules.sign_in_per_client, "too_many_attempts_client"),
+                                     (everyone, oldest, rules.sign_in_global, "too_many_attempts_global")):
+        if count >= limit:
+            seconds = max(1, math.ceil((first + window - now).total_seconds()))
+            return SignInRefused(key, seconds=seconds)
+    return None
+
+
+def _start_attempt(con: duckdb.DuckDBPyConnection, rules: Rules, username: str, client: str,
+                   now: dt.datetime) -> int:
+    """The id of a new pending attempt of `username` from `client`, written before any password is
+    verified; refuses (SignInRefused) beyond a rate limit, writing nothing."""
+    window = max(dt.timedelta(minutes=rules.lockout_minutes), dt.timedelta(seconds=rules.sign_in_window_seconds))
+    with _ATTEMPTS_GATE:
+        con.execute("DELETE FROM login_attempts WHERE started_at <= ?", [now - window])  # read by no window
+        refusal = _rate_refusal(con, rules, client, now)
+        if refusal is not None:
+            raise refusal
+        return con.execute(
+            "INSERT INTO login_attempts (username, client, started_at, outcome) VALUES (?, ?, ?, ?) "
+            "RETURNING attempt_id",
+            [username, client, now, PENDING]).fetchall()[0][0]
+
+
+def _finish_attempt(con: duckdb.DuckDBPyConnection, attempt: int, outcome: str,
+                    clears_before: int | None = None) -> None:
+    con.execute("UPDATE login_attempts SET outcome = ?, clears_before = ? WHERE attempt_id = ?",
+                [outcome, clears_before, attempt])
+
+
+def _first_pending(con: duckdb.DuckDBPyConnection, username: str, besides: int) -> int | None:
+    """The lowest id among the other attempts of `username` still pending (running elsewhere)."""
+    return con.execute("SELECT min(attempt_id) FROM login_attempts WHERE username = ? AND outcome = ? "
+                       "AND attempt_id <> ?", [username, PENDING, besides]).fetchall()[0][0]
 
 
 def authenticate(con: duckdb.DuckDBPyConnection, rules: Rules, username: str, password: str,
-                 now: dt.datetime | None = None) -> Account:
-    """The account for `username` / `password`, its last sign-in set to `now`.
+                 now: dt.datetime | None = None, client: str | None = None) -> Account:
+    """The account for `username` / `password`, its last sign-in set to `now`; `client` says who
+    asks (the IP address; None = 'unknown'). See the module docstring for the order of the steps.
 
-    Raises AuthError 'locked' (too many failures: the password is not even checked),
-    'bad_credentials' (unknown name or wrong password, counted as a failure) or 'disabled'.
+    Raises SignInRefused 'too_many_attempts_client' / 'too_many_attempts_global' (rate limits),
+    'locked' (too many failures: the password is not even checked), or 'bad_credentials' (unknown
+    name, wrong password or disabled account — counted as a failure).
     """
     now = now or _now()
     username = username.strip()
-    minutes = locked_minutes(con, rules, username, now)
-    if minutes:
-        raise AuthError("locked", username=username, minutes=minutes)
-    row = con.execute("SELECT password_hash FROM accounts WHERE username = ?", [username]).fetchone()
-    if not password_matches(row[0] if row else None, password):
-        con.execute("INSERT INTO login_failures VALUES (?, ?)", [username, now])
-        left = rules.max_failed_logins - con.execute(
-            "SELECT count(*) FROM login_failures WHERE username = ? AND failed_at > ?",
-            [username, now - dt.timedelta(minutes=rules.lockout_minutes)]).fetchone()[0]
-        if left <= 0:
-            raise AuthError("locked", username=username, minutes=rules.lockout_minutes)
-        raise AuthError("bad_credentials")
-    account = get_account(con, username)
-    if account.disabled:
-        raise AuthError("disabled")
-    con.execute("DELETE FROM login_failures WHERE username = ?", [username])
-    con.execute("UPDATE accounts SET last_login = ? WHERE username = ?", [now, username])
-    return account
+    with _name_lock(username):
+        attempt = _start_attempt(con, rules, username, client or UNKNOWN_CLIENT, now)
+        minutes = locked_minutes(con, rules, username, now, besides=attempt)
+        if minutes:
+            _finish_attempt(con, attempt, LOCKED)
+            raise SignInRefused("locked", username=username, minutes=minutes)
+        first_pending = _first_pending(con, username, attempt)
+        row = con.execute("SELECT password_hash, disabled FROM accounts WHERE username = ?", [username]).fetchall()
+        matches = password_matches(row[0][0] if row else None, password)
+        if not matches or row[0][1]:
+            _finish_attempt(con, attempt, FAILURE)
+            if counted_failures(con, rules, username, now)[0] >= rules.max_failed_logins:
+                raise SignInRefused("locked", "disabled" if matches else "locked", username=username,
+                                    minutes=rules.lockout_minutes)
+            raise SignInRefused("bad_credentials", "disabled" if matches else "bad_credentials")
+        forgiven_below = attempt if first_pending is None else min(attempt, first_pending)
+        _finish_attempt(con, attempt, SUCCESS, clears_before=forgiven_below)
+        con.execute("UPDATE accounts SET last_login = ? WHERE username = ?", [now, username])
+        return get_account(con, username)
 
 
 def active_account(con: duckdb.DuckDBPyConnection, username: str) -> Account | None:
@@ -234,3 +351,79 @@ def delete_demo_accounts(con: duckdb.DuckDBPyConnection) -> int:
     n = con.execute("SELECT count(*) FROM accounts WHERE demo").fetchone()[0]
     con.execute("DELETE FROM accounts WHERE demo")
     return int(n)
+
+
+# The first administrator (see the module docstring). 24 random bytes: 192 bits, beyond guessing
+# however many times the form is sent; only its SHA-256 is stored, so reading the store gives no token.
+SETUP_TOKEN_BYTES = 24
+SETUP_TOKEN_HASH, SETUP_TOKEN_PROCESS = "setup_token_sha256", "setup_token_process"
+_PROCESS_ID = secrets.token_hex(16)  # tells this server process's token from one a former process issued
+_SETUP_LOCK = threading.Lock()
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.strip().encode("utf-8")).hexdigest()
+
+
+def _spend_setup_token(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("DELETE FROM meta WHERE key IN (?, ?)", [SETUP_TOKEN_HASH, SETUP_TOKEN_PROCESS])
+
+
+def ensure_setup_token(con: duckdb.DuckDBPyConnection) -> str | None:
+    """A new one-time setup token, to be printed to the server's log, when the store has no account
+    and this process has not issued one yet (or its token was spent); None otherwise. Only the
+    token's SHA-256 is stored; it replaces any token issued before."""
+    with _SETUP_LOCK:
+        if has_accounts(con) or (meta_value(con, SETUP_TOKEN_PROCESS) == _PROCESS_ID
+                                 and meta_value(con, SETUP_TOKEN_HASH) is not None):
+            return None
+        token = secrets.token_urlsafe(SETUP_TOKEN_BYTES)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            set_meta(con, SETUP_TOKEN_HASH, _token_digest(token))
+            set_meta(con, SETUP_TOKEN_PROCESS, _PROCESS_ID)
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        return token
+
+
+def setup_token_matches(con: duckdb.DuckDBPyConnection, token: str) -> bool:
+    """True when `token` is the setup token issued last, compared in constant time."""
+    stored = meta_value(con, SETUP_TOKEN_HASH)
+    return stored is not None and hmac.compare_digest(_token_digest(token), stored)
+
+
+def create_admin(con: duckdb.DuckDBPyConnection, rules: Rules, username: str, password: str,
+                 display_name: str = "") -> Account:
+    """A new administrator bound to no unit (the whole store) — `python -m kpi admin create`, run on
+    the server. Spends any setup token: the store has an account now."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        account = create_account(con, rules, username, password, ADMIN, None, display_name, by=None)
+        _spend_setup_token(con)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return account
+
+
+def create_first_admin(con: duckdb.DuckDBPyConnection, rules: Rules, token: str, username: str, password: str,
+                       repeated: str, display_name: str = "") -> Account:
+    """The first administrator, from the sign-in page's setup form: only with the setup token printed
+    to the server's log and only while the store has no account. The token is checked before
+    anything else, so a visitor without it learns nothing; it is spent by the account's creation.
+
+    Refuses (AuthError) 'setup_closed' once an account exists, 'bad_setup_token',
+    'password_mismatch', and whatever `create_account` refuses.
+    """
+    with _SETUP_LOCK:
+        if has_accounts(con):
+            raise AuthError("setup_closed")
+        if not setup_token_matches(con, token):
+            raise AuthError("bad_setup_token")
+        if password != repeated:
+            raise AuthError("password_mismatch")
+        return create_admin(con, rules, username, password, display_name)

@@ -109,5 +109,19 @@ CREATE TABLE problem_changes (problem_id VARCHAR NOT NULL, status VARCHAR, due_d
 CREATE TABLE problem_change_batches (batch_key BIGINT NOT NULL, snapshots BIGINT NOT NULL);
 """
 
-MIGRATIONS: list[str] = [DATASET_TABLES_V1, V2, V3, V4, V5]
+# v6: sign-in attempts replace failed sign-ins. Every attempt is written (outcome 'pending') before
+# its password is verified, then marked 'failure', 'success' or 'locked', so that a lock decision
+# counts attempts still in flight — in this process or another one (kpi.auth_accounts.authenticate).
+# A success's clears_before is the lowest attempt id it forgives (failures finished before it began).
+V6 = """
+CREATE SEQUENCE login_attempt_ids START 1;
+CREATE TABLE login_attempts (
+    attempt_id BIGINT NOT NULL DEFAULT nextval('login_attempt_ids'), username VARCHAR NOT NULL,
+    client VARCHAR NOT NULL, started_at TIMESTAMP NOT NULL, outcome VARCHAR NOT NULL, clears_before BIGINT);
+INSERT INTO login_attempts (username, client, started_at, outcome)
+    SELECT username, 'unknown', failed_at, 'failure' FROM login_failures ORDER BY failed_at;
+DROP TABLE login_failures;
+"""
+
+MIGRATIONS: list[str] = [DATASET_TABLES_V1, V2, V3, V4, V5, V6]
 LATEST_VERSION = len(MIGRATIONS)

@@ -81,6 +81,9 @@ class Rules:
     max_failed_logins: int
     lockout_minutes: int
     min_password_length: int
+    sign_in_window_seconds: int
+    sign_in_per_client: int
+    sign_in_global: int
 
     def indicator(self, code: str) -> Indicator | None:
         return next((i for i in self.indicators if i.code == code), None)
@@ -238,6 +241,9 @@ def rules_from_dict(data: dict) -> Rules:
         max_failed_logins=sec.integer("max_failed_logins", 1, 100),
         lockout_minutes=sec.integer("lockout_minutes", 1, 24 * 60),
         min_password_length=sec.integer("min_password_length", 6, 128),
+        sign_in_window_seconds=sec.integer("sign_in_window_seconds", 1, 24 * 3600),
+        sign_in_per_client=sec.integer("sign_in_per_client", 1, 100_000),
+        sign_in_global=sec.integer("sign_in_global", 1, 1_000_000),
     )
     if rules.min_year >= rules.max_year:
         raise RulesError("import.max_year", "not_after", value=rules.max_year, other=rules.min_year)

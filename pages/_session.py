@@ -124,3 +124,10 @@ def note_rules_file() -> None:
     """Record a change of the rules file (seen by content hash) in the audit log."""
     account = current_account()
     audit.note_rules_file(_ui.cursor(), Path(_ui.config.rules_path()), account.username if account else None)
+
+
+def client_address() -> str | None:
+    """The IP address of this browser's connection, the per-client key of the sign-in rate limit;
+    None when there is none to trust as text (localhost, AppTest's stand-in context)."""
+    address = st.context.ip_address
+    return address if isinstance(address, str) and address else None

@@ -1,8 +1,11 @@
 """登录: the only page before signing in — the one-time 'create administrator' form on a store without
 accounts, else the sign-in form (and single sign-on when configured). Shows no data."""
+import sys
+
 import streamlit as st
 
 from kpi import audit, auth, auth_accounts
+from kpi.i18n import LANGUAGES, t
 from pages import _session, _ui
 
 con, rules = _ui.cursor(), _ui.get_rules()
@@ -13,9 +16,14 @@ if notice:
     st.warning(notice, icon=":material/timer_off:")
 
 if not auth_accounts.has_accounts(con):
+    token = auth_accounts.ensure_setup_token(con)
+    if token is not None:  # to the server's log (stderr) only, once per server process
+        for language in LANGUAGES:
+            print(t("auth.setup.log_token", language, token=token), file=sys.stderr, flush=True)
     st.title(_ui.tr("auth.setup.title"))
     st.info(_ui.tr("auth.setup.intro"), icon=":material/admin_panel_settings:")
     with st.form("auth_setup"):
+        setup_token = st.text_input(_ui.tr("auth.setup.token"), type="password", key="setup_token")
         username = st.text_input(_ui.tr("auth.login.username"), key="setup_username")
         display_name = st.text_input(_ui.tr("auth.setup.display_name"), key="setup_display_name")
         password = st.text_input(_ui.tr("auth.login.password"), type="password", key="setup_password")
@@ -23,14 +31,13 @@ if not auth_accounts.has_accounts(con):
         submitted = st.form_submit_button(_ui.tr("auth.setup.submit"), type="primary")
     if submitted:
         try:
-            if password != confirm:
-                raise auth.AuthError("password_mismatch")
-            account = auth_accounts.create_account(con, rules, username, password, auth.ADMIN, None, display_name,
-                                                   by=None)
+            account = auth_accounts.create_first_admin(con, rules, setup_token, username, password, confirm,
+                                                       display_name)
         except auth.AuthError as exc:
+            audit.record(con, username.strip()[:64], "sign_in_failed", detail=f"setup: {exc.key}")
             st.error(exc.message(_ui.lang()))
         else:
-            audit.record(con, account.username, "admin_created", account.username)
+            audit.record(con, account.username, "admin_created", account.username, detail="setup_token")
             _session.sign_in(account, "setup")
             st.rerun()
     st.stop()
@@ -55,9 +62,9 @@ with st.form("auth_login"):
     submitted = st.form_submit_button(_ui.tr("auth.login.submit"), type="primary")
 if submitted:
     try:
-        account = auth_accounts.authenticate(con, rules, username, password)
-    except auth.AuthError as exc:
-        audit.record(con, username.strip()[:64], "sign_in_failed", detail=exc.key)
+        account = auth_accounts.authenticate(con, rules, username, password, client=_session.client_address())
+    except auth_accounts.SignInRefused as exc:  # the audit keeps the true reason; the page shows the message
+        audit.record(con, username.strip()[:64], "sign_in_failed", detail=exc.reason)
         st.error(exc.message(_ui.lang()))
     else:
         _session.sign_in(account)

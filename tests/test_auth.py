@@ -61,7 +61,7 @@ def test_create_account_refusals(con, rules, kwargs, message):
     assert err.value.message("zh") == message
 
 
-def test_sign_in_success_sets_last_login_and_clears_failures(con, rules):
+def test_sign_in_success_sets_last_login_and_forgives_only_the_earlier_failures(con, rules):
     auth_accounts.create_account(con, rules, "li", "right-pass", LEADER, "G", "李四", by=None)
     with pytest.raises(AuthError) as err:
         auth_accounts.authenticate(con, rules, "li", "wrong-pass", NOW)
@@ -69,7 +69,10 @@ def test_sign_in_success_sets_last_login_and_clears_failures(con, rules):
     account = auth_accounts.authenticate(con, rules, " li ", "right-pass", NOW)
     assert account == Account("li", "李四", LEADER, "G")
     assert con.execute("SELECT last_login FROM accounts WHERE username = 'li'").fetchone() == (NOW,)
-    assert con.execute("SELECT count(*) FROM login_failures").fetchone() == (0,)
+    # The failure is kept (a success erases nothing); it no longer counts towards the lock.
+    assert con.execute("SELECT username, outcome, clears_before FROM login_attempts ORDER BY attempt_id"
+                       ).fetchall() == [("li", "failure", None), ("li", "success", 2)]
+    assert auth_accounts.counted_failures(con, rules, "li", NOW) == (0, None)
 
 
 def test_unknown_user_gets_the_same_message_as_a_wrong_password(con, rules):
@@ -97,14 +100,20 @@ def test_five_failures_lock_the_name_for_fifteen_minutes_even_with_the_right_pas
     assert account.username == "wang"
 
 
-def test_disabled_account_is_refused_after_the_password(con, rules):
+def test_disabled_account_answers_the_right_password_as_a_wrong_one(con, rules):
     auth_accounts.create_account(con, rules, "admin", "admin-pass", ADMIN, None, by=None)
     auth_accounts.create_account(con, rules, "zhao", "zhao-pass-1", LEADER, "B", by=None)
     auth_accounts.update_account(con, rules, "zhao", role=LEADER, unit_code="B", display_name="", email=None,
                                  disabled=True, by=None)
-    with pytest.raises(AuthError) as err:
-        auth_accounts.authenticate(con, rules, "zhao", "zhao-pass-1", NOW)
-    assert err.value.message("zh") == "此账号已停用，请联系管理员。"
+    answers = []
+    for password in ("zhao-pass-1", "wrong-pass"):
+        with pytest.raises(AuthError) as err:
+            auth_accounts.authenticate(con, rules, "zhao", password, NOW)
+        answers.append((err.value.key, err.value.message("zh"), err.value.message("en"), err.value.reason))
+    # Exactly the wrong-password answer; only the audit's reason (server side) tells them apart.
+    assert answers == [("bad_credentials", "用户名或密码错误。", "Wrong user name or password.", "disabled"),
+                       ("bad_credentials", "用户名或密码错误。", "Wrong user name or password.", "bad_credentials")]
+    assert auth_accounts.counted_failures(con, rules, "zhao", NOW)[0] == 2
     assert auth_accounts.active_account(con, "zhao") is None
 
 

@@ -211,7 +211,7 @@ def own_db(tmp_path):
 
 
 # Bookkeeping, not data: batches, meta, and the test account signed in by open_page.
-NOT_DATA = ("batches", "meta", "accounts", "audit_log", "login_failures")
+NOT_DATA = ("batches", "meta", "accounts", "audit_log", "login_attempts")
 
 
 def _data_checksums(path) -> dict:

@@ -154,8 +154,8 @@ def test_injection_in_problem_search_and_unit_scope(app, demo_db, text):
     s = store.open_store(demo_db)
     after = store.table_checksums(s.cursor())
     s.close()
-    assert {k: v for k, v in after.items() if k not in ("accounts", "audit_log", "login_failures", "meta")} == \
-        {k: v for k, v in before.items() if k not in ("accounts", "audit_log", "login_failures", "meta")}
+    assert {k: v for k, v in after.items() if k not in ("accounts", "audit_log", "login_attempts", "meta")} == \
+        {k: v for k, v in before.items() if k not in ("accounts", "audit_log", "login_attempts", "meta")}
 
 
 def test_leader_reads_problems_without_the_editor(app):
@@ -187,7 +187,7 @@ def test_sign_in_page_throttles_and_logs(app, demo_db):
     s = store.open_store(demo_db)
     con = s.cursor()
     failed = audit.entries(con, "leader", ("sign_in_failed",))
-    con.execute("DELETE FROM login_failures")
+    con.execute("DELETE FROM login_attempts")
     s.close()
     assert list(failed.detail) == ["locked"] * 2 + ["bad_credentials"] * 4
 
@@ -201,7 +201,7 @@ def test_demo_admin_signs_in_and_lands_on_the_overview(app, demo_db):
     s.close()
 
 
-def test_first_launch_asks_for_the_administrator_once(tmp_path, monkeypatch):
+def test_first_launch_asks_for_the_administrator_once(tmp_path, monkeypatch, capsys):
     path = tmp_path / "empty.duckdb"
     s = store.open_store(path)
     store.set_meta(s.cursor(), "demo_cleared", "1")
@@ -210,6 +210,9 @@ def test_first_launch_asks_for_the_administrator_once(tmp_path, monkeypatch):
     at = AppTest.from_file(APP, default_timeout=90)
     at.run()
     assert at.title[0].value == "创建管理员账号"
+    # The one-time setup token, printed to the server's log (tests/test_first_admin.py: never without it).
+    token = capsys.readouterr().err.splitlines()[0].rsplit("：", 1)[1]
+    at.text_input(key="setup_token").set_value(token)
     at.text_input(key="setup_username").set_value("chief")
     at.text_input(key="setup_password").set_value("chief-pass-1")
     at.text_input(key="setup_confirm").set_value("chief-pass-2")
@@ -226,7 +229,7 @@ def test_first_launch_asks_for_the_administrator_once(tmp_path, monkeypatch):
     actions = audit.entries(con).action.tolist()
     s.close()
     assert (account.role, account.unit_code) == (ADMIN, None)
-    assert actions == ["sign_in", "admin_created"]
+    assert actions == ["sign_in", "admin_created", "sign_in_failed"]
     again = AppTest.from_file(APP, default_timeout=90)
     again.run()
     assert again.title[0].value == "登录"

@@ -26,7 +26,7 @@ V2_FILE = Path(__file__).parent / "data" / "store_v2.duckdb"
 
 def test_new_store_has_latest_schema_and_no_rows(tmp_path):
     con = open_store(tmp_path / "new.duckdb").cursor()
-    assert schema_version(con) == LATEST_VERSION == 5
+    assert schema_version(con) == LATEST_VERSION == 6
     assert is_empty(con)
     assert data_version(con) == 0
     columns = {r[0] for r in con.execute(
@@ -83,7 +83,7 @@ def test_v2_file_upgrades_to_the_latest_without_losing_a_row(tmp_path):
     assert con.execute("SELECT batch_id, undone_by FROM batches ORDER BY 1").fetchall() == [
         (1, None), (4, None), (5, None)]
     assert data_version(con) == 5
-    for table in ("accounts", "login_failures", "audit_log"):
+    for table in ("accounts", "login_attempts", "audit_log"):
         assert con.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,), table
 
 
