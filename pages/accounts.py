@@ -50,11 +50,11 @@ with st.expander(_ui.tr("auth.accounts.create"), icon=":material/person_add:"):
             account = auth_accounts.create_account(con, rules, username, password, role, unit or None, display_name,
                                                    email)
         except auth.AuthError as exc:
-            st.error(exc.message(lang))
+            st.error(_ui.refusal(exc))
         else:
             audit.record(con, me.username, "account_created", account.username,
                          f"{account.role} {account.unit_code or '*'}")
-            _done(_ui.tr("auth.accounts.created", username=account.username))
+            _done(_ui.tr_md("auth.accounts.created", username=account.username))
 
 if not table.empty:
     st.subheader(_ui.tr("auth.accounts.edit"))
@@ -78,21 +78,21 @@ if not table.empty:
                                                    display_name=display_name, email=email, disabled=disabled,
                                                    new_password=new_password or None)
         except auth.AuthError as exc:
-            st.error(exc.message(lang))
+            st.error(_ui.refusal(exc))
         else:
             if not changed:
                 st.info(_ui.tr("auth.accounts.nothing_changed"))
             else:
                 audit.record(con, me.username, "account_changed", chosen, ", ".join(changed))
-                _done(_ui.tr("auth.accounts.saved", username=chosen, fields="、".join(changed)))
+                _done(_ui.tr_md("auth.accounts.saved", username=chosen, fields="、".join(changed)))
     if chosen != me.username and st.button(_ui.tr("auth.accounts.delete"), key="acc_delete"):
         try:
             auth_accounts.delete_account(con, chosen)
         except auth.AuthError as exc:
-            st.error(exc.message(lang))
+            st.error(_ui.refusal(exc))
         else:
             audit.record(con, me.username, "account_deleted", chosen)
-            _done(_ui.tr("auth.accounts.deleted", username=chosen))
+            _done(_ui.tr_md("auth.accounts.deleted", username=chosen))
 
 st.subheader(_ui.tr("auth.accounts.rules_title"))
 path = config.rules_path()

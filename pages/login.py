@@ -27,7 +27,7 @@ if not auth_accounts.has_accounts(con):
                 raise auth.AuthError("password_mismatch")
             account = auth_accounts.create_account(con, rules, username, password, auth.ADMIN, None, display_name)
         except auth.AuthError as exc:
-            st.error(exc.message(_ui.lang()))
+            st.error(_ui.refusal(exc))
         else:
             audit.record(con, account.username, "admin_created", account.username)
             _session.sign_in(account, "setup")
@@ -42,7 +42,7 @@ if email is not None:
         _session.sign_in(account, "sso")
         st.rerun()
     audit.record(con, email, "sign_in_failed", detail="sso")
-    st.error(_ui.tr("auth.error.sso_no_account", email=email))
+    st.error(_ui.tr_md("auth.error.sso_no_account", email=email))
     if st.button(_ui.tr("auth.login.sso_logout"), key="auth_sso_logout"):
         st.logout()
     st.stop()
@@ -57,7 +57,7 @@ if submitted:
         account = auth_accounts.authenticate(con, rules, username, password)
     except auth.AuthError as exc:
         audit.record(con, username.strip()[:64], "sign_in_failed", detail=exc.key)
-        st.error(exc.message(_ui.lang()))
+        st.error(_ui.refusal(exc))
     else:
         _session.sign_in(account)
         st.rerun()
