@@ -14,7 +14,7 @@ import streamlit as st
 
 from kpi import auth, auth_accounts, config, org, store
 from kpi.exports import to_csv_bytes, to_xlsx_bytes
-from kpi.i18n import DEFAULT_LANGUAGE, t
+from kpi.i18n import DEFAULT_LANGUAGE, TranslatedError, t
 from kpi.rules import Rules, RulesError, load_rules
 from kpi.textsafe import markdown_text, plotly_value
 from pages import _session
@@ -67,9 +67,11 @@ def tr_md(key: str, **params: object) -> str:
 
 
 def refusal(error) -> str:
-    """The message of a refusal (TranslatedError, CellError, BriefingError… — anything with
-    `message(lang)`) for a Markdown sink. Refusals quote user values (cell text, unit codes, file and
-    user names) inside translations that are plain sentences, so the whole message is escaped."""
+    """The message of a refusal for a Markdown sink. Refusals quote user values (cell text, unit codes,
+    file and user names): a TranslatedError's parameters are escaped (`tr_md`); any other refusal with
+    `message(lang)` (CellError, BriefingError…) is composed of plain sentences and escaped whole."""
+    if isinstance(error, TranslatedError):
+        return tr_md(f"{error.prefix}{error.key}", **error.params)
     return md(error.message(lang()))
 
 
@@ -100,7 +102,7 @@ def get_rules() -> Rules:
         return _rules_at(str(path), path.stat().st_mtime if path.exists() else 0.0)
     except RulesError as exc:
         st.error(tr("common.rules_error_title"))
-        st.error(exc.message(lang()))
+        st.error(refusal(exc))  # quotes the file's keys and values ('funds_min_ratio_pct' is no italics)
         st.stop()
 
 

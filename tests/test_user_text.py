@@ -14,6 +14,7 @@ from user_text_fixture import DISPLAY_NAME, FILE_NAME, NAMES, make_hostile_store
 
 from kpi.charts import theme
 from kpi.charts.rule_bars import HoverField, rule_bars
+from kpi.importing.commit import BatchRefused
 from kpi.importing.errors import CellError
 from kpi.textsafe import WORD_JOINER, markdown_text, plotly_text, plotly_value
 from pages import _ui
@@ -102,10 +103,14 @@ def test_translations_escape_their_parameters_not_their_own_text():
         "#8 组织架构 · [f](https://e.cn) · 2026-11-21 10:00"  # selectbox options show plain text
 
 
-def test_refusals_quoting_user_values_are_escaped_whole():
+def test_refusals_escape_the_user_values_they_quote():
+    # A translated refusal: its parameters are escaped, its own text ('#', '（') is not.
+    refused = BatchRefused("undo_later_first", later=3, file="*三月*.csv", batch_id=2)
+    assert refusal(refused) == "只能撤销该数据集最近的一次上传：请先撤销批次 #3（\\*三月\\*\\.csv），再撤销批次 #2。"
+    # A cell error is composed of plain sentences around the cell's text: escaped whole.
     error = CellError(5, "单位编码", "[x](http://e.cn)", "required")
     assert refusal(error) == md(error.message("zh"))
-    assert "\\[x\\]\\(http\\:" in refusal(error)
+    assert f"\\[x\\]\\(http\\:{J}\\/\\/e\\.cn\\)" in refusal(error)
 
 
 # Where Streamlit renders Markdown: what each element type calls its text in AppTest.
