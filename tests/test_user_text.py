@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import pytest
 from apptest_helpers import chart_spec, signed_in
 from streamlit.testing.v1 import AppTest
-from user_text_fixture import DISPLAY_NAME, FILE_NAME, NAMES, make_hostile_store
+from user_text_fixture import DISPLAY_NAME, FILE_NAME, NAMES, TOPIC, make_hostile_store
 
 from kpi.charts import theme
 from kpi.charts.rule_bars import HoverField, rule_bars
@@ -153,7 +153,7 @@ def test_every_page_shows_hostile_user_text_escaped(hostile_db, monkeypatch):
     at = signed_in(AppTest.from_file("../app.py", default_timeout=120), username="admin")
     at.session_state["scope"] = "G01"
     at.run()
-    raw_in_markdown, raw_in_charts, escaped_in_charts = [], [], 0
+    raw_in_markdown, raw_in_charts, escaped_in_charts, topic_hovers = [], [], 0, 0
     for file, *_ in PAGES:
         at.switch_page(f"pages/{file}").run()
         if file == "history.py":  # the undo confirmation names the batch's file
@@ -167,6 +167,7 @@ def test_every_page_shows_hostile_user_text_escaped(hostile_db, monkeypatch):
             strings = list(_strings(chart_spec(element)))
             raw_in_charts += [(file, s) for s in strings if "evil.example" in s and _raw_markup(s)]
             escaped_in_charts += sum("&lt;a href=" in s or "&#36;x^2&#36;" in s for s in strings)
+            topic_hovers += sum(plotly_text(TOPIC) in s for s in strings)
     assert raw_in_markdown == []
     assert raw_in_charts == []
-    assert escaped_in_charts > 20  # the hostile names are in the charts, as text
+    assert escaped_in_charts > 20 and topic_hovers == 1  # the hostile texts are in the charts, as text
