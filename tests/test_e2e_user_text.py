@@ -12,7 +12,7 @@ from __future__ import annotations
 import urllib.parse
 
 import pytest
-from browser import CHROMIUM, CHROMIUM_ARGS, DEMO_ADMIN, open_in_app, running_server, sign_in
+from browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DEMO_ADMIN, open_in_app, running_server, sign_in
 from user_text_fixture import DISPLAY_NAME, FILE_NAME, HEADER, NAMES, SHEET, make_hostile_store, workbook
 
 from kpi.i18n import t
@@ -116,6 +116,7 @@ def test_user_text_renders_as_text_on_every_page(hostile_store, tmp_path):
     found: dict[str, dict] = {}
     unread: dict[str, list[str]] = {}
     charts, unscoped = 0, []
+    ARTIFACTS.mkdir(exist_ok=True)
     with running_server(hostile_store, tmp_path / "server.log") as url, \
             playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -135,6 +136,8 @@ def test_user_text_renders_as_text_on_every_page(hostile_store, tmp_path):
             _settle(page, t(title_key))
             _act(page, url_path)
             scan = page.evaluate(SCAN_JS)
+            if url_path in EXPECTED:  # for a person to look at: the hostile text, read as typed
+                page.screenshot(path=ARTIFACTS / f"user-text-{url_path}.png")
             if scan["links"] or scan["images"] or scan["formulas"]:
                 found[url_path] = scan
             shown = _plain(_read(page))
