@@ -1,8 +1,14 @@
 """Entry point: page frame, shared sidebar filters, navigation. Pages live in pages/."""
+from pathlib import Path
+
 import streamlit as st
 
 from pages import _ui
 
-st.set_page_config(page_title="党建督导看板", page_icon=":material/flag:", layout="wide")
+# The tab icon is a file served by this server: a ':material/…:' page icon is fetched from Google's
+# font server, a request an intranet must not make (tests/test_e2e_user_text.py checks none leaves).
+ICON = Path(__file__).resolve().parent / "data" / "icon.svg"
+
+st.set_page_config(page_title="党建督导看板", page_icon=str(ICON), layout="wide")
 _ui.sidebar()
 _ui.navigation().run()

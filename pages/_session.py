@@ -103,9 +103,9 @@ def require_role(page_file: str) -> auth.Account:
 def account_box(account: auth.Account) -> None:
     """The sidebar's account line, data scope and sign-out button."""
     con = _ui.cursor()
-    st.caption(_ui.tr("auth.sidebar.signed_in", name=_ui.md(account.label), role=role_label(account.role)))
+    st.caption(_ui.tr_md("auth.sidebar.signed_in", name=account.label, role=role_label(account.role)))
     unit = org.unit_name(con, account.unit_code) or _ui.tr("auth.sidebar.whole_store")
-    st.caption(_ui.tr("auth.sidebar.scope", unit=_ui.md(unit)))
+    st.caption(_ui.tr_md("auth.sidebar.scope", unit=unit))
     if st.button(_ui.tr("auth.sidebar.logout"), key="auth_logout", icon=":material/logout:"):
         audit.record(con, account.username, "sign_out")
         sign_out()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-import re
 from functools import partial
 from pathlib import Path
 
@@ -15,8 +14,9 @@ import streamlit as st
 
 from kpi import auth, auth_accounts, config, org, store
 from kpi.exports import to_csv_bytes, to_xlsx_bytes
-from kpi.i18n import DEFAULT_LANGUAGE, t
+from kpi.i18n import DEFAULT_LANGUAGE, TranslatedError, t
 from kpi.rules import Rules, RulesError, load_rules
+from kpi.textsafe import markdown_text, plotly_value
 from pages import _session
 
 PAGES_DIR = Path(__file__).resolve().parent
@@ -46,8 +46,33 @@ def lang() -> str:
 
 
 def tr(key: str, **params: object) -> str:
-    """`key` translated into the UI language."""
+    """`key` translated into the UI language, parameters as given: for sinks that show plain text
+    (dataframes, st.text, selectbox / multiselect options, file names, Plotly — whose builders
+    escape through kpi.charts.theme). For Markdown sinks use `tr_md`."""
     return t(key, lang(), **params)
+
+
+def md(text: object) -> str:
+    """`text` (a unit name, a file name — anything users typed, or a message composed from it) for a
+    Markdown sink: st.title/header/subheader/markdown/caption, st.info/warning/error/success, st.toast,
+    and the labels of buttons, metrics, expanders, tabs, checkboxes, radios and help tooltips. It shows
+    as typed: no link, image, formatting, HTML, formula, icon or autolink (kpi.textsafe)."""
+    return markdown_text(text)
+
+
+def tr_md(key: str, **params: object) -> str:
+    """`key` translated for a Markdown sink: every parameter is user text and escaped (`md`), the
+    translation itself is not (it may hold intended Markdown such as **bold**)."""
+    return t(key, lang(), **{name: md(value) for name, value in params.items()})
+
+
+def refusal(error) -> str:
+    """The message of a refusal for a Markdown sink. Refusals quote user values (cell text, unit codes,
+    file and user names): a TranslatedError's parameters are escaped (`tr_md`); any other refusal with
+    `message(lang)` (CellError, BriefingError…) is composed of plain sentences and escaped whole."""
+    if isinstance(error, TranslatedError):
+        return tr_md(f"{error.prefix}{error.key}", **error.params)
+    return md(error.message(lang()))
 
 
 @st.cache_resource(show_spinner=False)
@@ -77,7 +102,7 @@ def get_rules() -> Rules:
         return _rules_at(str(path), path.stat().st_mtime if path.exists() else 0.0)
     except RulesError as exc:
         st.error(tr("common.rules_error_title"))
-        st.error(exc.message(lang()))
+        st.error(refusal(exc))  # quotes the file's keys and values ('funds_min_ratio_pct' is no italics)
         st.stop()
 
 
@@ -109,17 +134,8 @@ def scope() -> str | None:
     try:
         return auth.scoped_root(account, st.session_state.get("scope") or None, cursor())
     except auth.AuthError as exc:
-        st.error(exc.message(lang()))
+        st.error(refusal(exc))
         st.stop()
-
-
-MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
-
-
-def md(text: object) -> str:
-    """`text` (a unit name, a description — anything users typed) escaped for st.markdown / st.caption,
-    so it shows as typed: no links, images, formatting or LaTeX."""
-    return MARKDOWN_SPECIALS.sub(r"\\\1", str(text))
 
 
 def require_role(page_file: str) -> auth.Account:
@@ -259,7 +275,8 @@ PROFILE_PAGE = "pages/unit_profile.py"
 def selected_unit(event, unit_codes: list[str] | None = None, unit_customdata: int | None = None) -> str | None:
     """The unit picked in the selection `event` of st.dataframe (first selected row → unit_codes)
     or st.plotly_chart (first clicked point → its customdata[unit_customdata], else the
-    unit_codes entry of its index on the first trace); None when nothing (usable) is selected."""
+    unit_codes entry of its index on the first trace); None when nothing (usable) is selected.
+    Chart customdata holds text escaped for Plotly (kpi.charts.theme.text): read back unescaped."""
     selection = (event or {}).get("selection") or {}
     rows = selection.get("rows") or []
     if rows:
@@ -268,7 +285,8 @@ def selected_unit(event, unit_codes: list[str] | None = None, unit_customdata: i
     for point in selection.get("points") or []:
         custom = point.get("customdata")
         if unit_customdata is not None and isinstance(custom, list) and len(custom) > unit_customdata:
-            return custom[unit_customdata]
+            code = custom[unit_customdata]
+            return plotly_value(code) if isinstance(code, str) else code
         index = point.get("point_index", point.get("point_number"))
         if unit_codes is not None and point.get("curve_number", 0) == 0 and index is not None \
                 and 0 <= index < len(unit_codes):

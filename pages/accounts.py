@@ -17,7 +17,8 @@ if flash:
     st.success(flash)
 
 if me.unit_code is not None:
-    st.info(_ui.tr("auth.accounts.scope_note", root=auth.unit_name(con, me.unit_code)), icon=":material/account_tree:")
+    st.info(_ui.tr_md("auth.accounts.scope_note", root=auth.unit_name(con, me.unit_code)),
+            icon=":material/account_tree:")
 table = auth.visible_accounts(con, me, auth_accounts.account_table(con))
 shown = table.assign(role=[_ui.tr(f"auth.role.{r}") for r in table.role])
 _ui.data_table(shown.rename(columns={c: _ui.tr(f"auth.accounts.column.{c}") for c in shown.columns}),
@@ -55,11 +56,11 @@ with st.expander(_ui.tr("auth.accounts.create"), icon=":material/person_add:"):
             account = auth_accounts.create_account(con, rules, username, password, role, auth.chosen_unit(unit),
                                                    display_name, email, by=me)
         except auth.AuthError as exc:
-            st.error(exc.message(lang))
+            st.error(_ui.refusal(exc))
         else:
             audit.record(con, me.username, "account_created", account.username,
                          f"{account.role} {account.unit_code or '*'}")
-            _done(_ui.tr("auth.accounts.created", username=account.username))
+            _done(_ui.tr_md("auth.accounts.created", username=account.username))
 
 if not table.empty:
     st.subheader(_ui.tr("auth.accounts.edit"))
@@ -88,21 +89,21 @@ if not table.empty:
                                                    display_name=display_name, email=email, disabled=disabled,
                                                    new_password=new_password or None)
         except auth.AuthError as exc:
-            st.error(exc.message(lang))
+            st.error(_ui.refusal(exc))
         else:
             if not changed:
                 st.info(_ui.tr("auth.accounts.nothing_changed"))
             else:
                 audit.record(con, me.username, "account_changed", chosen, ", ".join(changed))
-                _done(_ui.tr("auth.accounts.saved", username=chosen, fields="、".join(changed)))
+                _done(_ui.tr_md("auth.accounts.saved", username=chosen, fields="、".join(changed)))
     if chosen != me.username and st.button(_ui.tr("auth.accounts.delete"), key="acc_delete"):
         try:
             auth_accounts.delete_account(con, chosen, by=me)
         except auth.AuthError as exc:
-            st.error(exc.message(lang))
+            st.error(_ui.refusal(exc))
         else:
             audit.record(con, me.username, "account_deleted", chosen)
-            _done(_ui.tr("auth.accounts.deleted", username=chosen))
+            _done(_ui.tr_md("auth.accounts.deleted", username=chosen))
 
 st.subheader(_ui.tr("auth.accounts.rules_title"))
 path = config.rules_path()

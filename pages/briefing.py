@@ -24,7 +24,7 @@ rules, scope, lang = _ui.get_rules(), _ui.scope(), _ui.lang()
 try:
     briefing = _ui.compute(content.build_briefing, rules, week, scope, lang)
 except content.BriefingError as exc:
-    st.warning(exc.message(lang), icon=":material/info:")
+    st.warning(_ui.refusal(exc), icon=":material/info:")
     st.stop()
 
 request = (week, scope, lang)

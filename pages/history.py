@@ -36,7 +36,7 @@ if st.button(_ui.tr("history.undo"), key="history_undo"):
 pending = st.session_state.get("history_confirm")
 if pending is not None and pending in labels:
     row = active[active.batch_id == pending].iloc[0]
-    st.warning(_ui.tr("history.confirm", batch_id=pending, file=row.file_name or "",
+    st.warning(_ui.tr_md("history.confirm", batch_id=pending, file=row.file_name or "",
                       rows=int(row.rows_inserted) + int(row.rows_updated)))
     yes, no = st.columns(2)
     if yes.button(_ui.tr("history.confirm_yes"), type="primary", key="history_yes"):
@@ -45,7 +45,7 @@ if pending is not None and pending in labels:
             auth.check_undo_allowed(_ui.cursor(), account, pending)
             undo_batch(_ui.cursor(), pending, account.username)
         except (BatchRefused, auth.AuthError) as exc:
-            st.error(exc.message(_ui.lang()))
+            st.error(_ui.refusal(exc))
         else:
             audit.record(_ui.cursor(), account.username, "undo", f"#{pending}", row.file_name or "")
             st.session_state["history_done"] = _ui.tr("history.undone", batch_id=pending)

@@ -35,7 +35,7 @@ if not auth_accounts.has_accounts(con):
                                                        display_name)
         except auth.AuthError as exc:
             audit.record(con, username.strip()[:64], "sign_in_failed", detail=f"setup: {exc.key}")
-            st.error(exc.message(_ui.lang()))
+            st.error(_ui.refusal(exc))
         else:
             audit.record(con, account.username, "admin_created", account.username, detail="setup_token")
             _session.sign_in(account, "setup")
@@ -50,7 +50,7 @@ if email is not None:
         _session.sign_in(account, "sso")
         st.rerun()
     audit.record(con, email, "sign_in_failed", detail="sso")
-    st.error(_ui.tr("auth.error.sso_no_account", email=email))
+    st.error(_ui.tr_md("auth.error.sso_no_account", email=email))
     if st.button(_ui.tr("auth.login.sso_logout"), key="auth_sso_logout"):
         st.logout()
     st.stop()
@@ -65,7 +65,7 @@ if submitted:
         account = auth_accounts.authenticate(con, rules, username, password, client=_session.client_address())
     except auth_accounts.SignInRefused as exc:  # the audit keeps the true reason; the page shows the message
         audit.record(con, username.strip()[:64], "sign_in_failed", detail=exc.reason)
-        st.error(exc.message(_ui.lang()))
+        st.error(_ui.refusal(exc))
     else:
         _session.sign_in(account)
         st.rerun()

@@ -106,6 +106,6 @@ else:
     records = _ui.compute(meetings.branch_meetings, code, year, as_of)
     _ui.chart(charts.calendar_chart(calendar, records, names[code], year, lang, subtitle),
               labelled(calendar, "meetings", lang), "meetings_calendar")
-    st.caption(_ui.tr("meetings.page.meetings_list", branch=names[code], year=year, n=len(records)))
+    st.caption(_ui.tr_md("meetings.page.meetings_list", branch=names[code], year=year, n=len(records)))
     st.dataframe(charts.meetings_table(records, lang) if len(records) else pd.DataFrame(),
                  hide_index=True, width="stretch")

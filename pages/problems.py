@@ -26,14 +26,14 @@ user = account.username
 
 flash = st.session_state.pop("pe_flash", None)
 if flash:
-    st.success(_ui.tr(flash[0], **flash[1]), icon=":material/check_circle:")
+    st.success(_ui.tr_md(flash[0], **flash[1]), icon=":material/check_circle:")
 last = st.session_state.get("pe_last")
-if last and st.button(_ui.tr("problems.edit.undo", batch_id=last[0], problem_id=last[1]), key="pe_undo"):
+if last and st.button(_ui.tr_md("problems.edit.undo", batch_id=last[0], problem_id=last[1]), key="pe_undo"):
     try:
         auth.check_undo_allowed(_ui.cursor(), account, last[0])
         undo_batch(_ui.cursor(), last[0], user)
     except (BatchRefused, auth.AuthError) as exc:
-        st.error(exc.message(lang))
+        st.error(_ui.refusal(exc))
     else:
         audit.record(_ui.cursor(), user, "undo", f"#{last[0]}", last[1])
         del st.session_state["pe_last"]
@@ -76,7 +76,7 @@ m1, m2, m3 = st.columns(3)
 m1.metric(_ui.tr("problems.metric.listed"), counts["listed"], border=True)
 m2.metric(_ui.tr("problems.metric.overdue"), counts["overdue"], border=True)
 m3.metric(_ui.tr("problems.metric.all"), counts["all"], border=True)
-st.caption(_ui.tr("problems.caption", as_of=as_of.isoformat(), scope=_ui.scope_label()))
+st.caption(_ui.tr_md("problems.caption", as_of=as_of.isoformat(), scope=_ui.scope_label()))
 
 if listed.empty:
     st.info(_ui.tr("problems.no_match"), icon=":material/filter_alt_off:")
@@ -152,9 +152,9 @@ else:
             except UploadRefused as exc:
                 st.error(_ui.tr("problems.edit.refused"))
                 for error in exc.errors:
-                    st.error(error.message(lang))
+                    st.error(_ui.refusal(error))
             except auth.AuthError as exc:
-                st.error(exc.message(lang))
+                st.error(_ui.refusal(exc))
             else:
                 audit.record(_ui.cursor(), user, "edit", chosen,
                              f"#{result.batch_id} " + ", ".join(problem_edit.changed_fields(stored, changes)))

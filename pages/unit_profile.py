@@ -45,7 +45,7 @@ st.selectbox(_ui.tr("profile.picker"), list(labels), key="profile_picker", forma
 try:
     p = _ui.compute(profile.unit_profile, rules, as_of, code, lang=lang)
 except profile.UnknownUnit as exc:
-    st.error(exc.message(lang))
+    st.error(_ui.refusal(exc))
     st.stop()
 unit = p.unit
 # A jump to the unit already shown must give fresh selectable widgets, or their old selection
@@ -56,12 +56,12 @@ subtitle = _ui.tr("common.subtitle", as_of=as_of.isoformat(), scope=unit.name)
 with st.container(horizontal=True, vertical_alignment="center", gap="small"):
     for ancestor, name in p.breadcrumb[:-1]:
         if ancestor in labels:
-            st.button(name, key=f"crumb_{ancestor}", type="tertiary", on_click=_show, args=(ancestor,))
+            st.button(_ui.md(name), key=f"crumb_{ancestor}", type="tertiary", on_click=_show, args=(ancestor,))
         else:  # above the account's subtree: named, not opened
-            st.markdown(name)
+            st.markdown(_ui.md(name))
         st.markdown("›")
     st.markdown(f"**{_ui.md(unit.name)}**")
-st.caption(_ui.tr("profile.unit_facts", level=_ui.tr(f"common.level.{unit.level}"), org_type=unit.org_type or "—",
+st.caption(_ui.tr_md("profile.unit_facts", level=_ui.tr(f"common.level.{unit.level}"), org_type=unit.org_type or "—",
                   members=unit.member_count if unit.member_count is not None else "—",
                   staff=unit.staff_count if unit.staff_count is not None else "—", code=unit.code))
 

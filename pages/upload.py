@@ -35,11 +35,11 @@ def _parsed(data: bytes, name: str, dataset: str, sheet: str | None, all_sheets:
 
 def _how_read(parsed) -> str:
     if parsed.encoding is None:
-        return _ui.tr("upload.read_xlsx", sheets="、".join(s for s in dict.fromkeys(parsed.row_sheets) if s)
+        return _ui.tr_md("upload.read_xlsx", sheets="、".join(s for s in dict.fromkeys(parsed.row_sheets) if s)
                       or "、".join(parsed.sheets[:1]))
     delim = DELIMITERS.get(parsed.delimiter)
     label = _ui.tr(f"upload.delimiter.{delim}") if delim else _ui.tr("upload.delimiter.other", char=parsed.delimiter)
-    return _ui.tr("upload.read_csv", encoding=parsed.encoding, delimiter=label)
+    return _ui.tr_md("upload.read_csv", encoding=parsed.encoding, delimiter=label)
 
 
 def _show(parsed, dataset: str, as_of: dt.date) -> None:
@@ -58,7 +58,7 @@ def _show(parsed, dataset: str, as_of: dt.date) -> None:
     with st.expander(_ui.tr("upload.mapping.title"), expanded=bool(parsed.unmapped)):
         st.dataframe(mapping_frame(parsed, lang), hide_index=True, width="stretch")
         if parsed.unmapped:
-            st.caption(_ui.tr("upload.unmapped", headers="、".join(parsed.unmapped)))
+            st.caption(_ui.tr_md("upload.unmapped", headers="、".join(parsed.unmapped)))
 
     if parsed.errors:
         st.error(_ui.tr("upload.errors.title", n=len(parsed.errors)))
@@ -80,7 +80,7 @@ def _show(parsed, dataset: str, as_of: dt.date) -> None:
             auth.check_upload_scope(_ui.cursor(), account, parsed)  # rows outside the subtree: refused, named
             result = commit_upload(_ui.cursor(), parsed, account.username, as_of=as_of)
         except (UploadRefused, BatchRefused, auth.AuthError) as exc:
-            messages = [e.message(lang) for e in exc.errors] if isinstance(exc, UploadRefused) else [exc.message(lang)]
+            messages = [_ui.refusal(e) for e in exc.errors] if isinstance(exc, UploadRefused) else [_ui.refusal(exc)]
             for message in messages:
                 st.error(message)
             return
@@ -120,6 +120,6 @@ if uploaded is not None:
     result = _parsed(data, uploaded.name, dataset, sheet, all_sheets)
     if isinstance(result, UploadRefused):
         for error in result.errors:
-            st.error(_ui.tr("upload.refused", message=error.message(_ui.lang())))
+            st.error(_ui.tr_md("upload.refused", message=error.message(_ui.lang())))
     else:
         _show(result, dataset, as_of)

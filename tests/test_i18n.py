@@ -8,9 +8,9 @@ import pytest
 from kpi.i18n import LANGUAGES, catalogue, enum_label, t
 
 ROOT = Path(__file__).resolve().parent.parent
-# t("key", ...), tr("key", ...), _ui.tr("key"): literal keys only; f-string keys are built from
-# keys checked here or by the modules' own tests.
-KEY_USE = re.compile(r"""\b(?:t|tr)\(\s*["']([a-z_]+\.[A-Za-z0-9_.\u4e00-\u9fff]+)["']""")
+# t("key", ...), tr("key", ...), _ui.tr("key"), _ui.tr_md("key"): literal keys only; f-string keys are
+# built from keys checked here or by the modules' own tests.
+KEY_USE = re.compile(r"""\b(?:t|tr|tr_md)\(\s*["']([a-z_]+\.[A-Za-z0-9_.\u4e00-\u9fff]+)["']""")
 
 
 def _placeholders(text: str) -> set[str]:

@@ -14,7 +14,7 @@ from kpi import audit, auth, auth_accounts, demo, store
 from kpi.auth import ADMIN, ANALYST, LEADER
 from kpi.i18n import t
 from kpi.metrics import overview
-from pages._ui import PAGES, PAGES_DIR
+from pages._ui import PAGES, PAGES_DIR, md
 
 pytestmark = pytest.mark.slow
 AS_OF = dt.date(2025, 11, 20)
@@ -150,7 +150,8 @@ def test_injection_in_problem_search_and_unit_scope(app, demo_db, text):
     assert not unscoped.exception
     assert len(unscoped.metric) == 0 and len(unscoped.info) == 1  # nothing matches: the empty state
     bound = _page_alone("problems.py", "analyst01", scope=text)
-    assert [e.value for e in bound.error] == [f"单位“{text}”不在您的数据范围内。"]
+    # The refusal quotes the typed scope as text (escaped for Markdown: tests/test_user_text.py).
+    assert [e.value for e in bound.error] == [f"单位“{md(text)}”不在您的数据范围内。"]
     s = store.open_store(demo_db)
     after = store.table_checksums(s.cursor())
     s.close()

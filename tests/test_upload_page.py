@@ -127,12 +127,13 @@ def test_history_undo_restores_the_store(db):
     at.selectbox(key="history_batch").set_value(2).run()
     at.button(key="history_undo").click().run()
     at.button(key="history_yes").click().run()
+    # The file name is user text: escaped for Markdown ('.' as '\.'), shown as typed.
     assert [e.value for e in at.error] == [
-        "只能撤销该数据集最近的一次上传：请先撤销批次 #3（三月会议.csv），再撤销批次 #2。"]
+        "只能撤销该数据集最近的一次上传：请先撤销批次 #3（三月会议\\.csv），再撤销批次 #2。"]
 
     at.selectbox(key="history_batch").set_value(3).run()
     at.button(key="history_undo").click().run()
-    assert at.warning[0].value == ("确认撤销批次 #3（三月会议.csv）？该批次写入的 2 行将被撤回，"
+    assert at.warning[0].value == ("确认撤销批次 #3（三月会议\\.csv）？该批次写入的 2 行将被撤回，"
                                    "被它覆盖的数据将恢复原值。")
     at.button(key="history_yes").click().run()
     assert not at.exception

@@ -24,10 +24,10 @@ def funds_weight_chart(funds: pd.DataFrame, weight: pd.DataFrame, funds_rule: fl
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.04, shared_yaxes=True,
                         subplot_titles=(t("briefing.chart.funds_series", lang),
                                         t("briefing.chart.weight_series", lang)))
-    fig.add_bar(y=funds.unit_name, x=funds.fund_ratio_pct, orientation="h",
+    fig.add_bar(y=theme.texts(funds.unit_name), x=funds.fund_ratio_pct, orientation="h",
                 marker_color=_bar_colours(funds.meets_funds), row=1, col=1, showlegend=False,
                 hovertemplate="%{y}<br>%{x:.2f}%<extra></extra>")
-    fig.add_bar(y=weight.unit_name, x=weight.assessment_weight_pct, orientation="h",
+    fig.add_bar(y=theme.texts(weight.unit_name), x=weight.assessment_weight_pct, orientation="h",
                 marker_color=_bar_colours(weight.meets_weight), row=1, col=2, showlegend=False,
                 hovertemplate="%{y}<br>%{x:.1f}%<extra></extra>")
     rule_lines = ((1, funds_rule, "briefing.chart.funds_rule"), (2, weight_rule, "briefing.chart.weight_rule"))
@@ -70,7 +70,8 @@ def problems_chart(weekly: pd.DataFrame, subtitle: str, lang: str) -> go.Figure:
 
 def coverage_chart(heat: pd.DataFrame, subtitle: str, lang: str) -> go.Figure:
     """Supervision activities per unit and month as a heat map; an empty cell is a month without a visit."""
-    grid = heat.pivot_table(index="unit_name", columns="month", values="activities", aggfunc="sum", sort=False)
+    grid = theme.escaped(heat, "unit_name").pivot_table(index="unit_name", columns="month", values="activities",
+                                                      aggfunc="sum", sort=False)
     fig = go.Figure(go.Heatmap(
         z=grid.values, x=list(grid.columns), y=list(grid.index), colorscale=[[0, "#FFFFFF"], [1, theme.PRIMARY]],
         xgap=2, ygap=2, colorbar={"title": t("briefing.chart.activities_axis", lang)},

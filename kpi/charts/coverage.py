@@ -29,7 +29,8 @@ def coverage_bars(df: pd.DataFrame, labels: list[str], title: str, lang: str, su
 
 def heatmap_chart(df: pd.DataFrame, lang: str, subtitle: str) -> go.Figure:
     """Unit × month activity counts (activity_heatmap's long frame) as a heat map."""
-    grid = df.pivot_table(index="unit_name", columns="month", values="activities", aggfunc="sum", sort=False)
+    grid = theme.escaped(df, "unit_name").pivot_table(index="unit_name", columns="month", values="activities",
+                                                      aggfunc="sum", sort=False)
     fig = go.Figure(go.Heatmap(
         z=grid.values, x=list(grid.columns), y=list(grid.index), colorscale=[[0, "#F4F4F4"], [1, theme.ACCENT]],
         zmin=0, xgap=2, ygap=2, texttemplate="%{z}", colorbar={"title": {"text": t("coverage.axis.activities", lang)}},
@@ -43,6 +44,7 @@ def heatmap_chart(df: pd.DataFrame, lang: str, subtitle: str) -> go.Figure:
 def tree_chart(df: pd.DataFrame, lang: str, subtitle: str) -> go.Figure:
     """The org tree (coverage_tree's frame) as a treemap: covered green, not covered red, units the
     rule does not check grey."""
+    df = theme.escaped(df, "unit_code", "unit_name", "parent_code")
     state = ["covered" if c is True else "uncovered" if c is False else "unchecked" for c in df.covered]
     colours = {"covered": theme.OK, "uncovered": theme.BAD, "unchecked": theme.MISSING}
     fig = go.Figure(go.Treemap(

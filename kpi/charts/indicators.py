@@ -13,7 +13,7 @@ def series_chart(df: pd.DataFrame, indicator: Indicator, lang: str, subtitle: st
     """One line per unit of the indicator over the periods, against the catalogue target."""
     fig = go.Figure()
     for i, (code, part) in enumerate(df.groupby("unit_code", sort=True)):
-        name = part["unit_name"].iloc[0]
+        name, code = theme.text(part["unit_name"].iloc[0]), theme.text(code)
         fig.add_trace(go.Scatter(
             x=part["period"].tolist(), y=part["value"].tolist(), mode="lines+markers", name=name,
             line={"color": theme.SERIES[i % len(theme.SERIES)], "width": 2.5}, marker={"size": 8},

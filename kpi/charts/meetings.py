@@ -87,6 +87,7 @@ def completion_by_type_chart(df: pd.DataFrame, alert_pct: float, lang: str, subt
 def completion_by_unit_chart(df: pd.DataFrame, alert_pct: float, lang: str, subtitle: str) -> go.Figure:
     """Bars of completion per unit (from `completion_by_unit`); hover adds the share of branches
     with every period met."""
+    df = theme.escaped(df, "unit_name")
     hover = [t("meetings.chart.hover_unit", lang, unit=r.unit_name, met=r.met_slots, required=r.required_slots,
                pct=_pct_text(r.completion_pct, lang), complete=r.branches_complete, branches=r.branches_total)
              for r in df.itertuples()]
@@ -96,6 +97,7 @@ def completion_by_unit_chart(df: pd.DataFrame, alert_pct: float, lang: str, subt
 
 def attendance_chart(df: pd.DataFrame, lang: str, subtitle: str) -> go.Figure:
     """Bars of attendance (Σ 实到 ÷ Σ 应到) per unit (from `attendance`); no rule line (no rule)."""
+    df = theme.escaped(df, "unit_name")
     values = [None if pd.isna(v) else float(v) for v in df["attendance_pct"]]
     hover = [t("meetings.chart.hover_attendance", lang, unit=r.unit_name,
                attended=0 if pd.isna(r.attended) else int(r.attended),
@@ -128,6 +130,7 @@ def _status_legend(fig: go.Figure, lang: str) -> None:
 def slot_heatmap(df: pd.DataFrame, meeting_type: str, every: str, lang: str, subtitle: str) -> go.Figure:
     """Branch × slot grid for one meeting type (rows of `meeting_slots`): green met, red not met,
     grey not required; the number is the meetings held in the slot."""
+    df = theme.escaped(df, "unit_name", "unit_code")
     frame = df.assign(branch=_branch_labels(df),
                       status=[_slot_status(r, m) for r, m in zip(df["required"], df["met"])])
     frame["code"] = frame["status"].map(_STATUS_CODE)
@@ -178,7 +181,7 @@ def calendar_chart(cal: pd.DataFrame, meetings: pd.DataFrame, branch: str, year:
             x=pd.to_datetime(meetings["date"]), y=[enum_label(m, lang) for m in meetings["meeting_type"]],
             mode="markers", name=t("meetings.col.date", lang),
             marker={"symbol": "diamond", "size": 12, "color": theme.PRIMARY, "line": {"color": "white", "width": 1}},
-            hovertext=[f"{d:%Y-%m-%d} · {enum_label(m, lang)}<br>{'' if pd.isna(p) else p}"
+            hovertext=[f"{d:%Y-%m-%d} · {enum_label(m, lang)}<br>{'' if pd.isna(p) else theme.text(p)}"
                        for d, m, p in zip(pd.to_datetime(meetings["date"]), meetings["meeting_type"],
                                           meetings["topic"])],
             hovertemplate="%{hovertext}<extra></extra>"))

@@ -14,7 +14,7 @@ def ranking_chart(ranking: pd.DataFrame, lang: str, subtitle: str) -> go.Figure:
     colours = [theme.OK if n == 0 else theme.WARN if n <= 2 else theme.BAD for n in data.flag_count]
     completion = [t("common.missing", lang) if pd.isna(v) else f"{v:.1f}%" for v in data.meeting_completion_pct]
     fig = go.Figure(go.Bar(
-        x=data.flag_count, y=data.unit_name, orientation="h", marker_color=colours,
+        x=data.flag_count, y=theme.texts(data.unit_name), orientation="h", marker_color=colours,
         text=data.flag_count, textposition="outside", customdata=list(zip(data["rank"], completion)),
         hovertemplate=(f"%{{y}}<br>{t('overview.col.rank', lang)}: %{{customdata[0]}}<br>"
                        f"{t('overview.col.flag_count', lang)}: %{{x}}<br>"

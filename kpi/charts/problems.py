@@ -33,8 +33,8 @@ def funnel_chart(df: pd.DataFrame, lang: str, subtitle: str) -> go.Figure:
 def rates_chart(df: pd.DataFrame, by: str, lang: str, subtitle: str) -> go.Figure:
     """Completion, close-out and on-time rates per group (source or secondary unit), grouped bars.
     A rate without a denominator is missing and drawn as no bar, never as 0."""
-    names = [enum_label(n, lang) if isinstance(n, str) else t("rectification.group_self", lang)
-             for n in df.group_name]
+    names = [theme.text(enum_label(n, lang)) if isinstance(n, str) else t("rectification.group_self", lang)
+             for n in df.group_name]  # a secondary unit's name is user text
     fig = go.Figure()
     custom = _plain(df[["total", "completed", "closed", "on_time", "overdue"]])
     hover = ("<b>%{x}</b><br>%{fullData.name}: %{y:.1f}%<br>"

@@ -29,6 +29,7 @@ def compliance_chart(df: pd.DataFrame, rules: Rules, lang: str, subtitle: str) -
 def star_chart(df: pd.DataFrame, lang: str, subtitle: str) -> go.Figure:
     """Rated branches per star level, stacked, per unit."""
     fig = go.Figure()
+    df = theme.escaped(df, "unit_name", "unit_code")
     for stars in sorted(df["stars"].unique()):
         part = df[df["stars"] == stars]
         label = t("ratings.stars", lang, n=int(stars))
@@ -48,9 +49,9 @@ def six_basics_chart(df: pd.DataFrame, branch_name: str, lang: str, subtitle: st
     labels = [t(f"ratings.basic.{b}", lang) for b in df["basic"]]
     closed = labels + labels[:1]
     fig = go.Figure()
-    for column, name, colour in (("unit_average", t("ratings.unit_average", lang, unit=df["secondary_name"].iloc[0]),
-                                  theme.PRIMARY),
-                                 ("branch_score", branch_name, theme.ACCENT)):
+    unit = theme.text(df["secondary_name"].iloc[0])
+    for column, name, colour in (("unit_average", t("ratings.unit_average", lang, unit=unit), theme.PRIMARY),
+                                 ("branch_score", theme.text(branch_name), theme.ACCENT)):
         values = list(df[column]) + [df[column].iloc[0]]
         fig.add_trace(go.Scatterpolar(
             r=values, theta=closed, name=name, fill="toself", line={"color": colour, "width": 3},

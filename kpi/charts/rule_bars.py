@@ -35,6 +35,7 @@ def rule_bars(df: pd.DataFrame, value_col: str, meets_col: str | None, rule_valu
               rule_label: str, title: str, subtitle: str, axis_title: str, hover: list[HoverField],
               lang: str) -> go.Figure:
     """Bars of `value_col` per unit (unit_name/unit_code columns), lowest at the top."""
+    df = theme.escaped(df, "unit_name", "unit_code")
     have = df[df[value_col].notna()].sort_values(value_col, ascending=False, kind="stable")
     missing = df[df[value_col].isna()]
     breaks = have[meets_col].eq(False).fillna(False) if meets_col else pd.Series(False, index=have.index)

@@ -1,7 +1,12 @@
 """One theme for every chart: restrained party-red accent, large type that survives a slide."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+import pandas as pd
 import plotly.graph_objects as go
+
+from kpi.textsafe import plotly_text
 
 # Named first so that kaleido's Chromium and the browser both pick the installed CJK face.
 FONT_FAMILY = "Noto Sans CJK SC, Noto Sans SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
@@ -28,15 +33,36 @@ LAYOUT = go.Layout(
 )
 
 
+def text(value: object) -> str:
+    """User text (a unit name or code, a branch, a meeting topic…) for anything Plotly draws — tick
+    labels, legend names, hover text and templates, treemap labels: HTML-escaped, so it shows as
+    typed and never as a link or markup (kpi.textsafe.plotly_text)."""
+    return plotly_text(value)
+
+
+def texts(values: Iterable) -> list:
+    """`text` of every string in `values`; missing values (None, NaN) stay missing."""
+    return [text(v) if isinstance(v, str) else v for v in values]
+
+
+def escaped(df: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """A copy of `df` whose user-text `columns` are escaped for Plotly (`texts`); the figure builders
+    start from it, so the tick labels, hover text and customdata they draw are plain text."""
+    return df.assign(**{c: texts(df[c]) for c in columns})
+
+
 def styled(fig: go.Figure, title: str, subtitle: str | None = None) -> go.Figure:
-    """`fig` with the app theme and a title saying what is shown (subtitle: as-of date, subtree)."""
-    text = f"{title}<br><sup>{subtitle}</sup>" if subtitle else title
-    fig.update_layout(template=go.layout.Template(layout=LAYOUT), title_text=text)
+    """`fig` with the app theme and a title saying what is shown (subtitle: as-of date, subtree).
+    Title and subtitle are plain text (they carry unit and branch names) and are escaped here."""
+    title = text(title)
+    label = f"{title}<br><sup>{text(subtitle)}</sup>" if subtitle else title
+    fig.update_layout(template=go.layout.Template(layout=LAYOUT), title_text=label)
     return fig
 
 
 def rule_line(fig: go.Figure, value: float, label: str, axis: str = "y") -> go.Figure:
-    """Draw a rule threshold (e.g. the 1% funds line) as a dashed accent line with its label."""
+    """Draw a rule threshold (e.g. the 1% funds line) as a dashed accent line with its label (plain text)."""
+    label = text(label)
     if axis == "y":
         fig.add_hline(y=value, line_dash="dash", line_color=ACCENT, annotation_text=label,
                       annotation_position="top left", annotation_font_color=ACCENT)
