@@ -46,8 +46,12 @@ def subtree_codes(con: duckdb.DuckDBPyConnection, root: str) -> frozenset[str]:
 
 
 def scope_columns(ds: Dataset) -> list[str]:
-    """The columns the scope checks read: the unit, the parent (units) and the natural key."""
-    wanted = ["unit_code", "parent_code"] if ds.name == "units" else ["unit_code", *ds.key]
+    """The columns the scope checks read: the unit, and the parent (units) or the natural key
+    when the key is not the unit's (a meetings file of a million rows reads its unit only)."""
+    if ds.name == "units":
+        wanted = ["unit_code", "parent_code"]
+    else:
+        wanted = ["unit_code"] if "unit_code" in ds.key else ["unit_code", *ds.key]
     return [c for c in dict.fromkeys(wanted) if c in ds.names]
 
 
