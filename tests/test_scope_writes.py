@@ -212,3 +212,13 @@ def test_problem_edit_checks_the_scope_itself(con, rules):
                                    ANALYST01, dt.date(2025, 6, 1))
     assert con.execute("SELECT unit_code, status FROM problems WHERE problem_id = 'SF-0002'").fetchone() == (
         "G0101", "已完成待验收")
+
+
+def test_every_dataset_not_keyed_by_its_unit_has_a_one_column_key():
+    # kpi.importing.scope checks key ownership on one key column; a new dataset keyed otherwise
+    # must extend that check (it raises NotImplementedError rather than let such rows through).
+    from kpi.datasets import DATASETS  # noqa: PLC0415
+
+    keyed_otherwise = {name: ds.key for name, ds in DATASETS.items()
+                       if name != "units" and "unit_code" in ds.names and "unit_code" not in ds.key}
+    assert keyed_otherwise == {"problems": ("problem_id",), "supervision": ("activity_id",)}
