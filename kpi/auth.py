@@ -29,11 +29,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from kpi import audit, org
 from kpi.datasets import get_dataset
-from kpi.i18n import TranslatedError, t
+from kpi.i18n import TranslatedError
+from kpi.importing import scope
 from kpi.importing.errors import CellError, UploadRefused
 from kpi.store import quote_identifier as q
 
@@ -122,46 +124,29 @@ def scoped_root(account: Account, requested_root: str | None, con: duckdb.DuckDB
     raise AuthError("outside_scope", unit=requested_root)
 
 
-def units_outside_scope(con: duckdb.DuckDBPyConnection, account: Account, codes: pd.Series) -> pd.Series:
-    """Mask of `codes` (unit codes, NA allowed) that lie outside the account's subtree; NA is never outside."""
-    if account.unit_code is None or codes.empty:
-        return pd.Series(False, index=codes.index)
-    inside = {r[0] for r in con.execute("SELECT unit_code FROM unit_paths WHERE ancestor_code = ?",
-                                        [account.unit_code]).fetchall()}
-    return codes.map(lambda c: not pd.isna(c) and c not in inside).astype(bool)
-
-
-class ScopeCellError(CellError):
-    """An upload row naming a unit outside the uploader's subtree (message in auth.toml)."""
-
-    def reason_text(self, lang: str = "zh") -> str:
-        return t(f"auth.{self.reason}", lang, **self.params)
-
-
 def scope_errors(con: duckdb.DuckDBPyConnection, account: Account, parsed) -> list[CellError]:
-    """One error per row of `parsed` (a ParsedUpload) whose unit lies outside the account's subtree,
-    naming the file row, the column as written in the file, the value and the account's unit.
+    """One error per row of `parsed` (a ParsedUpload) the account may not write (the rules of
+    kpi.importing.scope: unit outside the subtree, key of another unit's record, units above or
+    at the account's own unit), naming the file row, the column as written in the file and the value.
 
-    For the units dataset a new unit is in scope when its parent is; existing units by their own code.
+    A scoped parse already refuses these rows; this runs again right before the commit.
     """
     if account.unit_code is None or parsed.row_count == 0:
         return []
+    spec = get_dataset(parsed.dataset)
+    columns = [c for c in scope.scope_columns(spec) if c in parsed.table.column_names]
+    # Only these columns, not the whole upload as a frame (a million rows of meetings).
+    frame = parsed.table.select(columns).to_pandas()
     written = {name: header for header, name in parsed.mapping.items()}
-    root_name = unit_name(con, account.unit_code)
-    columns = ["parent_code"] if parsed.dataset == "units" else ["unit_code"]
-    # Only the code columns, not the whole upload as a frame (a million rows of meetings).
-    frame = parsed.table.select(list(dict.fromkeys([*columns, "unit_code"]))).to_pandas()
-    errors: list[CellError] = []
-    for column in columns:
-        codes = frame[column].astype("object")
-        outside = units_outside_scope(con, account, codes)
-        if parsed.dataset == "units":
-            outside &= units_outside_scope(con, account, frame["unit_code"].astype("object"))
-        for i in outside[outside].index:
-            sheet = parsed.row_sheets[i] if len(set(parsed.row_sheets)) > 1 else None
-            errors.append(ScopeCellError(parsed.file_rows[i], written.get(column, column), str(codes.at[i]),
-                                         "outside_scope_row", {"unit": root_name}, sheet=sheet))
-    return errors
+    several_sheets = len(set(parsed.row_sheets)) > 1
+    found = []
+    for issue in scope.scope_issues(con, spec, account.unit_code, frame):
+        for i in np.flatnonzero(issue.mask):
+            value = frame.at[i, issue.column] if issue.column in frame else None
+            found.append((int(i), CellError(
+                parsed.file_rows[i], written.get(issue.column, issue.column), None if pd.isna(value) else str(value),
+                issue.reason, issue.params, sheet=parsed.row_sheets[i] if several_sheets else None)))
+    return [error for _, error in sorted(found, key=lambda pair: pair[0])]
 
 
 def check_upload_scope(con: duckdb.DuckDBPyConnection, account: Account, parsed) -> None:

@@ -69,8 +69,13 @@ def _import(args: argparse.Namespace, lang: str) -> int:
     s = store.open_store(args.db or config.db_path([]))
     try:
         con = s.cursor()
-        parsed = parse_upload(data, args.file.name, args.dataset, con, rules,
-                              sheet=args.sheet, all_sheets=args.all_sheets)
+        # An account's upload keeps its role and data scope on the command line too: checked before
+        # the parse, which then resolves units only within the scope (a dry run shows nothing outside it).
+        account = auth_accounts.get_account(con, args.user)
+        if account is not None and not auth.may_upload(account):
+            raise AuthError("forbidden")
+        parsed = parse_upload(data, args.file.name, args.dataset, con, rules, sheet=args.sheet,
+                              all_sheets=args.all_sheets, scope=account.unit_code if account else None)
         print(_describe(parsed, lang))
         if parsed.errors:
             return _print_refused(parsed.errors, lang)
@@ -78,8 +83,7 @@ def _import(args: argparse.Namespace, lang: str) -> int:
             d = diff_counts(con, parsed)
             print(t("cli.dry_run", lang, new=d.new, updated=d.updated, unchanged=d.unchanged))
             return EXIT_OK
-        account = auth_accounts.get_account(con, args.user)
-        if account is not None:  # an account's upload keeps its role and data scope on the command line too
+        if account is not None:  # checked again right before the write
             auth.check_upload_scope(con, account, parsed)
         result = commit_upload(con, parsed, args.user, as_of=args.as_of, force=args.force)
         audit.record(con, args.user, "upload", f"#{result.batch_id} {parsed.file_name}", "cli")

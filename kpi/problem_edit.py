@@ -9,6 +9,7 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
+from kpi.auth import Account, check_problem_editable
 from kpi.datasets import PROBLEMS
 from kpi.importing.commit import BatchResult, canonical_frame, commit_frame
 from kpi.importing.errors import CellError, UploadRefused
@@ -61,15 +62,18 @@ def edit_errors(frame: pd.DataFrame, rules: Rules) -> list[CellError]:
 
 
 def save_problem_edit(con: duckdb.DuckDBPyConnection, rules: Rules, problem_id: str, changes: dict,
-                      user: str, as_of: dt.date | None = None) -> BatchResult:
+                      account: Account, as_of: dt.date | None = None) -> BatchResult:
     """Validate and write `changes` (status, measures, due/completed/closed dates) to one problem as
-    one batch of kind 'edit' (snapshot dated `as_of`, default today). Raises UploadRefused with the
-    errors when the edited row breaks an import rule (nothing written), KeyError for an unknown id."""
+    one batch of kind 'edit' by `account` (snapshot dated `as_of`, default today). Raises UploadRefused
+    with the errors when the edited row breaks an import rule (nothing written), KeyError for an
+    unknown id, AuthError when the account may not edit problems or the problem's unit, as stored
+    now, lies outside its scope. Only EDITABLE fields change: the unit stays the stored one."""
     stored = stored_problem(con, problem_id)
     if stored is None:
         raise KeyError(problem_id)
+    check_problem_editable(con, account, problem_id)  # here, not only in the page: no caller can skip it
     frame = edited_frame(stored, changes)
     errors = edit_errors(frame, rules)
     if errors:
         raise UploadRefused(errors)
-    return commit_frame(con, PROBLEMS.name, frame, f"{problem_id}", user, as_of, EDIT_KIND)
+    return commit_frame(con, PROBLEMS.name, frame, f"{problem_id}", account.username, as_of, EDIT_KIND)

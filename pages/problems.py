@@ -147,8 +147,8 @@ else:
             st.info(_ui.tr("problems.edit.nothing_changed"), icon=":material/info:")
         else:
             try:
-                auth.check_problem_editable(_ui.cursor(), account, chosen)
-                result = problem_edit.save_problem_edit(_ui.cursor(), rules, chosen, changes, user, dt.date.today())
+                result = problem_edit.save_problem_edit(_ui.cursor(), rules, chosen, changes, account,
+                                                        dt.date.today())
             except UploadRefused as exc:
                 st.error(_ui.tr("problems.edit.refused"))
                 for error in exc.errors:

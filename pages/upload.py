@@ -20,13 +20,14 @@ DELIMITERS = {",": "comma", "\t": "tab", ";": "semicolon"}
 
 def _parsed(data: bytes, name: str, dataset: str, sheet: str | None, all_sheets: bool):
     """Parse once per file and choice (and store version: unit codes resolve against the store);
-    kept only in this session's memory."""
-    key = (dataset, name, hash(data), sheet, all_sheets, store.data_version(_ui.cursor()))
+    kept only in this session's memory. Parsed within the account's scope: rows it may not write
+    are errors before any preview or diff is drawn."""
+    key = (dataset, name, hash(data), sheet, all_sheets, store.data_version(_ui.cursor()), account.unit_code)
     cached = st.session_state.get("upload_parsed")
     if cached is None or cached[0] != key:
         try:
             result = parse_upload(data, name, dataset, _ui.cursor(), _ui.get_rules(), sheet=sheet,
-                                  all_sheets=all_sheets)
+                                  all_sheets=all_sheets, scope=account.unit_code)
         except UploadRefused as exc:
             result = exc
         st.session_state["upload_parsed"] = (key, result)

@@ -69,7 +69,7 @@ def make_hostile_store(path: Path, as_of: dt.date | None = None) -> None:
         auth_accounts.create_demo_accounts(con, rules)
         admin = auth_accounts.get_account(con, ADMIN)
         auth_accounts.update_account(con, rules, admin.username, role=admin.role, unit_code=admin.unit_code,
-                                     display_name=DISPLAY_NAME, email=admin.email, disabled=False)
+                                     display_name=DISPLAY_NAME, email=admin.email, disabled=False, by=None)
         version = store.data_version(con)
         meeting = parse_upload(meetings_file(as_of or dt.date.today()), "meetings.csv", "meetings", con, rules)
         assert meeting.errors == [] and meeting.row_count == 1

@@ -1,6 +1,6 @@
 """bytes → ParsedUpload: read, find the header, drop title/total/empty/duplicate rows, type and check.
 
-    parse_upload(data, file_name, dataset, con, rules, *, sheet=None, all_sheets=False) -> ParsedUpload
+    parse_upload(data, file_name, dataset, con, rules, *, sheet=None, all_sheets=False, scope=None) -> ParsedUpload
 
 Whole-file problems (too large, empty, binary, unreadable, no header, required columns missing,
 no data rows, unknown sheet) raise UploadRefused. Everything else is a CellError in
@@ -37,6 +37,7 @@ from kpi.importing.errors import CellError, UploadRefused
 from kpi.importing.headers import HEADER_SEARCH_ROWS, HeaderMatch, find_header, is_notes_row
 from kpi.importing.model import ARROW_TYPES, DTYPES, ParsedUpload
 from kpi.importing.read import Grid, read_file, refuse, sha256_later, sha256_of
+from kpi.importing.scope import root_label, scope_columns, scope_issues, scoped_unit_issue
 from kpi.importing.validate import (
     CROSS_COLUMNS,
     Issue,
@@ -223,11 +224,14 @@ def _parts(grids: list[Grid], spec: Dataset, dropped: Counter) -> tuple[list[Cel
 
 
 def parse_upload(data: bytes, file_name: str, dataset: str, con, rules, *, sheet: str | None = None,
-                 all_sheets: bool = False) -> ParsedUpload:
+                 all_sheets: bool = False, scope: str | None = None) -> ParsedUpload:
     """Read and validate an uploaded CSV/XLSX against `dataset` (see module docstring).
 
     `con` is a DuckDB cursor on the store (unit codes and names to resolve); `rules` gives
     max_file_mb, min_year, max_year. Raises UploadRefused for whole-file problems only.
+    `scope`: the unit an uploading account is bound to (None: the whole store). Unit codes and
+    names then resolve only within its subtree, and rows it may not write (kpi.importing.scope)
+    are errors, so nothing about stored rows outside the subtree reaches the preview or the diff.
     """
     spec = get_dataset(dataset)
     digest = sha256_later(data)
@@ -247,7 +251,7 @@ def parse_upload(data: bytes, file_name: str, dataset: str, con, rules, *, sheet
             cells = cells.take(np.flatnonzero(~dup))
     cells = Cells({n: c.compact() for n, c in cells.columns.items()}, cells.rows, cells.sheets)
 
-    typed, issues = _typed(cells, spec, con, rules, keys_repeat)
+    typed, issues = _typed(cells, spec, con, rules, keys_repeat, scope)
     errors = _errors(issues, cells, spec, raw.grids, headers, several_sheets=len(raw.sheets) > 1)
     bad_rows = np.zeros(len(cells), dtype=bool)
     for issue in issues:
@@ -311,8 +315,8 @@ def _repeats(cells: Cells, names: list[str]) -> bool:
     return bool(_repeats_each(cells, names).any())
 
 
-def _typed(cells: Cells, spec: Dataset, con, rules,
-           keys_repeat: bool = True) -> tuple[dict[str, pd.Series], list[Issue]]:
+def _typed(cells: Cells, spec: Dataset, con, rules, keys_repeat: bool = True,
+           scope: str | None = None) -> tuple[dict[str, pd.Series], list[Issue]]:
     """Each present column's distinct values in canonical dtypes, and every issue over the rows."""
     typed: dict[str, pd.Series] = {}
     issues: list[Issue] = []
@@ -329,7 +333,7 @@ def _typed(cells: Cells, spec: Dataset, con, rules,
             empty = typed[col.name].isna() & ~conv.bad
             if empty.any():
                 issues.append(_row_issue(Issue(empty, col.name, "required"), coded.codes))
-    issues += _unit_issues(typed, cells, spec, con)
+    issues += _unit_issues(typed, cells, spec, con, scope)
     if "indicator_code" in typed:
         typed["indicator_code"], found = resolve_indicators(typed["indicator_code"], rules.indicators)
         issues += [_row_issue(i, cells["indicator_code"].codes) for i in found]
@@ -339,15 +343,28 @@ def _typed(cells: Cells, spec: Dataset, con, rules,
     issues += [Issue(np.asarray(i.mask, dtype=bool), i.column, i.reason, i.params)
                for i in cross_issues(_row_frame(typed, cells, spec), spec)]
     issues += _duplicate_issues(typed, cells, spec, keys_repeat)
+    if scope is not None:
+        rows = _row_frame(typed, cells, spec, scope_columns(spec))
+        issues += scope_issues(con, spec, scope, rows, _failed(issues, len(cells)))
     return typed, issues
 
 
-def _row_frame(typed: dict[str, pd.Series], cells: Cells, spec: Dataset) -> pd.DataFrame:
-    """The typed values of the columns `cross_issues` compares, over the rows (a column the file
-    lacks is empty; text columns as categoricals of their distinct values)."""
+def _failed(issues: list[Issue], count: int) -> dict[str, np.ndarray]:
+    """Per column, the rows whose cell in it already has an error."""
+    out: dict[str, np.ndarray] = {}
+    for issue in issues:
+        if issue.column is not None:
+            out[issue.column] = out.get(issue.column, np.zeros(count, dtype=bool)) | np.asarray(issue.mask, dtype=bool)
+    return out
+
+
+def _row_frame(typed: dict[str, pd.Series], cells: Cells, spec: Dataset,
+               names: tuple[str, ...] | list[str] = CROSS_COLUMNS) -> pd.DataFrame:
+    """The typed values of the columns `names` (by default those `cross_issues` compares), over
+    the rows (a column the file lacks is empty; text columns as categoricals of their distinct values)."""
     out = {}
     for col in spec.columns:
-        if col.name not in CROSS_COLUMNS:
+        if col.name not in names:
             continue
         dtype = DTYPES[col.kind]
         if col.name not in typed:
@@ -381,8 +398,12 @@ def _own_units(typed: dict[str, pd.Series], cells: Cells) -> list[tuple[str, str
     return [(codes[p // span], names[p % span - 1] if p % span else None) for p in order.tolist()]
 
 
-def _unit_issues(typed: dict[str, pd.Series], cells: Cells, spec: Dataset, con) -> list[Issue]:
-    pairs = store_units(con)
+def _unit_issues(typed: dict[str, pd.Series], cells: Cells, spec: Dataset, con,
+                 scope: str | None = None) -> list[Issue]:
+    """Unit codes (or names) of the code columns resolved against the store — only the subtree of
+    `scope` when given, its unknown units worded for the scope — plus, for the units dataset, the
+    file's own units."""
+    pairs = store_units(con, scope)
     if spec.name == "units":
         pairs = pairs + _own_units(typed, cells)
         targets = ["parent_code"]
@@ -397,6 +418,8 @@ def _unit_issues(typed: dict[str, pd.Series], cells: Cells, spec: Dataset, con) 
         typed[name] = resolved
         for issue in found:
             issue.column = name
+            if scope is not None and issue.reason in ("unknown_unit", "unknown_unit_suggest"):
+                issue = scoped_unit_issue(issue, root_label(con, scope))
             issues.append(_row_issue(issue, cells[name].codes))
     return issues
 
@@ -442,7 +465,8 @@ def _errors(issues: list[Issue], cells: Cells, spec: Dataset, grids: list[Grid],
             params = issue.params(i) if callable(issue.params) else issue.params
             reason = "duplicate_key_sheet" if "first_sheet" in params else issue.reason
             column = written.get(sheet, {}).get(issue.column) if issue.column else None
-            value = (cells.text(issue.column, i) or None) if issue.column else None
+            # A scope issue may concern a column the file lacks (a units file without parents).
+            value = (cells.text(issue.column, i) or None) if issue.column in cells else None
             error = CellError(row, column, value, reason, params, sheet=sheet if several_sheets else None)
             out.append(((sheet_order.get(sheet, 0), row, order.get(issue.column, -1)), error))
         if len(index) > ERRORS_PER_KIND:

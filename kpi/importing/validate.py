@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from kpi.datasets import CLOSED_STATUS, Dataset
+from kpi.org import subtree_filter_sql, subtree_params
 
 MAX_SUGGESTIONS = 50
 # The columns `cross_issues` compares within one row.
@@ -148,8 +149,13 @@ class UnitDirectory:
         return code, self.codes.get(code) or code
 
 
-def store_units(con) -> list[tuple[str, str]]:
-    return [(c, n) for c, n in con.execute("SELECT unit_code, unit_name FROM units").fetchall()]
+def store_units(con, root: str | None = None) -> list[tuple[str, str]]:
+    """(code, name) of the stored units a file may name: every unit, or only the subtree of `root`
+    (an upload by an account bound to `root` resolves nothing outside its scope)."""
+    if root is None:
+        return [(c, n) for c, n in con.execute("SELECT unit_code, unit_name FROM units").fetchall()]
+    return [(c, n) for c, n in con.execute(f"SELECT unit_code, unit_name FROM units WHERE {subtree_filter_sql()}",
+                                           subtree_params(root)).fetchall()]
 
 
 def resolve_units(values: pd.Series, directory: UnitDirectory) -> tuple[pd.Series, list[Issue]]:
