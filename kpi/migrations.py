@@ -109,5 +109,12 @@ CREATE TABLE problem_changes (problem_id VARCHAR NOT NULL, status VARCHAR, due_d
 CREATE TABLE problem_change_batches (batch_key BIGINT NOT NULL, snapshots BIGINT NOT NULL);
 """
 
-MIGRATIONS: list[str] = [DATASET_TABLES_V1, V2, V3, V4, V5]
+# v6: the worksheets a batch's rows came from (a JSON list of sheet names, '[]' for a CSV; NULL for
+# edits and for batches written before v6), so that the same-file check tells loading one sheet of a
+# workbook from loading another sheet, or all of them, of the same file.
+V6 = """
+ALTER TABLE batches ADD COLUMN sheets_loaded VARCHAR;
+"""
+
+MIGRATIONS: list[str] = [DATASET_TABLES_V1, V2, V3, V4, V5, V6]
 LATEST_VERSION = len(MIGRATIONS)
