@@ -61,10 +61,12 @@ def edit_errors(frame: pd.DataFrame, rules: Rules) -> list[CellError]:
 
 
 def save_problem_edit(con: duckdb.DuckDBPyConnection, rules: Rules, problem_id: str, changes: dict,
-                      user: str, as_of: dt.date | None = None) -> BatchResult:
+                      user: str, as_of: dt.date | None = None, expected_version: int | None = None) -> BatchResult:
     """Validate and write `changes` (status, measures, due/completed/closed dates) to one problem as
     one batch of kind 'edit' (snapshot dated `as_of`, default today). Raises UploadRefused with the
-    errors when the edited row breaks an import rule (nothing written), KeyError for an unknown id."""
+    errors when the edited row breaks an import rule (nothing written), KeyError for an unknown id,
+    store.WriteRefused('stale') when `expected_version` (the data version the form was drawn from)
+    is no longer the store's — the form's values may undo someone else's change."""
     stored = stored_problem(con, problem_id)
     if stored is None:
         raise KeyError(problem_id)
@@ -72,4 +74,4 @@ def save_problem_edit(con: duckdb.DuckDBPyConnection, rules: Rules, problem_id: 
     errors = edit_errors(frame, rules)
     if errors:
         raise UploadRefused(errors)
-    return commit_frame(con, PROBLEMS.name, frame, f"{problem_id}", user, as_of, EDIT_KIND)
+    return commit_frame(con, PROBLEMS.name, frame, f"{problem_id}", user, as_of, EDIT_KIND, expected_version)
