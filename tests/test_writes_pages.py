@@ -1,0 +1,118 @@
+"""The upload and history pages through AppTest when the store changes under a preview or a
+confirmation (issue 12, item 7), and the upload page's same-file check with a sheet choice (item 9)."""
+from __future__ import annotations
+
+import pytest
+from apptest_helpers import signed_in
+from streamlit.testing.v1 import AppTest
+from test_upload_page import GOOD
+from test_writes import STALE_ZH, _two_month_workbook
+
+from kpi import store
+from kpi.importing.commit import commit_upload, undo_batch
+from kpi.importing.parse import parse_upload
+from kpi.importing.templates import template_xlsx
+from kpi.rules import load_rules
+
+RULES = load_rules()
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _batches(db) -> list[tuple]:
+    s = store.open_store(db)
+    try:
+        return s.cursor().execute("SELECT batch_id, dataset, undone_at IS NULL FROM batches ORDER BY 1").fetchall()
+    finally:
+        s.close()
+
+
+def _write(db, action) -> None:
+    """Another analyst's write, through the library on the same store."""
+    s = store.open_store(db)
+    try:
+        action(s.cursor())
+    finally:
+        s.close()
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch):
+    """Batch 1: the units template (HY … HY010101); batch 2: the meetings template."""
+    path = tmp_path / "app.duckdb"
+    s = store.open_store(path)
+    con = s.cursor()
+    for dataset in ("units", "meetings"):
+        commit_upload(con, parse_upload(template_xlsx(dataset), f"{dataset}.xlsx", dataset, con, RULES), "ana")
+    store.set_meta(con, "demo_cleared", "1")
+    s.close()
+    monkeypatch.setenv("DJ_DB", str(path))
+    return path
+
+
+def _page(path: str) -> AppTest:
+    at = signed_in(AppTest.from_file("../app.py", default_timeout=60))
+    at.run()
+    at.switch_page(path).run()
+    assert not at.exception
+    return at
+
+
+def _metrics(at) -> list[tuple[str, str]]:
+    return [(m.label, m.value) for m in at.metric]
+
+
+def test_commit_on_a_preview_made_before_an_undo_is_refused_and_previewed_again(db):
+    at = _page("pages/upload.py")
+    at.selectbox(key="upload_dataset").set_value("meetings").run()
+    at.file_uploader[0].set_value(("三月会议.csv", GOOD, "text/csv")).run()
+    assert _metrics(at) == [("新增", "1"), ("更新", "1"), ("不变", "1"), ("错误", "0")]
+
+    _write(db, lambda con: undo_batch(con, 2, "A"))  # analyst A undoes the meetings template batch
+    at.button(key="upload_commit").click().run()  # B confirms what the old preview showed
+    assert not at.exception
+    assert [e.value for e in at.error] == [STALE_ZH]
+    assert _metrics(at) == [("新增", "3"), ("更新", "0"), ("不变", "0"), ("错误", "0")]  # the new preview
+    assert _batches(db) == [(1, "units", True), (2, "meetings", False)]
+
+    at.button(key="upload_commit").click().run()  # confirmed again, on the new preview
+    assert [s.value for s in at.success] == ["已写入批次 #3：新增 3，更新 0，不变 0。可在“上传历史”中撤销。"]
+    assert _batches(db) == [(1, "units", True), (2, "meetings", False), (3, "meetings", True)]
+
+
+def test_undo_confirmed_before_another_write_is_refused_and_asked_again(db):
+    at = _page("pages/history.py")
+    at.selectbox(key="history_batch").set_value(2).run()
+    at.button(key="history_undo").click().run()
+    confirm = at.warning[0].value
+    assert confirm.startswith("确认撤销批次 #2（meetings.xlsx）？")
+
+    _write(db, lambda con: commit_upload(con, parse_upload(template_xlsx("problems"), "problems.xlsx", "problems",
+                                                           con, RULES), "A"))
+    at.button(key="history_yes").click().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [STALE_ZH]
+    assert [w.value for w in at.warning] == [confirm]  # still asked, on the current store
+    assert _batches(db) == [(1, "units", True), (2, "meetings", True), (3, "problems", True)]
+
+    at.button(key="history_yes").click().run()
+    assert [s.value for s in at.success] == ["批次 #2 已撤销，数据已恢复到该批次写入之前。"]
+    assert _batches(db)[1] == (2, "meetings", False)
+
+
+def test_all_sheets_of_a_workbook_whose_first_sheet_is_stored_can_be_committed(db):
+    at = _page("pages/upload.py")
+    at.selectbox(key="upload_dataset").set_value("meetings").run()
+    at.file_uploader[0].set_value(("会议.xlsx", _two_month_workbook(), XLSX)).run()
+    assert at.selectbox(key="upload_sheet").value == "一月"
+    at.button(key="upload_commit").click().run()
+    assert [s.value for s in at.success] == ["已写入批次 #3：新增 1，更新 0，不变 0。可在“上传历史”中撤销。"]
+
+    at.selectbox(key="upload_sheet").set_value("").run()  # 全部工作表
+    assert not at.warning
+    assert _metrics(at) == [("新增", "1"), ("更新", "0"), ("不变", "1"), ("错误", "0")]
+    at.button(key="upload_commit").click().run()
+    assert [s.value for s in at.success] == ["已写入批次 #4：新增 1，更新 0，不变 1。可在“上传历史”中撤销。"]
+
+    at.selectbox(key="upload_sheet").set_value("一月").run()  # the first choice again: already uploaded
+    assert [w.value for w in at.warning][0].endswith("作为批次 #3 上传，未重复写入。")
+    assert not [b for b in at.button if b.key == "upload_commit"]
