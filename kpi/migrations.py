@@ -111,9 +111,14 @@ CREATE TABLE problem_change_batches (batch_key BIGINT NOT NULL, snapshots BIGINT
 
 # v6: the worksheets a batch's rows came from (a JSON list of sheet names, '[]' for a CSV; NULL for
 # edits and for batches written before v6), so that the same-file check tells loading one sheet of a
-# workbook from loading another sheet, or all of them, of the same file.
+# workbook from loading another sheet, or all of them, of the same file; and, per dataset, the data
+# version at which it was last written (meta changed_at.<dataset>, starting at the current version),
+# so that a preview goes stale only when a dataset it was computed from changes.
 V6 = """
 ALTER TABLE batches ADD COLUMN sheets_loaded VARCHAR;
+INSERT INTO meta
+SELECT 'changed_at.' || d.name, coalesce((SELECT value FROM meta WHERE key = 'data_version'), '0')
+FROM (VALUES ('units'), ('annual'), ('meetings'), ('problems'), ('supervision'), ('ratings'), ('indicators')) d(name);
 """
 
 MIGRATIONS: list[str] = [DATASET_TABLES_V1, V2, V3, V4, V5, V6]

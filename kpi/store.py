@@ -6,7 +6,7 @@ identifiers come only from `quote_identifier` over names this package defines.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -29,8 +29,9 @@ class StoreError(Exception):
 
 class WriteRefused(TranslatedError):
     """A write refused because the store changed under it: 'conflict' (DuckDB reported a write
-    conflict with another transaction) or 'stale' (the preview or confirmation was computed against
-    an older data version). Either way the user is asked to preview again; nothing was written.
+    conflict with another transaction) or 'stale' (a dataset the preview or confirmation was
+    computed from has been written since). Either way the user is asked to look again; nothing was
+    written.
 
     key: a message key in kpi/messages/store.toml.
     """
@@ -68,18 +69,20 @@ def _rollback(con: duckdb.DuckDBPyConnection, cause: BaseException) -> None:
 
 
 @contextmanager
-def transaction(con: duckdb.DuckDBPyConnection, expected_version: int | None = None) -> Iterator[None]:
+def transaction(con: duckdb.DuckDBPyConnection, expected_version: int | None = None,
+                depends_on: Iterable[str] | None = None) -> Iterator[None]:
     """One writing transaction on `con`, holding the process's write lock from BEGIN to COMMIT.
 
-    With `expected_version`, refuses with WriteRefused('stale') when the store's data version is no
-    longer the one a preview or confirmation was computed against (checked inside the transaction,
-    so nothing can slip in between). On any error: ROLLBACK, then the original error is raised (see
-    `_rollback`); a DuckDB write conflict becomes WriteRefused('conflict').
+    With `expected_version` (the data version a preview or confirmation was computed against),
+    refuses with WriteRefused('stale') when a dataset of `depends_on` (default: every dataset) has
+    been written since — checked inside the transaction, so nothing can slip in between; writes to
+    other datasets do not make it stale. On any error: ROLLBACK, then the original error is raised
+    (see `_rollback`); a DuckDB write conflict becomes WriteRefused('conflict').
     """
     with _WRITE_LOCK:
         con.execute("BEGIN TRANSACTION")
         try:
-            if expected_version is not None and data_version(con) != expected_version:
+            if expected_version is not None and changed_at(con, depends_on) > expected_version:
                 raise WriteRefused("stale")
             yield
             con.execute("COMMIT")
@@ -153,13 +156,27 @@ def data_version(con: duckdb.DuckDBPyConnection) -> int:
     return int(meta_value(con, "data_version") or 0)
 
 
-def bump_data_version(con: duckdb.DuckDBPyConnection) -> int:
-    """Increment the data version (call inside the writing transaction); brings the derived tables
+def bump_data_version(con: duckdb.DuckDBPyConnection, datasets: Iterable[str] | None = None) -> int:
+    """Increment the data version (call inside the writing transaction) and record it as the version
+    at which `datasets` (default: every dataset) last changed; brings the derived tables
     (kpi.derived) up to date first, so that every writer keeps them right."""
     derived.refresh_derived(con)
     new = data_version(con) + 1
     set_meta(con, "data_version", str(new))
+    for name in DATASET_TABLES if datasets is None else datasets:
+        set_meta(con, f"changed_at.{name}", str(new))
     return new
+
+
+def changed_at(con: duckdb.DuckDBPyConnection, datasets: Iterable[str] | None = None) -> int:
+    """The data version at which any of `datasets` (default: every dataset) was last written; the
+    current data version for a dataset with no record (schema v6 records every dataset)."""
+    names = list(DATASET_TABLES if datasets is None else datasets)
+    rows = con.execute(
+        """SELECT count(*), max(CAST(value AS BIGINT)) FROM meta
+           WHERE key IN (SELECT 'changed_at.' || unnest(CAST(? AS VARCHAR[])))""", [names]).fetchall()
+    recorded, latest = rows[0]
+    return int(latest) if recorded == len(set(names)) else data_version(con)
 
 
 def is_empty(con: duckdb.DuckDBPyConnection) -> bool:

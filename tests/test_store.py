@@ -83,6 +83,9 @@ def test_v2_file_upgrades_to_the_latest_without_losing_a_row(tmp_path):
     assert con.execute("SELECT batch_id, undone_by, sheets_loaded FROM batches ORDER BY 1").fetchall() == [
         (1, None, None), (4, None, None), (5, None, None)]
     assert data_version(con) == 5
+    # v6 records every dataset as last written at the version the file had.
+    assert con.execute("SELECT key, value FROM meta WHERE key LIKE 'changed_at.%' ORDER BY key").fetchall() == [
+        (f"changed_at.{name}", "5") for name in sorted(DATASET_TABLES)]
     for table in ("accounts", "login_failures", "audit_log"):
         assert con.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,), table
 

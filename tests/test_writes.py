@@ -92,9 +92,9 @@ def test_two_commits_at_once_on_different_datasets_both_succeed_one_after_the_ot
     a_inside, b_inside = threading.Event(), threading.Event()
     overlapped = []
 
-    def bump(c):
+    def bump(c, *datasets):
         (a_inside if threading.current_thread().name == "A" else b_inside).set()
-        version = real_bump(c)
+        version = real_bump(c, *datasets)
         if threading.current_thread().name == "A":
             overlapped.append(b_inside.wait(OVERLAP_WAIT_S))
         return version
@@ -162,10 +162,31 @@ def test_commit_over_a_preview_made_before_an_undo_is_refused_as_stale(con):
     assert (result.inserted, result.unchanged) == (2, 0)
 
 
+def test_a_preview_stays_valid_across_writes_to_datasets_it_was_not_computed_from(con):
+    b_file = parsed("meetings", [meeting("G0101", 5)], "b")
+    preview_version = store.data_version(con)
+    commit_upload(con, parsed("supervision", [supervision("DC-1", "G0101")], "s"), "A")
+    commit_upload(con, parsed("problems", [problem("P1", "G0101")], "p"), "A")
+    assert store.data_version(con) == preview_version + 2
+    assert commit_upload(con, b_file, "B", expected_version=preview_version).inserted == 1
+
+
+def test_a_preview_is_stale_once_the_unit_tree_changes(con):
+    # Unit codes were resolved (and the scope checked) against the tree the preview saw.
+    b_file = parsed("meetings", [meeting("G0101", 5)], "b")
+    preview_version = store.data_version(con)
+    commit_upload(con, parsed("units", [unit("G0102", "G01", 2)], "units-2"), "A")
+    with pytest.raises(store.WriteRefused) as info:
+        commit_upload(con, b_file, "B", expected_version=preview_version)
+    assert info.value.key == "stale"
+
+
 def test_undo_confirmed_before_another_write_is_refused_as_stale(con):
     batch = commit_upload(con, parsed("meetings", [meeting("G0101", 5)], "a"), "A")
     confirmed_at = store.data_version(con)
-    commit_upload(con, parsed("problems", [problem("P1", "G0101")], "p"), "B")
+    # Meanwhile B writes a meetings batch and takes it back: batch `batch` is the latest again,
+    # but the meetings the confirmation was computed from have changed twice.
+    undo_batch(con, commit_upload(con, parsed("meetings", [meeting("G0101", 6)], "c"), "B").batch_id, "B")
     before = store.table_checksums(con)
     with pytest.raises(store.WriteRefused) as info:
         undo_batch(con, batch.batch_id, "A", expected_version=confirmed_at)

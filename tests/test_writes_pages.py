@@ -86,17 +86,30 @@ def test_undo_confirmed_before_another_write_is_refused_and_asked_again(db):
     confirm = at.warning[0].value
     assert confirm.startswith("确认撤销批次 #2（meetings.xlsx）？")
 
-    _write(db, lambda con: commit_upload(con, parse_upload(template_xlsx("problems"), "problems.xlsx", "problems",
-                                                           con, RULES), "A"))
+    def meanwhile(con):  # analyst A writes a meetings batch and takes it back: batch 2 is the latest again
+        undo_batch(con, commit_upload(con, parse_upload(GOOD, "三月会议.csv", "meetings", con, RULES), "A").batch_id,
+                   "A")
+
+    _write(db, meanwhile)
     at.button(key="history_yes").click().run()
     assert not at.exception
     assert [e.value for e in at.error] == [STALE_ZH]
     assert [w.value for w in at.warning] == [confirm]  # still asked, on the current store
-    assert _batches(db) == [(1, "units", True), (2, "meetings", True), (3, "problems", True)]
+    assert _batches(db) == [(1, "units", True), (2, "meetings", True), (3, "meetings", False)]
 
     at.button(key="history_yes").click().run()
     assert [s.value for s in at.success] == ["批次 #2 已撤销，数据已恢复到该批次写入之前。"]
     assert _batches(db)[1] == (2, "meetings", False)
+
+
+def test_undo_confirmed_before_a_write_to_another_dataset_goes_through(db):
+    at = _page("pages/history.py")
+    at.selectbox(key="history_batch").set_value(2).run()
+    at.button(key="history_undo").click().run()
+    _write(db, lambda con: commit_upload(con, parse_upload(template_xlsx("problems"), "problems.xlsx", "problems",
+                                                           con, RULES), "A"))
+    at.button(key="history_yes").click().run()
+    assert [s.value for s in at.success] == ["批次 #2 已撤销，数据已恢复到该批次写入之前。"]
 
 
 def test_all_sheets_of_a_workbook_whose_first_sheet_is_stored_can_be_committed(db):

@@ -5,9 +5,10 @@ unchanged rows left alone (they keep the batch that wrote them). The rows a batc
 are copied to `<table>_undo` first, so undoing the latest batch of a dataset restores exactly
 the previous state. Every write runs in one transaction: all rows or none — through
 `store.transaction`, so writes of this process run one at a time, a write conflict or a preview
-computed against an older data version (`expected_version`) is refused, and a failed ROLLBACK
-never hides the real error. The refusals that depend on the store's state (same file, undo order,
-units still in use) are checked inside that transaction, so nothing can slip in between.
+computed before a write to its dataset or to the unit tree (`expected_version`) is refused, and
+a failed ROLLBACK never hides the real error. The refusals that depend on the store's state
+(same file, undo order, units still in use) are checked inside that transaction, so nothing can
+slip in between.
 
 Undoing a units batch is refused while units it added are still used — by rows of other active
 batches (any dataset's unit code, another unit's parent, rows an active batch would restore on
@@ -250,7 +251,10 @@ def _write_batch(con: duckdb.DuckDBPyConnection, ds: Dataset, rows: pa.Table | p
     `refuse_same_file`: refuse with BatchRefused('same_file') when the same file and sheet choice is
     already an active batch of the dataset — checked inside the transaction, so two identical
     uploads at once cannot both pass."""
-    with _unregistering_incoming(con), store.transaction(con, expected_version):
+    # A preview of the rows was computed from the dataset's stored rows and the unit tree (codes
+    # resolved, scope checked): only a write to one of those makes it stale.
+    depends_on = {ds.name, UNITS.name}
+    with _unregistering_incoming(con), store.transaction(con, expected_version, depends_on):
         if refuse_same_file:
             same = find_same_file(con, ds.name, sha256, sheets)
             if same is not None:
@@ -267,7 +271,7 @@ def _write_batch(con: duckdb.DuckDBPyConnection, ds: Dataset, rows: pa.Table | p
         if ds.name == PROBLEMS.name:
             _insert_snapshots(con, incoming, batch_id, as_of)
         _insert_batch(con, result, file_name, sha256, user, kind, as_of, sheets)
-        store.bump_data_version(con)
+        store.bump_data_version(con, [ds.name])
     return result
 
 
@@ -399,7 +403,9 @@ def undo_batch(con: duckdb.DuckDBPyConnection, batch_id: int, user: str, expecte
     undo first). With `expected_version` (the data version the confirmation was computed
     against), refused with store.WriteRefused('stale') when the store has changed since.
     """
-    with store.transaction(con, expected_version):
+    dataset = _batch_row(con, batch_id)["dataset"]  # a batch's dataset never changes
+    # The confirmation shows the batch and its dataset's history: only a write to it makes it stale.
+    with store.transaction(con, expected_version, [dataset]):
         batch = _batch_row(con, batch_id)
         _check_undoable(con, batch)
         ds = get_dataset(batch["dataset"])
@@ -412,7 +418,7 @@ def undo_batch(con: duckdb.DuckDBPyConnection, batch_id: int, user: str, expecte
         con.execute("DELETE FROM problem_snapshots WHERE batch_id = ?", [batch_id])
         con.execute("UPDATE batches SET undone_at = ?, undone_by = ? WHERE batch_id = ?",
                     [dt.datetime.now().replace(microsecond=0), user, batch_id])
-        store.bump_data_version(con)
+        store.bump_data_version(con, [ds.name])
 
 
 def list_batches(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
