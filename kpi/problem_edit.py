@@ -65,8 +65,9 @@ def save_problem_edit(con: duckdb.DuckDBPyConnection, rules: Rules, problem_id: 
     """Validate and write `changes` (status, measures, due/completed/closed dates) to one problem as
     one batch of kind 'edit' (snapshot dated `as_of`, default today). Raises UploadRefused with the
     errors when the edited row breaks an import rule (nothing written), KeyError for an unknown id,
-    store.WriteRefused('stale') when `expected_version` (the data version the form was drawn from)
-    is no longer the store's — the form's values may undo someone else's change."""
+    store.WriteRefused('stale') when the problems (or the unit tree) were written after
+    `expected_version`, the data version the form was drawn from: its values could undo someone
+    else's change."""
     stored = stored_problem(con, problem_id)
     if stored is None:
         raise KeyError(problem_id)

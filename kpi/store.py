@@ -43,7 +43,7 @@ class WriteRefused(TranslatedError):
 # after another: two analysts committing at the same moment both succeed, in turn, instead of the
 # second hitting DuckDB's write conflict on the data version. Another process cannot interleave at
 # all: DuckDB locks the file, so a second process (e.g. the CLI while the server runs) fails to open it.
-# Reentrant, so that a write helper may call another inside the same transaction's thread.
+# Reentrant: a nested `transaction` then fails with DuckDB's own error instead of deadlocking the thread.
 _WRITE_LOCK = threading.RLock()
 
 

@@ -1,14 +1,16 @@
-"""The upload and history pages through AppTest when the store changes under a preview or a
-confirmation (issue 12, item 7), and the upload page's same-file check with a sheet choice (item 9)."""
+"""The upload, history and problem pages through AppTest when the store changes under a preview, a
+confirmation or an edit form (issue 12, item 7), and the upload page's same-file check with a sheet
+choice (item 9)."""
 from __future__ import annotations
 
 import pytest
 from apptest_helpers import signed_in
+from problem_fixtures import AS_OF, make_store
 from streamlit.testing.v1 import AppTest
 from test_upload_page import GOOD
 from test_writes import STALE_ZH, _two_month_workbook
 
-from kpi import store
+from kpi import problem_edit, store
 from kpi.importing.commit import commit_upload, undo_batch
 from kpi.importing.parse import parse_upload
 from kpi.importing.templates import template_xlsx
@@ -129,3 +131,33 @@ def test_all_sheets_of_a_workbook_whose_first_sheet_is_stored_can_be_committed(d
     at.selectbox(key="upload_sheet").set_value("一月").run()  # the first choice again: already uploaded
     assert [w.value for w in at.warning][0].endswith("作为批次 #3 上传，未重复写入。")
     assert not [b for b in at.button if b.key == "upload_commit"]
+
+
+def test_problem_edit_saved_over_someone_elses_edit_is_refused_as_stale(tmp_path, monkeypatch):
+    path = tmp_path / "problems.duckdb"
+    make_store(path).close()
+    monkeypatch.setenv("DJ_DB", str(path))
+    at = signed_in(AppTest.from_file("../app.py", default_timeout=60))
+    at.session_state["as_of"] = AS_OF
+    at.run()
+    at.switch_page("pages/problems.py").run()
+    at.selectbox(key="pl_selected").set_value("P2").run()
+    at.text_area(key="pe_measures_P2").set_value("B 的措施")
+
+    _write(path, lambda con: problem_edit.save_problem_edit(con, RULES, "P2", {"measures": "A 的措施"}, "A"))
+    at.button[-1].click().run()  # B saves the form drawn before A's edit
+    assert not at.exception
+    assert [e.value for e in at.error] == [STALE_ZH]
+    assert _stored_measures(path) == "A 的措施"
+
+    at.button[-1].click().run()  # saved again, having seen A's measures on the page
+    assert at.success[0].value.startswith("问题 P2 已更新（批次 #")
+    assert _stored_measures(path) == "B 的措施"
+
+
+def _stored_measures(path) -> str:
+    s = store.open_store(path)
+    try:
+        return s.cursor().execute("SELECT measures FROM problems WHERE problem_id = 'P2'").fetchone()[0]
+    finally:
+        s.close()

@@ -283,7 +283,8 @@ def commit_upload(con: duckdb.DuckDBPyConnection, parsed: ParsedUpload, user: st
     Refuses with UploadRefused when the file has any error, and with BatchRefused('same_file')
     when the same file (sha256) with the same sheet choice is already an active batch of this
     dataset, unless `force`. With `expected_version` (the data version the user's preview was
-    computed against), refuses with store.WriteRefused('stale') when the store has changed since.
+    computed against), refuses with store.WriteRefused('stale') when the dataset or the unit tree
+    has been written since.
     For problems, every problem in the file gets a status snapshot dated `as_of` (default today).
     """
     if parsed.errors:
@@ -322,7 +323,7 @@ def commit_frame(con: duckdb.DuckDBPyConnection, dataset: str, frame: pd.DataFra
 
     Same path as an upload, so an edit is listed in the history and can be undone. With
     `expected_version` (the data version the edit form was drawn from), refused with
-    store.WriteRefused('stale') when the store has changed since.
+    store.WriteRefused('stale') when the dataset or the unit tree has been written since.
     """
     ds = get_dataset(dataset)
     return _write_batch(con, ds, frame, file_name, frame_sha256(frame[ds.names]), user,
@@ -401,7 +402,7 @@ def undo_batch(con: duckdb.DuckDBPyConnection, batch_id: int, user: str, expecte
     Only the latest active batch of a dataset can be undone; demo batches are cleared, not undone;
     a units batch whose added units are still used is refused (UnitsInUse, naming the batches to
     undo first). With `expected_version` (the data version the confirmation was computed
-    against), refused with store.WriteRefused('stale') when the store has changed since.
+    against), refused with store.WriteRefused('stale') when the batch's dataset has been written since.
     """
     dataset = _batch_row(con, batch_id)["dataset"]  # a batch's dataset never changes
     # The confirmation shows the batch and its dataset's history: only a write to it makes it stale.
