@@ -109,6 +109,8 @@ def test_commit_on_a_stale_preview_is_refused_and_previewed_again(browser, db, t
 
         b.get_by_role("button", name=re.compile("^确认写入")).click()
         b.get_by_text("已写入批次 #3：新增 3，更新 0，不变 0。可在“上传历史”中撤销。").wait_for(timeout=WAIT_MS)
+        a.context.close()
+        b.context.close()
     assert _stored(db, "SELECT batch_id, dataset, user_name, undone_at IS NULL FROM batches ORDER BY 1") == [
         (1, "units", "setup", True), (2, "meetings", "setup", False), (3, "meetings", "adm_b", True)]
 
@@ -140,6 +142,8 @@ def test_concurrent_commits_from_two_signed_in_tabs_are_both_written(browser, db
         one.get_by_role("button", name=re.compile("^确认写入")).click()
         two.get_by_role("button", name=re.compile("^确认写入")).click()
         outcomes = sorted([_outcome(one), _outcome(two)])
+        one.context.close()
+        two.context.close()
     assert [re.sub(r"#\d", "#N", o) for o in outcomes] == [
         f"已写入批次 #N：新增 {CONCURRENT_ROWS}，更新 0，不变 0。可在“上传历史”中撤销。"] * 2
     assert _stored(db, "SELECT dataset, user_name, rows_inserted FROM batches WHERE batch_id > 2 ORDER BY dataset") == [
