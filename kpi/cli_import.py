@@ -103,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
     except AuthError as exc:
         print(exc.message(lang), file=sys.stderr)
         return EXIT_REFUSED
-    except BatchRefused as exc:
+    except (BatchRefused, store.WriteRefused) as exc:
         print(exc.message(lang), file=sys.stderr)
         if exc.key == "same_file":
             print(t("cli.force_hint", lang), file=sys.stderr)

@@ -87,6 +87,12 @@ def _add_batch(con: duckdb.DuckDBPyConnection, batch_id: int, dataset: str, rows
         [batch_id, dataset, DEMO_FILE_NAME, rows, rows, DEMO_USER, DEMO_KIND, as_of])
 
 
+def _refuse_unless_empty(con: duckdb.DuckDBPyConnection) -> None:
+    """Raise StoreNotEmpty when any dataset table holds a row."""
+    if not store.is_empty(con):
+        raise StoreNotEmpty("the store already holds data; the demo group only loads into an empty store")
+
+
 def load_demo(con: duckdb.DuckDBPyConnection, as_of: dt.date, seed: int = DEMO_SEED) -> None:
     """Write the demo group for `as_of` into the empty store behind `con`, in one transaction.
 
@@ -94,11 +100,10 @@ def load_demo(con: duckdb.DuckDBPyConnection, as_of: dt.date, seed: int = DEMO_S
     owns the status snapshots. Sets meta demo = '1' and bumps the data version.
     Raises StoreNotEmpty when any dataset table already holds rows.
     """
-    if not store.is_empty(con):
-        raise StoreNotEmpty("the store already holds data; the demo group only loads into an empty store")
+    _refuse_unless_empty(con)
     frames = demo_frames(as_of, seed)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with store.transaction(con):  # one writer at a time, like commits and undos
+        _refuse_unless_empty(con)  # again inside: two first visitors at once must not both load it
         first = int(con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM batches").fetchone()[0])
         for offset, name in enumerate(DATASETS):
             batch_id = first + offset
@@ -108,18 +113,13 @@ def load_demo(con: duckdb.DuckDBPyConnection, as_of: dt.date, seed: int = DEMO_S
                 _insert(con, "problem_snapshots", frames["problem_snapshots"], batch_id)
         store.set_meta(con, "demo", "1")
         store.bump_data_version(con)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def clear_demo(con: duckdb.DuckDBPyConnection) -> None:
     """Remove the demo group in one transaction: every dataset row, the undo copies, the problem
     snapshots and the demo batches. Sets meta demo = '0', demo_cleared = '1' (so the app does
     not load it again) and bumps the data version."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with store.transaction(con):  # one writer at a time, like commits and undos
         for name in DATASETS:
             con.execute(f"DELETE FROM {q(name)}")
             con.execute(f"DELETE FROM {q(name + '_undo')}")
@@ -128,7 +128,3 @@ def clear_demo(con: duckdb.DuckDBPyConnection) -> None:
         store.set_meta(con, "demo", "0")
         store.set_meta(con, "demo_cleared", "1")
         store.bump_data_version(con)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise

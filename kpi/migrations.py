@@ -123,5 +123,17 @@ INSERT INTO login_attempts (username, client, started_at, outcome)
 DROP TABLE login_failures;
 """
 
-MIGRATIONS: list[str] = [DATASET_TABLES_V1, V2, V3, V4, V5, V6]
+# v7: the worksheets a batch's rows came from (a JSON list of sheet names, '[]' for a CSV; NULL for
+# edits and for batches written before v7), so that the same-file check tells loading one sheet of a
+# workbook from loading another sheet, or all of them, of the same file; and, per dataset, the data
+# version at which it was last written (meta changed_at.<dataset>, starting at the current version),
+# so that a preview goes stale only when a dataset it was computed from changes.
+V7 = """
+ALTER TABLE batches ADD COLUMN sheets_loaded VARCHAR;
+INSERT INTO meta
+SELECT 'changed_at.' || d.name, coalesce((SELECT value FROM meta WHERE key = 'data_version'), '0')
+FROM (VALUES ('units'), ('annual'), ('meetings'), ('problems'), ('supervision'), ('ratings'), ('indicators')) d(name);
+"""
+
+MIGRATIONS: list[str] = [DATASET_TABLES_V1, V2, V3, V4, V5, V6, V7]
 LATEST_VERSION = len(MIGRATIONS)

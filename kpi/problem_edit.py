@@ -62,12 +62,16 @@ def edit_errors(frame: pd.DataFrame, rules: Rules) -> list[CellError]:
 
 
 def save_problem_edit(con: duckdb.DuckDBPyConnection, rules: Rules, problem_id: str, changes: dict,
-                      account: Account, as_of: dt.date | None = None) -> BatchResult:
+                      account: Account, as_of: dt.date | None = None,
+                      expected_version: int | None = None) -> BatchResult:
     """Validate and write `changes` (status, measures, due/completed/closed dates) to one problem as
     one batch of kind 'edit' by `account` (snapshot dated `as_of`, default today). Raises UploadRefused
     with the errors when the edited row breaks an import rule (nothing written), KeyError for an
     unknown id, AuthError when the account may not edit problems or the problem's unit, as stored
-    now, lies outside its scope. Only EDITABLE fields change: the unit stays the stored one."""
+    now, lies outside its scope (only EDITABLE fields change: the unit stays the stored one), and
+    store.WriteRefused('stale') when the problems (or the unit tree) were written after
+    `expected_version`, the data version the form was drawn from: its values could undo someone
+    else's change."""
     stored = stored_problem(con, problem_id)
     if stored is None:
         raise KeyError(problem_id)
@@ -76,4 +80,5 @@ def save_problem_edit(con: duckdb.DuckDBPyConnection, rules: Rules, problem_id: 
     errors = edit_errors(frame, rules)
     if errors:
         raise UploadRefused(errors)
-    return commit_frame(con, PROBLEMS.name, frame, f"{problem_id}", account.username, as_of, EDIT_KIND)
+    return commit_frame(con, PROBLEMS.name, frame, f"{problem_id}", account.username, as_of, EDIT_KIND,
+                        expected_version)

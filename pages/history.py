@@ -2,12 +2,19 @@
 administrator's subtree's), and undoing one (with a confirmation)."""
 import streamlit as st
 
-from kpi import audit, auth
+from kpi import audit, auth, store
 from kpi.importing.commit import BatchRefused, undo_batch
 from kpi.importing.history import active_batches, batch_table
 from pages import _ui
 
 account = _ui.require_role(__file__)
+
+
+def _note_confirm_version(version: int) -> None:
+    """on_click of 确认撤销: the data version the confirmation on screen was computed against (bound
+    when the button was drawn); the undo is refused as stale if the store has changed since."""
+    st.session_state["history_confirm_version"] = version
+
 
 st.title(_ui.tr("history.page_title"))
 st.caption(_ui.tr("history.intro"))
@@ -21,6 +28,7 @@ if table.empty:
     st.stop()
 st.dataframe(table.drop(columns=["undoable"]), hide_index=True, width="stretch")
 
+version = store.data_version(_ui.cursor())  # read first: the confirmation below is computed at or after it
 active = auth.visible_batches(_ui.cursor(), account, active_batches(_ui.cursor()))
 if active.empty:
     st.info(_ui.tr("history.nothing_to_undo"))
@@ -39,11 +47,16 @@ if pending is not None and pending in labels:
     st.warning(_ui.tr_md("history.confirm", batch_id=pending, file=row.file_name or "",
                       rows=int(row.rows_inserted) + int(row.rows_updated)))
     yes, no = st.columns(2)
-    if yes.button(_ui.tr("history.confirm_yes"), type="primary", key="history_yes"):
+    if yes.button(_ui.tr("history.confirm_yes"), type="primary", key="history_yes",
+                  on_click=_note_confirm_version, args=(version,)):
         st.session_state.pop("history_confirm")
         try:
             auth.check_undo_allowed(_ui.cursor(), account, pending)
-            undo_batch(_ui.cursor(), pending, account.username)
+            undo_batch(_ui.cursor(), pending, account.username,
+                       expected_version=st.session_state.pop("history_confirm_version", version))
+        except store.WriteRefused as exc:  # the confirmation above is already the new one: ask again
+            st.session_state["history_confirm"] = pending
+            st.error(_ui.refusal(exc))
         except (BatchRefused, auth.AuthError) as exc:
             st.error(_ui.refusal(exc))
         else:

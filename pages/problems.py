@@ -13,6 +13,7 @@ from kpi.i18n import enum_label
 from kpi.importing.commit import BatchRefused, undo_batch
 from kpi.importing.errors import UploadRefused
 from kpi.metrics import problems
+from kpi.store import WriteRefused, data_version
 from pages import _ui
 
 MAX_SHOWN = 500  # rows drawn on screen; more would only slow the page down
@@ -32,7 +33,7 @@ if last and st.button(_ui.tr_md("problems.edit.undo", batch_id=last[0], problem_
     try:
         auth.check_undo_allowed(_ui.cursor(), account, last[0])
         undo_batch(_ui.cursor(), last[0], user)
-    except (BatchRefused, auth.AuthError) as exc:
+    except (BatchRefused, auth.AuthError, WriteRefused) as exc:
         st.error(_ui.refusal(exc))
     else:
         audit.record(_ui.cursor(), user, "undo", f"#{last[0]}", last[1])
@@ -126,6 +127,7 @@ else:
     if not auth.may_edit_problems(account):  # leaders read; the editor is the page's last section
         st.stop()
     st.markdown("**" + _ui.tr("problems.edit.title") + "**")
+    form_version = data_version(_ui.cursor())  # read first: the form below shows this version or newer
     stored = problem_edit.stored_problem(_ui.cursor(), chosen)
     low, high = dt.date(rules.min_year, 1, 1), dt.date(rules.max_year, 12, 31)
     with st.form(f"pe_form_{chosen}"):
@@ -139,7 +141,9 @@ else:
         closed = c4.date_input(_ui.tr("problems.col.closed_date"), stored["closed_date"], low, high,
                                key=f"pe_closed_{chosen}")
         measures = st.text_area(_ui.tr("problems.col.measures"), stored["measures"] or "", key=f"pe_measures_{chosen}")
-        submitted = st.form_submit_button(_ui.tr("problems.edit.save"), type="primary")
+        # The version the form was drawn from, bound now: a save over a changed store is refused as stale.
+        submitted = st.form_submit_button(_ui.tr("problems.edit.save"), type="primary",
+                                          on_click=st.session_state.update, kwargs={"pe_version": form_version})
     if submitted:
         changes = {"status": status, "due_date": due, "completed_date": completed, "closed_date": closed,
                    "measures": measures}
@@ -148,12 +152,13 @@ else:
         else:
             try:
                 result = problem_edit.save_problem_edit(_ui.cursor(), rules, chosen, changes, account,
-                                                        dt.date.today())
+                                                        dt.date.today(),
+                                                        st.session_state.pop("pe_version", form_version))
             except UploadRefused as exc:
                 st.error(_ui.tr("problems.edit.refused"))
                 for error in exc.errors:
                     st.error(_ui.refusal(error))
-            except auth.AuthError as exc:
+            except (auth.AuthError, WriteRefused) as exc:
                 st.error(_ui.refusal(exc))
             else:
                 audit.record(_ui.cursor(), user, "edit", chosen,

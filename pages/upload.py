@@ -5,7 +5,7 @@ import streamlit as st
 
 from kpi import audit, auth, store
 from kpi.datasets import DATASETS, PROBLEMS
-from kpi.importing.commit import BatchRefused, commit_upload, diff_counts, find_same_file, same_file_refusal
+from kpi.importing.commit import BatchRefused, commit_upload, diff_counts, find_same_upload, same_file_refusal
 from kpi.importing.errors import UploadRefused
 from kpi.importing.parse import error_report_xlsx, parse_upload
 from kpi.importing.preview import PREVIEW_ROWS, error_table, mapping_frame, preview_frame, workbook_sheet_names
@@ -22,7 +22,7 @@ def _parsed(data: bytes, name: str, dataset: str, sheet: str | None, all_sheets:
     """Parse once per file and choice (and store version: unit codes resolve against the store);
     kept only in this session's memory. Parsed within the account's scope: rows it may not write
     are errors before any preview or diff is drawn."""
-    key = (dataset, name, hash(data), sheet, all_sheets, store.data_version(_ui.cursor()), account.unit_code)
+    key = (dataset, name, hash(data), sheet, all_sheets, account.unit_code, store.data_version(_ui.cursor()))
     cached = st.session_state.get("upload_parsed")
     if cached is None or cached[0] != key:
         try:
@@ -32,6 +32,18 @@ def _parsed(data: bytes, name: str, dataset: str, sheet: str | None, all_sheets:
             result = exc
         st.session_state["upload_parsed"] = (key, result)
     return st.session_state["upload_parsed"][1]
+
+
+def _parsed_version() -> int:
+    """The data version the cached parse (so the preview on screen) was made against: its key's last part."""
+    return st.session_state["upload_parsed"][0][-1]
+
+
+def _note_commit_version(version: int) -> None:
+    """on_click of 确认写入: the data version of the preview on screen when the user clicked (bound when
+    the button was drawn). The click's rerun parses again if the store has changed since; the commit
+    is then refused as stale, so the user confirms the new diff, never the old one."""
+    st.session_state["upload_commit_version"] = version
 
 
 def _how_read(parsed) -> str:
@@ -72,15 +84,18 @@ def _show(parsed, dataset: str, as_of: dt.date) -> None:
 
     if parsed.errors:
         return
-    same = find_same_file(con, dataset, parsed.sha256)
+    same = find_same_upload(con, parsed)
     if same is not None:
-        st.warning(same_file_refusal(same).message(lang))
+        st.warning(_ui.refusal(same_file_refusal(same)))
         return
-    if st.button(_ui.tr("upload.commit", n=parsed.row_count), type="primary", key="upload_commit"):
+    version = _parsed_version()
+    if st.button(_ui.tr("upload.commit", n=parsed.row_count), type="primary", key="upload_commit",
+                 on_click=_note_commit_version, args=(version,)):
         try:
             auth.check_upload_scope(_ui.cursor(), account, parsed)  # rows outside the subtree: refused, named
-            result = commit_upload(_ui.cursor(), parsed, account.username, as_of=as_of)
-        except (UploadRefused, BatchRefused, auth.AuthError) as exc:
+            result = commit_upload(_ui.cursor(), parsed, account.username, as_of=as_of,
+                                   expected_version=st.session_state.pop("upload_commit_version", version))
+        except (UploadRefused, BatchRefused, auth.AuthError, store.WriteRefused) as exc:
             messages = [_ui.refusal(e) for e in exc.errors] if isinstance(exc, UploadRefused) else [_ui.refusal(exc)]
             for message in messages:
                 st.error(message)

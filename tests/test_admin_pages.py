@@ -126,7 +126,7 @@ def test_unbound_admin_chooses_the_whole_store_explicitly(page, demo_db):
     at.text_input(key="acc_new_password").set_value("hq-leader-pass")
     at.selectbox(key="acc_new_unit").set_value("*")
     _save_buttons(at)[0].click().run()
-    assert [m.value for m in at.success] == ["已创建账号“hq_leader”。"]
+    assert [m.value for m in at.success] == [r"已创建账号“hq\_leader”。"]  # the user name is user text, escaped
     s = _store(demo_db)
     made = auth_accounts.get_account(s.cursor(), "hq_leader")
     auth_accounts.delete_account(s.cursor(), "hq_leader", by=None)

@@ -149,7 +149,7 @@ def test_undo_failing_midway_changes_nothing(con, monkeypatch):
     commit_upload(con, parsed("problems", [problem("P1")]), "ana")
     result = commit_upload(con, parsed("problems", [problem("P1", status="未启动")], sha="b"), "ana")
     before = store.table_checksums(con)
-    monkeypatch.setattr(store, "bump_data_version", lambda c: (_ for _ in ()).throw(RuntimeError("boom")))
+    monkeypatch.setattr(store, "bump_data_version", lambda c, *_: (_ for _ in ()).throw(RuntimeError("boom")))
     with pytest.raises(RuntimeError, match="boom"):
         undo_batch(con, result.batch_id, "ana")
     assert store.table_checksums(con) == before

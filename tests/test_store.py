@@ -26,7 +26,7 @@ V2_FILE = Path(__file__).parent / "data" / "store_v2.duckdb"
 
 def test_new_store_has_latest_schema_and_no_rows(tmp_path):
     con = open_store(tmp_path / "new.duckdb").cursor()
-    assert schema_version(con) == LATEST_VERSION == 6
+    assert schema_version(con) == LATEST_VERSION == 7
     assert is_empty(con)
     assert data_version(con) == 0
     columns = {r[0] for r in con.execute(
@@ -78,11 +78,14 @@ def test_v2_file_upgrades_to_the_latest_without_losing_a_row(tmp_path):
     assert len(paths_view) > 0
     for table, rows in before.items():
         after = con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
-        # v3 appends batches.undone_by only; every v2 row keeps all its values.
-        assert [row[:len(row) - (table == "batches")] for row in after] == rows, table
-    assert con.execute("SELECT batch_id, undone_by FROM batches ORDER BY 1").fetchall() == [
-        (1, None), (4, None), (5, None)]
+        # v3 appends batches.undone_by and v7 batches.sheets_loaded only; every v2 row keeps all its values.
+        assert [row[:len(row) - 2 * (table == "batches")] for row in after] == rows, table
+    assert con.execute("SELECT batch_id, undone_by, sheets_loaded FROM batches ORDER BY 1").fetchall() == [
+        (1, None, None), (4, None, None), (5, None, None)]
     assert data_version(con) == 5
+    # v7 records every dataset as last written at the version the file had.
+    assert con.execute("SELECT key, value FROM meta WHERE key LIKE 'changed_at.%' ORDER BY key").fetchall() == [
+        (f"changed_at.{name}", "5") for name in sorted(DATASET_TABLES)]
     for table in ("accounts", "login_attempts", "audit_log"):
         assert con.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,), table
 

@@ -10,6 +10,7 @@ from kpi.importing.commit import commit_upload
 from kpi.importing.parse import parse_upload
 from kpi.importing.templates import template_xlsx
 from kpi.rules import load_rules
+from kpi.textsafe import markdown_text
 
 RULES = load_rules()
 CONTENT_TABLES = ("units", "meetings", "meetings_undo", "problems", "problem_snapshots")
@@ -84,7 +85,7 @@ def test_good_file_preview_diff_and_commit(db):
     when = con.execute("SELECT strftime(created_at, '%Y-%m-%d %H:%M') FROM batches WHERE batch_id = 3").fetchone()[0]
     s.close()
     # The same file again is recognised; no commit button is offered.
-    assert [w.value for w in at.warning] == [f"此文件已于 {when} 作为批次 #3 上传，未重复写入。"]
+    assert [w.value for w in at.warning] == [f"此文件已于 {markdown_text(when)} 作为批次 #3 上传，未重复写入。"]
     assert not [b for b in at.button if b.key == "upload_commit"]
 
 

@@ -3,7 +3,16 @@
 A batch upserts by the dataset's natural key: new keys are inserted, changed rows replaced,
 unchanged rows left alone (they keep the batch that wrote them). The rows a batch overwrites
 are copied to `<table>_undo` first, so undoing the latest batch of a dataset restores exactly
-the previous state. Every write runs in one transaction: all rows or none.
+the previous state. Every write runs in one transaction: all rows or none — through
+`store.transaction`, so writes of this process run one at a time, a write conflict or a preview
+computed before a write to its dataset or to the unit tree (`expected_version`) is refused, and
+a failed ROLLBACK never hides the real error. The refusals that depend on the store's state
+(same file, undo order, units still in use) are checked inside that transaction, so nothing can
+slip in between.
+
+Undoing a units batch is refused while units it added are still used — by rows of other active
+batches (any dataset's unit code, another unit's parent, rows an active batch would restore on
+its own undo) or by accounts bound to them: undo those batches first (listed in the refusal).
 
 All work is set-based SQL over the registered Arrow table of parsed rows (or the frame of rows
 edited in the UI): a 1,000,000-row file never loops in Python.
@@ -12,6 +21,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import duckdb
@@ -19,8 +31,8 @@ import pandas as pd
 import pyarrow as pa
 
 from kpi import store
-from kpi.datasets import PROBLEMS, Dataset, get_dataset
-from kpi.i18n import TranslatedError
+from kpi.datasets import DATASETS, PROBLEMS, UNITS, Dataset, get_dataset
+from kpi.i18n import DEFAULT_LANGUAGE, TranslatedError, t
 from kpi.importing.errors import UploadRefused
 from kpi.importing.model import ParsedUpload
 from kpi.store import quote_identifier as q
@@ -39,6 +51,27 @@ class BatchRefused(TranslatedError):
     """
 
     prefix = "commit."
+
+
+class UnitsInUse(BatchRefused):
+    """Undo of a units batch refused: units it added are still used by other active batches
+    (`users`: (batch id, dataset) pairs) or, with key 'undo_units_bound', bound to accounts."""
+
+    def __init__(self, batch_id: int, units: list[str], users: list[tuple[int, str]] = (),
+                 accounts: list[str] = ()):
+        self.units, self.users, self.accounts = list(units), list(users), list(accounts)
+        key = "undo_units_in_use" if self.users else "undo_units_bound"
+        super().__init__(key, batch_id=batch_id, units="", batches="", accounts="")
+        self.args = (self.message("en"),)
+
+    def message(self, lang: str = DEFAULT_LANGUAGE) -> str:
+        sep = t("commit.list_separator", lang)
+        units = (self.units[0] if len(self.units) == 1 else
+                 t("commit.units_and_more", lang, first=self.units[0], n=len(self.units)))
+        batches = sep.join(t("commit.batch_of_dataset", lang, batch_id=b, dataset=t(f"common.dataset.{d}", lang))
+                           for b, d in self.users)
+        return t(f"commit.{self.key}", lang, batch_id=self.params["batch_id"], units=units, batches=batches,
+                 accounts=sep.join(self.accounts))
 
 
 @dataclass(frozen=True)
@@ -128,13 +161,29 @@ def diff_counts(con: duckdb.DuckDBPyConnection, parsed: ParsedUpload) -> DiffCou
                       parsed.error_rows)
 
 
-def find_same_file(con: duckdb.DuckDBPyConnection, dataset: str, sha256: str) -> dict | None:
-    """The latest active (not undone) batch of `dataset` made from a file with this sha256, or None."""
+def sheet_choice(parsed: ParsedUpload) -> str:
+    """The worksheets the upload's rows came from, as stored in batches.sheets_loaded: a JSON list
+    of names in file order ('[]' for a CSV). Loading the first sheet of a workbook and then all its
+    sheets gives two different choices; choices that read the same rows are the same choice."""
+    return json.dumps(parsed.sheets_loaded, ensure_ascii=False)
+
+
+def find_same_file(con: duckdb.DuckDBPyConnection, dataset: str, sha256: str,
+                   sheets: str | None = None) -> dict | None:
+    """The latest active (not undone) batch of `dataset` made from a file with this sha256 and the
+    same sheet choice (`sheet_choice`), or None. `sheets` None matches any choice, and so does a
+    batch written before schema v7 (its choice was not recorded)."""
     df = con.execute(
         f"""SELECT {', '.join(BATCH_COLUMNS)} FROM batches
             WHERE dataset = ? AND sha256 = ? AND undone_at IS NULL
-            ORDER BY batch_id DESC LIMIT 1""", [dataset, sha256]).df()
+              AND (CAST(? AS VARCHAR) IS NULL OR sheets_loaded IS NULL OR sheets_loaded = ?)
+            ORDER BY batch_id DESC LIMIT 1""", [dataset, sha256, sheets, sheets]).df()
     return None if df.empty else df.iloc[0].to_dict()
+
+
+def find_same_upload(con: duckdb.DuckDBPyConnection, parsed: ParsedUpload) -> dict | None:
+    """`find_same_file` for a parsed upload: same dataset, same file bytes, same sheet choice."""
+    return find_same_file(con, parsed.dataset, parsed.sha256, sheet_choice(parsed))
 
 
 def same_file_refusal(batch: dict) -> BatchRefused:
@@ -176,19 +225,40 @@ def _insert_snapshots(con: duckdb.DuckDBPyConnection, incoming: str, batch_id: i
 
 
 def _insert_batch(con: duckdb.DuckDBPyConnection, result: BatchResult, file_name: str, sha256: str,
-                  user: str, kind: str, as_of: dt.date) -> None:
+                  user: str, kind: str, as_of: dt.date, sheets: str | None) -> None:
     con.execute(
         """INSERT INTO batches (batch_id, dataset, file_name, sha256, rows_total, rows_inserted,
-                                rows_updated, rows_unchanged, user_name, created_at, kind, undone_at, as_of)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)""",
+                                rows_updated, rows_unchanged, user_name, created_at, kind, undone_at, as_of,
+                                sheets_loaded)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)""",
         [result.batch_id, result.dataset, file_name, sha256, result.rows_total, result.inserted,
-         result.updated, result.unchanged, user, dt.datetime.now().replace(microsecond=0), kind, as_of])
+         result.updated, result.unchanged, user, dt.datetime.now().replace(microsecond=0), kind, as_of, sheets])
+
+
+@contextmanager
+def _unregistering_incoming(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Drops the registered incoming rows when the block ends, however it ends."""
+    try:
+        yield
+    finally:
+        con.unregister(_INCOMING)
 
 
 def _write_batch(con: duckdb.DuckDBPyConnection, ds: Dataset, rows: pa.Table | pd.DataFrame, file_name: str,
-                 sha256: str, user: str, as_of: dt.date, kind: str) -> BatchResult:
-    con.execute("BEGIN TRANSACTION")
-    try:
+                 sha256: str, user: str, as_of: dt.date, kind: str, expected_version: int | None = None,
+                 sheets: str | None = None, refuse_same_file: bool = False) -> BatchResult:
+    """Write `rows` as one new batch under `store.transaction` (see the module docstring).
+    `refuse_same_file`: refuse with BatchRefused('same_file') when the same file and sheet choice is
+    already an active batch of the dataset — checked inside the transaction, so two identical
+    uploads at once cannot both pass."""
+    # A preview of the rows was computed from the dataset's stored rows and the unit tree (codes
+    # resolved, scope checked): only a write to one of those makes it stale.
+    depends_on = {ds.name, UNITS.name}
+    with _unregistering_incoming(con), store.transaction(con, expected_version, depends_on):
+        if refuse_same_file:
+            same = find_same_file(con, ds.name, sha256, sheets)
+            if same is not None:
+                raise same_file_refusal(same)
         batch_id = _next_batch_id(con)
         incoming = _incoming(con, ds, rows)
         counts = _state_counts(con, ds, incoming)
@@ -200,33 +270,28 @@ def _write_batch(con: duckdb.DuckDBPyConnection, ds: Dataset, rows: pa.Table | p
         _insert_rows(con, ds, incoming, batch_id, result.unchanged)
         if ds.name == PROBLEMS.name:
             _insert_snapshots(con, incoming, batch_id, as_of)
-        _insert_batch(con, result, file_name, sha256, user, kind, as_of)
-        store.bump_data_version(con)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.unregister(_INCOMING)
+        _insert_batch(con, result, file_name, sha256, user, kind, as_of, sheets)
+        store.bump_data_version(con, [ds.name])
     return result
 
 
 def commit_upload(con: duckdb.DuckDBPyConnection, parsed: ParsedUpload, user: str,
-                  as_of: dt.date | None = None, kind: str = "upload", force: bool = False) -> BatchResult:
+                  as_of: dt.date | None = None, kind: str = "upload", force: bool = False,
+                  expected_version: int | None = None) -> BatchResult:
     """Write `parsed` as one new batch and return its number and counts.
 
     Refuses with UploadRefused when the file has any error, and with BatchRefused('same_file')
-    when the same file (sha256) is already an active batch of this dataset, unless `force`.
+    when the same file (sha256) with the same sheet choice is already an active batch of this
+    dataset, unless `force`. With `expected_version` (the data version the user's preview was
+    computed against), refuses with store.WriteRefused('stale') when the dataset or the unit tree
+    has been written since.
     For problems, every problem in the file gets a status snapshot dated `as_of` (default today).
     """
     if parsed.errors:
         raise UploadRefused(parsed.errors)
-    if not force and kind == "upload":
-        same = find_same_file(con, parsed.dataset, parsed.sha256)
-        if same is not None:
-            raise same_file_refusal(same)
     return _write_batch(con, get_dataset(parsed.dataset), parsed.table, parsed.file_name,
-                        parsed.sha256, user, as_of or dt.date.today(), kind)
+                        parsed.sha256, user, as_of or dt.date.today(), kind, expected_version,
+                        sheet_choice(parsed), refuse_same_file=not force and kind == "upload")
 
 
 _KIND_DTYPES = {"text": "string", "enum": "string", "code": "string", "period": "string",
@@ -252,14 +317,17 @@ def frame_sha256(frame: pd.DataFrame) -> str:
 
 
 def commit_frame(con: duckdb.DuckDBPyConnection, dataset: str, frame: pd.DataFrame, file_name: str,
-                 user: str, as_of: dt.date | None = None, kind: str = "edit") -> BatchResult:
+                 user: str, as_of: dt.date | None = None, kind: str = "edit",
+                 expected_version: int | None = None) -> BatchResult:
     """Write rows edited in the UI (columns `Dataset.names`, canonical dtypes) as one batch.
 
-    Same path as an upload, so an edit is listed in the history and can be undone.
+    Same path as an upload, so an edit is listed in the history and can be undone. With
+    `expected_version` (the data version the edit form was drawn from), refused with
+    store.WriteRefused('stale') when the dataset or the unit tree has been written since.
     """
     ds = get_dataset(dataset)
     return _write_batch(con, ds, frame, file_name, frame_sha256(frame[ds.names]), user,
-                        as_of or dt.date.today(), kind)
+                        as_of or dt.date.today(), kind, expected_version)
 
 
 def _batch_row(con: duckdb.DuckDBPyConnection, batch_id: int) -> dict:
@@ -282,21 +350,68 @@ def _check_undoable(con: duckdb.DuckDBPyConnection, batch: dict) -> None:
         [batch["dataset"], batch_id]).fetchone()
     if later is not None:
         raise BatchRefused("undo_later_first", batch_id=batch_id, later=int(later[0]), file=later[1] or "")
+    if batch["dataset"] == UNITS.name:
+        _check_units_unused(con, batch_id)
 
 
-def undo_batch(con: duckdb.DuckDBPyConnection, batch_id: int, user: str) -> None:
+# The units a units batch added (its rows that its undo does not restore from units_undo).
+_UNITS_ADDED = """SELECT unit_code FROM units WHERE batch_id = ?
+                  EXCEPT SELECT unit_code FROM units_undo WHERE undo_batch_id = ?"""
+
+
+def _unit_references_sql() -> str:
+    """(batch_id, unit_code) of every reference to a unit: each dataset's unit code (a unit's parent
+    code for units), in its table and in its undo table — a row an active batch would restore on
+    its own undo (e.g. a problem moved to another unit) counts as that batch's."""
+    parts = []
+    for ds in DATASETS.values():
+        column = q("parent_code" if ds.name == UNITS.name else "unit_code")
+        parts.append(f"SELECT batch_id, {column} AS unit_code FROM {q(ds.name)}")
+        parts.append(f"SELECT undo_batch_id AS batch_id, {column} AS unit_code FROM {q(ds.name + '_undo')}")
+    return "\n UNION ALL ".join(parts)
+
+
+_UNIT_USERS = f"""
+    WITH added AS ({_UNITS_ADDED}), refs AS ({_unit_references_sql()})
+    SELECT b.batch_id, b.dataset, r.unit_code
+    FROM refs r JOIN added a ON r.unit_code = a.unit_code JOIN batches b ON b.batch_id = r.batch_id
+    WHERE b.undone_at IS NULL AND b.batch_id <> ?"""
+
+
+def _check_units_unused(con: duckdb.DuckDBPyConnection, batch_id: int) -> None:
+    """Refuse (UnitsInUse) to undo units batch `batch_id` while a unit it added is still used by a
+    row of another active batch or bound to an account: the undo would leave rows the importer
+    refuses (a meeting of a unit that does not exist). Rows written outside any batch are not
+    counted."""
+    users = con.execute(
+        f"""SELECT batch_id, dataset, list(DISTINCT unit_code ORDER BY unit_code) FROM ({_UNIT_USERS})
+            GROUP BY batch_id, dataset ORDER BY batch_id""", [batch_id, batch_id, batch_id]).fetchall()
+    if users:
+        units = sorted({code for _, _, codes in users for code in codes})
+        raise UnitsInUse(batch_id, units, users=[(int(b), d) for b, d, _ in users])
+    bound = con.execute(f"""SELECT username, unit_code FROM accounts WHERE unit_code IN ({_UNITS_ADDED})
+                            ORDER BY username""", [batch_id, batch_id]).fetchall()
+    if bound:
+        raise UnitsInUse(batch_id, sorted({code for _, code in bound}), accounts=[name for name, _ in bound])
+
+
+def undo_batch(con: duckdb.DuckDBPyConnection, batch_id: int, user: str, expected_version: int | None = None) -> None:
     """Take back batch `batch_id`: rows it wrote removed, rows it overwrote restored (with their old
     batch), its problem snapshots removed, the batch marked undone. One transaction.
 
-    Only the latest active batch of a dataset can be undone; demo batches are cleared, not undone.
+    Only the latest active batch of a dataset can be undone; demo batches are cleared, not undone;
+    a units batch whose added units are still used is refused (UnitsInUse, naming the batches to
+    undo first). With `expected_version` (the data version the confirmation was computed
+    against), refused with store.WriteRefused('stale') when the batch's dataset has been written since.
     """
-    batch = _batch_row(con, batch_id)
-    _check_undoable(con, batch)
-    ds = get_dataset(batch["dataset"])
-    names = ", ".join(q(c) for c in [*ds.names, "batch_id"])
-    undo_table = q(ds.name + "_undo")
-    con.execute("BEGIN TRANSACTION")
-    try:
+    dataset = _batch_row(con, batch_id)["dataset"]  # a batch's dataset never changes
+    # The confirmation shows the batch and its dataset's history: only a write to it makes it stale.
+    with store.transaction(con, expected_version, [dataset]):
+        batch = _batch_row(con, batch_id)
+        _check_undoable(con, batch)
+        ds = get_dataset(batch["dataset"])
+        names = ", ".join(q(c) for c in [*ds.names, "batch_id"])
+        undo_table = q(ds.name + "_undo")
         con.execute(f"DELETE FROM {q(ds.name)} WHERE batch_id = ?", [batch_id])
         con.execute(f"INSERT INTO {q(ds.name)} ({names}) SELECT {names} FROM {undo_table} WHERE undo_batch_id = ?",
                     [batch_id])
@@ -304,11 +419,7 @@ def undo_batch(con: duckdb.DuckDBPyConnection, batch_id: int, user: str) -> None
         con.execute("DELETE FROM problem_snapshots WHERE batch_id = ?", [batch_id])
         con.execute("UPDATE batches SET undone_at = ?, undone_by = ? WHERE batch_id = ?",
                     [dt.datetime.now().replace(microsecond=0), user, batch_id])
-        store.bump_data_version(con)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        store.bump_data_version(con, [ds.name])
 
 
 def list_batches(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -111,6 +111,11 @@ class ParsedUpload:
             self._row_sheets = self._sheets.tolist()
         return self._row_sheets
 
+    @property
+    def sheets_loaded(self) -> list[str]:
+        """The worksheets the rows came from, each once in file order (empty for a CSV)."""
+        return [s for s in pd.unique(self._sheets) if s is not None] if len(self._sheets) else []
+
     def head_rows(self, limit: int) -> tuple[list[int], list[str | None]]:
         """(file rows, sheets) of the first `limit` rows."""
         return self._rows[:limit].tolist(), self._sheets[:limit].tolist()
