@@ -49,7 +49,7 @@ def db(tmp_path):
         commit_upload(con, parse_upload(template_xlsx(dataset), f"{dataset}.xlsx", dataset, con, RULES), "setup")
     store.set_meta(con, "demo_cleared", "1")
     for name in ("adm_a", "adm_b"):
-        auth_accounts.create_account(con, RULES, name, PASSWORD, "管理员")
+        auth_accounts.create_account(con, RULES, name, PASSWORD, "管理员", by=None)
     s.close()
     return path
 
