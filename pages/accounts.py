@@ -20,7 +20,11 @@ if me.unit_code is not None:
     st.info(_ui.tr_md("auth.accounts.scope_note", root=auth.unit_name(con, me.unit_code)),
             icon=":material/account_tree:")
 table = auth.visible_accounts(con, me, auth_accounts.account_table(con))
-shown = table.assign(role=[_ui.tr(f"auth.role.{r}") for r in table.role])
+# An unbound account's unit reads "whole store", and nothing missing reads "None".
+shown = table.assign(role=[_ui.tr(f"auth.role.{r}") for r in table.role],
+                     unit_name=table.unit_name.where(table.unit_code.notna(), _ui.tr("auth.accounts.whole_store")),
+                     **{c: table[c].astype(object).where(table[c].notna(), "—")
+                        for c in ("email", "unit_code", "last_login")})
 _ui.data_table(shown.rename(columns={c: _ui.tr(f"auth.accounts.column.{c}") for c in shown.columns}),
                "accounts", expanded=True)
 

@@ -147,3 +147,11 @@ def test_bound_admin_sees_and_is_offered_to_undo_only_its_subtrees_batches(page)
     assert at.dataframe[0].value["用户"].tolist() == ["ana0101", "analyst01"]
     choices = at.selectbox(key="history_batch").options
     assert len(choices) == 2 and all("ana0101.csv" in c or "analyst01.csv" in c for c in choices)
+
+
+def test_account_list_names_the_whole_store_and_shows_no_none(page):
+    at = page("accounts.py", "admin")
+    table = at.dataframe[0].value.set_index("用户名")
+    # The unbound demo administrator: its unit reads "whole store", missing values read "—".
+    assert table.loc["admin", ["绑定单位编码", "绑定单位", "邮箱"]].tolist() == ["—", "整个集团（不绑定单位）", "—"]
+    assert not table.astype(str).isin(["None", "nan", "NaT", "<NA>"]).any().any()
