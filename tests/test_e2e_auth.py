@@ -8,19 +8,11 @@ from __future__ import annotations
 import urllib.request
 
 import pytest
-from browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DEMO_ADMIN, DEMO_LEADER, running_server, sign_in
+from browser import ARTIFACTS, DEMO_ADMIN, DEMO_LEADER, running_server, sign_in
 
 pytestmark = pytest.mark.e2e
 playwright_api = pytest.importorskip("playwright.sync_api")
 UPLOAD_MARKERS = ("数据上传", "选择文件", "下载模板")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture(scope="module")

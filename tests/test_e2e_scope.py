@@ -13,7 +13,7 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, open_in_app, running_server, sign_in
+from browser import ARTIFACTS, open_in_app, running_server, sign_in
 
 from kpi import auth_accounts, demo, store
 from kpi.rules import load_rules
@@ -27,14 +27,6 @@ OUTSIDE = f"该单位不在您的数据范围（{SCOPE}）内，不能上传"
 UPLOADER = "[data-testid='stFileUploaderDropzoneInput']"
 CONTENT_TABLES = ("units", "annual", "meetings", "problems", "supervision", "ratings", "indicators",
                   "problem_snapshots")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser import CHROMIUM, CHROMIUM_ARGS, open_in_app, running_server, sign_in
+from browser import open_in_app, running_server, sign_in
 from test_upload_page import GOOD
 from test_writes import STALE_ZH
 
@@ -29,14 +29,6 @@ PASSWORD = "e2e-password-1"
 # the other's when both buttons are clicked together — before the write lock, the second one failed.
 CONCURRENT_ROWS = 200_000
 WAIT_MS = 120_000
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture
