@@ -66,7 +66,7 @@ class WorkbookLimits:
     max_rows: int = 1_100_000
     max_columns: int = 200
     max_text_chars: int = 32_767
-    parse_memory_mb: int = 4096
+    parse_memory_mb: int = 2048
     parse_seconds: float = 120
 
 

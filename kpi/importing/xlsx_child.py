@@ -40,7 +40,7 @@ from kpi.importing.xlsx_guard import WorkbookRefusal, ZipUnreadable, inspect_wor
 from kpi.rules import WorkbookLimits
 
 MB = 1024 * 1024
-STDERR_TAIL = 4096  # bytes of the child's stderr read back to tell why it died
+STDERR_TAIL = 4096  # bytes read back from each end of the child's stderr to tell why it died
 RUST_ALLOCATION_FAILED = b"memory allocation of"
 # Touch Arrow's allocator once at import: it reserves its address space then, in the fork
 # server, so a child's memory limit counts what it allocates, not the allocator's reservation.
@@ -149,6 +149,7 @@ def _child(conn, task: str, data: bytes, sheet: str | None, all_sheets: bool, li
     """The child process: limits first, then inspect and read, then answer through `conn`."""
     with open(stderr_path, "wb") as err:
         os.dup2(err.fileno(), 2)
+    os.environ["RUST_BACKTRACE"] = "0"  # a Rust abort's reason, without pages of backtrace
     _limit_resources(limits)
     try:
         answer = _answer(task, data, sheet, all_sheets, limits)
@@ -210,11 +211,14 @@ def _context() -> multiprocessing.context.BaseContext:
     return context
 
 
-def _stderr_tail(path: str) -> bytes:
+def _stderr_ends(path: str) -> bytes:
+    """The first and the last STDERR_TAIL bytes the child wrote (a Rust abort says why first,
+    then may print a long backtrace)."""
     try:
         with open(path, "rb") as fh:
-            fh.seek(max(0, os.path.getsize(path) - STDERR_TAIL))
-            return fh.read()
+            head = fh.read(STDERR_TAIL)
+            fh.seek(max(len(head), os.path.getsize(path) - STDERR_TAIL))
+            return head + fh.read()
     except OSError:
         return b""
 
@@ -225,7 +229,7 @@ def _died(process: multiprocessing.process.BaseProcess, timed_out: bool, stderr_
     process.join()
     if timed_out:
         return ChildFailure("xlsx_timeout", {"cap": f"{limits.parse_seconds:g}"})
-    if RUST_ALLOCATION_FAILED in _stderr_tail(stderr_path):
+    if RUST_ALLOCATION_FAILED in _stderr_ends(stderr_path):
         return ChildFailure("xlsx_memory", {"cap": f"{limits.parse_memory_mb} MB"})
     code = process.exitcode
     how = signal.Signals(-code).name if code is not None and code < 0 else f"exit {code}"
