@@ -56,6 +56,21 @@ class Indicator:
 
 
 @dataclass(frozen=True)
+class WorkbookLimits:
+    """What an uploaded workbook may hold, checked before it is parsed ([import] xlsx_* keys), and
+    what parsing it in a child process may use. The defaults stand for a key the file leaves out."""
+
+    max_unpacked_mb: float = 500
+    max_compression_ratio: float = 100
+    max_sheets: int = 50
+    max_rows: int = 1_100_000
+    max_columns: int = 200
+    max_text_chars: int = 32_767
+    parse_memory_mb: int = 2048
+    parse_seconds: float = 120
+
+
+@dataclass(frozen=True)
 class Rules:
     funds_min_ratio_pct: float
     assessment_min_weight_pct: float
@@ -84,6 +99,7 @@ class Rules:
     sign_in_window_seconds: int
     sign_in_per_client: int
     sign_in_global: int
+    workbook: WorkbookLimits = WorkbookLimits()
 
     def indicator(self, code: str) -> Indicator | None:
         return next((i for i in self.indicators if i.code == code), None)
@@ -209,6 +225,26 @@ def _indicators(table: _Reader) -> tuple[Indicator, ...]:
     return tuple(out)
 
 
+def _workbook_limits(imp: _Reader) -> WorkbookLimits:
+    """The [import] xlsx_* keys; each may be left out (its default applies)."""
+    default = WorkbookLimits()
+
+    def pick(value, name: str):
+        return getattr(default, name) if value is None else value
+
+    return WorkbookLimits(
+        max_unpacked_mb=pick(imp.number("xlsx_max_unpacked_mb", 1, 16_384, optional=True), "max_unpacked_mb"),
+        max_compression_ratio=pick(imp.number("xlsx_max_compression_ratio", 2, 10_000, optional=True),
+                                   "max_compression_ratio"),
+        max_sheets=pick(imp.integer("xlsx_max_sheets", 1, 1000, optional=True), "max_sheets"),
+        max_rows=pick(imp.integer("xlsx_max_rows", 1, 100_000_000, optional=True), "max_rows"),
+        max_columns=pick(imp.integer("xlsx_max_columns", 1, 16_384, optional=True), "max_columns"),
+        max_text_chars=pick(imp.integer("xlsx_max_text_chars", 1, 100_000_000, optional=True), "max_text_chars"),
+        parse_memory_mb=pick(imp.integer("xlsx_parse_memory_mb", 64, 1_048_576, optional=True), "parse_memory_mb"),
+        parse_seconds=pick(imp.number("xlsx_parse_seconds", 1, 86_400, optional=True), "parse_seconds"),
+    )
+
+
 def rules_from_dict(data: dict) -> Rules:
     """Validate a parsed rules table and build `Rules`; raises `RulesError`."""
     root = _Reader(data, "")
@@ -244,6 +280,7 @@ def rules_from_dict(data: dict) -> Rules:
         sign_in_window_seconds=sec.integer("sign_in_window_seconds", 1, 24 * 3600),
         sign_in_per_client=sec.integer("sign_in_per_client", 1, 100_000),
         sign_in_global=sec.integer("sign_in_global", 1, 1_000_000),
+        workbook=_workbook_limits(imp),
     )
     if rules.min_year >= rules.max_year:
         raise RulesError("import.max_year", "not_after", value=rules.max_year, other=rules.min_year)

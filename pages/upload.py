@@ -126,7 +126,7 @@ if dataset == PROBLEMS.name:
 
 if uploaded is not None:
     data = uploaded.getvalue()
-    sheets = workbook_sheet_names(data)
+    sheets = workbook_sheet_names(data, rules.workbook)
     sheet, all_sheets = None, False
     if len(sheets) > 1:
         choice = st.selectbox(_ui.tr("upload.sheet"), ["", *sheets], key="upload_sheet",

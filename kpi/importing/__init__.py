@@ -3,4 +3,6 @@
     parse.py      bytes → ParsedUpload (decode, find header, map columns, normalise, validate)
     commit.py     diff against the store, commit as one batch, undo a batch
     templates.py  one XLSX template per dataset
+    xlsx_guard.py a workbook's ZIP, sheets and strings checked against limits before parsing
+    xlsx_child.py every workbook opened only in a child process with a memory and time limit
 """

@@ -7,15 +7,16 @@ import pandas as pd
 
 from kpi.exports import neutralised
 from kpi.i18n import t
-from kpi.importing.errors import CellError
+from kpi.importing.errors import CellError, quoted
 
 REPORT_COLUMNS = ("sheet", "row", "column", "value", "reason")
 
 
 def error_frame(errors: list[CellError], lang: str = "zh") -> pd.DataFrame:
-    """One row per error: sheet, row, column, value, reason — headers in `lang`."""
-    records = [(e.sheet or "", e.row, e.column or "", e.value if e.value is not None else "", e.reason_text(lang))
-               for e in errors]
+    """One row per error: sheet, row, column, value, reason — headers in `lang`; text from the file
+    is quoted() (at most QUOTE_MAX_CHARS characters), as in the messages."""
+    records = [(quoted(e.sheet or ""), e.row, quoted(e.column or ""), quoted(e.value) if e.value is not None else "",
+                e.reason_text(lang)) for e in errors]
     frame = pd.DataFrame(records, columns=list(REPORT_COLUMNS))
     frame["row"] = frame["row"].astype("Int64")
     return frame.rename(columns={c: t(f"import.report.{c}", lang) for c in REPORT_COLUMNS})

@@ -5,6 +5,24 @@ from dataclasses import dataclass, field
 
 from kpi.i18n import t
 
+# A message quotes at most this many characters of a value from the file: one 20 MB cell once
+# made a 42 MB refusal (page, log and stderr alike).
+QUOTE_MAX_CHARS = 100
+# Message parameters that carry text from the file (cells, keys, sheet and part names, a reader's
+# own error text): quoted(), never whole.
+QUOTED_PARAMS = frozenset({"value", "key", "name", "sheet", "first_sheet", "detail", "part", "ref"})
+
+
+def quoted(value: object) -> str:
+    """`value` as text, cut to its first QUOTE_MAX_CHARS characters; a cut ends in '…'."""
+    text = str(value)
+    return text if len(text) <= QUOTE_MAX_CHARS else text[:QUOTE_MAX_CHARS] + "…"
+
+
+def quoted_params(params: dict) -> dict:
+    """`params` with every QUOTED_PARAMS value quoted()."""
+    return {k: quoted(v) if k in QUOTED_PARAMS and v is not None else v for k, v in params.items()}
+
 
 @dataclass(frozen=True)
 class CellError:
@@ -26,7 +44,7 @@ class CellError:
     sheet: str | None = None
 
     def reason_text(self, lang: str = "zh") -> str:
-        return t(f"import.{self.reason}", lang, **self.params)
+        return t(f"import.{self.reason}", lang, **quoted_params(self.params))
 
     def message(self, lang: str = "zh") -> str:
         """'第 5 行，“日期”列，值“2025-13-01”：不是有效日期' — one line, in `lang`."""
@@ -36,13 +54,13 @@ class CellError:
     def where(self, lang: str = "zh") -> str:
         parts = []
         if self.sheet:
-            parts.append(t("import.where_sheet", lang, sheet=self.sheet))
+            parts.append(t("import.where_sheet", lang, sheet=quoted(self.sheet)))
         if self.row is not None:
             parts.append(t("import.where_row", lang, row=self.row))
         if self.column is not None:
-            parts.append(t("import.where_column", lang, column=self.column))
+            parts.append(t("import.where_column", lang, column=quoted(self.column)))
         if self.value is not None:
-            parts.append(t("import.where_value", lang, value=self.value))
+            parts.append(t("import.where_value", lang, value=quoted(self.value)))
         return t("import.where_sep", lang).join(parts) if parts else t("import.where_file", lang)
 
 

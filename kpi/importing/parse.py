@@ -235,7 +235,7 @@ def parse_upload(data: bytes, file_name: str, dataset: str, con, rules, *, sheet
     """
     spec = get_dataset(dataset)
     digest = sha256_later(data)
-    raw = read_file(data, file_name, rules.max_file_mb, sheet, all_sheets)
+    raw = read_file(data, file_name, rules.max_file_mb, sheet, all_sheets, limits=rules.workbook)
     dropped: Counter = Counter()
     parts, headers = _parts(raw.grids, spec, dropped)
     mapped = [c for c in spec.names if any(c in p for p in parts)]

@@ -1,29 +1,28 @@
 """What the upload page shows before a commit: sheet names, header mapping, parsed-row preview."""
 from __future__ import annotations
 
-import io
-
 import pandas as pd
-from python_calamine import CalamineWorkbook
 
 from kpi.datasets import get_dataset
 from kpi.i18n import t
+from kpi.importing import read
 from kpi.importing.error_report import error_frame
-from kpi.importing.errors import CellError
+from kpi.importing.errors import CellError, UploadRefused
 from kpi.importing.model import ParsedUpload
-from kpi.importing.read import is_workbook
+from kpi.rules import WorkbookLimits
 
 PREVIEW_ROWS = 200
 
 
-def workbook_sheet_names(data: bytes) -> list[str]:
-    """The worksheet names of an XLSX upload; [] for a CSV or a workbook that cannot be opened
-    (parse_upload then refuses it with its own message)."""
-    if not is_workbook(data):
+def workbook_sheet_names(data: bytes, limits: WorkbookLimits) -> list[str]:
+    """The worksheet names of an XLSX upload; [] for a CSV or a workbook that cannot be opened or
+    is refused (parse_upload then refuses it with its own message). Like every reading of a
+    workbook, this one runs in a child process after the workbook was inspected (read.py)."""
+    if not read.is_workbook(data):
         return []
     try:
-        return list(CalamineWorkbook.from_filelike(io.BytesIO(data)).sheet_names)
-    except Exception:  # noqa: BLE001  (any damage is reported by parse_upload, not here)
+        return read.workbook_sheet_names(data, limits)
+    except UploadRefused:
         return []
 
 

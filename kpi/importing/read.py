@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import datetime as dt
 import functools
 import hashlib
 import io
@@ -36,7 +35,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from kpi.importing.errors import CellError, UploadRefused
+from kpi.importing.errors import CellError, UploadRefused, quoted
+from kpi.importing.xlsx_child import ChildFailure, run_in_child
+from kpi.rules import WorkbookLimits
 from kpi.store import DUCKDB_CONFIG
 
 DELIMITERS = (",", "\t", ";")
@@ -463,62 +464,56 @@ def read_csv_grid(data: bytes) -> tuple[Grid, str, str]:
     return Grid(None, table, np.arange(1, table.num_rows + 1), marker), encoding, delimiter
 
 
-def _cell_text(value: object) -> str:
-    """A workbook cell as the user sees it: integers without '.0', dates as YYYY-MM-DD."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d") if value.time() == dt.time() else value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, dt.date):
-        return value.strftime("%Y-%m-%d")
-    if isinstance(value, dt.time):
-        return value.strftime("%H:%M:%S")
-    if isinstance(value, dt.timedelta):
-        return str(value)
-    return str(value)
-
-
-def _sheet_table(frame: pd.DataFrame) -> pa.Table:
-    cells = frame.map(_cell_text) if frame.size else frame
-    return pa.table({f"c{i}": pa.array([str(v) for v in cells.iloc[:, i]], pa.string())
-                     for i in range(cells.shape[1])})
-
-
-def read_workbook_grids(data: bytes, sheet: str | None, all_sheets: bool) -> tuple[list[Grid], list[str]]:
+def _workbook(task: str, data: bytes, limits: WorkbookLimits, sheet: str | None = None,
+              all_sheets: bool = False) -> tuple:
+    """The child process's ('ok', …) answer for `task` (see xlsx_child.run_in_child); every other
+    answer, and a child that died or ran out of time, is an UploadRefused."""
     try:
-        book = pd.read_excel(io.BytesIO(data), sheet_name=None, engine="calamine", header=None, dtype=object)
-    except (KeyboardInterrupt, SystemExit, MemoryError):
-        raise
-    except BaseException as exc:  # calamine's own errors, and Rust panics (PanicException is a BaseException)
-        raise refuse("xlsx_unreadable", detail=str(exc)[:200]) from None
-    names = list(book)
-    if sheet is not None and sheet not in book:
-        raise refuse("sheet_not_found", sheet=sheet, sheets="、".join(names))
+        answer = run_in_child(task, data, limits, sheet, all_sheets)
+    except ChildFailure as failure:
+        raise refuse(failure.reason, **failure.params) from None
+    if answer[0] == "refused":
+        raise refuse(answer[1], **answer[2])
+    if answer[0] == "unreadable":
+        raise refuse("xlsx_unreadable", detail=answer[1])
+    if answer[0] == "memory":
+        raise refuse("xlsx_memory", cap=f"{limits.parse_memory_mb} MB")
+    return answer
+
+
+def read_workbook_grids(data: bytes, sheet: str | None, all_sheets: bool,
+                        limits: WorkbookLimits) -> tuple[list[Grid], list[str]]:
+    """(the chosen sheets as grids, every sheet name). The workbook is inspected and read in a
+    child process with a memory and a time limit (xlsx_guard, xlsx_child): whatever it holds,
+    the server's own process never parses it."""
+    _, names, tables = _workbook("read", data, limits, sheet, all_sheets)
+    if sheet is not None and sheet not in names:
+        raise refuse("sheet_not_found", sheet=sheet, sheets="、".join(quoted(n) for n in names))
     chosen = names if all_sheets else [sheet if sheet is not None else names[0]] if names else []
-    grids = []
-    for name in chosen:
-        table = _sheet_table(book[name])
-        grids.append(Grid(name, table, np.arange(1, table.num_rows + 1)))
+    grids = [Grid(name, tables[name], np.arange(1, tables[name].num_rows + 1)) for name in chosen]
     if not any(g.has_text() for g in grids):
-        raise refuse("xlsx_no_rows", sheets="、".join(chosen) or "—")
+        raise refuse("xlsx_no_rows", sheets="、".join(quoted(n) for n in chosen) or "—")
     return grids, names
 
 
+def workbook_sheet_names(data: bytes, limits: WorkbookLimits) -> list[str]:
+    """The sheet names of a workbook, read in a child process after the workbook's directory,
+    sheet list and shared strings were inspected; UploadRefused as read_workbook_grids."""
+    return _workbook("names", data, limits)[1]
+
+
 def read_file(data: bytes, file_name: str, max_file_mb: float, sheet: str | None = None,
-              all_sheets: bool = False) -> RawFile:
+              all_sheets: bool = False, *, limits: WorkbookLimits) -> RawFile:
     """Read an upload into grids; raises UploadRefused for files that cannot be read at all.
 
     The format is decided by content, not by the file name: a real workbook renamed .csv is read
-    as a workbook; any other binary content (PNG, PDF, ZIP, …) named .csv is refused.
+    as a workbook; any other binary content (PNG, PDF, ZIP, …) named .csv is refused. `limits`
+    bound what a workbook may hold and what reading it may use.
     """
     check_size(data, max_file_mb)
     if is_workbook(data):
         try:
-            grids, sheets = read_workbook_grids(data, sheet, all_sheets)
+            grids, sheets = read_workbook_grids(data, sheet, all_sheets, limits)
         except UploadRefused as exc:
             if exc.errors[0].reason == "xlsx_unreadable" and not file_name.lower().endswith((".xlsx", ".xls", ".xlsm")):
                 raise refuse("binary_file", kind=BINARY_MAGIC.get(data[:4], "ZIP")) from None
