@@ -16,9 +16,11 @@ def rules():
     return load_rules()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """One headless Debian chromium for the browser tests that ask for it (each opens its own contexts)."""
+    """One headless Debian chromium per test module that asks for it (each test opens its own contexts).
+    Module-scoped, not session-scoped: Playwright's sync API keeps an event loop running while it is
+    open, and test modules that start their own `sync_playwright()` cannot run inside it."""
     playwright_api = pytest.importorskip("playwright.sync_api")
     from browser import CHROMIUM, CHROMIUM_ARGS  # noqa: PLC0415  (only browser tests need it)
 
