@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kpi import demo, derived
-from kpi.store import bump_data_version, migrate, open_store
+from kpi import demo
+from kpi.store import bump_data_version, derived, migrate, open_store
 
 D = dt.date
 PROBLEMS = ("P1", "P2", "P3")

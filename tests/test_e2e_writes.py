@@ -15,7 +15,8 @@ from browser import CHROMIUM, CHROMIUM_ARGS, open_in_app, running_server, sign_i
 from test_upload_page import GOOD
 from test_writes import STALE_ZH
 
-from kpi import auth_accounts, store
+from kpi import store
+from kpi.access import accounts
 from kpi.importing.commit import commit_upload
 from kpi.importing.parse import parse_upload
 from kpi.importing.templates import template_xlsx
@@ -49,7 +50,7 @@ def db(tmp_path):
         commit_upload(con, parse_upload(template_xlsx(dataset), f"{dataset}.xlsx", dataset, con, RULES), "setup")
     store.set_meta(con, "demo_cleared", "1")
     for name in ("adm_a", "adm_b"):
-        auth_accounts.create_account(con, RULES, name, PASSWORD, "管理员")
+        accounts.create_account(con, RULES, name, PASSWORD, "管理员")
     s.close()
     return path
 

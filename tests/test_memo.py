@@ -2,7 +2,8 @@
 import duckdb
 import pytest
 
-from kpi import memo, store
+from kpi import store
+from kpi.store import memo
 
 
 @pytest.fixture()

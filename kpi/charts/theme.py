@@ -6,7 +6,7 @@ from collections.abc import Iterable
 import pandas as pd
 import plotly.graph_objects as go
 
-from kpi.textsafe import plotly_text
+from kpi.display.textsafe import plotly_text
 
 # Named first so that kaleido's Chromium and the browser both pick the installed CJK face.
 FONT_FAMILY = "Noto Sans CJK SC, Noto Sans SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"

@@ -14,7 +14,7 @@ import pandas as pd
 
 from kpi import config, store
 from kpi.datasets import DATASETS, get_dataset
-from kpi.exports import to_csv_bytes, to_xlsx_bytes
+from kpi.display.exports import to_csv_bytes, to_xlsx_bytes
 from kpi.i18n import LANGUAGES, t
 from kpi.store import dataset_select_sql
 

@@ -49,9 +49,9 @@ import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from kpi.auth import ADMIN, ANALYST, LEADER, ROLES, Account, AuthError, check_manages_account, check_may_bind
-from kpi.meta import meta_value, set_meta
+from kpi.access.roles import ADMIN, ANALYST, LEADER, ROLES, Account, AuthError, check_manages_account, check_may_bind
 from kpi.rules import Rules
+from kpi.store.meta import meta_value, set_meta
 
 _HASHER = PasswordHasher()
 # Verified when the user name is unknown, so a wrong name takes as long as a wrong password.
