@@ -2,7 +2,7 @@
 
     python benchmarks/run.py --size S|M|L [--out benchmarks/results-S.md] [--json FILE] [--work DIR]
 
-1. Generates the group of that size (kpi.demo_sizes: S 300, M 5,000, L 100,000 branches, three
+1. Generates the group of that size (kpi.demo.sizes: S 300, M 5,000, L 100,000 branches, three
    years of all seven datasets) into a store, and writes every dataset as a UTF-8 CSV with the
    template's Chinese headers (problems also as GBK).
 2. Import: each file through parse_upload + commit_upload into a fresh copy of a store holding

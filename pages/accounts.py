@@ -1,5 +1,5 @@
 """账号管理 (administrators): the accounts the signed-in administrator manages (all of them, or only those
-of its subtree when it is bound to a unit — kpi.auth), a new account (its unit chosen explicitly: no
+of its subtree when it is bound to a unit — kpi.access.roles), a new account (its unit chosen explicitly: no
 default scope), changing or deleting one, and the rules file shown read-only with its path. Every
 change is written to the audit log."""
 import streamlit as st

@@ -1,6 +1,6 @@
 """审计日志 (administrators): who did what and when, filtered by user, action and days; downloadable
 as CSV / XLSX through the shared data table (formula cells neutralised, the export itself logged).
-An administrator bound to a unit reads only the entries of the accounts of its subtree (kpi.auth)."""
+An administrator bound to a unit reads only the entries of the accounts of its subtree (kpi.access.roles)."""
 import datetime as dt
 
 import streamlit as st

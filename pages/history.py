@@ -1,4 +1,4 @@
-"""上传历史: the batches the account may see (kpi.auth.visible_batches: an analyst's own, a bound
+"""上传历史: the batches the account may see (kpi.access.roles.visible_batches: an analyst's own, a bound
 administrator's subtree's), and undoing one (with a confirmation)."""
 import streamlit as st
 

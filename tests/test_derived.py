@@ -1,4 +1,4 @@
-"""kpi.derived: problem_changes kept equal to the change rows of every snapshot, whatever the writers do."""
+"""kpi.store.derived: problem_changes kept equal to the change rows of every snapshot, whatever the writers do."""
 import datetime as dt
 
 import duckdb

@@ -1,4 +1,4 @@
-"""kpi.memo.versioned: one result per store file, data version and (normalised) arguments."""
+"""kpi.store.memo.versioned: one result per store file, data version and (normalised) arguments."""
 import duckdb
 import pytest
 

@@ -156,7 +156,7 @@ def _add_edge_snapshots(con):
         ("Q2", "整改中", D(2025, 6, 20), D(2025, 6, 10), 13),
         ("Q3", "整改中", D(2025, 5, 1), D(2025, 5, 5), 1),
         ("Q4", "已销号", D(2025, 3, 31), D(2025, 4, 1), 14)])
-    store.bump_data_version(con)   # as every writer does: the weekly series reads problem_changes (kpi.derived)
+    store.bump_data_version(con)   # as every writer does: the weekly series reads problem_changes (kpi.store.derived)
 
 
 # The fixture's series (test_weekly_series_from_snapshots) plus, by hand: Q1 open in every week, never

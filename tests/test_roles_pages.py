@@ -118,7 +118,7 @@ def test_bound_account_sees_exactly_the_figures_of_its_subtree(app, demo_db, rul
 
 def _page_alone(file: str, username: str, **state) -> AppTest:
     """The page run without the entry point (as on a server's first request): no sidebar to reset a
-    session's scope, so only kpi.auth.scoped_root stands between the session value and the data."""
+    session's scope, so only kpi.access.roles.scoped_root stands between the session value and the data."""
     at = AppTest.from_file(f"../pages/{file}", default_timeout=90)
     signed_in(at, ADMIN, username=username)
     at.session_state["as_of"] = AS_OF

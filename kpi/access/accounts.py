@@ -31,7 +31,7 @@ restarted replaces the token of the one before. `create_first_admin` compares th
 constant time and spends it; once an account exists no token is accepted.
 
 Creating, changing (disabling included) and deleting an account always names who acts (`by`): an
-administrator, checked against its subtree by kpi.auth (a bound one manages only accounts bound
+administrator, checked against its subtree by kpi.access.roles (a bound one manages only accounts bound
 inside its subtree and binds only there), or None for the server itself (command line, demo set-up).
 """
 from __future__ import annotations

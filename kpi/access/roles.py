@@ -183,14 +183,14 @@ def visible_batches(con: duckdb.DuckDBPyConnection, account: Account, batches: p
 
 
 def visible_accounts(con: duckdb.DuckDBPyConnection, account: Account, accounts: pd.DataFrame) -> pd.DataFrame:
-    """The rows of `accounts` (kpi.auth_accounts.account_table) `account` manages."""
+    """The rows of `accounts` (kpi.access.accounts.account_table) `account` manages."""
     managed = managed_usernames(con, account)
     return accounts if managed is None else accounts[accounts["username"].isin(managed)].reset_index(drop=True)
 
 
 def visible_audit_entries(con: duckdb.DuckDBPyConnection, account: Account, username: str | None = None,
                           actions: tuple[str, ...] = (), start=None, end=None) -> pd.DataFrame:
-    """kpi.audit.entries (same filters), limited to the entries of the accounts `account` manages."""
+    """kpi.access.audit.entries (same filters), limited to the entries of the accounts `account` manages."""
     return audit.entries(con, username, actions, start, end, usernames=managed_usernames(con, account))
 
 

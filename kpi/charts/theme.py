@@ -36,7 +36,7 @@ LAYOUT = go.Layout(
 def text(value: object) -> str:
     """User text (a unit name or code, a branch, a meeting topic…) for anything Plotly draws — tick
     labels, legend names, hover text and templates, treemap labels: HTML-escaped, so it shows as
-    typed and never as a link or markup (kpi.textsafe.plotly_text)."""
+    typed and never as a link or markup (kpi.display.textsafe.plotly_text)."""
     return plotly_text(value)
 
 

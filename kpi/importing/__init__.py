@@ -1,6 +1,8 @@
 """Data intake: read CSV/XLSX as analysts really make them, validate, preview, commit, undo.
 
     parse.py      bytes → ParsedUpload (decode, find header, map columns, normalise, validate)
+    scope.py      the uploader's data scope on every row a write touches (check_upload_scope)
     commit.py     diff against the store, commit as one batch, undo a batch
+    edit.py       a problem's status edit, saved as a one-row batch through the same commit path
     templates.py  one XLSX template per dataset
 """

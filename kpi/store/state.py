@@ -22,7 +22,7 @@ def data_version(con: duckdb.DuckDBPyConnection) -> int:
 def bump_data_version(con: duckdb.DuckDBPyConnection, datasets: Iterable[str] | None = None) -> int:
     """Increment the data version (call inside the writing transaction) and record it as the version
     at which `datasets` (default: every dataset) last changed; brings the derived tables
-    (kpi.derived) up to date first, so that every writer keeps them right."""
+    (kpi.store.derived) up to date first, so that every writer keeps them right."""
     derived.refresh_derived(con)
     new = data_version(con) + 1
     set_meta(con, "data_version", str(new))
