@@ -1,4 +1,4 @@
-"""Entry point: page frame, shared sidebar filters, navigation. Pages live in pages/."""
+"""Entry point: page frame, start-up, shared sidebar filters, navigation. Pages live in pages/."""
 from pathlib import Path
 
 import streamlit as st
@@ -10,5 +10,6 @@ from pages import _ui
 ICON = Path(__file__).resolve().parent / "data" / "icon.svg"
 
 st.set_page_config(page_title="党建督导看板", page_icon=str(ICON), layout="wide")
+_ui.bootstrap()
 _ui.sidebar()
 _ui.navigation().run()

@@ -2,7 +2,7 @@
 
     python benchmarks/run.py --size S|M|L [--out benchmarks/results-S.md] [--json FILE] [--work DIR]
 
-1. Generates the group of that size (kpi.demo_sizes: S 300, M 5,000, L 100,000 branches, three
+1. Generates the group of that size (kpi.demo.sizes: S 300, M 5,000, L 100,000 branches, three
    years of all seven datasets) into a store, and writes every dataset as a UTF-8 CSV with the
    template's Chinese headers (problems also as GBK).
 2. Import: each file through parse_upload + commit_upload into a fresh copy of a store holding
@@ -52,12 +52,13 @@ def _rss_mb() -> float:
 # ---------------------------------------------------------------- children (run in subprocesses)
 
 def child_generate(size: str, db: str, out_dir: str, as_of: str) -> dict:
-    from kpi import demo_sizes, store  # noqa: PLC0415
+    from kpi import store  # noqa: PLC0415
     from kpi.datasets import DATASETS  # noqa: PLC0415
+    from kpi.demo import sizes  # noqa: PLC0415
 
     start = time.perf_counter()
     s = store.open_store(db)
-    counts = demo_sizes.load_sized(s.cursor(), size, dt.date.fromisoformat(as_of))
+    counts = sizes.load_sized(s.cursor(), size, dt.date.fromisoformat(as_of))
     s.close()
     generated = time.perf_counter() - start
     s = store.open_store(db)
@@ -65,7 +66,7 @@ def child_generate(size: str, db: str, out_dir: str, as_of: str) -> dict:
     files = {}
     for name in DATASETS:
         path = Path(out_dir) / f"{name}.csv"
-        demo_sizes.export_csv(con, name, str(path))
+        sizes.export_csv(con, name, str(path))
         files[name] = str(path)
     gbk = Path(out_dir) / "problems_gbk.csv"
     gbk.write_bytes(Path(files["problems"]).read_text(encoding="utf-8").encode("gbk"))
@@ -362,7 +363,7 @@ def finite_numbers(value) -> list[float]:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    from kpi.demo_sizes import SIZES  # noqa: PLC0415
+    from kpi.demo.sizes import SIZES  # noqa: PLC0415
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=list(SIZES), required=True)

@@ -1,4 +1,4 @@
-"""The seven datasets of domain.md: columns, Chinese headers, English aliases, types, keys.
+"""The seven datasets of the data model: columns, Chinese headers, English aliases, types, keys.
 
 The importer, the templates, the exports and the demo generator all read this one table,
 so a column is described exactly once. Values of enumerations are stored in Chinese.
@@ -20,7 +20,8 @@ SUPERVISION_KINDS = ("巡察", "督查", "调研", "观摩比查", "专项核查
 
 @dataclass(frozen=True)
 class Column:
-    """One column: `name` is the English name of domain.md, `header` the Chinese template header.
+    """One column: `name` is the column's English name in the data model (the store's column and the export's
+    header), `header` the Chinese template header.
 
     kind: text | code (a unit code) | int | number | money (万元, ≥ 0) | pct (percent points,
     0–100; Excel's 0.1 for 10% is read as 10) | score (0–100) | date | year | period (YYYY-MM)

@@ -1,6 +1,7 @@
 """The organisation tree: subtrees, ancestors at a level, breadcrumbs.
 
-Built on the `unit_paths` view (every unit × each of its ancestors, itself included), so a
+Built on the `unit_paths` table (every unit × each of its ancestors, itself included; kept right by
+kpi.store.derived whenever the tree changes), so a
 subtree filter is `ancestor_code = ?` and a roll-up to secondary units is `ancestor_level = 2`.
 """
 from __future__ import annotations

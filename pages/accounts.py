@@ -1,10 +1,11 @@
 """账号管理 (administrators): the accounts the signed-in administrator manages (all of them, or only those
-of its subtree when it is bound to a unit — kpi.auth), a new account (its unit chosen explicitly: no
+of its subtree when it is bound to a unit — kpi.access.roles), a new account (its unit chosen explicitly: no
 default scope), changing or deleting one, and the rules file shown read-only with its path. Every
 change is written to the audit log."""
 import streamlit as st
 
-from kpi import audit, auth, auth_accounts, config
+from kpi import config
+from kpi.access import accounts, audit, roles
 from pages import _ui
 
 me = _ui.require_role(__file__)
@@ -17,9 +18,9 @@ if flash:
     st.success(flash)
 
 if me.unit_code is not None:
-    st.info(_ui.tr_md("auth.accounts.scope_note", root=auth.unit_name(con, me.unit_code)),
+    st.info(_ui.tr_md("auth.accounts.scope_note", root=roles.unit_name(con, me.unit_code)),
             icon=":material/account_tree:")
-table = auth.visible_accounts(con, me, auth_accounts.account_table(con))
+table = roles.visible_accounts(con, me, accounts.account_table(con))
 # An unbound account's unit reads "whole store", and nothing missing reads "None".
 shown = table.assign(role=[_ui.tr(f"auth.role.{r}") for r in table.role],
                      unit_name=table.unit_name.where(table.unit_code.notna(), _ui.tr("auth.accounts.whole_store")),
@@ -29,13 +30,13 @@ _ui.data_table(shown.rename(columns={c: _ui.tr(f"auth.accounts.column.{c}") for 
                "accounts", expanded=True)
 
 # Only the units this administrator may bind to (its subtree when bound), "whole store" only when unbound.
-units = auth.bindable_units(con, me)
-unit_options = auth.account_unit_options(con, me)
-unit_labels = {auth.NO_CHOICE: _ui.tr("auth.accounts.unit_placeholder"),
-               auth.WHOLE_STORE: _ui.tr("auth.accounts.whole_store"),
+units = roles.bindable_units(con, me)
+unit_options = roles.account_unit_options(con, me)
+unit_labels = {roles.NO_CHOICE: _ui.tr("auth.accounts.unit_placeholder"),
+               roles.WHOLE_STORE: _ui.tr("auth.accounts.whole_store"),
                **{c: "\u3000" * (int(lv) - 1) + f"{n}（{c}）" for c, n, lv in zip(units.unit_code, units.unit_name,
                                                                               units.level)}}
-role_labels = {r: _ui.tr(f"auth.role.{r}") for r in auth.ROLES}
+role_labels = {r: _ui.tr(f"auth.role.{r}") for r in roles.ROLES}
 
 
 def _done(message: str) -> None:
@@ -50,16 +51,16 @@ with st.expander(_ui.tr("auth.accounts.create"), icon=":material/person_add:"):
         display_name = c2.text_input(_ui.tr("auth.setup.display_name"), key="acc_new_display")
         email = c3.text_input(_ui.tr("auth.accounts.email"), key="acc_new_email")
         c1, c2, c3 = st.columns(3)
-        role = c1.selectbox(_ui.tr("auth.accounts.role"), auth.ROLES, format_func=role_labels.get, key="acc_new_role")
-        unit = c2.selectbox(_ui.tr("auth.accounts.unit"), [auth.NO_CHOICE, *unit_options],
+        role = c1.selectbox(_ui.tr("auth.accounts.role"), roles.ROLES, format_func=role_labels.get, key="acc_new_role")
+        unit = c2.selectbox(_ui.tr("auth.accounts.unit"), [roles.NO_CHOICE, *unit_options],
                             format_func=unit_labels.get, key="acc_new_unit")
         password = c3.text_input(_ui.tr("auth.login.password"), type="password", key="acc_new_password")
         created = st.form_submit_button(_ui.tr("auth.accounts.save"), type="primary")
     if created:
         try:
-            account = auth_accounts.create_account(con, rules, username, password, role, auth.chosen_unit(unit),
+            account = accounts.create_account(con, rules, username, password, role, roles.chosen_unit(unit),
                                                    display_name, email, by=me)
-        except auth.AuthError as exc:
+        except roles.AuthError as exc:
             st.error(_ui.refusal(exc))
         else:
             audit.record(con, me.username, "account_created", account.username,
@@ -69,30 +70,30 @@ with st.expander(_ui.tr("auth.accounts.create"), icon=":material/person_add:"):
 if not table.empty:
     st.subheader(_ui.tr("auth.accounts.edit"))
     chosen = st.selectbox(_ui.tr("auth.accounts.choose"), list(table.username), key="acc_edit_user")
-    current = auth_accounts.get_account(con, chosen)
+    current = accounts.get_account(con, chosen)
     with st.form(f"accounts_edit_{chosen}"):
         c1, c2, c3 = st.columns(3)
         display_name = c1.text_input(_ui.tr("auth.setup.display_name"), current.display_name)
         email = c2.text_input(_ui.tr("auth.accounts.email"), current.email or "")
         new_password = c3.text_input(_ui.tr("auth.accounts.new_password"), type="password")
         c1, c2, c3 = st.columns(3)
-        role = c1.selectbox(_ui.tr("auth.accounts.role"), auth.ROLES, index=auth.ROLES.index(current.role),
+        role = c1.selectbox(_ui.tr("auth.accounts.role"), roles.ROLES, index=roles.ROLES.index(current.role),
                             format_func=role_labels.get)
         # The account's own unit is always offered and preselected (a branch below level 3 too), so saving
         # another field never moves the account.
-        current_unit = auth.WHOLE_STORE if current.unit_code is None else current.unit_code
+        current_unit = roles.WHOLE_STORE if current.unit_code is None else current.unit_code
         edit_options = unit_options if current_unit in unit_options else [current_unit, *unit_options]
         unit = c2.selectbox(_ui.tr("auth.accounts.unit"), edit_options, index=edit_options.index(current_unit),
-                            format_func=lambda c: unit_labels.get(c) or f"{auth.unit_name(con, c)}（{c}）")
+                            format_func=lambda c: unit_labels.get(c) or f"{roles.unit_name(con, c)}（{c}）")
         disabled = c3.checkbox(_ui.tr("auth.accounts.disabled"), current.disabled)
         saved = st.form_submit_button(_ui.tr("auth.accounts.save"), type="primary")
     if saved:
         try:
-            changed = auth_accounts.update_account(con, rules, chosen, by=me, role=role,
-                                                   unit_code=auth.chosen_unit(unit),
+            changed = accounts.update_account(con, rules, chosen, by=me, role=role,
+                                                   unit_code=roles.chosen_unit(unit),
                                                    display_name=display_name, email=email, disabled=disabled,
                                                    new_password=new_password or None)
-        except auth.AuthError as exc:
+        except roles.AuthError as exc:
             st.error(_ui.refusal(exc))
         else:
             if not changed:
@@ -102,8 +103,8 @@ if not table.empty:
                 _done(_ui.tr_md("auth.accounts.saved", username=chosen, fields="、".join(changed)))
     if chosen != me.username and st.button(_ui.tr("auth.accounts.delete"), key="acc_delete"):
         try:
-            auth_accounts.delete_account(con, chosen, by=me)
-        except auth.AuthError as exc:
+            accounts.delete_account(con, chosen, by=me)
+        except roles.AuthError as exc:
             st.error(_ui.refusal(exc))
         else:
             audit.record(con, me.username, "account_deleted", chosen)

@@ -1,11 +1,11 @@
 """审计日志 (administrators): who did what and when, filtered by user, action and days; downloadable
 as CSV / XLSX through the shared data table (formula cells neutralised, the export itself logged).
-An administrator bound to a unit reads only the entries of the accounts of its subtree (kpi.auth)."""
+An administrator bound to a unit reads only the entries of the accounts of its subtree (kpi.access.roles)."""
 import datetime as dt
 
 import streamlit as st
 
-from kpi import audit, auth
+from kpi.access import audit, roles
 from pages import _ui
 
 me = _ui.require_role(__file__)
@@ -14,7 +14,7 @@ st.title(_ui.tr("audit.page_title"))
 st.caption(_ui.tr("audit.intro"))
 con, lang = _ui.cursor(), _ui.lang()
 
-users = [""] + auth.visible_log_users(con, me)
+users = [""] + roles.visible_log_users(con, me)
 all_users = _ui.tr("audit.filter.all_users")
 action_labels = {a: _ui.tr(f"audit.action.{a}") for a in audit.ACTIONS}
 with st.container(border=True):
@@ -26,7 +26,7 @@ with st.container(border=True):
     start = c3.date_input(_ui.tr("audit.filter.start"), value=None, key="audit_start")
     end = c4.date_input(_ui.tr("audit.filter.end"), value=dt.date.today(), key="audit_end")
 
-found = auth.visible_audit_entries(con, me, user or None, tuple(actions), start, end)
+found = roles.visible_audit_entries(con, me, user or None, tuple(actions), start, end)
 st.caption(_ui.tr("audit.count", n=len(found)))
 if found.empty:
     st.info(_ui.tr("audit.empty"), icon=":material/info:")

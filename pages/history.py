@@ -1,8 +1,9 @@
-"""上传历史: the batches the account may see (kpi.auth.visible_batches: an analyst's own, a bound
+"""上传历史: the batches the account may see (kpi.access.roles.visible_batches: an analyst's own, a bound
 administrator's subtree's), and undoing one (with a confirmation)."""
 import streamlit as st
 
-from kpi import audit, auth, store
+from kpi import store
+from kpi.access import audit, roles
 from kpi.importing.commit import BatchRefused, undo_batch
 from kpi.importing.history import active_batches, batch_table
 from pages import _ui
@@ -21,7 +22,7 @@ st.caption(_ui.tr("history.intro"))
 if "history_done" in st.session_state:
     st.success(st.session_state.pop("history_done"))
 
-table = auth.visible_batches(_ui.cursor(), account, batch_table(_ui.cursor(), _ui.lang()),
+table = roles.visible_batches(_ui.cursor(), account, batch_table(_ui.cursor(), _ui.lang()),
                              _ui.tr("history.column.user_name"))
 if table.empty:
     st.info(_ui.tr("history.empty"))
@@ -29,7 +30,7 @@ if table.empty:
 st.dataframe(table.drop(columns=["undoable"]), hide_index=True, width="stretch")
 
 version = store.data_version(_ui.cursor())  # read first: the confirmation below is computed at or after it
-active = auth.visible_batches(_ui.cursor(), account, active_batches(_ui.cursor()))
+active = roles.visible_batches(_ui.cursor(), account, active_batches(_ui.cursor()))
 if active.empty:
     st.info(_ui.tr("history.nothing_to_undo"))
     st.stop()
@@ -51,13 +52,13 @@ if pending is not None and pending in labels:
                   on_click=_note_confirm_version, args=(version,)):
         st.session_state.pop("history_confirm")
         try:
-            auth.check_undo_allowed(_ui.cursor(), account, pending)
+            roles.check_undo_allowed(_ui.cursor(), account, pending)
             undo_batch(_ui.cursor(), pending, account.username,
                        expected_version=st.session_state.pop("history_confirm_version", version))
         except store.WriteRefused as exc:  # the confirmation above is already the new one: ask again
             st.session_state["history_confirm"] = pending
             st.error(_ui.refusal(exc))
-        except (BatchRefused, auth.AuthError) as exc:
+        except (BatchRefused, roles.AuthError) as exc:
             st.error(_ui.refusal(exc))
         else:
             audit.record(_ui.cursor(), account.username, "undo", f"#{pending}", row.file_name or "")

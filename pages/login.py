@@ -4,19 +4,19 @@ import sys
 
 import streamlit as st
 
-from kpi import audit, auth, auth_accounts
+from kpi.access import accounts, audit, roles
 from kpi.i18n import LANGUAGES, t
-from pages import _session, _ui
+from pages import _ui
 
 con, rules = _ui.cursor(), _ui.get_rules()
-if _session.refresh_account() is not None:  # signed in: this page is not in the navigation any more
+if _ui.refresh_account() is not None:  # signed in: this page is not in the navigation any more
     st.switch_page("pages/overview.py")
-notice = _session.pop_notice()
+notice = _ui.pop_notice()
 if notice:
     st.warning(notice, icon=":material/timer_off:")
 
-if not auth_accounts.has_accounts(con):
-    token = auth_accounts.ensure_setup_token(con)
+if not accounts.has_accounts(con):
+    token = accounts.ensure_setup_token(con)
     if token is not None:  # to the server's log (stderr) only, once per server process
         for language in LANGUAGES:
             print(t("auth.setup.log_token", language, token=token), file=sys.stderr, flush=True)
@@ -31,23 +31,23 @@ if not auth_accounts.has_accounts(con):
         submitted = st.form_submit_button(_ui.tr("auth.setup.submit"), type="primary")
     if submitted:
         try:
-            account = auth_accounts.create_first_admin(con, rules, setup_token, username, password, confirm,
+            account = accounts.create_first_admin(con, rules, setup_token, username, password, confirm,
                                                        display_name)
-        except auth.AuthError as exc:
+        except roles.AuthError as exc:
             audit.record(con, username.strip()[:64], "sign_in_failed", detail=f"setup: {exc.key}")
             st.error(_ui.refusal(exc))
         else:
             audit.record(con, account.username, "admin_created", account.username, detail="setup_token")
-            _session.sign_in(account, "setup")
+            _ui.sign_in(account, "setup")
             st.rerun()
     st.stop()
 
 st.title(_ui.tr("auth.login.page_title"))
-email = _session.sso_email()
+email = _ui.sso_email()
 if email is not None:
-    account = auth_accounts.account_by_email(con, email)
+    account = accounts.account_by_email(con, email)
     if account is not None and not account.disabled:
-        _session.sign_in(account, "sso")
+        _ui.sign_in(account, "sso")
         st.rerun()
     audit.record(con, email, "sign_in_failed", detail="sso")
     st.error(_ui.tr_md("auth.error.sso_no_account", email=email))
@@ -62,15 +62,15 @@ with st.form("auth_login"):
     submitted = st.form_submit_button(_ui.tr("auth.login.submit"), type="primary")
 if submitted:
     try:
-        account = auth_accounts.authenticate(con, rules, username, password, client=_session.client_address())
-    except auth_accounts.SignInRefused as exc:  # the audit keeps the true reason; the page shows the message
+        account = accounts.authenticate(con, rules, username, password, client=_ui.client_address())
+    except accounts.SignInRefused as exc:  # the audit keeps the true reason; the page shows the message
         audit.record(con, username.strip()[:64], "sign_in_failed", detail=exc.reason)
         st.error(_ui.refusal(exc))
     else:
-        _session.sign_in(account)
+        _ui.sign_in(account)
         st.rerun()
-if _session.sso_configured():
+if _ui.sso_configured():
     if st.button(_ui.tr("auth.login.sso"), key="auth_sso"):
         st.login()
-if auth_accounts.get_account(con, "admin") is not None and auth_accounts.get_account(con, "admin").demo:
+if accounts.get_account(con, "admin") is not None and accounts.get_account(con, "admin").demo:
     st.caption(_ui.tr("auth.login.demo_hint"))

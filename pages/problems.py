@@ -5,11 +5,12 @@ import datetime as dt
 
 import streamlit as st
 
-from kpi import audit, auth, problem_edit
+from kpi.access import audit, roles
 from kpi.charts import problems as charts
 from kpi.datasets import PROBLEM_SOURCES, PROBLEM_STATUSES, SEVERITIES
-from kpi.exports import to_csv_bytes, to_xlsx_bytes
+from kpi.display.exports import to_csv_bytes, to_xlsx_bytes
 from kpi.i18n import enum_label
+from kpi.importing import edit
 from kpi.importing.commit import BatchRefused, undo_batch
 from kpi.importing.errors import UploadRefused
 from kpi.metrics import problems
@@ -31,9 +32,9 @@ if flash:
 last = st.session_state.get("pe_last")
 if last and st.button(_ui.tr_md("problems.edit.undo", batch_id=last[0], problem_id=last[1]), key="pe_undo"):
     try:
-        auth.check_undo_allowed(_ui.cursor(), account, last[0])
+        roles.check_undo_allowed(_ui.cursor(), account, last[0])
         undo_batch(_ui.cursor(), last[0], user)
-    except (BatchRefused, auth.AuthError, WriteRefused) as exc:
+    except (BatchRefused, roles.AuthError, WriteRefused) as exc:
         st.error(_ui.refusal(exc))
     else:
         audit.record(_ui.cursor(), user, "undo", f"#{last[0]}", last[1])
@@ -124,11 +125,11 @@ else:
     else:
         st.dataframe(charts.history_table(history, lang), hide_index=True, width="stretch", key="history_table")
 
-    if not auth.may_edit_problems(account):  # leaders read; the editor is the page's last section
+    if not roles.may_edit_problems(account):  # leaders read; the editor is the page's last section
         st.stop()
     st.markdown("**" + _ui.tr("problems.edit.title") + "**")
     form_version = data_version(_ui.cursor())  # read first: the form below shows this version or newer
-    stored = problem_edit.stored_problem(_ui.cursor(), chosen)
+    stored = edit.stored_problem(_ui.cursor(), chosen)
     low, high = dt.date(rules.min_year, 1, 1), dt.date(rules.max_year, 12, 31)
     with st.form(f"pe_form_{chosen}"):
         st.caption(_ui.tr("problems.edit.help"))
@@ -147,22 +148,22 @@ else:
     if submitted:
         changes = {"status": status, "due_date": due, "completed_date": completed, "closed_date": closed,
                    "measures": measures}
-        if not problem_edit.changed_fields(stored, changes):
+        if not edit.changed_fields(stored, changes):
             st.info(_ui.tr("problems.edit.nothing_changed"), icon=":material/info:")
         else:
             try:
-                result = problem_edit.save_problem_edit(_ui.cursor(), rules, chosen, changes, account,
+                result = edit.save_problem_edit(_ui.cursor(), rules, chosen, changes, account,
                                                         dt.date.today(),
                                                         st.session_state.pop("pe_version", form_version))
             except UploadRefused as exc:
                 st.error(_ui.tr("problems.edit.refused"))
                 for error in exc.errors:
                     st.error(_ui.refusal(error))
-            except (auth.AuthError, WriteRefused) as exc:
+            except (roles.AuthError, WriteRefused) as exc:
                 st.error(_ui.refusal(exc))
             else:
                 audit.record(_ui.cursor(), user, "edit", chosen,
-                             f"#{result.batch_id} " + ", ".join(problem_edit.changed_fields(stored, changes)))
+                             f"#{result.batch_id} " + ", ".join(edit.changed_fields(stored, changes)))
                 st.session_state["pe_last"] = (result.batch_id, chosen)
                 st.session_state["pe_flash"] = ("problems.edit.saved", {"batch_id": result.batch_id,
                                                                         "problem_id": chosen})

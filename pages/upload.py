@@ -3,12 +3,14 @@ import datetime as dt
 
 import streamlit as st
 
-from kpi import audit, auth, store
+from kpi import store
+from kpi.access import audit, roles
 from kpi.datasets import DATASETS, PROBLEMS
 from kpi.importing.commit import BatchRefused, commit_upload, diff_counts, find_same_upload, same_file_refusal
 from kpi.importing.errors import UploadRefused
 from kpi.importing.parse import error_report_xlsx, parse_upload
 from kpi.importing.preview import PREVIEW_ROWS, error_table, mapping_frame, preview_frame, workbook_sheet_names
+from kpi.importing.scope import check_upload_scope
 from kpi.importing.templates import template_xlsx
 from pages import _ui
 
@@ -92,10 +94,10 @@ def _show(parsed, dataset: str, as_of: dt.date) -> None:
     if st.button(_ui.tr("upload.commit", n=parsed.row_count), type="primary", key="upload_commit",
                  on_click=_note_commit_version, args=(version,)):
         try:
-            auth.check_upload_scope(_ui.cursor(), account, parsed)  # rows outside the subtree: refused, named
+            check_upload_scope(_ui.cursor(), account, parsed)  # rows outside the subtree: refused, named
             result = commit_upload(_ui.cursor(), parsed, account.username, as_of=as_of,
                                    expected_version=st.session_state.pop("upload_commit_version", version))
-        except (UploadRefused, BatchRefused, auth.AuthError, store.WriteRefused) as exc:
+        except (UploadRefused, BatchRefused, roles.AuthError, store.WriteRefused) as exc:
             messages = [_ui.refusal(e) for e in exc.errors] if isinstance(exc, UploadRefused) else [_ui.refusal(exc)]
             for message in messages:
                 st.error(message)

@@ -34,15 +34,16 @@ def signed_in(at, role: str = "管理员", unit_code: str | None = None, usernam
     """`at` (before its next run) signed in as an account of `role` bound to `unit_code` (None: the
     whole store), created once in the store named by $DJ_DB / --db. Session state lives on the
     server, so this is what a successful sign-in leaves behind — not something a browser can set."""
-    from kpi import auth_accounts, config, store  # noqa: PLC0415
+    from kpi import config, store  # noqa: PLC0415
+    from kpi.access import accounts  # noqa: PLC0415
     from kpi.rules import load_rules  # noqa: PLC0415
 
     username = username or f"t_{ROLE_SLUGS[role]}_{unit_code or 'all'}"
     opened = store.open_store(config.db_path())
     try:
         con = opened.cursor()
-        if auth_accounts.get_account(con, username) is None:
-            auth_accounts.create_account(con, load_rules(), username, TEST_PASSWORD, role, unit_code, by=None)
+        if accounts.get_account(con, username) is None:
+            accounts.create_account(con, load_rules(), username, TEST_PASSWORD, role, unit_code, by=None)
     finally:
         opened.close()
     at.session_state["auth_user"] = username

@@ -9,8 +9,9 @@ import pytest
 from apptest_helpers import signed_in
 from streamlit.testing.v1 import AppTest
 
-from kpi import audit, auth_accounts, demo, store
-from kpi.auth import ADMIN, ANALYST
+from kpi import demo, store
+from kpi.access import accounts, audit
+from kpi.access.roles import ADMIN, ANALYST
 from kpi.importing.commit import commit_upload
 from kpi.importing.parse import parse_upload
 
@@ -33,9 +34,9 @@ def demo_db(tmp_path_factory, rules):
     s = store.open_store(path)
     con = s.cursor()
     demo.load_demo(con, AS_OF)
-    auth_accounts.create_demo_accounts(con, rules)
-    auth_accounts.create_account(con, rules, BOUND, "adm01-pass-1", ADMIN, "G01", by=None)
-    auth_accounts.create_account(con, rules, "ana0101", "ana0101-pass-1", ANALYST, "G0101", by=None)
+    accounts.create_demo_accounts(con, rules)
+    accounts.create_account(con, rules, BOUND, "adm01-pass-1", ADMIN, "G01", by=None)
+    accounts.create_account(con, rules, "ana0101", "ana0101-pass-1", ANALYST, "G0101", by=None)
     for day, (user, unit) in enumerate((("analyst01", "G0101"), ("analyst", "G0201"), ("ana0101", "G0101")), 17):
         _meetings(con, rules, unit, user, day)
     for user, action in (("admin", "account_created"), ("analyst", "upload"), ("analyst01", "upload"),
@@ -99,7 +100,7 @@ def test_new_account_without_a_unit_is_refused_then_created_in_the_subtree(page,
     _save_buttons(at)[0].click().run()
     assert [e.value for e in at.error] == [NOT_CHOSEN]
     s = _store(demo_db)
-    assert auth_accounts.get_account(s.cursor(), "new0101") is None
+    assert accounts.get_account(s.cursor(), "new0101") is None
     s.close()
     at.text_input(key="acc_new_username").set_value("new0101")
     at.text_input(key="acc_new_password").set_value("new0101-pass")
@@ -107,8 +108,8 @@ def test_new_account_without_a_unit_is_refused_then_created_in_the_subtree(page,
     _save_buttons(at)[0].click().run()
     assert not at.error and [m.value for m in at.success] == ["已创建账号“new0101”。"]
     s = _store(demo_db)
-    made = auth_accounts.get_account(s.cursor(), "new0101")
-    auth_accounts.delete_account(s.cursor(), "new0101", by=None)  # the other tests list the accounts exactly
+    made = accounts.get_account(s.cursor(), "new0101")
+    accounts.delete_account(s.cursor(), "new0101", by=None)  # the other tests list the accounts exactly
     s.close()
     assert (made.role, made.unit_code) == ("领导", "G0101")
 
@@ -128,8 +129,8 @@ def test_unbound_admin_chooses_the_whole_store_explicitly(page, demo_db):
     _save_buttons(at)[0].click().run()
     assert [m.value for m in at.success] == [r"已创建账号“hq\_leader”。"]  # the user name is user text, escaped
     s = _store(demo_db)
-    made = auth_accounts.get_account(s.cursor(), "hq_leader")
-    auth_accounts.delete_account(s.cursor(), "hq_leader", by=None)
+    made = accounts.get_account(s.cursor(), "hq_leader")
+    accounts.delete_account(s.cursor(), "hq_leader", by=None)
     s.close()
     assert made.unit_code is None
 

@@ -9,8 +9,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from kpi import audit, store
-from kpi.exports import to_csv_bytes, to_xlsx_bytes
+from kpi import store
+from kpi.access import audit
+from kpi.display.exports import to_csv_bytes, to_xlsx_bytes
 
 T0 = dt.datetime(2025, 7, 1, 9, 0, 0)
 INJECTIONS = ("' OR 1=1 --", "admin'; DROP TABLE audit_log; --", '" OR ""="', "%", "_", "\\", "NULL")

@@ -8,7 +8,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from kpi.exports import FORMULA_PREFIXES, to_csv_bytes, to_xlsx_bytes
+from kpi.display.exports import FORMULA_PREFIXES, to_csv_bytes, to_xlsx_bytes
 from kpi.importing.error_report import error_report_xlsx
 from kpi.importing.errors import CellError
 from pages._ui import md

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from kpi.datasets import DATASETS
-from kpi.demo_sizes import SIZES
+from kpi.demo.sizes import SIZES
 from pages._ui import PAGES, PAGES_DIR
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,7 +9,7 @@ from briefing_fixture import WEEK, make_briefing_store
 from pptx import Presentation
 from streamlit.testing.v1 import AppTest
 
-from kpi.__main__ import main
+from kpi.cli import main
 
 
 @pytest.fixture()

@@ -10,8 +10,8 @@ import datetime as dt
 import pytest
 
 from kpi import demo, store
-from kpi.__main__ import main
-from kpi.cli_export import export_bytes
+from kpi.cli import main
+from kpi.cli.export import export_bytes
 from kpi.datasets import (
     DATASETS,
     MEETING_TYPES,
@@ -22,7 +22,7 @@ from kpi.datasets import (
     SEVERITIES,
     SUPERVISION_KINDS,
 )
-from kpi.demo_figures import RATING_MIN_BASIC, RATING_MIN_MEAN, STAR_STEPS
+from kpi.demo.figures import RATING_MIN_BASIC, RATING_MIN_MEAN, STAR_STEPS
 from kpi.importing.parse import parse_upload
 from kpi.store import quote_identifier as q
 

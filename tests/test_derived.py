@@ -1,4 +1,4 @@
-"""kpi.derived: problem_changes kept equal to the change rows of every snapshot, whatever the writers do."""
+"""kpi.store.derived: problem_changes kept equal to the change rows of every snapshot, whatever the writers do."""
 import datetime as dt
 
 import duckdb
@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kpi import demo, derived
-from kpi.store import bump_data_version, migrate, open_store
+from kpi import demo
+from kpi.store import bump_data_version, derived, migrate, open_store
 
 D = dt.date
 PROBLEMS = ("P1", "P2", "P3")

@@ -105,7 +105,7 @@ def test_leader_is_refused_at_the_upload_url(browser, server):
 
 @pytest.mark.parametrize("path", ["data/rules.toml", "data/dashboard.duckdb", "demo.duckdb", ".streamlit/config.toml",
                                   ".streamlit/secrets.toml", "app/static/../data/rules.toml", "app/static/rules.toml",
-                                  "kpi/auth.py", "pages/_session.py"])
+                                  "kpi/access/roles.py", "pages/_ui/session.py"])
 def test_store_rules_and_secrets_are_not_served(server, path):
     url, _ = server
     try:

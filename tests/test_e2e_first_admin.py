@@ -9,7 +9,8 @@ import time
 import pytest
 from browser import CHROMIUM, CHROMIUM_ARGS, running_server
 
-from kpi import auth_accounts, store
+from kpi import store
+from kpi.access import accounts
 
 pytestmark = pytest.mark.e2e
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -65,5 +66,5 @@ def test_first_visitor_without_the_logged_token_creates_nothing(tmp_path):
     s = store.open_store(db)
     con = s.cursor()
     assert con.execute("SELECT username, role, unit_code FROM accounts").fetchall() == [("chief", "管理员", None)]
-    assert auth_accounts.setup_token_matches(con, token) is False
+    assert accounts.setup_token_matches(con, token) is False
     s.close()

@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 from browser import ARTIFACTS, open_in_app, running_server, sign_in
 
-from kpi import auth_accounts, demo, store
+from kpi import demo, store
+from kpi.access import accounts
 from kpi.rules import load_rules
 
 pytestmark = pytest.mark.e2e
@@ -38,7 +39,7 @@ def demo_db(tmp_path):
     try:
         con = s.cursor()
         demo.load_demo(con, dt.date.today())
-        auth_accounts.create_demo_accounts(con, load_rules())
+        accounts.create_demo_accounts(con, load_rules())
     finally:
         s.close()
     return path

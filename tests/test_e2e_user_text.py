@@ -15,8 +15,8 @@ import pytest
 from browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DEMO_ADMIN, open_in_app, running_server, sign_in
 from user_text_fixture import DISPLAY_NAME, FILE_NAME, HEADER, NAMES, SHEET, make_hostile_store, workbook
 
+from kpi.display.textsafe import WORD_JOINER
 from kpi.i18n import t
-from kpi.textsafe import WORD_JOINER
 from pages._ui import PAGES
 
 pytestmark = pytest.mark.e2e

@@ -15,7 +15,8 @@ from browser import open_in_app, running_server, sign_in
 from test_upload_page import GOOD
 from test_writes import STALE_ZH
 
-from kpi import auth_accounts, store
+from kpi import store
+from kpi.access import accounts
 from kpi.importing.commit import commit_upload
 from kpi.importing.parse import parse_upload
 from kpi.importing.templates import template_xlsx
@@ -41,7 +42,7 @@ def db(tmp_path):
         commit_upload(con, parse_upload(template_xlsx(dataset), f"{dataset}.xlsx", dataset, con, RULES), "setup")
     store.set_meta(con, "demo_cleared", "1")
     for name in ("adm_a", "adm_b"):
-        auth_accounts.create_account(con, RULES, name, PASSWORD, "管理员", by=None)
+        accounts.create_account(con, RULES, name, PASSWORD, "管理员", by=None)
     s.close()
     return path
 

@@ -4,7 +4,7 @@ import io
 import pandas as pd
 from openpyxl import load_workbook
 
-from kpi.exports import neutralised, to_csv_bytes, to_xlsx_bytes
+from kpi.display.exports import neutralised, to_csv_bytes, to_xlsx_bytes
 
 RISKY = pd.DataFrame({"描述": ["=HYPERLINK(\"http://x\")", "+1", "-2+3", "@SUM(A1)", "正常文本", None],
                       "数值": [1.5, -2.0, 3.0, 4.0, 5.0, 6.0]})

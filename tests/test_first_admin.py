@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from kpi import audit, auth_accounts, store
-from kpi.__main__ import main
-from kpi.auth import ADMIN, LEADER, AuthError
+from kpi import store
+from kpi.access import accounts, audit
+from kpi.access.roles import ADMIN, LEADER, AuthError
+from kpi.cli import main
 from kpi.i18n import t
-from kpi.meta import meta_value
+from kpi.store.meta import meta_value
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,7 +70,7 @@ def test_setup_form_creates_nothing_without_the_token_printed_to_the_log(fresh_d
         assert [e.value for e in at.error] == [BAD_TOKEN]
         assert at.title[0].value == "创建管理员账号"
     s, con = _open(fresh_db)
-    assert not auth_accounts.has_accounts(con)
+    assert not accounts.has_accounts(con)
     assert audit.entries(con, "chief", ("sign_in_failed",)).detail.tolist() == ["setup: bad_setup_token"] * 4
     s.close()
     # Reopening the page in the same server process prints no second token; the first stays valid.
@@ -82,12 +83,12 @@ def test_setup_form_creates_nothing_without_the_token_printed_to_the_log(fresh_d
     assert not again.exception
     assert again.title[0].value == t("overview.page_title", "zh")  # signed in as the new administrator
     s, con = _open(fresh_db)
-    account = auth_accounts.get_account(con, "chief")
+    account = accounts.get_account(con, "chief")
     assert (account.role, account.unit_code, account.disabled) == (ADMIN, None, False)
-    assert meta_value(con, auth_accounts.SETUP_TOKEN_HASH) is None  # spent
+    assert meta_value(con, accounts.SETUP_TOKEN_HASH) is None  # spent
     assert audit.entries(con, "chief", ("admin_created",)).detail.tolist() == ["setup_token"]
     with pytest.raises(AuthError) as err:
-        auth_accounts.create_first_admin(con, rules, token, "second", "second-pass", "second-pass")
+        accounts.create_first_admin(con, rules, token, "second", "second-pass", "second-pass")
     assert err.value.message("zh") == "看板已有账号，不能再用设置令牌创建管理员；请用已有账号登录。"
     s.close()
     late = AppTest.from_file(APP, default_timeout=90)
@@ -98,11 +99,11 @@ def test_setup_form_creates_nothing_without_the_token_printed_to_the_log(fresh_d
 
 def test_the_store_keeps_only_a_hash_of_the_token(fresh_db):
     s, con = _open(fresh_db)
-    token = auth_accounts.ensure_setup_token(con)
+    token = accounts.ensure_setup_token(con)
     dump = str(con.execute("SELECT * FROM meta").fetchall())
     assert token not in dump
-    assert auth_accounts.setup_token_matches(con, token) and not auth_accounts.setup_token_matches(con, token[1:])
-    assert auth_accounts.ensure_setup_token(con) is None  # once per process
+    assert accounts.setup_token_matches(con, token) and not accounts.setup_token_matches(con, token[1:])
+    assert accounts.ensure_setup_token(con) is None  # once per process
     s.close()
 
 
@@ -116,19 +117,19 @@ def _kpi(*args: str, db: Path, stdin: str | None = None, env: dict | None = None
 
 def test_cli_creates_the_administrator_and_spends_the_setup_token(fresh_db, rules):
     s, con = _open(fresh_db)
-    token = auth_accounts.ensure_setup_token(con)
+    token = accounts.ensure_setup_token(con)
     s.close()
     done = _kpi("--user", "chief", "--display-name", "总管理员", "--password-stdin", db=fresh_db,
                 stdin="chief-pass-1\n")
     assert (done.returncode, done.stdout.decode().splitlines(), done.stderr.decode()) == (
         0, [f"已创建管理员账号“chief”（数据范围：全部），数据库：{fresh_db}"], "")
     s, con = _open(fresh_db)
-    account = auth_accounts.authenticate(con, rules, "chief", "chief-pass-1")
+    account = accounts.authenticate(con, rules, "chief", "chief-pass-1")
     assert (account.role, account.unit_code, account.display_name) == (ADMIN, None, "总管理员")
     assert audit.entries(con, "chief", ("admin_created",)).detail.tolist() == ["cli"]
-    assert meta_value(con, auth_accounts.SETUP_TOKEN_HASH) is None
+    assert meta_value(con, accounts.SETUP_TOKEN_HASH) is None
     with pytest.raises(AuthError) as err:
-        auth_accounts.create_first_admin(con, rules, token, "intruder", "intruder-1", "intruder-1")
+        accounts.create_first_admin(con, rules, token, "intruder", "intruder-1", "intruder-1")
     assert err.value.key == "setup_closed"
     s.close()
 
@@ -143,14 +144,14 @@ def test_cli_reads_the_password_from_the_environment_and_refuses_without_one(fre
     short = _kpi("--user", "chief", db=fresh_db, env={"DJ_ADMIN_PASSWORD": "short"})
     assert (short.returncode, short.stderr.decode().splitlines()) == (2, ["密码太短：至少 8 个字符。"])
     s, con = _open(fresh_db)
-    assert not auth_accounts.has_accounts(con)
+    assert not accounts.has_accounts(con)
     s.close()
     made = _kpi("--user", "chief", db=fresh_db, env={"DJ_ADMIN_PASSWORD": "env-pass-12"})
     assert made.returncode == 0
     taken = _kpi("--user", "chief", db=fresh_db, env={"DJ_ADMIN_PASSWORD": "env-pass-12"})
     assert (taken.returncode, taken.stderr.decode().splitlines()) == (2, ["用户名“chief”已存在。"])
     s, con = _open(fresh_db)
-    assert auth_accounts.authenticate(con, rules, "chief", "env-pass-12").role == ADMIN
+    assert accounts.authenticate(con, rules, "chief", "env-pass-12").role == ADMIN
     s.close()
 
 
@@ -163,15 +164,15 @@ def test_cli_asks_the_terminal_twice(fresh_db, monkeypatch, capsys):
     assert capsys.readouterr().err.splitlines() == ["两次输入的密码不一致。"]
     assert main(["admin", "create", "--user", "ops", "--db", str(fresh_db)]) == 0
     s, con = _open(fresh_db)
-    assert auth_accounts.get_account(con, "ops").role == ADMIN
+    assert accounts.get_account(con, "ops").role == ADMIN
     s.close()
 
 
 def test_sign_in_page_gives_a_disabled_account_the_wrong_password_answer(fresh_db, rules):
     s, con = _open(fresh_db)
-    auth_accounts.create_admin(con, rules, "chief", "chief-pass-1")
-    auth_accounts.create_account(con, rules, "zhao", "zhao-pass-1", LEADER, None, by=None)
-    auth_accounts.update_account(con, rules, "zhao", role=LEADER, unit_code=None, display_name="", email=None,
+    accounts.create_admin(con, rules, "chief", "chief-pass-1")
+    accounts.create_account(con, rules, "zhao", "zhao-pass-1", LEADER, None, by=None)
+    accounts.update_account(con, rules, "zhao", role=LEADER, unit_code=None, display_name="", email=None,
                                  disabled=True, by=None)
     s.close()
     at = AppTest.from_file(APP, default_timeout=90)

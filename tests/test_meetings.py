@@ -266,7 +266,7 @@ def test_heatmap_filters(con, rules):
 
 
 def test_figures_follow_a_write_that_bumps_the_data_version(tmp_path, rules):
-    # The slot grid is shared between figures through kpi.memo: a commit must not leave it stale.
+    # The slot grid is shared between figures through kpi.store.memo: a commit must not leave it stale.
     st = build_store(tmp_path / "w.duckdb")
     try:
         before = meeting_headline(st.cursor(), rules, AS_OF, root="T2", today=TODAY)

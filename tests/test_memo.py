@@ -1,8 +1,9 @@
-"""kpi.memo.versioned: one result per store file, data version and (normalised) arguments."""
+"""kpi.store.memo.versioned: one result per store file, data version and (normalised) arguments."""
 import duckdb
 import pytest
 
-from kpi import memo, store
+from kpi import store
+from kpi.store import memo
 
 
 @pytest.fixture()

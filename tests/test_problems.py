@@ -7,14 +7,16 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from kpi import auth, problem_edit, store
+from kpi import store
+from kpi.access import roles
+from kpi.importing import edit
 from kpi.importing.commit import undo_batch
 from kpi.importing.errors import UploadRefused
 from kpi.metrics import problems as pm
 from kpi.metrics.common import FLAG_COLUMNS
 from tests.problem_fixtures import AS_OF, make_store
 
-ANALYST = auth.Account("analyst", "", auth.ANALYST, None)  # bound to no unit: edits any problem
+ANALYST = roles.Account("analyst", "", roles.ANALYST, None)  # bound to no unit: edits any problem
 
 D = dt.date
 
@@ -154,7 +156,7 @@ def _add_edge_snapshots(con):
         ("Q2", "整改中", D(2025, 6, 20), D(2025, 6, 10), 13),
         ("Q3", "整改中", D(2025, 5, 1), D(2025, 5, 5), 1),
         ("Q4", "已销号", D(2025, 3, 31), D(2025, 4, 1), 14)])
-    store.bump_data_version(con)   # as every writer does: the weekly series reads problem_changes (kpi.derived)
+    store.bump_data_version(con)   # as every writer does: the weekly series reads problem_changes (kpi.store.derived)
 
 
 # The fixture's series (test_weekly_series_from_snapshots) plus, by hand: Q1 open in every week, never
@@ -265,11 +267,11 @@ def test_problem_flags(con):
 def test_edit_refused_with_import_messages_and_nothing_written(con, rules):
     before = store.table_checksums(con)
     with pytest.raises(UploadRefused) as refused:
-        problem_edit.save_problem_edit(con, rules, "P2", {"status": "已销号"}, ANALYST, AS_OF)
+        edit.save_problem_edit(con, rules, "P2", {"status": "已销号"}, ANALYST, AS_OF)
     assert [e.message("zh") for e in refused.value.errors] == [
         "“整改状态”列，值“已销号”：状态为“已销号”，但没有填写销号日期"]
     with pytest.raises(UploadRefused) as refused:
-        problem_edit.save_problem_edit(con, rules, "P2", {"due_date": D(2025, 1, 1), "completed_date": D(2024, 12, 1),
+        edit.save_problem_edit(con, rules, "P2", {"due_date": D(2025, 1, 1), "completed_date": D(2024, 12, 1),
                                                           "closed_date": D(2025, 1, 31), "status": "已销号"},
                                        ANALYST, AS_OF)
     assert [e.message("en") for e in refused.value.errors] == [
@@ -277,7 +279,7 @@ def test_edit_refused_with_import_messages_and_nothing_written(con, rules):
         "column “完成日期”, value “2024-12-01”: the completion date is before the date found (2025-02-01)",
         "column “销号日期”, value “2025-01-31”: the close-out date is before the date found (2025-02-01)"]
     with pytest.raises(UploadRefused) as refused:
-        problem_edit.save_problem_edit(con, rules, "P2", {"due_date": None}, ANALYST, AS_OF)
+        edit.save_problem_edit(con, rules, "P2", {"due_date": None}, ANALYST, AS_OF)
     assert [e.message("zh") for e in refused.value.errors] == ["“整改时限”列：必填项为空"]
     assert store.table_checksums(con) == before
 
@@ -285,9 +287,9 @@ def test_edit_refused_with_import_messages_and_nothing_written(con, rules):
 def test_edit_saved_as_snapshotted_batch_and_undone(con, rules):
     before = {t: v for t, v in store.table_checksums(con).items() if t not in ("batches", "meta")}
     changes = {"status": "已销号", "completed_date": D(2025, 6, 20), "closed_date": D(2025, 6, 28), "measures": "  "}
-    assert problem_edit.changed_fields(problem_edit.stored_problem(con, "P2"), changes) == [
+    assert edit.changed_fields(edit.stored_problem(con, "P2"), changes) == [
         "status", "measures", "completed_date", "closed_date"]
-    result = problem_edit.save_problem_edit(con, rules, "P2", changes, ANALYST, D(2025, 6, 30))
+    result = edit.save_problem_edit(con, rules, "P2", changes, ANALYST, D(2025, 6, 30))
     assert (result.batch_id, result.updated, result.inserted) == (4, 1, 0)
     assert con.execute("SELECT status, measures, closed_date FROM problems WHERE problem_id = 'P2'").fetchone() == (
         "已销号", None, D(2025, 6, 28))
@@ -302,4 +304,4 @@ def test_edit_saved_as_snapshotted_batch_and_undone(con, rules):
 
 def test_edit_of_unknown_problem(con, rules):
     with pytest.raises(KeyError):
-        problem_edit.save_problem_edit(con, rules, "P404", {"status": "整改中"}, ANALYST, AS_OF)
+        edit.save_problem_edit(con, rules, "P404", {"status": "整改中"}, ANALYST, AS_OF)

@@ -10,11 +10,12 @@ import pytest
 from apptest_helpers import chart_spec, signed_in
 from streamlit.testing.v1 import AppTest
 
-from kpi import audit, auth, auth_accounts, demo, store
-from kpi.auth import ADMIN, ANALYST, LEADER
+from kpi import demo, store
+from kpi.access import accounts, audit, roles
+from kpi.access.roles import ADMIN, ANALYST, LEADER
 from kpi.i18n import t
 from kpi.metrics import overview
-from pages._ui import PAGES, PAGES_DIR, md
+from pages._ui import PAGE_ROLES, PAGES, PAGES_DIR, md
 
 pytestmark = pytest.mark.slow
 AS_OF = dt.date(2025, 11, 20)
@@ -30,7 +31,7 @@ def demo_db(tmp_path_factory, rules):
     s = store.open_store(path)
     con = s.cursor()
     demo.load_demo(con, AS_OF)
-    auth_accounts.create_demo_accounts(con, rules)
+    accounts.create_demo_accounts(con, rules)
     s.close()
     return path
 
@@ -60,14 +61,14 @@ def _refusal(role: str) -> str:
 def test_navigation_lists_exactly_the_pages_of_the_role(app, role):
     at = app(role)
     listed = sorted(info["script_path"].rsplit("/", 1)[1] for info in at._registered_pages.values())
-    expected = sorted(file for file, _ in PAGE_FILES if role in auth.PAGE_ROLES[file])
+    expected = sorted(file for file, _ in PAGE_FILES if role in PAGE_ROLES[file])
     assert listed == expected
 
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("file", "title_key"), PAGE_FILES)
 def test_each_role_on_each_page(app, demo_db, monkeypatch, role, file, title_key):
-    if role in auth.PAGE_ROLES[file]:
+    if role in PAGE_ROLES[file]:
         at = app(role)
         at.switch_page(f"pages/{file}").run()
         assert not at.exception, [e.value for e in at.exception]
@@ -99,12 +100,12 @@ def test_bound_account_sees_exactly_the_figures_of_its_subtree(app, demo_db, rul
     s = store.open_store(demo_db)
     try:
         con = s.cursor()
-        unit = auth_accounts.get_account(con, "analyst01").unit_code
+        unit = accounts.get_account(con, "analyst01").unit_code
         expected = [overview.card_texts(c, rules, "zh")["value"]
                     for c in overview.headline_cards(con, rules, AS_OF, unit)]
         whole = [overview.card_texts(c, rules, "zh")["value"]
                  for c in overview.headline_cards(con, rules, AS_OF, None)]
-        name = auth.unit_name(con, unit)
+        name = roles.unit_name(con, unit)
     finally:
         s.close()
     assert [m.value for m in at.metric] == expected
@@ -117,7 +118,7 @@ def test_bound_account_sees_exactly_the_figures_of_its_subtree(app, demo_db, rul
 
 def _page_alone(file: str, username: str, **state) -> AppTest:
     """The page run without the entry point (as on a server's first request): no sidebar to reset a
-    session's scope, so only kpi.auth.scoped_root stands between the session value and the data."""
+    session's scope, so only kpi.access.roles.scoped_root stands between the session value and the data."""
     at = AppTest.from_file(f"../pages/{file}", default_timeout=90)
     signed_in(at, ADMIN, username=username)
     at.session_state["as_of"] = AS_OF
@@ -226,7 +227,7 @@ def test_first_launch_asks_for_the_administrator_once(tmp_path, monkeypatch, cap
     assert at.title[0].value == t("overview.page_title", "zh")
     s = store.open_store(path)
     con = s.cursor()
-    account = auth_accounts.get_account(con, "chief")
+    account = accounts.get_account(con, "chief")
     actions = audit.entries(con).action.tolist()
     s.close()
     assert (account.role, account.unit_code) == (ADMIN, None)

@@ -1,4 +1,4 @@
-"""The rules file: defaults of domain.md, validation with messages naming the key."""
+"""The rules file: its documented defaults, validation with messages naming the key."""
 import datetime as dt
 import tomllib
 

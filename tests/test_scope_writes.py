@@ -10,11 +10,14 @@ import datetime as dt
 
 import pytest
 
-from kpi import auth, auth_accounts, problem_edit, store
-from kpi.auth import ANALYST, Account, AuthError
+from kpi import store
+from kpi.access import accounts
+from kpi.access.roles import ANALYST, Account, AuthError
+from kpi.importing import edit
 from kpi.importing.commit import DiffCounts, commit_upload, diff_counts
 from kpi.importing.errors import UploadRefused
 from kpi.importing.parse import parse_upload
+from kpi.importing.scope import check_upload_scope
 
 UNITS = ("单位编码,单位名称,上级单位编码,层级,组织类型\n"
          "G,示范能源集团,,1,党委\n"
@@ -60,7 +63,7 @@ def _refused_at_commit(con, parsed) -> list[str]:
     after checking that nothing was written."""
     before = store.table_checksums(con)
     with pytest.raises(UploadRefused) as refused:
-        auth.check_upload_scope(con, ANALYST01, parsed)
+        check_upload_scope(con, ANALYST01, parsed)
     assert store.table_checksums(con) == before
     return _messages(refused.value.errors)
 
@@ -112,7 +115,7 @@ def test_units_new_units_below_the_subtree_are_accepted_in_any_order(con, rules)
     parsed = _parse(con, rules, "units", text)
     assert parsed.errors == []
     assert diff_counts(con, parsed) == DiffCounts(2, 1, 0, 0)
-    auth.check_upload_scope(con, ANALYST01, parsed)
+    check_upload_scope(con, ANALYST01, parsed)
     commit_upload(con, parsed, "analyst01")
     assert con.execute("SELECT unit_code, parent_code FROM units WHERE unit_code LIKE 'G0102%' "
                        "OR unit_code = 'G010101' ORDER BY 1").fetchall() == [
@@ -182,9 +185,9 @@ def test_unit_names_and_suggestions_come_only_from_the_subtree(con, rules):
 
 
 def test_command_line_import_by_a_bound_account_parses_within_its_scope(con, rules, tmp_path, capsys):
-    from kpi.__main__ import main  # noqa: PLC0415
+    from kpi.cli import main  # noqa: PLC0415
 
-    auth_accounts.create_account(con, rules, "analyst01", "analyst01-pass", ANALYST, "G01", by=None)
+    accounts.create_account(con, rules, "analyst01", "analyst01-pass", ANALYST, "G01", by=None)
     db = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]
     problems = tmp_path / "problems.csv"
     problems.write_text("问题编号,单位编码,问题来源,发现日期,问题描述,整改状态,整改时限\n"
@@ -203,12 +206,12 @@ def test_command_line_import_by_a_bound_account_parses_within_its_scope(con, rul
 def test_problem_edit_checks_the_scope_itself(con, rules):
     before = store.table_checksums(con)
     with pytest.raises(AuthError) as refused:
-        problem_edit.save_problem_edit(con, rules, "SF-0001", {"status": "已完成待验收"}, ANALYST01,
+        edit.save_problem_edit(con, rules, "SF-0001", {"status": "已完成待验收"}, ANALYST01,
                                        dt.date(2025, 6, 1))
     assert refused.value.message("zh") == "单位“G0201”不在您的数据范围内。"
     assert store.table_checksums(con) == before
     # Inside the scope the edit is saved; the unit is not an editable field, so it cannot move out.
-    problem_edit.save_problem_edit(con, rules, "SF-0002", {"status": "已完成待验收", "unit_code": "G0201"},
+    edit.save_problem_edit(con, rules, "SF-0002", {"status": "已完成待验收", "unit_code": "G0201"},
                                    ANALYST01, dt.date(2025, 6, 1))
     assert con.execute("SELECT unit_code, status FROM problems WHERE problem_id = 'SF-0002'").fetchone() == (
         "G0101", "已完成待验收")

@@ -10,9 +10,10 @@ import threading
 import duckdb
 import pytest
 
-from kpi import auth_accounts, store
-from kpi.auth import ANALYST, LEADER, AuthError
-from kpi.migrations import MIGRATIONS
+from kpi import store
+from kpi.access import accounts
+from kpi.access.roles import ANALYST, LEADER, AuthError
+from kpi.store.migrations import MIGRATIONS
 
 NOW = dt.datetime(2025, 7, 1, 9, 0, 0)
 BURST = 30
@@ -24,7 +25,7 @@ def opened(tmp_path, rules):
     s = store.open_store(tmp_path / "signin.duckdb")
     con = s.cursor()
     con.execute("INSERT INTO units (unit_code, unit_name, level) VALUES ('G', '集团', 1)")
-    auth_accounts.create_account(con, rules, "wang", "right-pass", ANALYST, "G", by=None)
+    accounts.create_account(con, rules, "wang", "right-pass", ANALYST, "G", by=None)
     yield s
     s.close()
 
@@ -39,7 +40,7 @@ def _burst(opened, rules, attempts: list[tuple[str, str, str]]) -> list[str]:
         con = opened.cursor()
         start.wait()
         try:
-            auth_accounts.authenticate(con, rules, username, password, NOW, client=client)
+            accounts.authenticate(con, rules, username, password, NOW, client=client)
             answers[i] = "success"
         except AuthError as exc:
             answers[i] = exc.message("zh")
@@ -64,7 +65,7 @@ def test_thirty_wrong_passwords_at_once_verify_only_five_and_lock_the_right_one_
     con = opened.cursor()
     assert _outcomes(con) == ["failure"] * 5 + ["locked"] * 25
     with pytest.raises(AuthError) as err:
-        auth_accounts.authenticate(con, rules, "wang", "right-pass", NOW + dt.timedelta(minutes=1), client="10.0.1.1")
+        accounts.authenticate(con, rules, "wang", "right-pass", NOW + dt.timedelta(minutes=1), client="10.0.1.1")
     assert err.value.message("zh") == "登录失败次数过多，账号“wang”已锁定，请 14 分钟后再试。"
 
 
@@ -85,9 +86,9 @@ def test_a_burst_holding_the_right_password_still_locks_the_name(opened, rules):
     # Whatever the order: no more than the lock allows was verified, and the name ends locked.
     assert outcomes.count("failure") <= 2 * rules.max_failed_logins - 1
     assert answers.count("用户名或密码错误。") == outcomes.count("failure") - 1
-    assert auth_accounts.locked_minutes(con, rules, "wang", NOW) == 15
+    assert accounts.locked_minutes(con, rules, "wang", NOW) == 15
     with pytest.raises(AuthError) as err:
-        auth_accounts.authenticate(con, rules, "wang", "right-pass", NOW, client="10.0.1.1")
+        accounts.authenticate(con, rules, "wang", "right-pass", NOW, client="10.0.1.1")
     assert err.value.key == "locked"
 
 
@@ -95,13 +96,13 @@ def test_a_success_does_not_reset_the_count(opened, rules):
     con = opened.cursor()
     for i in range(4):
         with pytest.raises(AuthError):
-            auth_accounts.authenticate(con, rules, "wang", "bad", NOW + dt.timedelta(seconds=i))
-    assert auth_accounts.authenticate(con, rules, "wang", "right-pass", NOW + dt.timedelta(seconds=5))
+            accounts.authenticate(con, rules, "wang", "bad", NOW + dt.timedelta(seconds=i))
+    assert accounts.authenticate(con, rules, "wang", "right-pass", NOW + dt.timedelta(seconds=5))
     # Failures finished before the success are forgiven, and kept; the next five lock again.
     messages = []
     for i in range(5):
         with pytest.raises(AuthError) as err:
-            auth_accounts.authenticate(con, rules, "wang", "bad", NOW + dt.timedelta(seconds=10 + i))
+            accounts.authenticate(con, rules, "wang", "bad", NOW + dt.timedelta(seconds=10 + i))
         messages.append(err.value.message("zh"))
     assert messages == ["用户名或密码错误。"] * 4 + [LOCKED_15]
     assert _outcomes(con) == ["failure"] * 4 + ["success"] + ["failure"] * 5
@@ -113,16 +114,16 @@ def test_attempts_in_flight_elsewhere_count_and_are_not_forgiven_by_a_success(op
     elsewhere = [con.execute("INSERT INTO login_attempts (username, client, started_at, outcome) "
                              "VALUES ('wang', '10.0.5.5', ?, 'pending') RETURNING attempt_id", [NOW]).fetchall()[0][0]
                  for _ in range(2)]
-    assert auth_accounts.counted_failures(con, rules, "wang", NOW)[0] == 2
-    assert auth_accounts.authenticate(con, rules, "wang", "right-pass", NOW).username == "wang"
+    assert accounts.counted_failures(con, rules, "wang", NOW)[0] == 2
+    assert accounts.authenticate(con, rules, "wang", "right-pass", NOW).username == "wang"
     con.execute("UPDATE login_attempts SET outcome = 'failure' WHERE list_contains(?, attempt_id)", [elsewhere])
     # They were running when the success began: same burst, still counted.
-    assert auth_accounts.counted_failures(con, rules, "wang", NOW) == (2, NOW)
+    assert accounts.counted_failures(con, rules, "wang", NOW) == (2, NOW)
     for _ in range(2):
         with pytest.raises(AuthError):
-            auth_accounts.authenticate(con, rules, "wang", "bad", NOW)
+            accounts.authenticate(con, rules, "wang", "bad", NOW)
     with pytest.raises(AuthError) as err:
-        auth_accounts.authenticate(con, rules, "wang", "bad", NOW)
+        accounts.authenticate(con, rules, "wang", "bad", NOW)
     assert err.value.message("zh") == LOCKED_15
 
 
@@ -132,7 +133,7 @@ def test_five_pending_attempts_elsewhere_lock_the_right_password_out(opened, rul
         con.execute("INSERT INTO login_attempts (username, client, started_at, outcome) "
                     "VALUES ('wang', '10.0.5.5', ?, 'pending')", [NOW - dt.timedelta(minutes=3)])
     with pytest.raises(AuthError) as err:
-        auth_accounts.authenticate(con, rules, "wang", "right-pass", NOW)
+        accounts.authenticate(con, rules, "wang", "right-pass", NOW)
     assert err.value.message("zh") == "登录失败次数过多，账号“wang”已锁定，请 12 分钟后再试。"
     assert con.execute("SELECT last_login FROM accounts WHERE username = 'wang'").fetchone() == (None,)
 
@@ -144,12 +145,12 @@ def test_one_client_spraying_names_at_once_is_limited(opened, rules):
     con = opened.cursor()
     assert con.execute("SELECT count(*), count(DISTINCT username) FROM login_attempts").fetchone() == (20, 20)
     # Another client is not held back; the first one is let in again once its window has passed.
-    assert auth_accounts.authenticate(con, rules, "wang", "right-pass", NOW, client="10.0.0.8").username == "wang"
+    assert accounts.authenticate(con, rules, "wang", "right-pass", NOW, client="10.0.0.8").username == "wang"
     with pytest.raises(AuthError) as err:
-        auth_accounts.authenticate(con, rules, "wang", "right-pass", NOW + dt.timedelta(seconds=45), client="10.0.0.7")
+        accounts.authenticate(con, rules, "wang", "right-pass", NOW + dt.timedelta(seconds=45), client="10.0.0.7")
     assert err.value.message("en") == "Too many sign-in attempts from your address; try again in 15 seconds."
     later = NOW + dt.timedelta(seconds=61)
-    assert auth_accounts.authenticate(con, rules, "wang", "right-pass", later, client="10.0.0.7").username == "wang"
+    assert accounts.authenticate(con, rules, "wang", "right-pass", later, client="10.0.0.7").username == "wang"
 
 
 def test_all_clients_together_are_limited(opened, rules):
@@ -163,9 +164,9 @@ def test_no_client_is_one_client_unknown(opened, rules):
     con = opened.cursor()
     for _ in range(rules.sign_in_per_client):
         with pytest.raises(AuthError):
-            auth_accounts.authenticate(con, rules, "nobody", "guess", NOW)
+            accounts.authenticate(con, rules, "nobody", "guess", NOW)
     with pytest.raises(AuthError) as err:
-        auth_accounts.authenticate(con, rules, "wang", "right-pass", NOW, client=None)
+        accounts.authenticate(con, rules, "wang", "right-pass", NOW, client=None)
     assert err.value.key == "too_many_attempts_client"
     assert con.execute("SELECT DISTINCT client FROM login_attempts").fetchall() == [("unknown",)]
 
@@ -175,7 +176,7 @@ def test_old_failures_are_kept_and_expired_attempts_pruned(opened, rules):
     for minutes in (30, 20, 1):
         con.execute("INSERT INTO login_attempts (username, client, started_at, outcome) VALUES "
                     "('wang', 'unknown', ?, 'failure')", [NOW - dt.timedelta(minutes=minutes)])
-    auth_accounts.authenticate(con, rules, "wang", "right-pass", NOW, client="10.0.0.1")
+    accounts.authenticate(con, rules, "wang", "right-pass", NOW, client="10.0.0.1")
     # Older than every window (15 min lock, 60 s rate): gone; the recent failure and the success stay.
     assert con.execute("SELECT started_at, outcome FROM login_attempts ORDER BY attempt_id").fetchall() == [
         (NOW - dt.timedelta(minutes=1), "failure"), (NOW, "success")]
@@ -196,5 +197,5 @@ def test_v5_failures_become_failed_attempts_and_still_lock(tmp_path, rules):
     con = s.cursor()
     assert con.execute("SELECT username, client, outcome, clears_before FROM login_attempts").fetchall() == [
         ("li", "unknown", "failure", None)] * 5
-    assert auth_accounts.locked_minutes(con, rules, "li", NOW) == 14  # 15 after the last, a minute ago
+    assert accounts.locked_minutes(con, rules, "li", NOW) == 14  # 15 after the last, a minute ago
     s.close()

@@ -5,7 +5,6 @@ from pathlib import Path
 import pytest
 
 from kpi import config
-from kpi.migrations import LATEST_VERSION
 from kpi.org import breadcrumb, find_units, units_in_subtree
 from kpi.store import (
     DATASET_TABLES,
@@ -19,6 +18,7 @@ from kpi.store import (
     set_meta,
     table_checksums,
 )
+from kpi.store.migrations import LATEST_VERSION
 
 V1_FILE = Path(__file__).parent / "data" / "store_v1.duckdb"
 V2_FILE = Path(__file__).parent / "data" / "store_v2.duckdb"

@@ -6,11 +6,11 @@ from apptest_helpers import signed_in
 from streamlit.testing.v1 import AppTest
 
 from kpi import store
+from kpi.display.textsafe import markdown_text
 from kpi.importing.commit import commit_upload
 from kpi.importing.parse import parse_upload
 from kpi.importing.templates import template_xlsx
 from kpi.rules import load_rules
-from kpi.textsafe import markdown_text
 
 RULES = load_rules()
 CONTENT_TABLES = ("units", "meetings", "meetings_undo", "problems", "problem_snapshots")

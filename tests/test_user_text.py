@@ -14,9 +14,9 @@ from user_text_fixture import DISPLAY_NAME, FILE_NAME, NAMES, TOPIC, make_hostil
 
 from kpi.charts import theme
 from kpi.charts.rule_bars import HoverField, rule_bars
+from kpi.display.textsafe import WORD_JOINER, markdown_text, plotly_text, plotly_value
 from kpi.importing.commit import BatchRefused
 from kpi.importing.errors import CellError
-from kpi.textsafe import WORD_JOINER, markdown_text, plotly_text, plotly_value
 from pages import _ui
 from pages._ui import PAGES, md, refusal, selected_unit, tr_md
 

@@ -15,9 +15,10 @@ import duckdb
 import pytest
 from openpyxl import Workbook
 
-from kpi import auth_accounts, problem_edit, store
-from kpi.auth import ANALYST, Account
-from kpi.importing import commit
+from kpi import store
+from kpi.access import accounts
+from kpi.access.roles import ANALYST, Account
+from kpi.importing import commit, edit
 from kpi.importing.commit import (
     BatchRefused,
     UnitsInUse,
@@ -203,7 +204,7 @@ def test_problem_edit_drawn_before_another_write_is_refused_as_stale(con):
     # Someone else records measures; the form, drawn before, still shows none.
     commit_upload(con, parsed("problems", [{**problem("P1", "G0101"), "measures": "立行立改"}], "q"), "A")
     with pytest.raises(store.WriteRefused) as info:
-        problem_edit.save_problem_edit(con, RULES, "P1", {"status": "未启动", "measures": ""},
+        edit.save_problem_edit(con, RULES, "P1", {"status": "未启动", "measures": ""},
                                        Account("B", "", ANALYST, None),
                                        expected_version=form_version)
     assert info.value.message("zh") == STALE_ZH
@@ -290,7 +291,7 @@ def test_a_row_an_active_batch_would_restore_on_its_undo_counts_as_a_use(con):
 
 def test_undoing_units_an_account_is_bound_to_is_refused(con):
     added = _add_units(con)
-    auth_accounts.create_account(con, RULES, "zhang", "long-password-1", "分析员", "G01999901", by=None)
+    accounts.create_account(con, RULES, "zhang", "long-password-1", "分析员", "G01999901", by=None)
     with pytest.raises(UnitsInUse) as info:
         undo_batch(con, added, "ana")
     assert info.value.message("zh") == "批次 #2 新增的单位 G01999901 仍绑定着账号 zhang，请先为这些账号改绑单位。"

@@ -10,8 +10,9 @@ from streamlit.testing.v1 import AppTest
 from test_upload_page import GOOD
 from test_writes import STALE_ZH, _two_month_workbook
 
-from kpi import problem_edit, store
-from kpi.auth import ANALYST, Account
+from kpi import store
+from kpi.access.roles import ANALYST, Account
+from kpi.importing import edit
 from kpi.importing.commit import commit_upload, undo_batch
 from kpi.importing.parse import parse_upload
 from kpi.importing.templates import template_xlsx
@@ -145,7 +146,7 @@ def test_problem_edit_saved_over_someone_elses_edit_is_refused_as_stale(tmp_path
     at.selectbox(key="pl_selected").set_value("P2").run()
     at.text_area(key="pe_measures_P2").set_value("B 的措施")
 
-    _write(path, lambda con: problem_edit.save_problem_edit(con, RULES, "P2", {"measures": "A 的措施"},
+    _write(path, lambda con: edit.save_problem_edit(con, RULES, "P2", {"measures": "A 的措施"},
                                                             Account("A", "", ANALYST, None)))
     at.button[-1].click().run()  # B saves the form drawn before A's edit
     assert not at.exception

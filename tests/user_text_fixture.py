@@ -12,7 +12,8 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 
-from kpi import auth_accounts, config, demo, store
+from kpi import config, demo, store
+from kpi.access import accounts
 from kpi.importing.commit import commit_upload
 from kpi.importing.parse import parse_upload
 from kpi.rules import load_rules
@@ -66,9 +67,9 @@ def make_hostile_store(path: Path, as_of: dt.date | None = None) -> None:
     try:
         con, rules = opened.cursor(), load_rules(config.rules_path())
         demo.load_demo(con, as_of or dt.date.today())
-        auth_accounts.create_demo_accounts(con, rules)
-        admin = auth_accounts.get_account(con, ADMIN)
-        auth_accounts.update_account(con, rules, admin.username, role=admin.role, unit_code=admin.unit_code,
+        accounts.create_demo_accounts(con, rules)
+        admin = accounts.get_account(con, ADMIN)
+        accounts.update_account(con, rules, admin.username, role=admin.role, unit_code=admin.unit_code,
                                      display_name=DISPLAY_NAME, email=admin.email, disabled=False, by=None)
         version = store.data_version(con)
         meeting = parse_upload(meetings_file(as_of or dt.date.today()), "meetings.csv", "meetings", con, rules)

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 import pandas as pd
 import plotly.graph_objects as go
 
-from kpi.textsafe import plotly_text
+from kpi.display.textsafe import plotly_text
 
 # Named first so that kaleido's Chromium and the browser both pick the installed CJK face.
 FONT_FAMILY = "Noto Sans CJK SC, Noto Sans SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
@@ -36,7 +36,7 @@ LAYOUT = go.Layout(
 def text(value: object) -> str:
     """User text (a unit name or code, a branch, a meeting topic…) for anything Plotly draws — tick
     labels, legend names, hover text and templates, treemap labels: HTML-escaped, so it shows as
-    typed and never as a link or markup (kpi.textsafe.plotly_text)."""
+    typed and never as a link or markup (kpi.display.textsafe.plotly_text)."""
     return plotly_text(value)
 
 

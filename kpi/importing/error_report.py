@@ -5,7 +5,7 @@ import io
 
 import pandas as pd
 
-from kpi.exports import neutralised
+from kpi.display.exports import neutralised
 from kpi.i18n import t
 from kpi.importing.errors import CellError, quoted
 

@@ -7,8 +7,8 @@ serves CSV and XLSX alike.
 
 CSV text is split into cells by DuckDB's `read_csv` (every column VARCHAR, no header, the sniffed
 delimiter, RFC 4180 quoting, short rows padded) from a UTF-8 temporary file: a UTF-8 upload is
-written as it came, GBK/GB18030 and UTF-16 are decoded here first (DuckDB cannot read GBK,
-../shared/stack.md). So that DuckDB reads records exactly as Excel numbers them, every blank line
+written as it came, GBK/GB18030 and UTF-16 are decoded here first (DuckDB's CSV reader reads UTF-8
+only, and has no GBK). So that DuckDB reads records exactly as Excel numbers them, every blank line
 gets a marker cell (DuckDB would skip it; the marker is removed from every text read) and a
 marker record is appended after the last line (a quoted value left open swallows it: that is how
 a file ending inside quotes is told from a complete one). A file DuckDB would read otherwise than

@@ -10,7 +10,7 @@ An account bound to a unit (its root) writes only inside that unit's subtree:
   lie in the subtree or be a new unit of the same file whose own parent does.
 
 The parser runs these checks on the upload of a bound account, so the preview and the diff say
-nothing about rows outside the subtree, and `kpi.auth.check_upload_scope` runs them again right
+nothing about rows outside the subtree, and `check_upload_scope` runs them again right
 before the commit. A message names the file's row, column and value only — never a stored row.
 """
 from __future__ import annotations
@@ -22,7 +22,9 @@ import numpy as np
 import pandas as pd
 
 from kpi import org
-from kpi.datasets import Dataset
+from kpi.access.roles import Account, AuthError, may_upload
+from kpi.datasets import Dataset, get_dataset
+from kpi.importing.errors import CellError, UploadRefused
 from kpi.importing.validate import Issue
 from kpi.store import quote_identifier as q
 
@@ -168,3 +170,38 @@ def scoped_unit_issue(issue: Issue, unit: str) -> Issue:
     def params(i: int) -> dict:
         return {**(by_row(i) if callable(by_row) else by_row), "unit": unit}
     return Issue(issue.mask, issue.column, reason, params)
+
+
+def scope_errors(con: duckdb.DuckDBPyConnection, account: Account, parsed) -> list[CellError]:
+    """One error per row of `parsed` (a ParsedUpload) the account may not write (the rules of
+    this module: unit outside the subtree, key of another unit's record, units above or
+    at the account's own unit), naming the file row, the column as written in the file and the value.
+
+    A scoped parse already refuses these rows; this runs again right before the commit.
+    """
+    if account.unit_code is None or parsed.row_count == 0:
+        return []
+    spec = get_dataset(parsed.dataset)
+    columns = [c for c in scope_columns(spec) if c in parsed.table.column_names]
+    # Only these columns, not the whole upload as a frame (a million rows of meetings).
+    frame = parsed.table.select(columns).to_pandas()
+    written = {name: header for header, name in parsed.mapping.items()}
+    several_sheets = len(set(parsed.row_sheets)) > 1
+    found = []
+    for issue in scope_issues(con, spec, account.unit_code, frame):
+        for i in np.flatnonzero(issue.mask):
+            value = frame.at[i, issue.column] if issue.column in frame else None
+            found.append((int(i), CellError(
+                parsed.file_rows[i], written.get(issue.column, issue.column), None if pd.isna(value) else str(value),
+                issue.reason, issue.params, sheet=parsed.row_sheets[i] if several_sheets else None)))
+    return [error for _, error in sorted(found, key=lambda pair: pair[0])]
+
+
+def check_upload_scope(con: duckdb.DuckDBPyConnection, account: Account, parsed) -> None:
+    """Refuse (UploadRefused, nothing written) an upload by a non-uploader or with rows outside the
+    account's subtree; call before `commit_upload`."""
+    if not may_upload(account):
+        raise AuthError("forbidden")
+    errors = scope_errors(con, account, parsed)
+    if errors:
+        raise UploadRefused(errors)

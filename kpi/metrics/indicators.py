@@ -22,7 +22,7 @@ import pandas as pd
 from kpi.metrics.common import Headline
 from kpi.metrics.levels import resolved_level
 from kpi.rules import Indicator, Rules
-from kpi.sqlframes import registered
+from kpi.store.sqlframes import registered
 
 THEORY_STUDY_CODE = "theory_study_coverage"
 _AGGREGATES = {"sum": "sum", "mean": "avg"}

@@ -28,13 +28,13 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from kpi import memo
 from kpi.i18n import enum_label, t
 from kpi.metrics.common import FLAG_COLUMNS, Headline, empty_flags, share_pct
 from kpi.org import LEVEL_BRANCH, LEVEL_SECONDARY
 from kpi.periods import MONTHS_PER_SLOT, effective_as_of, slot_label, slots_between
 from kpi.rules import Rules
-from kpi.sqlframes import registered
+from kpi.store import memo
+from kpi.store.sqlframes import registered
 
 # Every required slot must be met: the target is the rule itself, not a tunable threshold.
 FULL_COMPLETION_PCT = 100.0

@@ -12,15 +12,15 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from kpi import memo
-from kpi.formats import short_number
+from kpi.display.formats import short_number
 from kpi.i18n import t
 from kpi.metrics import annual, coverage, meetings, problems, ratings
 from kpi.metrics.common import FLAG_COLUMNS, Headline, share_pct
 from kpi.metrics.levels import level_below_root
 from kpi.org import subtree_filter_sql, subtree_params
 from kpi.rules import Rules
-from kpi.sqlframes import registered
+from kpi.store import memo
+from kpi.store.sqlframes import registered
 
 CARD_KEYS = ("funds", "weight", "party_staff", "meetings", "standardisation",
              "closeout", "overdue", "severe_open", "supervision", "inspection")

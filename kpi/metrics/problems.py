@@ -238,7 +238,7 @@ def status_funnel(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | No
 def weekly_series(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | None = None,
                   weeks: int = 12) -> pd.DataFrame:
     """Per ISO week (the `weeks` weeks up to the one holding as_of), from the snapshots (read from
-    problem_changes, the snapshots that changed a problem's state: the same states, see kpi.derived).
+    problem_changes, the snapshots that changed a problem's state: the same states, see kpi.store.derived).
 
     A problem's state at a week's end (Sunday, or as_of for the current week) is its latest
     snapshot dated on or before it. open = state not 已销号; new = problems whose first

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from kpi.migrations import MIGRATIONS
+from kpi.store.migrations import MIGRATIONS
 
 OUT = Path(__file__).with_name("store_v2.duckdb")
 OUT.unlink(missing_ok=True)

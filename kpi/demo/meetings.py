@@ -13,7 +13,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from kpi import demo_names as names
+from kpi.demo import names
 from kpi.periods import slots_between
 from kpi.rules import Rules
 

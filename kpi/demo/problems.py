@@ -14,8 +14,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from kpi import demo_names as names
 from kpi.datasets import PROBLEM_SOURCES, SEVERITIES
+from kpi.demo import names
 
 SOURCE_WEIGHTS = (0.25, 0.12, 0.2, 0.12, 0.08, 0.08, 0.15)
 SEVERITY_WEIGHTS = (0.6, 0.3, 0.1)

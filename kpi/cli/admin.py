@@ -15,8 +15,9 @@ import os
 import sys
 from pathlib import Path
 
-from kpi import audit, auth_accounts, config, store
-from kpi.auth import AuthError
+from kpi import config, store
+from kpi.access import accounts, audit
+from kpi.access.roles import AuthError
 from kpi.i18n import LANGUAGES, t
 from kpi.rules import RulesError, load_rules
 
@@ -71,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         opened = store.open_store(path)
         try:
             con = opened.cursor()
-            account = auth_accounts.create_admin(con, rules, args.user, password, args.display_name)
+            account = accounts.create_admin(con, rules, args.user, password, args.display_name)
             audit.record(con, account.username, "admin_created", account.username, detail="cli")
         finally:
             opened.close()

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import duckdb
 
-from kpi.meta import meta_value, set_meta
-from kpi.migrations import INSERT_UNIT_PATHS
+from kpi.store.meta import meta_value, set_meta
+from kpi.store.migrations import INSERT_UNIT_PATHS
 
 # Snapshots are ordered by (as_of, batch_id NULLS FIRST); this key orders them the same way
 # (batch ids below 2³² − 1).

@@ -19,7 +19,7 @@ from typing import TypeVar
 
 import duckdb
 
-from kpi import store
+from kpi.store.state import data_version
 
 T = TypeVar("T")
 
@@ -30,7 +30,7 @@ def store_identity(con: duckdb.DuckDBPyConnection) -> tuple[str, int] | None:
     rows = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
     if not rows or not rows[0][0]:
         return None
-    return rows[0][0], store.data_version(con)
+    return rows[0][0], data_version(con)
 
 
 def versioned(maxsize: int) -> Callable[[Callable[..., T]], Callable[..., T]]:

@@ -2,7 +2,7 @@
 
 `load_demo` fills all seven datasets for the three years up to the as-of date — 1 group,
 10 secondary units, 40 tertiary units, 300 branches — with the imperfections supervision exists
-to find (see kpi/demo_*.py for what is planted where). The same seed and as-of date always
+to find (see the other modules of this package for what is planted where). The same seed and as-of date always
 give the same rows: every dataset draws from its own generator seeded by (seed, dataset), so
 changing how one dataset is generated leaves the others as they were.
 
@@ -18,11 +18,11 @@ import pandas as pd
 
 from kpi import store
 from kpi.datasets import DATASETS
-from kpi.demo_figures import demo_annual, demo_indicators, demo_ratings, missing_annual_units
-from kpi.demo_meetings import demo_meetings, weak_branches
-from kpi.demo_org import demo_units
-from kpi.demo_problems import demo_snapshots, demo_timeline, problems_on
-from kpi.demo_supervision import demo_supervision
+from kpi.demo.figures import demo_annual, demo_indicators, demo_ratings, missing_annual_units
+from kpi.demo.meetings import demo_meetings, weak_branches
+from kpi.demo.org import demo_units
+from kpi.demo.problems import demo_snapshots, demo_timeline, problems_on
+from kpi.demo.supervision import demo_supervision
 from kpi.rules import Rules, load_rules
 from kpi.store import quote_identifier as q
 

@@ -12,30 +12,27 @@ from pathlib import Path
 
 import streamlit as st
 
-from kpi import audit, auth, auth_accounts, org
-from pages import _ui
+from kpi import config, org
+from kpi.access import accounts, audit, roles
+from pages._ui.context import ACCOUNT_KEY, current_account, cursor, get_rules, tr, tr_md
+from pages._ui.sitemap import may_open
 
-USER_KEY, SEEN_KEY, ACCOUNT_KEY, NOTICE_KEY = "auth_user", "auth_seen", "_auth_account", "auth_notice"
-
-
-def current_account() -> auth.Account | None:
-    """The account signed in for this run (set by `refresh_account`), or None."""
-    return st.session_state.get(ACCOUNT_KEY)
+USER_KEY, SEEN_KEY, NOTICE_KEY = "auth_user", "auth_seen", "auth_notice"
 
 
-def refresh_account() -> auth.Account | None:
+def refresh_account() -> roles.Account | None:
     """Re-read the session's account from the store at the start of a run; sign it out when it was
     idle longer than the rules allow, or was disabled or deleted meanwhile."""
     username = st.session_state.get(USER_KEY)
     st.session_state.pop(ACCOUNT_KEY, None)
     if not username:
         return None
-    rules, con, now = _ui.get_rules(), _ui.cursor(), time.time()
+    rules, con, now = get_rules(), cursor(), time.time()
     if now - st.session_state.get(SEEN_KEY, now) > rules.session_idle_hours * 3600:
         audit.record(con, username, "session_expired")
         sign_out(notice=("auth.error.session_expired", {"hours": f"{rules.session_idle_hours:g}"}))
         return None
-    account = auth_accounts.active_account(con, username)
+    account = accounts.active_account(con, username)
     if account is None:
         sign_out()
         return None
@@ -44,12 +41,12 @@ def refresh_account() -> auth.Account | None:
     return account
 
 
-def sign_in(account: auth.Account, how: str = "password") -> None:
+def sign_in(account: roles.Account, how: str = "password") -> None:
     """Start a session for `account` (already authenticated) and record it."""
     st.session_state[USER_KEY] = account.username
     st.session_state[SEEN_KEY] = time.time()
     st.session_state[ACCOUNT_KEY] = account
-    audit.record(_ui.cursor(), account.username, "sign_in", detail=how)
+    audit.record(cursor(), account.username, "sign_in", detail=how)
 
 
 def sign_out(notice: tuple[str, dict] | None = None) -> None:
@@ -63,7 +60,7 @@ def sign_out(notice: tuple[str, dict] | None = None) -> None:
 def pop_notice() -> str | None:
     """A message left for the login page (e.g. 'session expired'), once."""
     notice = st.session_state.pop(NOTICE_KEY, None)
-    return _ui.tr(notice[0], **notice[1]) if notice else None
+    return tr(notice[0], **notice[1]) if notice else None
 
 
 def sso_configured() -> bool:
@@ -82,31 +79,31 @@ def sso_email() -> str | None:
 
 
 def role_label(role: str) -> str:
-    return _ui.tr(f"auth.role.{role}")
+    return tr(f"auth.role.{role}")
 
 
-def require_role(page_file: str) -> auth.Account:
+def require_role(page_file: str) -> roles.Account:
     """Stop the page (with a message) unless the signed-in account's role may open `page_file`.
 
     Re-reads the account itself: a page can run without the entry point (Streamlit's pages/
     folder emulation on a server's first request, and AppTest after its first run)."""
     account = refresh_account()
     if account is None:
-        st.error(_ui.tr("auth.error.sign_in_first"))
+        st.error(tr("auth.error.sign_in_first"))
         st.stop()
-    if not auth.may_open(account, Path(page_file).name):
-        st.error(_ui.tr("auth.error.page_forbidden", role=role_label(account.role)))
+    if not may_open(account, Path(page_file).name):
+        st.error(tr("auth.error.page_forbidden", role=role_label(account.role)))
         st.stop()
     return account
 
 
-def account_box(account: auth.Account) -> None:
+def account_box(account: roles.Account) -> None:
     """The sidebar's account line, data scope and sign-out button."""
-    con = _ui.cursor()
-    st.caption(_ui.tr_md("auth.sidebar.signed_in", name=account.label, role=role_label(account.role)))
-    unit = org.unit_name(con, account.unit_code) or _ui.tr("auth.sidebar.whole_store")
-    st.caption(_ui.tr_md("auth.sidebar.scope", unit=unit))
-    if st.button(_ui.tr("auth.sidebar.logout"), key="auth_logout", icon=":material/logout:"):
+    con = cursor()
+    st.caption(tr_md("auth.sidebar.signed_in", name=account.label, role=role_label(account.role)))
+    unit = org.unit_name(con, account.unit_code) or tr("auth.sidebar.whole_store")
+    st.caption(tr_md("auth.sidebar.scope", unit=unit))
+    if st.button(tr("auth.sidebar.logout"), key="auth_logout", icon=":material/logout:"):
         audit.record(con, account.username, "sign_out")
         sign_out()
         if sso_email() is not None:
@@ -117,13 +114,13 @@ def account_box(account: auth.Account) -> None:
 def log_export(target: str) -> None:
     """on_click of every download button: record who exported what."""
     account = current_account()
-    audit.record(_ui.cursor(), account.username if account else None, "export", target)
+    audit.record(cursor(), account.username if account else None, "export", target)
 
 
 def note_rules_file() -> None:
     """Record a change of the rules file (seen by content hash) in the audit log."""
     account = current_account()
-    audit.note_rules_file(_ui.cursor(), Path(_ui.config.rules_path()), account.username if account else None)
+    audit.note_rules_file(cursor(), Path(config.rules_path()), account.username if account else None)
 
 
 def client_address() -> str | None:

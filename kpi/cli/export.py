@@ -1,6 +1,6 @@
 """Export a dataset's stored rows: `python -m kpi export DATASET [--format csv|xlsx] [--out FILE]`.
 
-Columns carry the English names of domain.md (no batch bookkeeping), dates are YYYY-MM-DD,
+Columns carry the data model's English names (kpi.datasets; no batch bookkeeping), dates are YYYY-MM-DD,
 CSV is UTF-8 with BOM, and text cells that Excel would run as formulas are neutralised.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pandas as pd
 
 from kpi import config, store
 from kpi.datasets import DATASETS, get_dataset
-from kpi.exports import to_csv_bytes, to_xlsx_bytes
+from kpi.display.exports import to_csv_bytes, to_xlsx_bytes
 from kpi.i18n import LANGUAGES, t
 from kpi.store import dataset_select_sql
 

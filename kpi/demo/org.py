@@ -13,7 +13,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from kpi import demo_names as names
+from kpi.demo import names
 
 TERTIARY_PER_SECONDARY = (3, 3, 4, 4, 4, 4, 4, 4, 5, 5)
 BRANCHES_TOTAL = 300

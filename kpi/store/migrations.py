@@ -91,7 +91,7 @@ ALTER TABLE batches ADD COLUMN undone_by VARCHAR;
 """
 
 # v4: unit_paths becomes a table. As a recursive view it was recomputed by every query naming it
-# (30–50 ms each at 100,000 branches, tens of times per page); kpi.derived.refresh_unit_paths
+# (30–50 ms each at 100,000 branches, tens of times per page); kpi.store.derived.refresh_unit_paths
 # rebuilds it whenever the tree has changed (on opening the store and with every data version).
 V4 = f"""
 DROP VIEW unit_paths;
@@ -102,7 +102,7 @@ CREATE TABLE unit_paths (unit_code VARCHAR NOT NULL, ancestor_code VARCHAR NOT N
 
 # v5: problem_changes, the problem snapshots that changed a problem's status or deadline (and each
 # problem's first), which the weekly series reads instead of every weekly re-snapshot; the batches
-# already taken in are counted in problem_change_batches. kpi.derived fills and maintains both.
+# already taken in are counted in problem_change_batches. kpi.store.derived fills and maintains both.
 V5 = """
 CREATE TABLE problem_changes (problem_id VARCHAR NOT NULL, status VARCHAR, due_date DATE, as_of DATE NOT NULL,
                               batch_id BIGINT);
@@ -111,7 +111,7 @@ CREATE TABLE problem_change_batches (batch_key BIGINT NOT NULL, snapshots BIGINT
 
 # v6: sign-in attempts replace failed sign-ins. Every attempt is written (outcome 'pending') before
 # its password is verified, then marked 'failure', 'success' or 'locked', so that a lock decision
-# counts attempts still in flight — in this process or another one (kpi.auth_accounts.authenticate).
+# counts attempts still in flight — in this process or another one (kpi.access.accounts.authenticate).
 # A success's clears_before is the lowest attempt id it forgives (failures finished before it began).
 V6 = """
 CREATE SEQUENCE login_attempt_ids START 1;

@@ -33,7 +33,7 @@ def entries(con: duckdb.DuckDBPyConnection, username: str | None = None, actions
             start: dt.date | None = None, end: dt.date | None = None,
             usernames: list[str] | None = None) -> pd.DataFrame:
     """Log entries, newest first, filtered by exact user name, actions, the days start..end
-    (inclusive) and a list of user names (an administrator's subtree, see kpi.auth); every filter
+    (inclusive) and a list of user names (an administrator's subtree, see kpi.access.roles); every filter
     bound, None / empty = no filter (but an empty `usernames` list keeps nothing)."""
     return con.execute(
         f"""SELECT {', '.join(COLUMNS)} FROM audit_log

@@ -9,7 +9,7 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
-from kpi.auth import Account, check_problem_editable
+from kpi.access.roles import Account, check_problem_editable
 from kpi.datasets import PROBLEMS
 from kpi.importing.commit import BatchResult, canonical_frame, commit_frame
 from kpi.importing.errors import CellError, UploadRefused

@@ -15,7 +15,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from kpi import demo_names as names
+from kpi.demo import names
 
 NEVER_INSPECTED = (2, 6)  # secondary, tertiary units
 NO_SUPERVISION_THIS_YEAR = 2  # secondary units without 督查/调研 in the as-of year

@@ -25,14 +25,13 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from kpi import demo_names as names
 from kpi import store
 from kpi.datasets import DATASETS, MEETING_TYPES, PROBLEM_SOURCES, SEVERITIES
-from kpi.demo import _insert
-from kpi.demo_figures import demo_annual, demo_indicators, demo_ratings, missing_annual_units
-from kpi.demo_meetings import TALKS_PER_YEAR, _required
-from kpi.demo_org import COMMITTEE_MIN_MEMBERS, UNIT_COLUMNS, new_branch_dates
-from kpi.demo_problems import (
+from kpi.demo import _insert, names
+from kpi.demo.figures import demo_annual, demo_indicators, demo_ratings, missing_annual_units
+from kpi.demo.meetings import TALKS_PER_YEAR, _required
+from kpi.demo.org import COMMITTEE_MIN_MEMBERS, UNIT_COLUMNS, new_branch_dates
+from kpi.demo.problems import (
     LATE_RATE,
     SEVERITY_WEIGHTS,
     SOURCE_WEIGHTS,
@@ -44,7 +43,7 @@ from kpi.demo_problems import (
     snapshot_days,
     status_on,
 )
-from kpi.demo_supervision import SUPERVISION_COLUMNS
+from kpi.demo.supervision import SUPERVISION_COLUMNS
 from kpi.rules import Rules, load_rules
 
 SIZES = {"S": 300, "M": 5_000, "L": 100_000}

@@ -31,7 +31,7 @@ restarted replaces the token of the one before. `create_first_admin` compares th
 constant time and spends it; once an account exists no token is accepted.
 
 Creating, changing (disabling included) and deleting an account always names who acts (`by`): an
-administrator, checked against its subtree by kpi.auth (a bound one manages only accounts bound
+administrator, checked against its subtree by kpi.access.roles (a bound one manages only accounts bound
 inside its subtree and binds only there), or None for the server itself (command line, demo set-up).
 """
 from __future__ import annotations
@@ -49,9 +49,9 @@ import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from kpi.auth import ADMIN, ANALYST, LEADER, ROLES, Account, AuthError, check_manages_account, check_may_bind
-from kpi.meta import meta_value, set_meta
+from kpi.access.roles import ADMIN, ANALYST, LEADER, ROLES, Account, AuthError, check_manages_account, check_may_bind
 from kpi.rules import Rules
+from kpi.store.meta import meta_value, set_meta
 
 _HASHER = PasswordHasher()
 # Verified when the user name is unknown, so a wrong name takes as long as a wrong password.

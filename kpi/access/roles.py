@@ -1,4 +1,4 @@
-"""Who may do what, on which part of the tree: roles, page access, and the data scope of an account.
+"""Who may do what, on which part of the tree: roles, permissions, and the data scope of an account.
 
 Three roles, each including the one before:
 - 领导 (leader): views every page of figures and exports briefings and tables;
@@ -6,8 +6,10 @@ Three roles, each including the one before:
 - 管理员 (administrator): also manages accounts, reads the audit log and undoes batches.
 
 Every account is bound to a unit (or to none: the whole store) and sees only that unit's subtree.
-The scope is enforced here, where pages and the CLI ask for a root, check an upload or an undo —
-not only in the widgets that offer the choices. Accounts themselves live in kpi.auth_accounts.
+The scope is enforced here, where pages and the CLI ask for a root, check an undo or an edit —
+not only in the widgets that offer the choices; an upload's rows are checked by
+kpi.importing.scope.check_upload_scope. Which page a role may open is the UI's map
+(pages/_ui/sitemap.py). Accounts themselves live in kpi.access.accounts.
 
 Administrators bound to a unit manage only their subtree (an administrator bound to no unit manages
 everything):
@@ -29,14 +31,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import duckdb
-import numpy as np
 import pandas as pd
 
-from kpi import audit, org
+from kpi import org
+from kpi.access import audit
 from kpi.datasets import get_dataset
 from kpi.i18n import TranslatedError
-from kpi.importing import scope
-from kpi.importing.errors import CellError, UploadRefused
 from kpi.store import quote_identifier as q
 
 LEADER, ANALYST, ADMIN = "领导", "分析员", "管理员"
@@ -44,17 +44,6 @@ ROLES = (LEADER, ANALYST, ADMIN)
 EVERYONE = frozenset(ROLES)
 DATA_STAFF = frozenset((ANALYST, ADMIN))
 ADMINS = frozenset((ADMIN,))
-
-# Page file → the roles that may open it. A page missing here opens for nobody (fail closed).
-PAGE_ROLES: dict[str, frozenset[str]] = {
-    **{page: EVERYONE for page in (
-        "overview.py", "funds.py", "meetings.py", "ratings.py", "indicators.py", "problems.py",
-        "rectification.py", "coverage.py", "unit_profile.py", "briefing.py")},
-    "upload.py": DATA_STAFF,
-    "history.py": DATA_STAFF,
-    "accounts.py": ADMINS,
-    "audit.py": ADMINS,
-}
 
 
 class AuthError(TranslatedError):
@@ -84,11 +73,6 @@ class Account:
     @property
     def label(self) -> str:
         return self.display_name or self.username
-
-
-def may_open(account: Account | None, page_file: str) -> bool:
-    """True when `account` may open the page `page_file` (e.g. 'upload.py')."""
-    return account is not None and not account.disabled and account.role in PAGE_ROLES.get(page_file, ())
 
 
 def may_upload(account: Account) -> bool:
@@ -122,41 +106,6 @@ def scoped_root(account: Account, requested_root: str | None, con: duckdb.DuckDB
     if in_subtree(con, requested_root, account.unit_code):
         return requested_root
     raise AuthError("outside_scope", unit=requested_root)
-
-
-def scope_errors(con: duckdb.DuckDBPyConnection, account: Account, parsed) -> list[CellError]:
-    """One error per row of `parsed` (a ParsedUpload) the account may not write (the rules of
-    kpi.importing.scope: unit outside the subtree, key of another unit's record, units above or
-    at the account's own unit), naming the file row, the column as written in the file and the value.
-
-    A scoped parse already refuses these rows; this runs again right before the commit.
-    """
-    if account.unit_code is None or parsed.row_count == 0:
-        return []
-    spec = get_dataset(parsed.dataset)
-    columns = [c for c in scope.scope_columns(spec) if c in parsed.table.column_names]
-    # Only these columns, not the whole upload as a frame (a million rows of meetings).
-    frame = parsed.table.select(columns).to_pandas()
-    written = {name: header for header, name in parsed.mapping.items()}
-    several_sheets = len(set(parsed.row_sheets)) > 1
-    found = []
-    for issue in scope.scope_issues(con, spec, account.unit_code, frame):
-        for i in np.flatnonzero(issue.mask):
-            value = frame.at[i, issue.column] if issue.column in frame else None
-            found.append((int(i), CellError(
-                parsed.file_rows[i], written.get(issue.column, issue.column), None if pd.isna(value) else str(value),
-                issue.reason, issue.params, sheet=parsed.row_sheets[i] if several_sheets else None)))
-    return [error for _, error in sorted(found, key=lambda pair: pair[0])]
-
-
-def check_upload_scope(con: duckdb.DuckDBPyConnection, account: Account, parsed) -> None:
-    """Refuse (UploadRefused, nothing written) an upload by a non-uploader or with rows outside the
-    account's subtree; call before `commit_upload`."""
-    if not may_upload(account):
-        raise AuthError("forbidden")
-    errors = scope_errors(con, account, parsed)
-    if errors:
-        raise UploadRefused(errors)
 
 
 def unit_name(con: duckdb.DuckDBPyConnection, unit_code: str | None) -> str:
@@ -234,14 +183,14 @@ def visible_batches(con: duckdb.DuckDBPyConnection, account: Account, batches: p
 
 
 def visible_accounts(con: duckdb.DuckDBPyConnection, account: Account, accounts: pd.DataFrame) -> pd.DataFrame:
-    """The rows of `accounts` (kpi.auth_accounts.account_table) `account` manages."""
+    """The rows of `accounts` (kpi.access.accounts.account_table) `account` manages."""
     managed = managed_usernames(con, account)
     return accounts if managed is None else accounts[accounts["username"].isin(managed)].reset_index(drop=True)
 
 
 def visible_audit_entries(con: duckdb.DuckDBPyConnection, account: Account, username: str | None = None,
                           actions: tuple[str, ...] = (), start=None, end=None) -> pd.DataFrame:
-    """kpi.audit.entries (same filters), limited to the entries of the accounts `account` manages."""
+    """kpi.access.audit.entries (same filters), limited to the entries of the accounts `account` manages."""
     return audit.entries(con, username, actions, start, end, usernames=managed_usernames(con, account))
 
 

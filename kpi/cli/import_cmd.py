@@ -11,8 +11,9 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from kpi import audit, auth, auth_accounts, config, store
-from kpi.auth import AuthError
+from kpi import config, store
+from kpi.access import accounts, audit, roles
+from kpi.access.roles import AuthError
 from kpi.datasets import DATASETS
 from kpi.i18n import LANGUAGES, t
 from kpi.importing.commit import BatchRefused, commit_upload, diff_counts
@@ -20,6 +21,7 @@ from kpi.importing.error_report import error_frame
 from kpi.importing.errors import CellError, UploadRefused
 from kpi.importing.model import ParsedUpload
 from kpi.importing.parse import parse_upload
+from kpi.importing.scope import check_upload_scope
 from kpi.rules import RulesError, load_rules
 
 EXIT_OK, EXIT_REFUSED = 0, 2
@@ -71,8 +73,8 @@ def _import(args: argparse.Namespace, lang: str) -> int:
         con = s.cursor()
         # An account's upload keeps its role and data scope on the command line too: checked before
         # the parse, which then resolves units only within the scope (a dry run shows nothing outside it).
-        account = auth_accounts.get_account(con, args.user)
-        if account is not None and not auth.may_upload(account):
+        account = accounts.get_account(con, args.user)
+        if account is not None and not roles.may_upload(account):
             raise AuthError("forbidden")
         parsed = parse_upload(data, args.file.name, args.dataset, con, rules, sheet=args.sheet,
                               all_sheets=args.all_sheets, scope=account.unit_code if account else None)
@@ -84,7 +86,7 @@ def _import(args: argparse.Namespace, lang: str) -> int:
             print(t("cli.dry_run", lang, new=d.new, updated=d.updated, unchanged=d.unchanged))
             return EXIT_OK
         if account is not None:  # checked again right before the write
-            auth.check_upload_scope(con, account, parsed)
+            check_upload_scope(con, account, parsed)
         result = commit_upload(con, parsed, args.user, as_of=args.as_of, force=args.force)
         audit.record(con, args.user, "upload", f"#{result.batch_id} {parsed.file_name}", "cli")
         print(t("cli.committed", lang, batch_id=result.batch_id, dataset=t(f"common.dataset.{result.dataset}", lang),

@@ -1,0 +1,79 @@
+"""One writing transaction at a time: `transaction()` (BEGIN … COMMIT, ROLLBACK on any error) under
+the process-wide write lock, refusing a write whose preview went stale (`WriteRefused`).
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+import duckdb
+
+from kpi.i18n import TranslatedError
+from kpi.store.state import changed_at
+
+
+class WriteRefused(TranslatedError):
+    """A write refused because the store changed under it: 'conflict' (DuckDB reported a write
+    conflict with another transaction) or 'stale' (a dataset the preview or confirmation was
+    computed from has been written since). Either way the user is asked to look again; nothing was
+    written.
+
+    key: a message key in kpi/messages/store.toml.
+    """
+
+    prefix = "store."
+
+
+# Every write of this process (commits, undos, demo load/clear, migrations) runs under this lock, one
+# after another: two analysts committing at the same moment both succeed, in turn, instead of the
+# second hitting DuckDB's write conflict on the data version. Another process cannot interleave at
+# all: DuckDB locks the file, so a second process (e.g. the CLI while the server runs) fails to open it.
+# Reentrant: a nested `transaction` then fails with DuckDB's own error instead of deadlocking the thread.
+_WRITE_LOCK = threading.RLock()
+
+
+def write_lock() -> threading.RLock:
+    """The process-wide lock held by every writing transaction (see `transaction`)."""
+    return _WRITE_LOCK
+
+
+def _is_conflict(exc: BaseException) -> bool:
+    """True for DuckDB's write-write conflicts ("Conflict on tuple deletion!", "Catalog write-write
+    conflict…", "Failed to commit: … conflict …")."""
+    return isinstance(exc, duckdb.TransactionException) and "conflict" in str(exc).lower()
+
+
+def _rollback(con: duckdb.DuckDBPyConnection, cause: BaseException) -> None:
+    """ROLLBACK after `cause`; when ROLLBACK itself fails (a failed COMMIT — e.g. a full disk — has
+    already ended the transaction: "cannot rollback - no transaction is active"), keep that as a
+    note on `cause` instead of raising it, so the real reason is the one reported."""
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error as exc:
+        cause.add_note(f"ROLLBACK after this error also failed: {exc}")
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection, expected_version: int | None = None,
+                depends_on: Iterable[str] | None = None) -> Iterator[None]:
+    """One writing transaction on `con`, holding the process's write lock from BEGIN to COMMIT.
+
+    With `expected_version` (the data version a preview or confirmation was computed against),
+    refuses with WriteRefused('stale') when a dataset of `depends_on` (default: every dataset) has
+    been written since — checked inside the transaction, so nothing can slip in between; writes to
+    other datasets do not make it stale. On any error: ROLLBACK, then the original error is raised
+    (see `_rollback`); a DuckDB write conflict becomes WriteRefused('conflict').
+    """
+    with _WRITE_LOCK:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            if expected_version is not None and changed_at(con, depends_on) > expected_version:
+                raise WriteRefused("stale")
+            yield
+            con.execute("COMMIT")
+        except BaseException as exc:
+            _rollback(con, exc)
+            if _is_conflict(exc):
+                raise WriteRefused("conflict") from exc
+            raise

@@ -1,0 +1,111 @@
+"""Drawing helpers shared by the pages: a chart with the data behind it, tables of units that open a
+unit's profile, downloads (audited), empty states. Draws only; every figure comes from `kpi/`.
+"""
+from __future__ import annotations
+
+from functools import partial
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from kpi.display.exports import to_csv_bytes, to_xlsx_bytes
+from kpi.display.textsafe import plotly_value
+from pages._ui.context import tr
+from pages._ui.session import log_export
+
+
+def chart(fig: go.Figure, data: pd.DataFrame, key: str, unit_codes: list[str] | None = None,
+          unit_customdata: int | None = None) -> None:
+    """Draw `fig`, then a 'view data' expander with exactly the data behind it as CSV/XLSX.
+
+    Given `unit_codes` (the unit of each point of the first trace, in drawing order) or
+    `unit_customdata` (where each point's customdata holds its unit code), clicking a point opens
+    that unit's profile."""
+    if unit_codes is None and unit_customdata is None:
+        st.plotly_chart(fig, width="stretch", key=f"chart_{key}")
+    else:
+        event = st.plotly_chart(fig, width="stretch", key=f"chart_{key}", on_select="rerun",
+                                selection_mode="points")
+        st.caption(tr("profile.drill.chart_hint"))
+        open_profile_of(selected_unit(event, unit_codes, unit_customdata))
+    data_table(data, key)
+
+
+def data_table(data: pd.DataFrame, key: str, expanded: bool = False, unit_codes: list[str] | None = None) -> None:
+    """The data behind a figure, viewable and downloadable (CSV with BOM, XLSX); with `unit_codes`
+    (the unit of each row) selecting a row opens that unit's profile."""
+    with st.expander(tr("common.view_data"), expanded=expanded):
+        if unit_codes is None:
+            st.dataframe(_first_rows(data), hide_index=True, width="stretch")
+        else:
+            unit_table(data, f"table_{key}", unit_codes)
+        left, right = st.columns(2)
+        # Files are built when clicked (a callable), not on every rerun: an XLSX of 40k rows takes seconds.
+        left.download_button(tr("common.download_csv"), partial(to_csv_bytes, data), f"{key}.csv",
+                             "text/csv", key=f"csv_{key}", on_click=log_export, args=(f"{key}.csv",))
+        right.download_button(tr("common.download_xlsx"), partial(to_xlsx_bytes, data), f"{key}.xlsx",
+                              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                              key=f"xlsx_{key}", on_click=log_export, args=(f"{key}.xlsx",))
+
+
+def empty_state(what_key: str, dataset: str) -> None:
+    """Say which data is missing and which upload provides it."""
+    st.info(tr("common.empty", what=tr(what_key), dataset=tr(f"common.dataset.{dataset}")),
+            icon=":material/info:")
+
+
+PROFILE_PAGE = "pages/unit_profile.py"
+
+
+def selected_unit(event, unit_codes: list[str] | None = None, unit_customdata: int | None = None) -> str | None:
+    """The unit picked in the selection `event` of st.dataframe (first selected row → unit_codes)
+    or st.plotly_chart (first clicked point → its customdata[unit_customdata], else the
+    unit_codes entry of its index on the first trace); None when nothing (usable) is selected.
+    Chart customdata holds text escaped for Plotly (kpi.charts.theme.text): read back unescaped."""
+    selection = (event or {}).get("selection") or {}
+    rows = selection.get("rows") or []
+    if rows:
+        row = rows[0]
+        return unit_codes[row] if unit_codes is not None and 0 <= row < len(unit_codes) else None
+    for point in selection.get("points") or []:
+        custom = point.get("customdata")
+        if unit_customdata is not None and isinstance(custom, list) and len(custom) > unit_customdata:
+            code = custom[unit_customdata]
+            return plotly_value(code) if isinstance(code, str) else code
+        index = point.get("point_index", point.get("point_number"))
+        if unit_codes is not None and point.get("curve_number", 0) == 0 and index is not None \
+                and 0 <= index < len(unit_codes):
+            return unit_codes[index]
+    return None
+
+
+def open_profile_of(unit_code: str | None) -> None:
+    """Switch to the unit profile page showing `unit_code` (nothing when None)."""
+    if unit_code:
+        st.session_state["profile_unit"] = unit_code
+        # Counted so that the profile page can key its widgets per visit (see pages/unit_profile.py).
+        st.session_state["profile_visit"] = st.session_state.get("profile_visit", 0) + 1
+        st.switch_page(PROFILE_PAGE)
+
+
+TABLE_ROWS = 1000  # rows sent to the browser per table; a large group's lists run to tens of thousands
+
+
+def _first_rows(data: pd.DataFrame) -> pd.DataFrame:
+    """At most TABLE_ROWS rows of `data` to draw, saying so when there are more (downloads keep all)."""
+    if len(data) <= TABLE_ROWS:
+        return data
+    st.caption(tr("common.table_first_rows", shown=f"{TABLE_ROWS:,}", n=f"{len(data):,}"))
+    return data.head(TABLE_ROWS)
+
+
+def unit_table(data: pd.DataFrame, key: str, unit_codes: list[str] | None = None, unit_column: str = "unit_code",
+               height: int | str = "auto") -> None:
+    """A table of units (one row each in `unit_codes`, default the `unit_column` column) in which
+    selecting a row opens that unit's profile."""
+    codes = list(data[unit_column]) if unit_codes is None else list(unit_codes)
+    event = st.dataframe(_first_rows(data), hide_index=True, width="stretch", height=height, key=key, on_select="rerun",
+                         selection_mode="single-row")
+    st.caption(tr("profile.drill.table_hint"))
+    open_profile_of(selected_unit(event, codes))

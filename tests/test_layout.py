@@ -1,0 +1,138 @@
+"""The layout is the architecture: what may sit at the root of kpi/, who may import whom.
+
+The import graph is read from the source files with `ast` (nothing is imported or run): every
+`import` and `from … import` of app.py, pages/ and kpi/, those inside functions included, since a
+lazy import still closes a cycle when it runs.
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# kpi/ root: the vocabulary every layer shares, and the packages by concern.
+KPI_ROOT_MODULES = {"__init__.py", "__main__.py", "config.py", "datasets.py", "i18n.py", "org.py", "periods.py",
+                    "rules.py"}
+KPI_PACKAGES = {"access", "briefing", "charts", "cli", "demo", "display", "importing", "metrics", "store"}
+KPI_DATA_FOLDERS = {"messages"}
+# The UI helpers, each importing only those before it.
+UI_ORDER = ("sitemap", "context", "session", "widgets", "frame")
+
+
+def _module_name(path: Path, root: Path) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _sources(root: Path = ROOT) -> dict[str, Path]:
+    """Module name → source file, for app.py and every .py file under pages/ and kpi/."""
+    files = [root / "app.py", *sorted((root / "pages").rglob("*.py")), *sorted((root / "kpi").rglob("*.py"))]
+    return {_module_name(path, root): path for path in files if "__pycache__" not in path.parts}
+
+
+def _imported(module: str, path: Path, modules: set[str]) -> set[str]:
+    """The modules of `modules` that `module` imports (absolute and relative, anywhere in the file):
+    `import X.Y` is X.Y; `from X import Y` is X.Y when that is a module of its own, else X."""
+    names: set[str] = set()
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                base = ".".join([*anchor, *([base] if base else [])])
+            submodules = {f"{base}.{alias.name}" for alias in node.names} & modules
+            names.update(submodules)
+            if len(submodules) < len(node.names):  # some names are the package's own
+                names.add(base)
+    return (names & modules) - {module}
+
+
+def _top_level_imports(path: Path) -> set[str]:
+    """The top-level package of every absolute import in `path` ('streamlit' for `streamlit.testing.v1`)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.partition(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            names.add(node.module.partition(".")[0])
+    return names
+
+
+def import_graph(root: Path = ROOT) -> dict[str, set[str]]:
+    """Module → the project modules it imports (imports of outside libraries dropped)."""
+    sources = _sources(root)
+    return {module: _imported(module, path, set(sources)) for module, path in sources.items()}
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str]:
+    """One import cycle of `graph` as [a, b, …, a], or [] when there is none."""
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str]:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return path[path.index(nxt):] + [nxt]
+            if nxt not in state and (found := visit(nxt)):
+                return found
+        path.pop()
+        state[node] = 2
+        return []
+
+    for start in sorted(graph):
+        if start not in state and (found := visit(start)):
+            return found
+    return []
+
+
+def test_the_cycle_finder_lists_a_cycle():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set(), "c": {"a", "b"}}) == []
+
+
+def test_the_graph_sees_submodule_and_lazy_imports():
+    graph = import_graph()
+    assert "kpi.store.derived" in graph["kpi.store.state"]  # `from kpi.store import derived`
+    assert "kpi.demo" in graph["pages._ui.frame"]  # imported inside a function
+
+
+def test_no_import_cycle_in_app_pages_and_kpi():
+    cycle = find_cycle(import_graph())
+    assert cycle == [], "import cycle: " + " -> ".join(cycle)
+
+
+def test_kpi_root_holds_only_vocabulary_modules_and_packages():
+    entries = {p.name for p in (ROOT / "kpi").iterdir() if p.name != "__pycache__"}
+    unexpected = entries - KPI_ROOT_MODULES - KPI_PACKAGES - KPI_DATA_FOLDERS
+    assert unexpected == set(), "kpi/ root holds vocabulary modules and packages only; move these into a package"
+    not_packages = {name for name in KPI_PACKAGES & entries if not (ROOT / "kpi" / name / "__init__.py").exists()}
+    assert not_packages == set()
+
+
+def test_kpi_never_imports_streamlit():
+    offenders = {module for module, path in _sources().items() if module.startswith("kpi")
+                 and "streamlit" in _top_level_imports(path)}
+    assert offenders == set()
+
+
+def test_access_knows_no_pages_and_no_importer():
+    graph = import_graph()
+    reaches = {(module, name) for module, names in graph.items() if module.startswith("kpi.access")
+               for name in names if name.startswith(("pages", "kpi.importing"))}
+    assert reaches == set()
+
+
+def test_ui_helpers_import_one_way():
+    graph = import_graph()
+    backwards = {(module, name) for i, module in enumerate(UI_ORDER)
+                 for name in graph[f"pages._ui.{module}"]
+                 if name.startswith("pages.") and name.removeprefix("pages._ui.") not in UI_ORDER[:i]}
+    assert backwards == set(), "a UI helper imports only those before it: " + ", ".join(UI_ORDER)
