@@ -32,7 +32,10 @@ def lines(stream: bytes) -> list[str]:
 
 @pytest.fixture
 def db(tmp_path) -> Path:
-    return tmp_path / "s.duckdb"
+    """An empty store: only `demo` and `admin create` may create one."""
+    path = tmp_path / "s.duckdb"
+    store.open_store(path).close()
+    return path
 
 
 def checksums(db: Path) -> dict:
@@ -92,14 +95,13 @@ def test_whole_file_refusal_and_missing_file_are_one_line_each(db, tmp_path):
         2, [f"无法读取文件 {tmp_path / 'nope.csv'}：No such file or directory"])
 
 
-def test_unexpected_error_is_one_line_never_a_traceback(tmp_path):
+def test_a_file_that_is_not_a_store_is_one_line_never_a_traceback(tmp_path):
     not_a_store = tmp_path / "notes.txt"
     not_a_store.write_text("这不是数据库")
     result = kpi("import", "units", str(TEMPLATES / "units.xlsx"), db=not_a_store)
-    err = lines(result.stderr)
-    assert result.returncode == 2
-    assert len(err) == 1 and err[0].startswith("出错了，未写入任何数据（IOException：")
-    assert b"Traceback" not in result.stderr
+    assert (result.returncode, lines(result.stderr)) == (2, [
+        f"{not_a_store} 不是 DuckDB 数据库文件，无法打开，未做任何改动。"
+        "请检查 --db 或环境变量 DJ_DB 是否指向看板的数据库（默认 data/dashboard.duckdb）。"])
 
 
 def test_dry_run_prints_the_diff_and_writes_nothing(db):
@@ -145,5 +147,7 @@ def test_export_xlsx_to_file(db, tmp_path):
 
 def test_export_of_a_missing_store_is_refused(tmp_path):
     result = kpi("export", "units", db=tmp_path / "nope.duckdb")
-    assert (result.returncode, lines(result.stderr)) == (2, [f"数据库文件不存在：{tmp_path / 'nope.duckdb'}"])
+    assert (result.returncode, lines(result.stderr)) == (2, [
+        f"数据库文件不存在：{tmp_path / 'nope.duckdb'}。请检查 --db 或环境变量 DJ_DB 是否写错；"
+        "要新建数据库，请运行 python -m kpi demo（演示数据）或 python -m kpi admin create（第一个管理员）。"])
     assert not (tmp_path / "nope.duckdb").exists()

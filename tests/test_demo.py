@@ -456,8 +456,7 @@ def test_cli_reports_an_unusable_rules_file_in_one_line(tmp_path, capsys, monkey
     monkeypatch.setenv("DJ_RULES", str(bad))
     db = tmp_path / "cli.duckdb"
     assert main(["demo", "--as-of", "2026-11-21", "--db", str(db)]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("出错了，未写入任何数据（RulesError：") and err.count("\n") == 1
+    assert capsys.readouterr().err == "规则文件有误：assessment — 缺少此项\n"  # translated, as every command says it
     s = store.open_store(db)
     try:
         assert store.is_empty(s.cursor()) and not store.is_demo(s.cursor())

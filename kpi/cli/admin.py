@@ -5,6 +5,7 @@ administrator is locked out): whoever can run this can open the store anyway. Th
 to no unit. The password is read from the terminal (asked twice, never echoed); for scripts from
 the environment variable DJ_ADMIN_PASSWORD, or as the first line of standard input with
 --password-stdin — never from the command line, where other users of the machine could read it.
+Like `demo`, it may create the store file (the first administrator of a fresh server).
 Exit 0 created, 2 refused (no password to read, a bad or taken user name, a short password).
 """
 from __future__ import annotations
@@ -13,23 +14,28 @@ import argparse
 import getpass
 import os
 import sys
-from pathlib import Path
 
-from kpi import config, store
 from kpi.access import accounts, audit
 from kpi.access.roles import AuthError
-from kpi.i18n import LANGUAGES, t
-from kpi.rules import RulesError, load_rules
+from kpi.cli import common
+from kpi.cli.common import EXIT_OK
+from kpi.i18n import TranslatedError, t
+from kpi.rules import load_rules
 
-EXIT_OK, EXIT_REFUSED = 0, 2
 PASSWORD_ENV_VAR = "DJ_ADMIN_PASSWORD"
 
 
-class NoPassword(Exception):
+class NoPassword(TranslatedError):
     """No password can be read: no terminal, no --password-stdin line, no environment variable."""
 
+    prefix = "admin."
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+    def __init__(self):
+        super().__init__("no_password", env=PASSWORD_ENV_VAR)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """The sub-action `create`; returned, as the parser that takes the shared --db / --lang."""
     actions = parser.add_subparsers(dest="action", required=True)
     create = actions.add_parser("create", help="create an administrator bound to no unit")
     create.add_argument("--user", required=True, help="user name of the new administrator")
@@ -37,8 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     create.add_argument("--password-stdin", action="store_true",
                         help=f"read the password from the first line of standard input (else ${PASSWORD_ENV_VAR}, "
                              "else the terminal)")
-    create.add_argument("--db", type=Path, help="DuckDB store (default: $DJ_DB or data/dashboard.duckdb)")
-    create.add_argument("--lang", choices=LANGUAGES, default="zh", help="language of the messages")
+    return [create]
 
 
 def read_password(from_stdin: bool, lang: str) -> tuple[str, str | None]:
@@ -59,28 +64,14 @@ def read_password(from_stdin: bool, lang: str) -> tuple[str, str | None]:
 
 def run(args: argparse.Namespace) -> int:
     lang = args.lang
-    try:
-        password, repeated = read_password(args.password_stdin, lang)
-    except NoPassword:
-        print(t("admin.no_password", lang, env=PASSWORD_ENV_VAR), file=sys.stderr)
-        return EXIT_REFUSED
-    path = args.db or config.db_path([])
-    try:
-        rules = load_rules()
-        if repeated is not None and repeated != password:
-            raise AuthError("password_mismatch")
-        opened = store.open_store(path)
-        try:
-            con = opened.cursor()
-            account = accounts.create_admin(con, rules, args.user, password, args.display_name)
-            audit.record(con, account.username, "admin_created", account.username, detail="cli")
-        finally:
-            opened.close()
-    except (AuthError, RulesError) as exc:
-        print(exc.message(lang), file=sys.stderr)
-        return EXIT_REFUSED
-    except Exception as exc:  # noqa: BLE001  (one line, never a traceback; the account is one transaction)
-        print(t("cli.unexpected", lang, kind=type(exc).__name__, detail=str(exc)), file=sys.stderr)
-        return EXIT_REFUSED
+    password, repeated = read_password(args.password_stdin, lang)
+    path = common.db_path(args)
+    rules = load_rules()
+    if repeated is not None and repeated != password:
+        raise AuthError("password_mismatch")
+    with common.opened_store(path, create=True) as opened:  # the first administrator of a fresh server
+        con = opened.cursor()
+        account = accounts.create_admin(con, rules, args.user, password, args.display_name)
+        audit.record(con, account.username, "admin_created", account.username, detail="cli")
     print(t("admin.created", lang, username=account.username, path=str(path)))
     return EXIT_OK

@@ -3,51 +3,42 @@
     python -m kpi briefing [--week 2026-W47] [--unit CODE] [--out DIR] [--db PATH] [--lang zh|en]
 
 Default week: the one ending last Sunday. Exit 0 when written; 2 with a message when the week
-is invalid, the unit unknown, no data covers the week, or no CJK font is installed.
+is invalid, the unit unknown, no data covers the week, no CJK font is installed, the store cannot be
+opened (missing, in use, read-only, not a store) or --out cannot be written.
 """
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import sys
 import time
 
-from kpi import config, store
-from kpi.briefing.content import BriefingError, build_briefing
-from kpi.briefing.fonts import FontMissingError
+from kpi.briefing.content import build_briefing
 from kpi.briefing.outputs import render_briefing, write_files
-from kpi.i18n import LANGUAGES, t
+from kpi.cli import common
+from kpi.i18n import t
 from kpi.periods import last_full_week
-from kpi.rules import RulesError, load_rules
+from kpi.rules import load_rules
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--week", help="ISO week YYYY-Www (default: the week ending last Sunday)")
     parser.add_argument("--unit", help="unit code of the subtree (default: the whole group)")
     parser.add_argument("--out", default=".", help="output folder (default: current folder)")
-    parser.add_argument("--db", help="DuckDB store (default: $DJ_DB or data/dashboard.duckdb)")
-    parser.add_argument("--lang", choices=LANGUAGES, default="zh", help="language of the briefing")
 
 
 def run(args: argparse.Namespace) -> int:
     lang = args.lang
     week = args.week or last_full_week(dt.date.today())
     started = time.perf_counter()
+    rules = load_rules()
+    with common.opened_store(common.db_path(args)) as st:
+        briefing = build_briefing(st.cursor(), rules, week, args.unit, lang)
+    files = render_briefing(briefing)
     try:
-        rules = load_rules()
-        st = store.open_store(args.db or config.db_path([]))
-        try:
-            briefing = build_briefing(st.cursor(), rules, week, args.unit, lang)
-        finally:
-            st.close()
-        paths = write_files(render_briefing(briefing), args.out)
-    except (BriefingError, FontMissingError, RulesError) as exc:
-        print(exc.message(lang), file=sys.stderr)
-        return 2
-    except store.StoreError as exc:
-        print(t("common.store_error", lang, detail=str(exc)), file=sys.stderr)
-        return 2
+        paths = write_files(files, args.out)
+    except OSError as exc:
+        raise common.OutputUnwritable(args.out, exc) from exc
     for path in paths:
         print(t("briefing.cli.written", lang, path=path))
     print(t("briefing.cli.timing", lang, seconds=f"{time.perf_counter() - started:.1f}"))
-    return 0
+    return common.EXIT_OK

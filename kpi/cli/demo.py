@@ -1,7 +1,8 @@
 """Load or clear the demo group: `python -m kpi demo [--as-of YYYY-MM-DD] [--db PATH] [--clear]`.
 
 Loading writes the fictitious group into an empty store and prints the rows per table;
---clear removes it (only when the store holds the demo group). Exit 0 done, 2 refused.
+--clear removes it (only when the store holds the demo group). With `admin create`, the one command
+that may create a new store file. Exit 0 done, 2 refused.
 """
 from __future__ import annotations
 
@@ -11,20 +12,18 @@ import sys
 import time
 from pathlib import Path
 
-from kpi import config, demo, store
+from kpi import demo, store
+from kpi.cli import common
+from kpi.cli.common import EXIT_OK, EXIT_REFUSED
 from kpi.datasets import DATASETS
-from kpi.i18n import LANGUAGES, t
-
-EXIT_OK, EXIT_REFUSED = 0, 2
+from kpi.i18n import t
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--as-of", type=dt.date.fromisoformat, default=None,
                         help="as-of date of the demo data, YYYY-MM-DD (default: today)")
-    parser.add_argument("--db", type=Path, help="DuckDB store (default: $DJ_DB or data/dashboard.duckdb)")
     parser.add_argument("--seed", type=int, default=demo.DEMO_SEED, help="random seed (default: the demo's own)")
     parser.add_argument("--clear", action="store_true", help="remove the demo data instead of loading it")
-    parser.add_argument("--lang", choices=LANGUAGES, default="zh", help="language of the messages")
 
 
 def _clear(con, path: Path, lang: str) -> int:
@@ -53,16 +52,9 @@ def _load(con, path: Path, as_of: dt.date, seed: int, lang: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    path = args.db or config.db_path([])
-    try:
-        s = store.open_store(path)
-        try:
-            con = s.cursor()
-            if args.clear:
-                return _clear(con, path, args.lang)
-            return _load(con, path, args.as_of or dt.date.today(), args.seed, args.lang)
-        finally:
-            s.close()
-    except Exception as exc:  # noqa: BLE001  (one line, never a traceback; both writes are one transaction)
-        print(t("cli.unexpected", args.lang, kind=type(exc).__name__, detail=str(exc)), file=sys.stderr)
-        return EXIT_REFUSED
+    path = common.db_path(args)
+    with common.opened_store(path, create=not args.clear) as s:  # clearing a missing store is a mistyped --db
+        con = s.cursor()
+        if args.clear:
+            return _clear(con, path, args.lang)
+        return _load(con, path, args.as_of or dt.date.today(), args.seed, args.lang)

@@ -12,22 +12,19 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from kpi import config, store
+from kpi.cli import common
+from kpi.cli.common import EXIT_OK
 from kpi.datasets import DATASETS, get_dataset
 from kpi.display.exports import to_csv_bytes, to_xlsx_bytes
-from kpi.i18n import LANGUAGES, t
 from kpi.store import dataset_select_sql
 
-EXIT_OK, EXIT_REFUSED = 0, 2
 _DTYPES = {"int": "Int64", "year": "Int64", "bool": "boolean"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dataset", choices=list(DATASETS), help="dataset to export")
     parser.add_argument("--format", choices=("csv", "xlsx"), default="csv", help="output format (default csv)")
-    parser.add_argument("--db", type=Path, help="DuckDB store (default: $DJ_DB or data/dashboard.duckdb)")
     parser.add_argument("--out", type=Path, help="file to write (default: standard output)")
-    parser.add_argument("--lang", choices=LANGUAGES, default="zh", help="language of the messages")
 
 
 def export_frame(con: duckdb.DuckDBPyConnection, dataset: str) -> pd.DataFrame:
@@ -50,23 +47,11 @@ def export_bytes(con: duckdb.DuckDBPyConnection, dataset: str, fmt: str) -> byte
 
 
 def run(args: argparse.Namespace) -> int:
-    lang = args.lang
-    path = args.db or config.db_path([])
-    if not Path(path).exists():
-        print(t("cli.db_missing", lang, path=str(path)), file=sys.stderr)
-        return EXIT_REFUSED
-    try:
-        s = store.open_store(path)
-        try:
-            data = export_bytes(s.cursor(), args.dataset, args.format)
-        finally:
-            s.close()
-        if args.out:
-            args.out.write_bytes(data)
-        else:
-            sys.stdout.buffer.write(data)
-            sys.stdout.flush()
-    except Exception as exc:  # noqa: BLE001  (one line, never a traceback)
-        print(t("cli.unexpected", lang, kind=type(exc).__name__, detail=str(exc)), file=sys.stderr)
-        return EXIT_REFUSED
+    with common.opened_store(common.db_path(args)) as s:
+        data = export_bytes(s.cursor(), args.dataset, args.format)
+    if args.out:
+        common.write_output(args.out, data)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
     return EXIT_OK

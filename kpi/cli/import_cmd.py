@@ -11,20 +11,19 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from kpi import config, store
 from kpi.access import accounts, audit, roles
 from kpi.access.roles import AuthError
+from kpi.cli import common
+from kpi.cli.common import EXIT_OK, EXIT_REFUSED
 from kpi.datasets import DATASETS
-from kpi.i18n import LANGUAGES, t
+from kpi.i18n import t
 from kpi.importing.commit import BatchRefused, commit_upload, diff_counts
 from kpi.importing.error_report import error_frame
 from kpi.importing.errors import CellError, UploadRefused
 from kpi.importing.model import ParsedUpload
 from kpi.importing.parse import parse_upload
 from kpi.importing.scope import check_upload_scope
-from kpi.rules import RulesError, load_rules
-
-EXIT_OK, EXIT_REFUSED = 0, 2
+from kpi.rules import load_rules
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,11 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--all-sheets", action="store_true", help="read every worksheet (one per month)")
     parser.add_argument("--dry-run", action="store_true", help="check and show the counts; write nothing")
     parser.add_argument("--force", action="store_true", help="commit even if this file was already uploaded")
-    parser.add_argument("--db", type=Path, help="DuckDB store (default: $DJ_DB or data/dashboard.duckdb)")
     parser.add_argument("--user", default="cli",
                         help="user name recorded with the batch; an account's name applies its role and scope")
     parser.add_argument("--as-of", type=dt.date.fromisoformat, help="snapshot date for problems (YYYY-MM-DD)")
-    parser.add_argument("--lang", choices=LANGUAGES, default="zh", help="language of the messages")
 
 
 def error_lines(errors: list[CellError], lang: str) -> list[list[str]]:
@@ -68,8 +65,7 @@ def _import(args: argparse.Namespace, lang: str) -> int:
         print(t("cli.file_unreadable", lang, file=str(args.file), detail=exc.strerror or str(exc)), file=sys.stderr)
         return EXIT_REFUSED
     rules = load_rules()
-    s = store.open_store(args.db or config.db_path([]))
-    try:
+    with common.opened_store(common.db_path(args)) as s:
         con = s.cursor()
         # An account's upload keeps its role and data scope on the command line too: checked before
         # the parse, which then resolves units only within the scope (a dry run shows nothing outside it).
@@ -92,27 +88,19 @@ def _import(args: argparse.Namespace, lang: str) -> int:
         print(t("cli.committed", lang, batch_id=result.batch_id, dataset=t(f"common.dataset.{result.dataset}", lang),
                 new=result.inserted, updated=result.updated, unchanged=result.unchanged))
         return EXIT_OK
-    finally:
-        s.close()
 
 
 def run(args: argparse.Namespace) -> int:
+    """Import; the refusals only an import has are shown here (every error of the file as CSV lines,
+    the --force hint), every other failure by kpi.cli.main like any command's."""
     lang = args.lang
     try:
         return _import(args, lang)
     except UploadRefused as exc:
         return _print_refused(exc.errors, lang)
-    except AuthError as exc:
+    except BatchRefused as exc:
+        if exc.key != "same_file":
+            raise
         print(exc.message(lang), file=sys.stderr)
-        return EXIT_REFUSED
-    except (BatchRefused, store.WriteRefused) as exc:
-        print(exc.message(lang), file=sys.stderr)
-        if exc.key == "same_file":
-            print(t("cli.force_hint", lang), file=sys.stderr)
-        return EXIT_REFUSED
-    except RulesError as exc:
-        print(exc.message(lang), file=sys.stderr)
-        return EXIT_REFUSED
-    except Exception as exc:  # noqa: BLE001  (a scheduled load gets one line, never a traceback)
-        print(t("cli.unexpected", lang, kind=type(exc).__name__, detail=str(exc)), file=sys.stderr)
+        print(t("cli.force_hint", lang), file=sys.stderr)
         return EXIT_REFUSED

@@ -1,0 +1,163 @@
+"""What every command shares: the exit codes, the `--db` / `--lang` options, the one way to open the
+store, writing an output file, and the one mapping from an error to the message the user reads.
+
+Commands raise; `kpi.cli.main` catches and reports through `report_failure`, so every command
+answers every failure the same way: one translated message on standard error, exit 2, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import errno
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from kpi import config, store
+from kpi.i18n import DEFAULT_LANGUAGE, LANGUAGES, TranslatedError, t
+
+# The exit-code table. argparse's own refusals (unknown option, bad choice) also exit 2.
+EXIT_OK = 0  # done
+EXIT_REFUSED = 2  # refused or failed: one message on standard error, nothing written that the message denies
+
+
+class CliError(TranslatedError):
+    """A refusal of the command line itself (store or output unusable); message key `cli.<key>`."""
+
+    prefix = "cli."
+
+
+class StoreMissing(CliError):
+    """The store file does not exist and this command may not create one (a mistyped --db)."""
+
+    def __init__(self, path: Path):
+        super().__init__("db_missing", path=str(path))
+
+
+class StoreLocked(CliError):
+    """Another process (the dashboard, another command) holds the store open."""
+
+    def __init__(self, path: Path):
+        super().__init__("store_locked", path=str(path))
+
+
+class StoreReadOnly(CliError):
+    """The store (or its folder) cannot be written by this user; opening it migrates and refreshes."""
+
+    def __init__(self, path: Path):
+        super().__init__("store_read_only", path=str(path))
+
+
+class NotAStore(CliError):
+    """The path names something that is not a DuckDB file (a text file, a folder)."""
+
+    def __init__(self, path: Path):
+        super().__init__("not_a_store", path=str(path))
+
+
+class StoreNotCreated(CliError):
+    """A command that may create the store cannot make its folder."""
+
+    def __init__(self, path: Path, error: OSError):
+        super().__init__("store_not_created", path=str(path), detail=_os_detail(error))
+
+
+class OutputUnwritable(CliError):
+    """The output file or folder given with --out cannot be written."""
+
+    def __init__(self, path: Path | str, error: OSError):
+        super().__init__(f"out_unwritable.{os_reason(error)}", path=str(path), detail=_os_detail(error))
+
+
+# DuckDB names why a file cannot be opened only in its message text (no errno); first match wins.
+_OPEN_FAILURES: tuple[tuple[str, type[CliError]], ...] = (
+    ("Could not set lock on file", StoreLocked),
+    ("not a valid DuckDB database file", NotAStore),
+    ("Is a directory", NotAStore),
+    ("Permission denied", StoreReadOnly),
+    ("Operation not permitted", StoreReadOnly),
+    ("Read-only file system", StoreReadOnly),
+)
+
+_OS_REASONS = {
+    errno.ENOTDIR: "not_a_directory", errno.EEXIST: "exists", errno.EISDIR: "is_a_directory",
+    errno.ENOENT: "not_found", errno.EACCES: "permission", errno.EPERM: "permission",
+    errno.EROFS: "read_only_fs", errno.ENOSPC: "no_space", errno.EDQUOT: "no_space",
+}
+
+
+def os_reason(error: OSError) -> str:
+    """The message-key suffix naming why the file system refused (`other` when no message names it)."""
+    return _OS_REASONS.get(error.errno, "other")
+
+
+def _os_detail(error: OSError) -> str:
+    return error.strerror or str(error)
+
+
+def add_shared_options(parser: argparse.ArgumentParser) -> None:
+    """The options every command takes: the store and the language of its messages."""
+    parser.add_argument("--db", type=Path, help="DuckDB store (default: $DJ_DB or data/dashboard.duckdb)")
+    parser.add_argument("--lang", choices=LANGUAGES, default=DEFAULT_LANGUAGE,
+                        help="language of the messages and of what is written (default zh)")
+
+
+def db_path(args: argparse.Namespace) -> Path:
+    """The store the command works on: --db, else $DJ_DB, else data/dashboard.duckdb."""
+    return Path(args.db) if args.db else config.db_path([])
+
+
+@contextmanager
+def opened_store(path: Path, *, create: bool = False) -> Iterator[store.Store]:
+    """The store at `path`, open for the `with` block and closed after it.
+
+    Only `create=True` (the demo, the first administrator) may make a new file: anywhere else a missing
+    file is a mistyped --db, refused with StoreMissing instead of answering from an empty new store.
+    A file DuckDB cannot open is refused by cause: StoreLocked, StoreReadOnly, NotAStore.
+    """
+    if not create and not path.exists():
+        raise StoreMissing(path)
+    try:
+        opened = store.open_store(path)
+    except duckdb.Error as exc:
+        raise _open_failure(exc, path) from exc
+    except OSError as exc:  # the folder of a new store cannot be made
+        raise StoreNotCreated(path, exc) from exc
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def _open_failure(exc: duckdb.Error, path: Path) -> Exception:
+    for marker, refusal in _OPEN_FAILURES:
+        if marker in str(exc):
+            return refusal(path)
+    return exc
+
+
+def write_output(path: Path, data: bytes) -> None:
+    """Write `data` to the --out file; OutputUnwritable when the file system refuses."""
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise OutputUnwritable(path, exc) from exc
+
+
+def failure_message(exc: Exception, lang: str) -> str:
+    """The one message a failure shows, by class: a refusal carries its own translated text
+    (TranslatedError, and the older refusals with `message(lang)`: RulesError, BriefingError,
+    FontMissingError, CellError); an unusable store says so; anything else is one line naming it."""
+    if isinstance(exc, TranslatedError) or callable(getattr(exc, "message", None)):
+        return exc.message(lang)
+    if isinstance(exc, store.StoreError):
+        return t("common.store_error", lang, detail=str(exc))
+    return t("cli.unexpected", lang, kind=type(exc).__name__, detail=str(exc))
+
+
+def report_failure(exc: Exception, lang: str) -> int:
+    """Print the failure's message on standard error; returns the exit code of a refusal."""
+    print(failure_message(exc, lang), file=sys.stderr)
+    return EXIT_REFUSED
