@@ -260,6 +260,28 @@ def test_a_transaction_inside_another_joins_it(con):
 
 # --- demo -----------------------------------------------------------------------------------------
 
+def test_clearing_the_demo_on_the_command_line_removes_the_demo_accounts(tmp_path, rules, capsys):
+    from kpi.cli import main  # noqa: PLC0415
+
+    db = tmp_path / "demo.duckdb"
+    assert main(["demo", "--db", str(db), "--as-of", "2025-06-30"]) == 0
+    s = store.open_store(db)
+    c = s.cursor()
+    actions.start_store(c, rules, dt.date(2025, 6, 30))  # the server's first run: the demo accounts
+    assert actions.sign_in(c, rules, "admin", "admin-demo").username == "admin"
+    s.close()
+    capsys.readouterr()
+    assert main(["demo", "--db", str(db), "--clear"]) == 0
+    s = store.open_store(db)
+    c = s.cursor()
+    with pytest.raises(accounts.SignInRefused) as refused:
+        actions.sign_in(c, rules, "admin", "admin-demo")
+    assert _message(refused) == BAD_CREDENTIALS
+    assert store.is_empty(c) and not accounts.has_accounts(c)
+    assert [row[:2] for row in _log(c)][-2:] == [("cli", "demo_cleared"), ("admin", "sign_in_failed")]
+    s.close()
+
+
 def test_clear_demo_refusals(con, rules):
     before = store.table_checksums(con)
     with pytest.raises(AuthError) as forbidden:

@@ -15,8 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from kpi import config, store
-from kpi.access import accounts, audit
+from kpi import actions, config, store
 from kpi.access.roles import AuthError
 from kpi.i18n import LANGUAGES, t
 from kpi.rules import RulesError, load_rules
@@ -67,13 +66,12 @@ def run(args: argparse.Namespace) -> int:
     path = args.db or config.db_path([])
     try:
         rules = load_rules()
-        if repeated is not None and repeated != password:
+        if repeated is not None and repeated != password:  # before the store is opened
             raise AuthError("password_mismatch")
         opened = store.open_store(path)
         try:
             con = opened.cursor()
-            account = accounts.create_admin(con, rules, args.user, password, args.display_name)
-            audit.record(con, account.username, "admin_created", account.username, detail="cli")
+            account = actions.create_admin(con, rules, args.user, password, args.display_name)
         finally:
             opened.close()
     except (AuthError, RulesError) as exc:

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from kpi import config, store
+from kpi import actions, config, store
 from kpi.datasets import DATASETS, get_dataset
 from kpi.display.exports import to_csv_bytes, to_xlsx_bytes
 from kpi.i18n import LANGUAGES, t
@@ -59,13 +59,15 @@ def run(args: argparse.Namespace) -> int:
         s = store.open_store(path)
         try:
             data = export_bytes(s.cursor(), args.dataset, args.format)
+            if args.out:
+                args.out.write_bytes(data)
+            else:
+                sys.stdout.buffer.write(data)
+                sys.stdout.flush()
+            # recorded once the file is written, like a download button's click in the app
+            actions.record_export(s.cursor(), "cli", f"{args.dataset}.{args.format}", str(args.out or "stdout"))
         finally:
             s.close()
-        if args.out:
-            args.out.write_bytes(data)
-        else:
-            sys.stdout.buffer.write(data)
-            sys.stdout.flush()
     except Exception as exc:  # noqa: BLE001  (one line, never a traceback)
         print(t("cli.unexpected", lang, kind=type(exc).__name__, detail=str(exc)), file=sys.stderr)
         return EXIT_REFUSED
