@@ -4,8 +4,8 @@ default scope), changing or deleting one, and the rules file shown read-only wit
 change is written to the audit log."""
 import streamlit as st
 
-from kpi import config
-from kpi.access import accounts, audit, roles
+from kpi import actions, config
+from kpi.access import accounts, roles
 from pages import _ui
 
 me = _ui.require_role(__file__)
@@ -58,13 +58,11 @@ with st.expander(_ui.tr("auth.accounts.create"), icon=":material/person_add:"):
         created = st.form_submit_button(_ui.tr("auth.accounts.save"), type="primary")
     if created:
         try:
-            account = accounts.create_account(con, rules, username, password, role, roles.chosen_unit(unit),
-                                                   display_name, email, by=me)
+            account = actions.create_account(con, rules, me, username, password, role, roles.chosen_unit(unit),
+                                             display_name, email)
         except roles.AuthError as exc:
             st.error(_ui.refusal(exc))
         else:
-            audit.record(con, me.username, "account_created", account.username,
-                         f"{account.role} {account.unit_code or '*'}")
             _done(_ui.tr_md("auth.accounts.created", username=account.username))
 
 if not table.empty:
@@ -89,25 +87,22 @@ if not table.empty:
         saved = st.form_submit_button(_ui.tr("auth.accounts.save"), type="primary")
     if saved:
         try:
-            changed = accounts.update_account(con, rules, chosen, by=me, role=role,
-                                                   unit_code=roles.chosen_unit(unit),
-                                                   display_name=display_name, email=email, disabled=disabled,
-                                                   new_password=new_password or None)
+            changed = actions.update_account(con, rules, me, chosen, role=role, unit_code=roles.chosen_unit(unit),
+                                             display_name=display_name, email=email, disabled=disabled,
+                                             new_password=new_password or None)
         except roles.AuthError as exc:
             st.error(_ui.refusal(exc))
         else:
             if not changed:
                 st.info(_ui.tr("auth.accounts.nothing_changed"))
             else:
-                audit.record(con, me.username, "account_changed", chosen, ", ".join(changed))
                 _done(_ui.tr_md("auth.accounts.saved", username=chosen, fields="、".join(changed)))
     if chosen != me.username and st.button(_ui.tr("auth.accounts.delete"), key="acc_delete"):
         try:
-            accounts.delete_account(con, chosen, by=me)
+            actions.delete_account(con, me, chosen)
         except roles.AuthError as exc:
             st.error(_ui.refusal(exc))
         else:
-            audit.record(con, me.username, "account_deleted", chosen)
             _done(_ui.tr_md("auth.accounts.deleted", username=chosen))
 
 st.subheader(_ui.tr("auth.accounts.rules_title"))

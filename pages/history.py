@@ -2,9 +2,9 @@
 administrator's subtree's), and undoing one (with a confirmation)."""
 import streamlit as st
 
-from kpi import store
-from kpi.access import audit, roles
-from kpi.importing.commit import BatchRefused, undo_batch
+from kpi import actions, store
+from kpi.access import roles
+from kpi.importing.commit import BatchRefused
 from kpi.importing.history import active_batches, batch_table
 from pages import _ui
 
@@ -52,16 +52,14 @@ if pending is not None and pending in labels:
                   on_click=_note_confirm_version, args=(version,)):
         st.session_state.pop("history_confirm")
         try:
-            roles.check_undo_allowed(_ui.cursor(), account, pending)
-            undo_batch(_ui.cursor(), pending, account.username,
-                       expected_version=st.session_state.pop("history_confirm_version", version))
+            actions.undo(_ui.cursor(), account, pending,
+                         expected_version=st.session_state.pop("history_confirm_version", version))
         except store.WriteRefused as exc:  # the confirmation above is already the new one: ask again
             st.session_state["history_confirm"] = pending
             st.error(_ui.refusal(exc))
         except (BatchRefused, roles.AuthError) as exc:
             st.error(_ui.refusal(exc))
         else:
-            audit.record(_ui.cursor(), account.username, "undo", f"#{pending}", row.file_name or "")
             st.session_state["history_done"] = _ui.tr("history.undone", batch_id=pending)
             st.rerun()
     if no.button(_ui.tr("history.confirm_no"), key="history_no"):

@@ -4,7 +4,8 @@ import sys
 
 import streamlit as st
 
-from kpi.access import accounts, audit, roles
+from kpi import actions
+from kpi.access import accounts, roles
 from kpi.i18n import LANGUAGES, t
 from pages import _ui
 
@@ -31,13 +32,11 @@ if not accounts.has_accounts(con):
         submitted = st.form_submit_button(_ui.tr("auth.setup.submit"), type="primary")
     if submitted:
         try:
-            account = accounts.create_first_admin(con, rules, setup_token, username, password, confirm,
-                                                       display_name)
+            account = actions.create_first_admin(con, rules, setup_token, username, password, confirm,
+                                                 display_name)
         except roles.AuthError as exc:
-            audit.record(con, username.strip()[:64], "sign_in_failed", detail=f"setup: {exc.key}")
             st.error(_ui.refusal(exc))
         else:
-            audit.record(con, account.username, "admin_created", account.username, detail="setup_token")
             _ui.sign_in(account, "setup")
             st.rerun()
     st.stop()
@@ -49,7 +48,7 @@ if email is not None:
     if account is not None and not account.disabled:
         _ui.sign_in(account, "sso")
         st.rerun()
-    audit.record(con, email, "sign_in_failed", detail="sso")
+    actions.sso_refused(con, email)
     st.error(_ui.tr_md("auth.error.sso_no_account", email=email))
     if st.button(_ui.tr("auth.login.sso_logout"), key="auth_sso_logout"):
         st.logout()
@@ -62,12 +61,11 @@ with st.form("auth_login"):
     submitted = st.form_submit_button(_ui.tr("auth.login.submit"), type="primary")
 if submitted:
     try:
-        account = accounts.authenticate(con, rules, username, password, client=_ui.client_address())
+        account = actions.sign_in(con, rules, username, password, client=_ui.client_address())
     except accounts.SignInRefused as exc:  # the audit keeps the true reason; the page shows the message
-        audit.record(con, username.strip()[:64], "sign_in_failed", detail=exc.reason)
         st.error(_ui.refusal(exc))
     else:
-        _ui.sign_in(account)
+        _ui.start_session(account)
         st.rerun()
 if _ui.sso_configured():
     if st.button(_ui.tr("auth.login.sso"), key="auth_sso"):

@@ -5,13 +5,14 @@ import datetime as dt
 
 import streamlit as st
 
-from kpi.access import audit, roles
+from kpi import actions
+from kpi.access import roles
 from kpi.charts import problems as charts
 from kpi.datasets import PROBLEM_SOURCES, PROBLEM_STATUSES, SEVERITIES
 from kpi.display.exports import to_csv_bytes, to_xlsx_bytes
 from kpi.i18n import enum_label
 from kpi.importing import edit
-from kpi.importing.commit import BatchRefused, undo_batch
+from kpi.importing.commit import BatchRefused
 from kpi.importing.errors import UploadRefused
 from kpi.metrics import problems
 from kpi.store import WriteRefused, data_version
@@ -32,12 +33,10 @@ if flash:
 last = st.session_state.get("pe_last")
 if last and st.button(_ui.tr_md("problems.edit.undo", batch_id=last[0], problem_id=last[1]), key="pe_undo"):
     try:
-        roles.check_undo_allowed(_ui.cursor(), account, last[0])
-        undo_batch(_ui.cursor(), last[0], user)
+        actions.undo(_ui.cursor(), account, last[0])
     except (BatchRefused, roles.AuthError, WriteRefused) as exc:
         st.error(_ui.refusal(exc))
     else:
-        audit.record(_ui.cursor(), user, "undo", f"#{last[0]}", last[1])
         del st.session_state["pe_last"]
         st.session_state["pe_flash"] = ("problems.edit.undone", {"batch_id": last[0], "problem_id": last[1]})
         st.rerun()
@@ -125,7 +124,7 @@ else:
     else:
         st.dataframe(charts.history_table(history, lang), hide_index=True, width="stretch", key="history_table")
 
-    if not roles.may_edit_problems(account):  # leaders read; the editor is the page's last section
+    if not actions.can_edit_problems(account):  # leaders read; the editor is the page's last section
         st.stop()
     st.markdown("**" + _ui.tr("problems.edit.title") + "**")
     form_version = data_version(_ui.cursor())  # read first: the form below shows this version or newer
@@ -152,9 +151,8 @@ else:
             st.info(_ui.tr("problems.edit.nothing_changed"), icon=":material/info:")
         else:
             try:
-                result = edit.save_problem_edit(_ui.cursor(), rules, chosen, changes, account,
-                                                        dt.date.today(),
-                                                        st.session_state.pop("pe_version", form_version))
+                result = actions.edit_problem(_ui.cursor(), rules, account, chosen, changes, dt.date.today(),
+                                              st.session_state.pop("pe_version", form_version))
             except UploadRefused as exc:
                 st.error(_ui.tr("problems.edit.refused"))
                 for error in exc.errors:
@@ -162,8 +160,6 @@ else:
             except (roles.AuthError, WriteRefused) as exc:
                 st.error(_ui.refusal(exc))
             else:
-                audit.record(_ui.cursor(), user, "edit", chosen,
-                             f"#{result.batch_id} " + ", ".join(edit.changed_fields(stored, changes)))
                 st.session_state["pe_last"] = (result.batch_id, chosen)
                 st.session_state["pe_flash"] = ("problems.edit.saved", {"batch_id": result.batch_id,
                                                                         "problem_id": chosen})

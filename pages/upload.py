@@ -3,14 +3,13 @@ import datetime as dt
 
 import streamlit as st
 
-from kpi import store
-from kpi.access import audit, roles
+from kpi import actions, store
+from kpi.access import roles
 from kpi.datasets import DATASETS, PROBLEMS
-from kpi.importing.commit import BatchRefused, commit_upload, diff_counts, find_same_upload, same_file_refusal
+from kpi.importing.commit import BatchRefused, diff_counts, find_same_upload, same_file_refusal
 from kpi.importing.errors import UploadRefused
-from kpi.importing.parse import error_report_xlsx, parse_upload
+from kpi.importing.parse import error_report_xlsx
 from kpi.importing.preview import PREVIEW_ROWS, error_table, mapping_frame, preview_frame, workbook_sheet_names
-from kpi.importing.scope import check_upload_scope
 from kpi.importing.templates import template_xlsx
 from pages import _ui
 
@@ -28,8 +27,8 @@ def _parsed(data: bytes, name: str, dataset: str, sheet: str | None, all_sheets:
     cached = st.session_state.get("upload_parsed")
     if cached is None or cached[0] != key:
         try:
-            result = parse_upload(data, name, dataset, _ui.cursor(), _ui.get_rules(), sheet=sheet,
-                                  all_sheets=all_sheets, scope=account.unit_code)
+            result = actions.parse_for_upload(_ui.cursor(), _ui.get_rules(), account, data, name, dataset,
+                                              sheet=sheet, all_sheets=all_sheets)
         except UploadRefused as exc:
             result = exc
         st.session_state["upload_parsed"] = (key, result)
@@ -94,16 +93,14 @@ def _show(parsed, dataset: str, as_of: dt.date) -> None:
     if st.button(_ui.tr("upload.commit", n=parsed.row_count), type="primary", key="upload_commit",
                  on_click=_note_commit_version, args=(version,)):
         try:
-            check_upload_scope(_ui.cursor(), account, parsed)  # rows outside the subtree: refused, named
-            result = commit_upload(_ui.cursor(), parsed, account.username, as_of=as_of,
-                                   expected_version=st.session_state.pop("upload_commit_version", version))
+            # rows outside the subtree: refused, named; the audit row is written with the batch
+            result = actions.upload(_ui.cursor(), account, account.username, parsed, as_of=as_of,
+                                    expected_version=st.session_state.pop("upload_commit_version", version))
         except (UploadRefused, BatchRefused, roles.AuthError, store.WriteRefused) as exc:
             messages = [_ui.refusal(e) for e in exc.errors] if isinstance(exc, UploadRefused) else [_ui.refusal(exc)]
             for message in messages:
                 st.error(message)
             return
-        audit.record(_ui.cursor(), account.username, "upload", f"#{result.batch_id} {parsed.file_name}",
-                     f"{dataset}: +{result.inserted} ~{result.updated} ={result.unchanged}")
         st.session_state["upload_done"] = _ui.tr("upload.committed", batch_id=result.batch_id, new=result.inserted,
                                                  updated=result.updated, unchanged=result.unchanged)
         st.rerun()

@@ -252,4 +252,5 @@ def test_command_line_import_by_an_account_keeps_its_scope(con, rules, tmp_path,
     assert capsys.readouterr().err.strip().endswith("您的角色无权进行此操作。")
     assert store.table_checksums(con) == before
     assert main(["import", "meetings", str(csv), "--db", db, "--user", "cli"]) == 0  # the operator, no account
-    assert con.execute("SELECT username, action, detail FROM audit_log").fetchall() == [("cli", "upload", "cli")]
+    assert con.execute("SELECT username, action, detail FROM audit_log").fetchall() == [
+        ("cli", "upload", "meetings: +2 ~0 =0")]  # the same text as an upload in the browser

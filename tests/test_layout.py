@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # kpi/ root: the vocabulary every layer shares, and the packages by concern.
 KPI_ROOT_MODULES = {"__init__.py", "__main__.py", "config.py", "datasets.py", "i18n.py", "org.py", "periods.py",
                     "rules.py"}
-KPI_PACKAGES = {"access", "briefing", "charts", "cli", "demo", "display", "importing", "metrics", "store"}
+KPI_PACKAGES = {"access", "actions", "briefing", "charts", "cli", "demo", "display", "importing", "metrics", "store"}
 KPI_DATA_FOLDERS = {"messages"}
 # The UI helpers, each importing only those before it.
 UI_ORDER = ("sitemap", "context", "session", "widgets", "frame")
@@ -101,7 +101,7 @@ def test_the_cycle_finder_lists_a_cycle():
 def test_the_graph_sees_submodule_and_lazy_imports():
     graph = import_graph()
     assert "kpi.store.derived" in graph["kpi.store.state"]  # `from kpi.store import derived`
-    assert "kpi.demo" in graph["pages._ui.frame"]  # imported inside a function
+    assert "kpi.demo" in graph["kpi.actions.demo"]  # imported inside a function
 
 
 def test_no_import_cycle_in_app_pages_and_kpi():
@@ -136,3 +136,59 @@ def test_ui_helpers_import_one_way():
                  for name in graph[f"pages._ui.{module}"]
                  if name.startswith("pages.") and name.removeprefix("pages._ui.") not in UI_ORDER[:i]}
     assert backwards == set(), "a UI helper imports only those before it: " + ", ".join(UI_ORDER)
+
+
+# What only kpi.actions (and kpi.access itself) may call: audit writers and permission checks.
+AUDIT_WRITERS = {"record", "note_rules_file"}
+PERMISSION_MODULES = {"kpi.access.roles", "kpi.importing.scope"}
+
+
+def _is_permission_check(name: str) -> bool:
+    return name.startswith(("check_", "may_")) or name == "is_admin"
+
+
+def actions_bypassed(source: str) -> list[str]:
+    """The calls in `source` that skip kpi.actions: `audit.record` / `audit.note_rules_file`, and the
+    permission checks of kpi.access.roles (check_*, may_*, is_admin) and kpi.importing.scope (check_*),
+    called through the module or imported by name."""
+    tree = ast.parse(source)
+    imported = {alias.asname or alias.name: node.module for node in ast.walk(tree)
+                if isinstance(node, ast.ImportFrom) and node.module for alias in node.names}
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            owner, name = func.value.id, func.attr
+            module = imported.get(owner, owner)
+            if name in AUDIT_WRITERS and (owner == "audit" or f"{module}.{owner}" == "kpi.access.audit"):
+                found.append(f"{owner}.{name}")
+            elif (owner in ("roles", "scope") or f"{module}.{owner}" in PERMISSION_MODULES) \
+                    and _is_permission_check(name):
+                found.append(f"{owner}.{name}")
+        elif isinstance(func, ast.Name):
+            module = imported.get(func.id)
+            if module == "kpi.access.audit" and func.id in AUDIT_WRITERS:
+                found.append(func.id)
+            elif module in PERMISSION_MODULES and _is_permission_check(func.id):
+                found.append(func.id)
+    return found
+
+
+def test_the_bypass_finder_sees_module_calls_and_imported_names():
+    assert actions_bypassed("from kpi.access import audit, roles\naudit.record(c, 'u', 'edit')\n"
+                            "roles.check_undo_allowed(c, a, 1)\nif roles.may_upload(a): pass\n") == \
+        ["audit.record", "roles.check_undo_allowed", "roles.may_upload"]
+    assert actions_bypassed("from kpi.importing.scope import check_upload_scope\ncheck_upload_scope(c, a, p)\n"
+                            "from kpi.access.roles import is_admin\nis_admin(a)\n") == \
+        ["check_upload_scope", "is_admin"]
+    assert actions_bypassed("from pages._ui.sitemap import may_open\nmay_open(a, 'x.py')\nactions.undo(c, a, 1)\n"
+                            "audit.entries(c)\n") == []
+
+
+def test_pages_and_the_cli_write_audit_rows_and_check_permissions_only_through_actions():
+    files = [ROOT / "app.py", *(ROOT / "pages").rglob("*.py"), *(ROOT / "kpi" / "cli").rglob("*.py")]
+    offenders = {str(path.relative_to(ROOT)): calls for path in files if "__pycache__" not in path.parts
+                 for calls in [actions_bypassed(path.read_text(encoding="utf-8"))] if calls}
+    assert offenders == {}, "call kpi.actions instead"

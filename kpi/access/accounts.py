@@ -43,6 +43,8 @@ import math
 import re
 import secrets
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import duckdb
 import pandas as pd
@@ -52,6 +54,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from kpi.access.roles import ADMIN, ANALYST, LEADER, ROLES, Account, AuthError, check_manages_account, check_may_bind
 from kpi.rules import Rules
 from kpi.store.meta import meta_value, set_meta
+from kpi.store.transactions import transaction
 
 _HASHER = PasswordHasher()
 # Verified when the user name is unknown, so a wrong name takes as long as a wrong password.
@@ -378,14 +381,9 @@ def ensure_setup_token(con: duckdb.DuckDBPyConnection) -> str | None:
                                  and meta_value(con, SETUP_TOKEN_HASH) is not None):
             return None
         token = secrets.token_urlsafe(SETUP_TOKEN_BYTES)
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             set_meta(con, SETUP_TOKEN_HASH, _token_digest(token))
             set_meta(con, SETUP_TOKEN_PROCESS, _PROCESS_ID)
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
         return token
 
 
@@ -399,14 +397,9 @@ def create_admin(con: duckdb.DuckDBPyConnection, rules: Rules, username: str, pa
                  display_name: str = "") -> Account:
     """A new administrator bound to no unit (the whole store) — `python -m kpi admin create`, run on
     the server. Spends any setup token: the store has an account now."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         account = create_account(con, rules, username, password, ADMIN, None, display_name, by=None)
         _spend_setup_token(con)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     return account
 
 
@@ -419,6 +412,14 @@ def create_first_admin(con: duckdb.DuckDBPyConnection, rules: Rules, token: str,
     Refuses (AuthError) 'setup_closed' once an account exists, 'bad_setup_token',
     'password_mismatch', and whatever `create_account` refuses.
     """
+    with first_admin_setup(con, token, password, repeated):
+        return create_admin(con, rules, username, password, display_name)
+
+
+@contextmanager
+def first_admin_setup(con: duckdb.DuckDBPyConnection, token: str, password: str, repeated: str) -> Iterator[None]:
+    """Holds the setup lock (taken before the write lock, as `ensure_setup_token` does) after the
+    checks of `create_first_admin`: the block creates the administrator (kpi.actions adds its audit row)."""
     with _SETUP_LOCK:
         if has_accounts(con):
             raise AuthError("setup_closed")
@@ -426,4 +427,4 @@ def create_first_admin(con: duckdb.DuckDBPyConnection, rules: Rules, token: str,
             raise AuthError("bad_setup_token")
         if password != repeated:
             raise AuthError("password_mismatch")
-        return create_admin(con, rules, username, password, display_name)
+        yield

@@ -15,7 +15,7 @@ import getpass
 import os
 import sys
 
-from kpi.access import accounts, audit
+from kpi import actions
 from kpi.access.roles import AuthError
 from kpi.cli import common
 from kpi.cli.common import EXIT_OK
@@ -71,7 +71,6 @@ def run(args: argparse.Namespace) -> int:
         raise AuthError("password_mismatch")
     with common.opened_store(path, create=True) as opened:  # the first administrator of a fresh server
         con = opened.cursor()
-        account = accounts.create_admin(con, rules, args.user, password, args.display_name)
-        audit.record(con, account.username, "admin_created", account.username, detail="cli")
+        account = actions.create_admin(con, rules, args.user, password, args.display_name)
     print(t("admin.created", lang, username=account.username, path=str(path)))
     return EXIT_OK

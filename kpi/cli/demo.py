@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from kpi import demo, store
+from kpi import actions, demo, store
 from kpi.cli import common
 from kpi.cli.common import EXIT_OK, EXIT_REFUSED
 from kpi.datasets import DATASETS
@@ -27,20 +27,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _clear(con, path: Path, lang: str) -> int:
-    if not store.is_demo(con) and not store.is_empty(con):
-        print(t("demo.not_demo", lang, path=str(path)), file=sys.stderr)
+    try:  # the demo accounts go with the demo data: their passwords are public
+        actions.clear_demo(con, None, where=str(path))
+    except actions.DemoRefused as exc:
+        print(exc.message(lang), file=sys.stderr)
         return EXIT_REFUSED
-    demo.clear_demo(con)
     print(t("demo.cleared", lang, path=str(path)))
     return EXIT_OK
 
 
 def _load(con, path: Path, as_of: dt.date, seed: int, lang: str) -> int:
-    if not store.is_empty(con):
-        print(t("demo.not_empty", lang, path=str(path)), file=sys.stderr)
-        return EXIT_REFUSED
     started = time.perf_counter()
-    demo.load_demo(con, as_of, seed)
+    try:
+        actions.load_demo(con, as_of, seed, where=str(path))
+    except actions.DemoRefused as exc:
+        print(exc.message(lang), file=sys.stderr)
+        return EXIT_REFUSED
     seconds = f"{time.perf_counter() - started:.2f}"
     print(t("demo.loaded", lang, as_of=as_of.isoformat(), seed=seed, seconds=seconds, path=str(path)))
     for name in DATASETS:

@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from kpi import actions
 from kpi.cli import common
 from kpi.cli.common import EXIT_OK
 from kpi.datasets import DATASETS, get_dataset
@@ -49,9 +50,11 @@ def export_bytes(con: duckdb.DuckDBPyConnection, dataset: str, fmt: str) -> byte
 def run(args: argparse.Namespace) -> int:
     with common.opened_store(common.db_path(args)) as s:
         data = export_bytes(s.cursor(), args.dataset, args.format)
-    if args.out:
-        common.write_output(args.out, data)
-    else:
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
+        if args.out:
+            common.write_output(args.out, data)
+        else:
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+        # recorded once the file is written, like a download button's click in the app
+        actions.record_export(s.cursor(), "cli", f"{args.dataset}.{args.format}", str(args.out or "stdout"))
     return EXIT_OK

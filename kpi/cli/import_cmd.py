@@ -11,18 +11,16 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from kpi.access import accounts, audit, roles
-from kpi.access.roles import AuthError
+from kpi import actions
+from kpi.access import accounts
 from kpi.cli import common
 from kpi.cli.common import EXIT_OK, EXIT_REFUSED
 from kpi.datasets import DATASETS
 from kpi.i18n import t
-from kpi.importing.commit import BatchRefused, commit_upload, diff_counts
+from kpi.importing.commit import BatchRefused, diff_counts
 from kpi.importing.error_report import error_frame
 from kpi.importing.errors import CellError, UploadRefused
 from kpi.importing.model import ParsedUpload
-from kpi.importing.parse import parse_upload
-from kpi.importing.scope import check_upload_scope
 from kpi.rules import load_rules
 
 
@@ -70,10 +68,8 @@ def _import(args: argparse.Namespace, lang: str) -> int:
         # An account's upload keeps its role and data scope on the command line too: checked before
         # the parse, which then resolves units only within the scope (a dry run shows nothing outside it).
         account = accounts.get_account(con, args.user)
-        if account is not None and not roles.may_upload(account):
-            raise AuthError("forbidden")
-        parsed = parse_upload(data, args.file.name, args.dataset, con, rules, sheet=args.sheet,
-                              all_sheets=args.all_sheets, scope=account.unit_code if account else None)
+        parsed = actions.parse_for_upload(con, rules, account, data, args.file.name, args.dataset,
+                                          sheet=args.sheet, all_sheets=args.all_sheets)
         print(_describe(parsed, lang))
         if parsed.errors:
             return _print_refused(parsed.errors, lang)
@@ -81,10 +77,8 @@ def _import(args: argparse.Namespace, lang: str) -> int:
             d = diff_counts(con, parsed)
             print(t("cli.dry_run", lang, new=d.new, updated=d.updated, unchanged=d.unchanged))
             return EXIT_OK
-        if account is not None:  # checked again right before the write
-            check_upload_scope(con, account, parsed)
-        result = commit_upload(con, parsed, args.user, as_of=args.as_of, force=args.force)
-        audit.record(con, args.user, "upload", f"#{result.batch_id} {parsed.file_name}", "cli")
+        # role and scope checked again inside the write's transaction, with the audit row
+        result = actions.upload(con, account, args.user, parsed, as_of=args.as_of, force=args.force)
         print(t("cli.committed", lang, batch_id=result.batch_id, dataset=t(f"common.dataset.{result.dataset}", lang),
                 new=result.inserted, updated=result.updated, unchanged=result.unchanged))
         return EXIT_OK

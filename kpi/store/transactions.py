@@ -29,8 +29,11 @@ class WriteRefused(TranslatedError):
 # after another: two analysts committing at the same moment both succeed, in turn, instead of the
 # second hitting DuckDB's write conflict on the data version. Another process cannot interleave at
 # all: DuckDB locks the file, so a second process (e.g. the CLI while the server runs) fails to open it.
-# Reentrant: a nested `transaction` then fails with DuckDB's own error instead of deadlocking the thread.
+# Reentrant: a `transaction` inside another one on the same connection joins it (see `transaction`).
 _WRITE_LOCK = threading.RLock()
+# The connections (by id) with a transaction open. Only the thread holding _WRITE_LOCK reads or changes
+# it, and a connection with an open transaction is alive, so its id cannot be reused meanwhile.
+_OPEN: set[int] = set()
 
 
 def write_lock() -> threading.RLock:
@@ -64,12 +67,20 @@ def transaction(con: duckdb.DuckDBPyConnection, expected_version: int | None = N
     been written since — checked inside the transaction, so nothing can slip in between; writes to
     other datasets do not make it stale. On any error: ROLLBACK, then the original error is raised
     (see `_rollback`); a DuckDB write conflict becomes WriteRefused('conflict').
+
+    Called again on the same `con` inside an open transaction, it joins it (no second BEGIN): the
+    staleness is checked, and the outer transaction alone commits or rolls back — so an action can
+    write its data and its audit row in one transaction through functions that each use this helper.
     """
     with _WRITE_LOCK:
+        if id(con) in _OPEN:  # joined (like Django's atomic): the outer transaction commits or rolls back
+            _refuse_if_stale(con, expected_version, depends_on)
+            yield
+            return
         con.execute("BEGIN TRANSACTION")
+        _OPEN.add(id(con))
         try:
-            if expected_version is not None and changed_at(con, depends_on) > expected_version:
-                raise WriteRefused("stale")
+            _refuse_if_stale(con, expected_version, depends_on)
             yield
             con.execute("COMMIT")
         except BaseException as exc:
@@ -77,3 +88,12 @@ def transaction(con: duckdb.DuckDBPyConnection, expected_version: int | None = N
             if _is_conflict(exc):
                 raise WriteRefused("conflict") from exc
             raise
+        finally:
+            _OPEN.discard(id(con))
+
+
+def _refuse_if_stale(con: duckdb.DuckDBPyConnection, expected_version: int | None,
+                     depends_on: Iterable[str] | None) -> None:
+    """WriteRefused('stale') when a dataset of `depends_on` was written after `expected_version`."""
+    if expected_version is not None and changed_at(con, depends_on) > expected_version:
+        raise WriteRefused("stale")

@@ -42,6 +42,7 @@ from pages._ui.session import (
     sign_out,
     sso_configured,
     sso_email,
+    start_session,
 )
 from pages._ui.sitemap import PAGE_ROLES, PAGES, PAGES_DIR, may_open
 from pages._ui.widgets import (
@@ -60,6 +61,6 @@ __all__ = [
     "bootstrap", "chart", "client_address", "compute", "current_account", "cursor", "data_table", "empty_state",
     "get_rules", "get_store", "lang", "log_export", "may_open", "md", "navigation", "note_rules_file",
     "open_profile_of", "pop_notice", "refresh_account", "refusal", "require_role", "role_label", "scope",
-    "scope_label", "selected_unit", "sidebar", "sign_in", "sign_out", "sso_configured", "sso_email", "subtitle",
-    "tr", "tr_md", "unit_table",
+    "scope_label", "selected_unit", "sidebar", "sign_in", "sign_out", "sso_configured", "sso_email",
+    "start_session", "subtitle", "tr", "tr_md", "unit_table",
 ]

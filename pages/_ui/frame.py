@@ -7,8 +7,7 @@ import datetime as dt
 
 import streamlit as st
 
-from kpi import org, store
-from kpi.access import accounts, audit, roles
+from kpi import actions, org, store
 from kpi.i18n import t
 from pages._ui import session
 from pages._ui.context import current_account, cursor, get_rules, tr
@@ -19,20 +18,12 @@ def bootstrap() -> None:
     """Start-up work of the entry point, before anything is drawn: a store that is empty and whose
     demo was never cleared gets the demo group, and a demo store without accounts gets the demo
     accounts (their passwords are in the README)."""
-    from kpi import demo  # noqa: PLC0415  (demo is heavy; only the entry point needs it)
-
-    con = cursor()
-    if store.is_empty(con) and store.meta_value(con, "demo_cleared") != "1":
-        demo.load_demo(con, dt.date.today())
-    if store.is_demo(con) and not accounts.has_accounts(con):
-        accounts.create_demo_accounts(con, get_rules())
+    actions.start_store(cursor(), get_rules(), dt.date.today())
 
 
 def sidebar() -> None:
     """The filters shared by every page; widget state lives in the entry point, so it is kept
     when switching pages."""
-    from kpi import demo  # noqa: PLC0415  (demo is heavy; only the entry point needs it)
-
     con = cursor()
     account = session.refresh_account()
     with st.sidebar:
@@ -60,10 +51,8 @@ def sidebar() -> None:
             else "\u3000" * (int(levels[c]) - 1) + names[c])
         if store.is_demo(con):
             st.warning(tr("common.demo.banner"), icon=":material/science:")
-            if roles.is_admin(account) and st.button(tr("common.demo.clear"), key="clear_demo"):
-                demo.clear_demo(con)
-                accounts.delete_demo_accounts(con)
-                audit.record(con, account.username, "demo_cleared")
+            if actions.can_clear_demo(account) and st.button(tr("common.demo.clear"), key="clear_demo"):
+                actions.clear_demo(con, account)
                 st.cache_data.clear()
                 st.session_state["scope"] = ""
                 if account.demo:

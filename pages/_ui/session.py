@@ -12,8 +12,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from kpi import config, org
-from kpi.access import accounts, audit, roles
+from kpi import actions, config, org
+from kpi.access import accounts, roles
 from pages._ui.context import ACCOUNT_KEY, current_account, cursor, get_rules, tr, tr_md
 from pages._ui.sitemap import may_open
 
@@ -29,7 +29,7 @@ def refresh_account() -> roles.Account | None:
         return None
     rules, con, now = get_rules(), cursor(), time.time()
     if now - st.session_state.get(SEEN_KEY, now) > rules.session_idle_hours * 3600:
-        audit.record(con, username, "session_expired")
+        actions.session_expired(con, username)
         sign_out(notice=("auth.error.session_expired", {"hours": f"{rules.session_idle_hours:g}"}))
         return None
     account = accounts.active_account(con, username)
@@ -41,12 +41,17 @@ def refresh_account() -> roles.Account | None:
     return account
 
 
-def sign_in(account: roles.Account, how: str = "password") -> None:
-    """Start a session for `account` (already authenticated) and record it."""
+def start_session(account: roles.Account) -> None:
+    """Start a session for `account`, whose sign-in kpi.actions has already recorded."""
     st.session_state[USER_KEY] = account.username
     st.session_state[SEEN_KEY] = time.time()
     st.session_state[ACCOUNT_KEY] = account
-    audit.record(cursor(), account.username, "sign_in", detail=how)
+
+
+def sign_in(account: roles.Account, how: str = "password") -> None:
+    """Start a session for `account` (already authenticated: single sign-on, the setup form) and record it."""
+    start_session(account)
+    actions.signed_in(cursor(), account, how)
 
 
 def sign_out(notice: tuple[str, dict] | None = None) -> None:
@@ -104,7 +109,7 @@ def account_box(account: roles.Account) -> None:
     unit = org.unit_name(con, account.unit_code) or tr("auth.sidebar.whole_store")
     st.caption(tr_md("auth.sidebar.scope", unit=unit))
     if st.button(tr("auth.sidebar.logout"), key="auth_logout", icon=":material/logout:"):
-        audit.record(con, account.username, "sign_out")
+        actions.sign_out(con, account)
         sign_out()
         if sso_email() is not None:
             st.logout()
@@ -114,13 +119,13 @@ def account_box(account: roles.Account) -> None:
 def log_export(target: str) -> None:
     """on_click of every download button: record who exported what."""
     account = current_account()
-    audit.record(cursor(), account.username if account else None, "export", target)
+    actions.record_export(cursor(), account.username if account else None, target)
 
 
 def note_rules_file() -> None:
     """Record a change of the rules file (seen by content hash) in the audit log."""
     account = current_account()
-    audit.note_rules_file(cursor(), Path(config.rules_path()), account.username if account else None)
+    actions.note_rules_file(cursor(), Path(config.rules_path()), account.username if account else None)
 
 
 def client_address() -> str | None:
