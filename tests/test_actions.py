@@ -296,3 +296,31 @@ def test_clear_demo_refusals(con, rules):
     assert store.table_checksums(con) == before
     assert (actions.can_clear_demo(_account(con, "root")), actions.can_clear_demo(_account(con, "ana"))) \
         == (True, False)
+
+
+def test_two_first_visitors_at_once_load_the_demo_once(tmp_path, rules):
+    """Two sessions open a fresh store at the same moment: the second waits for the first's start-up
+    transaction and finds the demo and its accounts there (no error page, nothing written twice)."""
+    import threading  # noqa: PLC0415
+
+    s = store.open_store(tmp_path / "fresh.duckdb")
+    errors, start = [], threading.Barrier(2)
+
+    def visit() -> None:
+        cur = s.cursor()
+        start.wait()
+        try:
+            actions.start_store(cur, rules, AS_OF)
+        except Exception as exc:  # noqa: BLE001  (collected: the assertion below names it)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=visit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    con = s.cursor()
+    assert errors == []
+    assert con.execute("SELECT count(*), count(DISTINCT dataset) FROM batches").fetchone() == (7, 7)
+    assert con.execute("SELECT count(*) FROM accounts WHERE demo").fetchone() == (len(accounts.DEMO_ACCOUNTS),)
+    s.close()

@@ -25,10 +25,20 @@ def start_store(con: duckdb.DuckDBPyConnection, rules: Rules, today: dt.date) ->
     demo store without accounts gets the demo accounts (their passwords are in the README)."""
     from kpi import demo  # noqa: PLC0415  (demo is heavy; only the start-up and the CLI need it)
 
-    if store.is_empty(con) and store.meta_value(con, "demo_cleared") != "1":
-        demo.load_demo(con, today)
-    if store.is_demo(con) and not accounts.has_accounts(con):
-        accounts.create_demo_accounts(con, rules)
+    def demo_due() -> bool:
+        return store.is_empty(con) and store.meta_value(con, "demo_cleared") != "1"
+
+    def accounts_due() -> bool:
+        return store.is_demo(con) and not accounts.has_accounts(con)
+
+    if not (demo_due() or accounts_due()):  # every later page run: no lock, no transaction
+        return
+    # Two first visitors at once: the second waits for the first's transaction, then finds the work done.
+    with store.transaction(con):
+        if demo_due():
+            demo.load_demo(con, today)
+        if accounts_due():
+            accounts.create_demo_accounts(con, rules)
 
 
 def load_demo(con: duckdb.DuckDBPyConnection, as_of: dt.date, seed: int | None = None, where: str = "") -> None:
