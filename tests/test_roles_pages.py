@@ -4,6 +4,7 @@ strings in the inputs, and the sign-in page (first administrator, throttling, ex
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 
 import pytest
@@ -213,7 +214,10 @@ def test_first_launch_asks_for_the_administrator_once(tmp_path, monkeypatch, cap
     at.run()
     assert at.title[0].value == "创建管理员账号"
     # The one-time setup token, printed to the server's log (tests/test_first_admin.py: never without it).
-    token = capsys.readouterr().err.splitlines()[0].rsplit("：", 1)[1]
+    # Found by its own line: other lines (e.g. Streamlit's warnings) may come before it in the log.
+    tokens = re.findall(r"创建第一个管理员的一次性设置令牌：(\S+)", capsys.readouterr().err)
+    assert len(tokens) == 1
+    token = tokens[0]
     at.text_input(key="setup_token").set_value(token)
     at.text_input(key="setup_username").set_value("chief")
     at.text_input(key="setup_password").set_value("chief-pass-1")
