@@ -1,13 +1,40 @@
-"""Fixtures shared by every test module."""
+"""Fixtures shared by every test module, and the Hypothesis profiles."""
+import os
 import sys
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
+from hypothesis import HealthCheck, settings
 
+from kpi.access import accounts
 from kpi.rules import load_rules
 
 # Test helper modules (fixtures, browser) import each other by plain name.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+# Hypothesis profiles: a quick run by default, a deeper one in CI (CI=true). The property tests
+# set no max_examples of their own, so the profile decides how hard each one searches.
+settings.register_profile("default", max_examples=40, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("ci", max_examples=120, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("ci" if os.environ.get("CI", "").lower() in {"1", "true", "yes"} else "default")
+
+# argon2 at its minimum cost, for tests only: hashing at the production cost takes ~0.4 s on this
+# machine, and the suite hashes hundreds of passwords. Verification reads the cost from each hash, so
+# hashes made either way verify either way. tests/test_password_hasher.py proves production keeps
+# the strong defaults (it reads them in a fresh interpreter, where this fixture does not reach).
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hasher():
+    """Every in-process password hash and check in the session uses FAST_HASHER."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "_HASHER", FAST_HASHER)
+        patch.setattr(accounts, "_DUMMY_HASH", FAST_HASHER.hash("not a password of anyone"))
+        yield FAST_HASHER
 
 
 @pytest.fixture(scope="session")

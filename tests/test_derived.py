@@ -94,7 +94,7 @@ operations = st.lists(st.one_of(st.tuples(st.just("add"), snapshot_rows, st.bool
                       min_size=1, max_size=8)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)  # max_examples: the Hypothesis profile (tests/conftest.py)
 @given(operations)
 def test_incremental_upkeep_equals_a_full_rebuild(ops):
     """Uploads in any date order (some without a batch id), undos of any batch, several operations
