@@ -1,5 +1,7 @@
 """Fixtures shared by every test module, and the Hypothesis profiles."""
+import datetime as dt
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -7,6 +9,7 @@ import pytest
 from argon2 import PasswordHasher
 from hypothesis import HealthCheck, settings
 
+from kpi import demo, store
 from kpi.access import accounts
 from kpi.rules import load_rules
 
@@ -55,3 +58,24 @@ def browser():
         instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield instance
         instance.close()
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory):
+    """`demo_store(path, as_of)` puts at `path` a store holding the demo group as of `as_of` (no
+    accounts) and returns `path`. Each date's demo is generated once per session; every caller
+    gets its own copy of the file, so tests stay independent."""
+    built: dict[dt.date, Path] = {}
+
+    def copy_to(path: Path, as_of: dt.date) -> Path:
+        if as_of not in built:
+            pristine = tmp_path_factory.mktemp("demo-pristine") / f"demo-{as_of.isoformat()}.duckdb"
+            opened = store.open_store(pristine)
+            try:
+                demo.load_demo(opened.cursor(), as_of)
+            finally:
+                opened.close()
+            built[as_of] = pristine
+        shutil.copyfile(built[as_of], path)
+        return path
+    return copy_to
