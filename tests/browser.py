@@ -70,6 +70,27 @@ GLYPH_CHECK_JS = """
 """
 
 
+# True once the page has settled: the script run is over (Streamlit marks its app element
+# `data-test-script-state="notRunning"`), no element is still stale from the previous run, the
+# fonts are loaded and every plotly chart has been laid out.
+RENDERED_JS = """
+() => {
+  const app = document.querySelector("[data-testid='stApp']");
+  return app !== null && app.getAttribute('data-test-script-state') === 'notRunning'
+    && document.querySelector("[data-stale='true']") === null
+    && document.fonts.status === 'loaded'
+    && [...document.querySelectorAll('.js-plotly-plot')].every(p => p._fullLayout !== undefined);
+}
+"""
+
+
+def wait_until_rendered(page, timeout: float = 60_000) -> None:
+    """Wait for the events that end a render (RENDERED_JS), then for two animation frames so the
+    last layout is painted — instead of a fixed sleep before reading text or taking a picture."""
+    page.wait_for_function(RENDERED_JS, timeout=timeout)
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+
+
 DEMO_ADMIN = ("admin", "admin-demo")
 DEMO_LEADER = ("leader", "leader-demo")
 

@@ -1,13 +1,43 @@
-"""Fixtures shared by every test module."""
+"""Fixtures shared by every test module, and the Hypothesis profiles."""
+import datetime as dt
+import os
+import shutil
 import sys
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
+from hypothesis import HealthCheck, settings
 
+from kpi import demo, store
+from kpi.access import accounts
 from kpi.rules import load_rules
 
 # Test helper modules (fixtures, browser) import each other by plain name.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+# Hypothesis profiles: a quick run by default, a deeper one in CI (CI=true). The property tests
+# set no max_examples of their own, so the profile decides how hard each one searches.
+settings.register_profile("default", max_examples=40, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("ci", max_examples=120, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("ci" if os.environ.get("CI", "").lower() in {"1", "true", "yes"} else "default")
+
+# argon2 at its minimum cost, for tests only: hashing at the production cost takes ~0.4 s on this
+# machine, and the suite hashes hundreds of passwords. Verification reads the cost from each hash, so
+# hashes made either way verify either way. tests/test_password_hasher.py proves production keeps
+# the strong defaults (it reads them in a fresh interpreter, where this fixture does not reach).
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hasher():
+    """Every in-process password hash and check in the session uses FAST_HASHER."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "_HASHER", FAST_HASHER)
+        patch.setattr(accounts, "_DUMMY_HASH", FAST_HASHER.hash("not a password of anyone"))
+        yield FAST_HASHER
 
 
 @pytest.fixture(scope="session")
@@ -28,3 +58,24 @@ def browser():
         instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield instance
         instance.close()
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory):
+    """`demo_store(path, as_of)` puts at `path` a store holding the demo group as of `as_of` (no
+    accounts) and returns `path`. Each date's demo is generated once per session; every caller
+    gets its own copy of the file, so tests stay independent."""
+    built: dict[dt.date, Path] = {}
+
+    def copy_to(path: Path, as_of: dt.date) -> Path:
+        if as_of not in built:
+            pristine = tmp_path_factory.mktemp("demo-pristine") / f"demo-{as_of.isoformat()}.duckdb"
+            opened = store.open_store(pristine)
+            try:
+                demo.load_demo(opened.cursor(), as_of)
+            finally:
+                opened.close()
+            built[as_of] = pristine
+        shutil.copyfile(built[as_of], path)
+        return path
+    return copy_to

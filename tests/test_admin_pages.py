@@ -9,7 +9,7 @@ import pytest
 from apptest_helpers import signed_in
 from streamlit.testing.v1 import AppTest
 
-from kpi import demo, store
+from kpi import store
 from kpi.access import accounts, audit
 from kpi.access.roles import ADMIN, ANALYST
 from kpi.importing.commit import commit_upload
@@ -27,13 +27,12 @@ def _meetings(con, rules, unit: str, user: str, day: int) -> int:
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory, rules):
+def demo_db(tmp_path_factory, rules, demo_store):
     """The demo group with its accounts, adm01 (administrator on G01), ana0101 (analyst on G0101),
     one meetings batch each by analyst01 (G01), analyst (G, on G02) and ana0101, and audit entries."""
-    path = tmp_path_factory.mktemp("admins") / "demo.duckdb"
+    path = demo_store(tmp_path_factory.mktemp("admins") / "demo.duckdb", AS_OF)
     s = store.open_store(path)
     con = s.cursor()
-    demo.load_demo(con, AS_OF)
     accounts.create_demo_accounts(con, rules)
     accounts.create_account(con, rules, BOUND, "adm01-pass-1", ADMIN, "G01", by=None)
     accounts.create_account(con, rules, "ana0101", "ana0101-pass-1", ANALYST, "G0101", by=None)

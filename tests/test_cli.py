@@ -1,4 +1,5 @@
-"""`python -m kpi import` / `export` run as real subprocesses: exit codes and exact output lines."""
+"""`python -m kpi import` / `export`: exit codes and exact output lines. The commands run in-process
+(kpi.cli.main, output captured); one smoke test per command runs them as real subprocesses."""
 from __future__ import annotations
 
 import datetime as dt
@@ -6,12 +7,14 @@ import io
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from kpi import store
+from kpi.cli import main
 from kpi.importing.commit import canonical_frame, commit_frame
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,7 +23,29 @@ UNITS_READ = ("已读取 units.xlsx（Excel，工作表 组织架构、说明）
               "跳过标题行 0、说明行 1、合计行 0、空行 0、重复行 0。")
 
 
-def kpi(*args: str, db: Path) -> subprocess.CompletedProcess:
+@dataclass(frozen=True)
+class Ran:
+    """What a command left behind: its exit code and its raw output (bytes, as a subprocess gives)."""
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+
+
+@pytest.fixture
+def kpi(capsysbinary, monkeypatch):
+    """`kpi(*args, db=path)` runs `python -m kpi *args --db path` in this process; DJ_DB points elsewhere,
+    so only --db can name the store."""
+    def run(*args: str, db: Path) -> Ran:
+        monkeypatch.setenv("DJ_DB", str(db.parent / "unused.duckdb"))
+        capsysbinary.readouterr()
+        code = main([*args, "--db", str(db)])
+        out, err = capsysbinary.readouterr()
+        return Ran(code, out, err)
+    return run
+
+
+def kpi_subprocess(*args: str, db: Path) -> subprocess.CompletedProcess:
+    """`python -m kpi *args --db db` as a real subprocess (the smoke tests)."""
     env = {**os.environ, "DJ_DB": str(db.parent / "unused.duckdb")}
     return subprocess.run([sys.executable, "-m", "kpi", *args, "--db", str(db)], cwd=ROOT, env=env,
                           capture_output=True, timeout=120)
@@ -46,7 +71,7 @@ def checksums(db: Path) -> dict:
         s.close()
 
 
-def test_import_commits_and_prints_counts_then_recognises_the_same_file(db):
+def test_import_commits_and_prints_counts_then_recognises_the_same_file(kpi, db):
     done = kpi("import", "units", str(TEMPLATES / "units.xlsx"), "--user", "ana", db=db)
     assert (done.returncode, lines(done.stdout), lines(done.stderr)) == (
         0, [UNITS_READ, "已写入批次 #1（组织架构）：新增 4，更新 0，不变 0。"], [])
@@ -63,7 +88,7 @@ def test_import_commits_and_prints_counts_then_recognises_the_same_file(db):
         0, "Committed batch #2 (Organisation tree): 0 new, 0 updated, 4 unchanged.")
 
 
-def test_refused_file_prints_every_error_and_writes_nothing(db, tmp_path):
+def test_refused_file_prints_every_error_and_writes_nothing(kpi, db, tmp_path):
     kpi("import", "units", str(TEMPLATES / "units.xlsx"), db=db)
     before = checksums(db)
     bad = tmp_path / "问题.csv"
@@ -84,7 +109,7 @@ def test_refused_file_prints_every_error_and_writes_nothing(db, tmp_path):
     assert checksums(db) == before
 
 
-def test_whole_file_refusal_and_missing_file_are_one_line_each(db, tmp_path):
+def test_whole_file_refusal_and_missing_file_are_one_line_each(kpi, db, tmp_path):
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
     result = kpi("import", "meetings", str(empty), "--lang", "en", db=db)
@@ -95,7 +120,7 @@ def test_whole_file_refusal_and_missing_file_are_one_line_each(db, tmp_path):
         2, [f"无法读取文件 {tmp_path / 'nope.csv'}：No such file or directory"])
 
 
-def test_a_file_that_is_not_a_store_is_one_line_never_a_traceback(tmp_path):
+def test_a_file_that_is_not_a_store_is_one_line_never_a_traceback(kpi, tmp_path):
     not_a_store = tmp_path / "notes.txt"
     not_a_store.write_text("这不是数据库")
     result = kpi("import", "units", str(TEMPLATES / "units.xlsx"), db=not_a_store)
@@ -104,7 +129,7 @@ def test_a_file_that_is_not_a_store_is_one_line_never_a_traceback(tmp_path):
         "请检查 --db 或环境变量 DJ_DB 是否指向看板的数据库（默认 data/dashboard.duckdb）。"])
 
 
-def test_dry_run_prints_the_diff_and_writes_nothing(db):
+def test_dry_run_prints_the_diff_and_writes_nothing(kpi, db):
     kpi("import", "units", str(TEMPLATES / "units.xlsx"), db=db)
     before = checksums(db)
     result = kpi("import", "meetings", str(TEMPLATES / "meetings.xlsx"), "--dry-run", db=db)
@@ -112,7 +137,7 @@ def test_dry_run_prints_the_diff_and_writes_nothing(db):
     assert checksums(db) == before
 
 
-def test_export_csv_english_names_iso_dates_bom_and_neutralised_formulas(db):
+def test_export_csv_english_names_iso_dates_bom_and_neutralised_formulas(kpi, db):
     s = store.open_store(db)
     commit_frame(s.cursor(), "problems", canonical_frame("problems", [
         {"problem_id": "P2", "unit_code": "HY01", "source": "审计", "found_date": dt.date(2025, 1, 15),
@@ -133,7 +158,7 @@ def test_export_csv_english_names_iso_dates_bom_and_neutralised_formulas(db):
     ]
 
 
-def test_export_xlsx_to_file(db, tmp_path):
+def test_export_xlsx_to_file(kpi, db, tmp_path):
     kpi("import", "units", str(TEMPLATES / "units.xlsx"), db=db)
     out = tmp_path / "units.xlsx"
     result = kpi("export", "units", "--format", "xlsx", "--out", str(out), db=db)
@@ -145,9 +170,25 @@ def test_export_xlsx_to_file(db, tmp_path):
     assert str(frame.at[0, "founded_date"])[:10] == "2001-06-18"
 
 
-def test_export_of_a_missing_store_is_refused(tmp_path):
+def test_export_of_a_missing_store_is_refused(kpi, tmp_path):
     result = kpi("export", "units", db=tmp_path / "nope.duckdb")
     assert (result.returncode, lines(result.stderr)) == (2, [
         f"数据库文件不存在：{tmp_path / 'nope.duckdb'}。请检查 --db 或环境变量 DJ_DB 是否写错；"
         "要新建数据库，请运行 python -m kpi demo（演示数据）或 python -m kpi admin create（第一个管理员）。"])
     assert not (tmp_path / "nope.duckdb").exists()
+
+
+def test_smoke_import_as_a_subprocess(db):
+    done = kpi_subprocess("import", "units", str(TEMPLATES / "units.xlsx"), "--lang", "en", db=db)
+    assert (done.returncode, lines(done.stdout)[1], lines(done.stderr)) == (
+        0, "Committed batch #1 (Organisation tree): 4 new, 0 updated, 0 unchanged.", [])
+
+
+def test_smoke_export_as_a_subprocess(kpi, db):
+    kpi("import", "units", str(TEMPLATES / "units.xlsx"), db=db)
+    result = kpi_subprocess("export", "units", db=db)
+    assert (result.returncode, result.stderr) == (0, b"")
+    assert result.stdout.startswith(b"\xef\xbb\xbf")
+    assert lines(result.stdout[3:])[:2] == [
+        "unit_code,unit_name,parent_code,level,org_type,member_count,staff_count,founded_date",
+        lines(kpi("export", "units", db=db).stdout[3:])[1]]

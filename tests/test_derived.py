@@ -6,7 +6,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kpi import demo
 from kpi.store import bump_data_version, derived, migrate, open_store
 
 D = dt.date
@@ -94,7 +93,7 @@ operations = st.lists(st.one_of(st.tuples(st.just("add"), snapshot_rows, st.bool
                       min_size=1, max_size=8)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)  # max_examples: the Hypothesis profile (tests/conftest.py)
 @given(operations)
 def test_incremental_upkeep_equals_a_full_rebuild(ops):
     """Uploads in any date order (some without a batch id), undos of any batch, several operations
@@ -134,10 +133,9 @@ def test_same_day_snapshots_follow_batch_order(refresh_between):
         ("P1", "整改中", None, D(2026, 1, 5), 3)])
 
 
-def test_demo_group_changes_equal_a_full_rebuild(tmp_path):
-    store = open_store(tmp_path / "demo.duckdb")
+def test_demo_group_changes_equal_a_full_rebuild(tmp_path, demo_store):
+    store = open_store(demo_store(tmp_path / "demo.duckdb", D(2026, 11, 21)))
     con = store.cursor()
-    demo.load_demo(con, D(2026, 11, 21))
     snapshots, changes = con.execute("SELECT (SELECT count(*) FROM problem_snapshots), count(*) FROM problem_changes"
                                      ).fetchall()[0]
     assert _changes(con) == _expected(con)

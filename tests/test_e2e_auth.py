@@ -8,7 +8,7 @@ from __future__ import annotations
 import urllib.request
 
 import pytest
-from browser import ARTIFACTS, DEMO_ADMIN, DEMO_LEADER, running_server, sign_in
+from browser import ARTIFACTS, DEMO_ADMIN, DEMO_LEADER, running_server, sign_in, wait_until_rendered
 
 pytestmark = pytest.mark.e2e
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -52,7 +52,7 @@ def _dismiss_not_found(page) -> bool:
 
 def _main_text(page) -> str:
     page.wait_for_load_state("networkidle")
-    page.wait_for_timeout(1500)
+    wait_until_rendered(page)
     return page.inner_text("[data-testid='stMain']")
 
 

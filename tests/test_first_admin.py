@@ -1,9 +1,10 @@
 """The first administrator (issue 12 item 5): never whoever reaches the form first. The sign-in page's
 setup form needs the one-time token printed to the server's log (AppTest, real store); the CLI
-`python -m kpi admin create` run as a real subprocess and in-process; the token spent by either.
+`python -m kpi admin create` run as a real subprocess (once) and in-process; the token spent by either.
 Also the sign-in page's side of item 2: a disabled account's answer, the true reason in the audit."""
 from __future__ import annotations
 
+import io
 import os
 import re
 import subprocess
@@ -134,22 +135,29 @@ def test_cli_creates_the_administrator_and_spends_the_setup_token(fresh_db, rule
     s.close()
 
 
-def test_cli_reads_the_password_from_the_environment_and_refuses_without_one(fresh_db, rules):
-    nothing = _kpi("--user", "chief", db=fresh_db)
-    assert (nothing.returncode, nothing.stdout, nothing.stderr.decode().splitlines()) == (2, b"", [NO_PASSWORD])
-    empty = _kpi("--user", "chief", "--password-stdin", "--lang", "en", db=fresh_db, stdin="")
-    assert (empty.returncode, empty.stderr.decode().splitlines()) == (2, [
+def test_cli_reads_the_password_from_the_environment_and_refuses_without_one(fresh_db, rules, monkeypatch,
+                                                                             capsysbinary):
+    def kpi(*args: str, stdin: str = "", env: dict | None = None) -> tuple[int, bytes, list[str]]:
+        """`python -m kpi admin create *args --db fresh_db` in-process, standard input not a terminal."""
+        monkeypatch.delenv("DJ_ADMIN_PASSWORD", raising=False)
+        for name, value in (env or {}).items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        capsysbinary.readouterr()
+        code = main(["admin", "create", *args, "--db", str(fresh_db)])
+        out, err = capsysbinary.readouterr()
+        return code, out, err.decode().splitlines()
+
+    assert kpi("--user", "chief") == (2, b"", [NO_PASSWORD])
+    assert kpi("--user", "chief", "--password-stdin", "--lang", "en")[::2] == (2, [
         "No password to read: run this command in a terminal, set the environment variable DJ_ADMIN_PASSWORD, "
         "or add --password-stdin and pipe it in. No account was created."])
-    short = _kpi("--user", "chief", db=fresh_db, env={"DJ_ADMIN_PASSWORD": "short"})
-    assert (short.returncode, short.stderr.decode().splitlines()) == (2, ["密码太短：至少 8 个字符。"])
+    assert kpi("--user", "chief", env={"DJ_ADMIN_PASSWORD": "short"})[::2] == (2, ["密码太短：至少 8 个字符。"])
     s, con = _open(fresh_db)
     assert not accounts.has_accounts(con)
     s.close()
-    made = _kpi("--user", "chief", db=fresh_db, env={"DJ_ADMIN_PASSWORD": "env-pass-12"})
-    assert made.returncode == 0
-    taken = _kpi("--user", "chief", db=fresh_db, env={"DJ_ADMIN_PASSWORD": "env-pass-12"})
-    assert (taken.returncode, taken.stderr.decode().splitlines()) == (2, ["用户名“chief”已存在。"])
+    assert kpi("--user", "chief", env={"DJ_ADMIN_PASSWORD": "env-pass-12"})[0] == 0
+    assert kpi("--user", "chief", env={"DJ_ADMIN_PASSWORD": "env-pass-12"})[::2] == (2, ["用户名“chief”已存在。"])
     s, con = _open(fresh_db)
     assert accounts.authenticate(con, rules, "chief", "env-pass-12").role == ADMIN
     s.close()

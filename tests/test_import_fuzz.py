@@ -25,7 +25,7 @@ SEEDS = sorted(p for p in CORPUS.glob("*.csv") if p.stat().st_size > 0)
 DATASETS = ("units", "annual", "meetings", "problems", "supervision", "ratings", "indicators")
 HEADERS = {"meetings": "单位编码,会议类型,日期,应到人数,实到人数,主题\n".encode(),
            "units": b"unit_code,unit_name,parent_code,level,org_type\n"}
-FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])  # max_examples: the profile
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from rule_fixtures import build_rule_store
 
-from kpi import demo, store
+from kpi import store
 from kpi.metrics import indicators
 
 AS_OF = dt.date(2025, 6, 30)
@@ -90,12 +90,11 @@ def test_theory_study_headline(con, rules):
     assert indicators.theory_study_headline(con, rules, AS_OF, root="S2").value == 99.0
 
 
-def test_unit_latest_equals_indicator_latest_for_each_code(tmp_path, rules):
+def test_unit_latest_equals_indicator_latest_for_each_code(tmp_path, rules, demo_store):
     # One query for a unit's whole catalogue (the unit profile) gives, code by code, the unit's own
     # row of indicator_latest — checked on the demo group for units of every level and two dates.
-    st = store.open_store(tmp_path / "demo.duckdb")
+    st = store.open_store(demo_store(tmp_path / "demo.duckdb", dt.date(2026, 11, 21)))
     con = st.cursor()
-    demo.load_demo(con, dt.date(2026, 11, 21))
     units = con.execute("""SELECT unit_code, level FROM units
                            QUALIFY row_number() OVER (PARTITION BY level ORDER BY unit_code) <= 3""").fetchall()
     checked = 0

@@ -8,7 +8,7 @@ from apptest_helpers import signed_in
 from meetings_fixture import build_store
 from streamlit.testing.v1 import AppTest
 
-from kpi import demo, store
+from kpi import store
 from kpi.config import DEFAULT_RULES_PATH
 from kpi.metrics.meetings import gap_branches, meeting_headline
 from kpi.rules import load_rules
@@ -102,10 +102,9 @@ def test_scope_without_meetings_shows_the_empty_state(app):
     assert at.info[0].value == "暂无组织生活数据：请在“数据上传”页上传“组织生活记录”。"
 
 
-def test_page_on_the_demo_group(tmp_path, monkeypatch):
+def test_page_on_the_demo_group(tmp_path, monkeypatch, demo_store):
     as_of = dt.date(2026, 6, 30)
-    st = store.open_store(tmp_path / "demo.duckdb")
-    demo.load_demo(st.cursor(), as_of)
+    st = store.open_store(demo_store(tmp_path / "demo.duckdb", as_of))
     headline = meeting_headline(st.cursor(), load_rules(), as_of)
     gaps = gap_branches(st.cursor(), load_rules(), as_of)
     st.close()

@@ -11,7 +11,7 @@ import pytest
 from apptest_helpers import chart_spec, signed_in
 from streamlit.testing.v1 import AppTest
 
-from kpi import demo, store
+from kpi import store
 from kpi.access import accounts, audit, roles
 from kpi.access.roles import ADMIN, ANALYST, LEADER
 from kpi.i18n import t
@@ -27,11 +27,10 @@ INJECTIONS = ("' OR 1=1 --", "x'); DROP TABLE problems; --", '" OR ""="', "%", "
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory, rules):
-    path = tmp_path_factory.mktemp("roles") / "demo.duckdb"
+def demo_db(tmp_path_factory, rules, demo_store):
+    path = demo_store(tmp_path_factory.mktemp("roles") / "demo.duckdb", AS_OF)
     s = store.open_store(path)
     con = s.cursor()
-    demo.load_demo(con, AS_OF)
     accounts.create_demo_accounts(con, rules)
     s.close()
     return path

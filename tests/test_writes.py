@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -18,6 +16,7 @@ from openpyxl import Workbook
 from kpi import store
 from kpi.access import accounts
 from kpi.access.roles import ANALYST, Account
+from kpi.cli import main
 from kpi.importing import commit, edit
 from kpi.importing.commit import (
     BatchRefused,
@@ -350,7 +349,7 @@ def test_the_same_workbook_with_another_sheet_choice_is_not_already_uploaded(tem
     assert commit_upload(con, second, "ana").unchanged == 1
 
 
-def test_the_cli_takes_the_sheet_choice_into_account(tmp_path):
+def test_the_cli_takes_the_sheet_choice_into_account(tmp_path, capsys):
     book, db = tmp_path / "会议.xlsx", tmp_path / "cli.duckdb"
     book.write_bytes(_two_month_workbook())
     s = store.open_store(db)
@@ -359,9 +358,10 @@ def test_the_cli_takes_the_sheet_choice_into_account(tmp_path):
     s.close()
 
     def kpi(*args: str) -> tuple[int, str]:
-        done = subprocess.run([sys.executable, "-m", "kpi", "import", "meetings", str(book), *args, "--db", str(db)],
-                              cwd=ROOT, capture_output=True, timeout=120)
-        return done.returncode, done.stderr.decode("utf-8")
+        """`python -m kpi import meetings book *args` in-process (tests/test_cli.py runs it as a subprocess)."""
+        capsys.readouterr()
+        code = main(["import", "meetings", str(book), *args, "--db", str(db)])
+        return code, capsys.readouterr().err
 
     assert kpi() == (0, "")
     assert kpi("--all-sheets") == (0, "")

@@ -234,7 +234,7 @@ def _row(spec) -> str:
     return f"<row{attr}/>" if empty and not cells else f"<row{attr}>{''.join(cells)}</row>"
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=st.lists(_ROW, max_size=6))
 def test_the_scan_places_cells_where_calamine_does(rows):
     """Against calamine itself (tiny sheets, read in this process): the inspection refuses a
