@@ -40,3 +40,22 @@ def org_store(path: Path) -> Store:
     store = open_store(path)
     fill_units(store.cursor())
     return store
+
+
+def template_store(path: Path, user: str = "ana") -> Path:
+    """A store at `path` holding the units template (batch 1: HY … HY010101) and the meetings
+    template (batch 2), committed by `user`, with the demo marked cleared (the app loads no demo)."""
+    from kpi import store  # noqa: PLC0415
+    from kpi.importing.commit import commit_upload  # noqa: PLC0415
+    from kpi.importing.parse import parse_upload  # noqa: PLC0415
+    from kpi.importing.templates import template_xlsx  # noqa: PLC0415
+    from kpi.rules import load_rules  # noqa: PLC0415
+
+    rules = load_rules()
+    s = store.open_store(path)
+    con = s.cursor()
+    for dataset in ("units", "meetings"):
+        commit_upload(con, parse_upload(template_xlsx(dataset), f"{dataset}.xlsx", dataset, con, rules), user)
+    store.set_meta(con, "demo_cleared", "1")
+    s.close()
+    return path

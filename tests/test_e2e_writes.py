@@ -12,14 +12,12 @@ import re
 
 import pytest
 from browser import open_in_app, running_server, sign_in
+from import_fixtures import template_store
 from test_upload_page import GOOD
 from test_writes import STALE_ZH
 
 from kpi import store
 from kpi.access import accounts
-from kpi.importing.commit import commit_upload
-from kpi.importing.parse import parse_upload
-from kpi.importing.templates import template_xlsx
 from kpi.rules import load_rules
 
 pytestmark = pytest.mark.e2e
@@ -35,12 +33,9 @@ WAIT_MS = 120_000
 @pytest.fixture
 def db(tmp_path):
     """Batch 1: the units template (HY … HY010101); batch 2: the meetings template; two administrators."""
-    path = tmp_path / "writes.duckdb"
+    path = template_store(tmp_path / "writes.duckdb", "setup")
     s = store.open_store(path)
     con = s.cursor()
-    for dataset in ("units", "meetings"):
-        commit_upload(con, parse_upload(template_xlsx(dataset), f"{dataset}.xlsx", dataset, con, RULES), "setup")
-    store.set_meta(con, "demo_cleared", "1")
     for name in ("adm_a", "adm_b"):
         accounts.create_account(con, RULES, name, PASSWORD, "管理员", by=None)
     s.close()

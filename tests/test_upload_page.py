@@ -3,13 +3,11 @@ from __future__ import annotations
 
 import pytest
 from apptest_helpers import signed_in
+from import_fixtures import template_store
 from streamlit.testing.v1 import AppTest
 
 from kpi import store
 from kpi.display.textsafe import markdown_text
-from kpi.importing.commit import commit_upload
-from kpi.importing.parse import parse_upload
-from kpi.importing.templates import template_xlsx
 from kpi.rules import load_rules
 
 RULES = load_rules()
@@ -39,13 +37,7 @@ def _content(db) -> dict:
 
 @pytest.fixture
 def db(tmp_path, monkeypatch):
-    path = tmp_path / "app.duckdb"
-    s = store.open_store(path)
-    con = s.cursor()
-    for dataset in ("units", "meetings"):
-        commit_upload(con, parse_upload(template_xlsx(dataset), f"{dataset}.xlsx", dataset, con, RULES), "ana")
-    store.set_meta(con, "demo_cleared", "1")
-    s.close()
+    path = template_store(tmp_path / "app.duckdb")
     monkeypatch.setenv("DJ_DB", str(path))
     return path
 

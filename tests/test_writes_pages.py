@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from apptest_helpers import signed_in
+from import_fixtures import template_store
 from problem_fixtures import AS_OF, make_store
 from streamlit.testing.v1 import AppTest
 from test_upload_page import GOOD
@@ -42,13 +43,7 @@ def _write(db, action) -> None:
 @pytest.fixture
 def db(tmp_path, monkeypatch):
     """Batch 1: the units template (HY … HY010101); batch 2: the meetings template."""
-    path = tmp_path / "app.duckdb"
-    s = store.open_store(path)
-    con = s.cursor()
-    for dataset in ("units", "meetings"):
-        commit_upload(con, parse_upload(template_xlsx(dataset), f"{dataset}.xlsx", dataset, con, RULES), "ana")
-    store.set_meta(con, "demo_cleared", "1")
-    s.close()
+    path = template_store(tmp_path / "app.duckdb")
     monkeypatch.setenv("DJ_DB", str(path))
     return path
 

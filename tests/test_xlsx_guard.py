@@ -20,13 +20,11 @@ import pytest
 from apptest_helpers import signed_in
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from import_fixtures import org_store
+from import_fixtures import org_store, template_store
 from python_calamine import CalamineWorkbook
 from streamlit.testing.v1 import AppTest
 
-from kpi import store
 from kpi.config import DEFAULT_RULES_PATH
-from kpi.importing.commit import commit_upload
 from kpi.importing.error_report import error_frame
 from kpi.importing.errors import QUOTE_MAX_CHARS, CellError, UploadRefused, quoted
 from kpi.importing.parse import parse_upload
@@ -330,13 +328,7 @@ def test_the_limits_come_from_the_rules_file_validated_with_defaults():
 
 @pytest.fixture
 def db(tmp_path, monkeypatch):
-    path = tmp_path / "app.duckdb"
-    s = store.open_store(path)
-    con = s.cursor()
-    for dataset in ("units", "meetings"):
-        commit_upload(con, parse_upload(template_xlsx(dataset), f"{dataset}.xlsx", dataset, con, RULES), "ana")
-    store.set_meta(con, "demo_cleared", "1")
-    s.close()
+    path = template_store(tmp_path / "app.duckdb")
     monkeypatch.setenv("DJ_DB", str(path))
     return path
 
