@@ -138,6 +138,29 @@ def uncovered_units(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date
     return df
 
 
+# Fixed statement text (the subtree fragment is constant); every value is bound. The months are
+# one bound DATE list, not a registered frame.
+_HEATMAP_SQL = """
+    WITH u AS (SELECT unit_code, unit_name FROM units WHERE level = ? AND """ + subtree_filter_sql() + """),
+    a AS (SELECT p.ancestor_code, s.activity_id, s.start_date, coalesce(s.end_date, s.start_date) AS end_date
+          FROM supervision s JOIN unit_paths p ON p.unit_code = s.unit_code
+          WHERE s.start_date <= ?),
+    m AS (SELECT unnest(CAST(? AS DATE[])) AS month_start)
+    SELECT u.unit_code, u.unit_name, strftime(m.month_start, '%Y-%m') AS month,
+           count(a.activity_id) AS activities
+    FROM u CROSS JOIN m
+    LEFT JOIN a ON a.ancestor_code = u.unit_code
+         AND a.start_date < m.month_start + INTERVAL 1 MONTH
+         AND a.end_date >= m.month_start
+    GROUP BY ALL ORDER BY u.unit_code, month"""
+
+_FINDINGS_SQL = """
+    SELECT kind, count(*) AS activities, count(findings) AS reported, sum(findings) AS findings
+    FROM supervision WHERE start_date <= ? AND coalesce(end_date, start_date) >= ?
+      AND """ + subtree_filter_sql() + """
+    GROUP BY kind"""
+
+
 def _month_starts(as_of: dt.date, months: int) -> list[dt.date]:
     y, m = as_of.year, as_of.month
     out = []
@@ -154,27 +177,7 @@ def activity_heatmap(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str |
     activities on the unit and on every unit below it; an activity counts in every month its
     start–end span touches (an activity without an end date in its start month).
     Columns: unit_code, unit_name, month ('YYYY-MM'), activities (0 for none)."""
-    starts = _month_starts(as_of, months)
-    frame = pd.DataFrame({"month_start": pd.to_datetime(starts).astype("datetime64[s]")})
-    name = f"months_{id(frame)}"
-    con.register(name, frame)
-    try:
-        df = con.execute(f"""
-            WITH u AS (SELECT unit_code, unit_name FROM units WHERE level = ? AND {subtree_filter_sql()}),
-            a AS (SELECT p.ancestor_code, s.activity_id, s.start_date, coalesce(s.end_date, s.start_date) AS end_date
-                  FROM supervision s JOIN unit_paths p ON p.unit_code = s.unit_code
-                  WHERE s.start_date <= ?)
-            SELECT u.unit_code, u.unit_name, strftime(CAST(m.month_start AS DATE), '%Y-%m') AS month,
-                   count(a.activity_id) AS activities
-            FROM u CROSS JOIN {name} m
-            LEFT JOIN a ON a.ancestor_code = u.unit_code
-                 AND a.start_date < CAST(m.month_start AS DATE) + INTERVAL 1 MONTH
-                 AND a.end_date >= CAST(m.month_start AS DATE)
-            GROUP BY ALL ORDER BY u.unit_code, month""",
-                         [level, *subtree_params(root), as_of]).df()
-    finally:
-        con.unregister(name)
-    return df
+    return con.execute(_HEATMAP_SQL, [level, *subtree_params(root), as_of, _month_starts(as_of, months)]).df()
 
 
 def findings_per_activity(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date,
@@ -184,11 +187,7 @@ def findings_per_activity(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: d
     none was given), findings_per_activity = findings ÷ reported (an unreported count is missing,
     not 0). Kinds without an activity are left out."""
     start, end = window_dates(rules, as_of, window)
-    df = con.execute(f"""
-        SELECT kind, count(*) AS activities, count(findings) AS reported, sum(findings) AS findings
-        FROM supervision WHERE start_date <= ? AND coalesce(end_date, start_date) >= ?
-          AND {subtree_filter_sql()}
-        GROUP BY kind""", [end, start, *subtree_params(root)]).df()
+    df = con.execute(_FINDINGS_SQL, [end, start, *subtree_params(root)]).df()
     df["findings_per_activity"] = [None if not r else f / r for f, r in zip(df.findings, df.reported)]
     order = {k: i for i, k in enumerate(SUPERVISION_KINDS)}
     return df.sort_values("kind", key=lambda s: s.map(order)).reset_index(drop=True)

@@ -22,7 +22,6 @@ import pandas as pd
 from kpi.metrics.common import Headline
 from kpi.metrics.levels import resolved_level
 from kpi.rules import Indicator, Rules
-from kpi.store.sqlframes import registered
 
 THEORY_STUDY_CODE = "theory_study_coverage"
 _AGGREGATES = {"sum": "sum", "mean": "avg"}
@@ -82,6 +81,33 @@ def _meets_sql(value: str, target: str = "CAST($target AS DOUBLE)", higher: str 
                     ELSE round({target} - {value}, 6) >= 0 END"""
 
 
+# Fixed statement text; the catalogue arrives as four bound lists of the same length (zipped by
+# unnest), not as a registered frame.
+_UNIT_LATEST_SQL = """
+    WITH c AS (SELECT unnest(CAST($codes AS VARCHAR[])) AS code, unnest(CAST($rollups AS VARCHAR[])) AS rollup,
+                      unnest(CAST($targets AS DOUBLE[])) AS target, unnest(CAST($higher AS BOOLEAN[])) AS higher),
+    d AS (
+        SELECT i.indicator_code AS code, i.unit_code AS source_code, i.period, i.value
+        FROM indicators i JOIN unit_paths p ON p.unit_code = i.unit_code
+        WHERE p.ancestor_code = $unit AND i.value IS NOT NULL AND i.period <= $end),
+    latest AS (SELECT code, max(period) AS period FROM d GROUP BY code),
+    rolled AS (
+        SELECT c.code, l.period,
+               CASE c.rollup WHEN 'sum' THEN sum(d.value) FILTER (WHERE d.period = l.period)
+                             WHEN 'mean' THEN avg(d.value) FILTER (WHERE d.period = l.period) END AS value,
+               count(DISTINCT d.source_code) FILTER (WHERE d.period = l.period) AS reporting_units
+        FROM c JOIN latest l USING (code) JOIN d USING (code)
+        WHERE c.rollup <> 'last' GROUP BY c.code, c.rollup, l.period
+        UNION ALL
+        SELECT c.code, l.period, sum(s.value), count(*)
+        FROM c JOIN latest l USING (code)
+        JOIN (SELECT code, source_code, arg_max(value, period) AS value FROM d GROUP BY ALL) s USING (code)
+        WHERE c.rollup = 'last' GROUP BY c.code, l.period)
+    SELECT r.code, r.period, r.value, r.reporting_units,
+           """ + _meets_sql("r.value", "c.target", "c.higher") + """ AS meets
+    FROM rolled r JOIN c USING (code)"""
+
+
 def _params(indicator: Indicator, root, level, start, end) -> dict:
     return {"code": indicator.code, "root": root, "level": level, "start": period_of(start),
             "end": period_of(end), "target": indicator.target, "higher": indicator.higher_is_better}
@@ -127,33 +153,11 @@ def unit_latest(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, un
     each code: code, period, value, reporting_units, meets. Over the values its subtree reported:
     sum / mean of those of the latest period with data; last: Σ over reporting units of each one's
     latest value ≤ as_of, at the latest period any of them reported. Codes without data are absent."""
-    catalogue = pd.DataFrame({
-        "code": [i.code for i in rules.indicators], "rollup": [i.rollup for i in rules.indicators],
-        "target": pd.array([i.target for i in rules.indicators], dtype="Float64"),
-        "higher": [i.higher_is_better for i in rules.indicators]})
-    with registered(con, catalogue, "catalogue") as entries:
-        return con.execute(f"""
-            WITH d AS (
-                SELECT i.indicator_code AS code, i.unit_code AS source_code, i.period, i.value
-                FROM indicators i JOIN unit_paths p ON p.unit_code = i.unit_code
-                WHERE p.ancestor_code = $unit AND i.value IS NOT NULL AND i.period <= $end),
-            latest AS (SELECT code, max(period) AS period FROM d GROUP BY code),
-            rolled AS (
-                SELECT c.code, l.period,
-                       CASE c.rollup WHEN 'sum' THEN sum(d.value) FILTER (WHERE d.period = l.period)
-                                     WHEN 'mean' THEN avg(d.value) FILTER (WHERE d.period = l.period) END AS value,
-                       count(DISTINCT d.source_code) FILTER (WHERE d.period = l.period) AS reporting_units
-                FROM {entries} c JOIN latest l USING (code) JOIN d USING (code)
-                WHERE c.rollup <> 'last' GROUP BY c.code, c.rollup, l.period
-                UNION ALL
-                SELECT c.code, l.period, sum(s.value), count(*)
-                FROM {entries} c JOIN latest l USING (code)
-                JOIN (SELECT code, source_code, arg_max(value, period) AS value FROM d GROUP BY ALL) s USING (code)
-                WHERE c.rollup = 'last' GROUP BY c.code, l.period)
-            SELECT r.code, r.period, r.value, r.reporting_units,
-                   {_meets_sql("r.value", "c.target", "c.higher")} AS meets
-            FROM rolled r JOIN {entries} c USING (code)""",
-                           {"unit": unit_code, "end": period_of(as_of)}).df()
+    return con.execute(_UNIT_LATEST_SQL, {
+        "unit": unit_code, "end": period_of(as_of),
+        "codes": [i.code for i in rules.indicators], "rollups": [i.rollup for i in rules.indicators],
+        "targets": [i.target for i in rules.indicators],
+        "higher": [i.higher_is_better for i in rules.indicators]}).df()
 
 
 def member_pipeline(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root: str | None = None,
