@@ -35,6 +35,16 @@ def _parsed(data: bytes, name: str, dataset: str, sheet: str | None, all_sheets:
     return st.session_state["upload_parsed"][1]
 
 
+def _sheet_names(data: bytes) -> list[str]:
+    """The workbook's sheet names, read once per file (reading runs in a child process): not again
+    on every rerun of the page."""
+    key = hash(data)
+    cached = st.session_state.get("upload_sheets")
+    if cached is None or cached[0] != key:
+        st.session_state["upload_sheets"] = (key, workbook_sheet_names(data, rules.workbook))
+    return st.session_state["upload_sheets"][1]
+
+
 def _parsed_version() -> int:
     """The data version the cached parse (so the preview on screen) was made against: its key's last part."""
     return st.session_state["upload_parsed"][0][-1]
@@ -125,7 +135,7 @@ if dataset == PROBLEMS.name:
 
 if uploaded is not None:
     data = uploaded.getvalue()
-    sheets = workbook_sheet_names(data, rules.workbook)
+    sheets = _sheet_names(data)
     sheet, all_sheets = None, False
     if len(sheets) > 1:
         choice = st.selectbox(_ui.tr("upload.sheet"), ["", *sheets], key="upload_sheet",
