@@ -59,3 +59,16 @@ def template_store(path: Path, user: str = "ana") -> Path:
     store.set_meta(con, "demo_cleared", "1")
     s.close()
     return path
+
+
+def stored_checksums(path: Path, tables: tuple[str, ...]) -> dict:
+    """(row count, hash) of `tables` in the store file at `path`, read with the file closed again
+    afterwards (a server may open it next): proves a refused write changed nothing."""
+    from kpi import store  # noqa: PLC0415
+
+    s = store.open_store(path)
+    try:
+        sums = store.table_checksums(s.cursor())
+    finally:
+        s.close()
+    return {name: sums[name] for name in tables}

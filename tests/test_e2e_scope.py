@@ -14,6 +14,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 from browser import ARTIFACTS, open_in_app, running_server, sign_in
+from import_fixtures import stored_checksums
 
 from kpi import demo, store
 from kpi.access import accounts
@@ -54,12 +55,7 @@ def _query(db, sql: str) -> list[tuple]:
 
 
 def _content(db) -> dict:
-    s = store.open_store(db)
-    try:
-        sums = store.table_checksums(s.cursor())
-    finally:
-        s.close()
-    return {name: sums[name] for name in CONTENT_TABLES}
+    return stored_checksums(db, CONTENT_TABLES)
 
 
 def _upload_as_analyst01(browser, url: str, dataset_label: str, file_name: str, text: str):

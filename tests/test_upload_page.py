@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 from apptest_helpers import signed_in
-from import_fixtures import template_store
+from import_fixtures import stored_checksums, template_store
 from streamlit.testing.v1 import AppTest
 
 from kpi import store
@@ -27,12 +27,7 @@ BAD = ("单位编码,会议类型,日期,应到人数,实到人数,主题\n"
 
 
 def _content(db) -> dict:
-    s = store.open_store(db)
-    try:
-        sums = store.table_checksums(s.cursor())
-    finally:
-        s.close()
-    return {t: sums[t] for t in CONTENT_TABLES}
+    return stored_checksums(db, CONTENT_TABLES)
 
 
 @pytest.fixture
