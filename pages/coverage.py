@@ -4,8 +4,8 @@ not covered, and findings per activity. Draws only; figures come from kpi.metric
 import streamlit as st
 
 from kpi.charts import coverage as charts
-from kpi.charts.tables import labelled
 from kpi.datasets import SUPERVISION_KINDS
+from kpi.display.tables import labelled
 from kpi.i18n import enum_label
 from kpi.metrics import coverage, levels
 from kpi.org import LEVEL_BRANCH

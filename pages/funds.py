@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from kpi.charts import annual as charts
-from kpi.charts.tables import labelled
+from kpi.display.tables import labelled
 from kpi.metrics import annual, levels
 from kpi.org import LEVEL_SECONDARY, LEVEL_TERTIARY
 from pages import _ui

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from kpi.charts import indicators as charts
-from kpi.charts.tables import labelled
+from kpi.display.tables import labelled
 from kpi.metrics import indicators
 from pages import _ui
 

@@ -4,7 +4,8 @@ import pandas as pd
 import streamlit as st
 
 from kpi.charts import meetings as charts
-from kpi.charts.tables import labelled
+from kpi.display import meetings as tables
+from kpi.display.tables import labelled
 from kpi.i18n import enum_label
 from kpi.metrics import levels, meetings
 from kpi.org import LEVEL_BRANCH, find_units
@@ -80,7 +81,7 @@ st.caption(_ui.tr("meetings.page.gaps_caption", n=rules.meeting_gap_slots))
 if gaps.empty:
     st.success(_ui.tr("meetings.page.no_gaps"))
 else:
-    _ui.data_table(charts.gap_table(gaps, lang), "meetings_gaps", expanded=True, unit_codes=list(gaps.unit_code))
+    _ui.data_table(tables.gap_table(gaps, lang), "meetings_gaps", expanded=True, unit_codes=list(gaps.unit_code))
 
 st.subheader(_ui.tr("meetings.page.calendar_title"))
 # A large group has tens of thousands of branches: offer a search instead of one huge list.
@@ -107,5 +108,5 @@ else:
     _ui.chart(charts.calendar_chart(calendar, records, names[code], year, lang, subtitle),
               labelled(calendar, "meetings", lang), "meetings_calendar")
     st.caption(_ui.tr_md("meetings.page.meetings_list", branch=names[code], year=year, n=len(records)))
-    st.dataframe(charts.meetings_table(records, lang) if len(records) else pd.DataFrame(),
+    st.dataframe(tables.meetings_table(records, lang) if len(records) else pd.DataFrame(),
                  hide_index=True, width="stretch")

@@ -1,8 +1,10 @@
-"""领导驾驶舱: headline cards, red flags, ranking of units. Draws only; figures from kpi.metrics.overview."""
+"""领导驾驶舱: headline cards, red flags, ranking of units. Draws only; figures from kpi.metrics.overview,
+their words from kpi.display.overview."""
 import streamlit as st
 
 from kpi.charts import overview as charts
-from kpi.charts.tables import labelled
+from kpi.display import overview as overview_text
+from kpi.display.tables import labelled
 from kpi.metrics import overview
 from pages import _ui
 
@@ -21,7 +23,7 @@ st.caption(f"{_ui.md(subtitle)} · {_ui.tr('overview.intro')}")
 cards = _ui.compute(overview.headline_cards, rules, as_of, root)
 for start in range(0, len(cards), CARDS_PER_ROW):
     for column, card in zip(st.columns(CARDS_PER_ROW), cards[start:start + CARDS_PER_ROW]):
-        text = overview.card_texts(card, rules, lang)
+        text = overview_text.card_texts(card, rules, lang)
         with column.container(border=True):
             steady = card.change == 0
             st.metric(text["label"], text["value"], text["change"], help=text["help"],
@@ -32,7 +34,7 @@ for start in range(0, len(cards), CARDS_PER_ROW):
                 st.badge(text["status"], color=STATUS_BADGE[card.now.status])
             st.caption(" · ".join(part for part in (text["target"], text["counts"]) if part))
 
-flag_rows = _ui.compute(overview.flag_rows, rules, as_of, root, lang=lang)
+flag_rows = _ui.compute(overview_text.flag_rows, rules, as_of, root, lang=lang)
 ranking = _ui.compute(overview.unit_ranking, rules, as_of, root)
 
 left, right = st.columns([2, 3])

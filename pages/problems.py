@@ -7,8 +7,8 @@ import streamlit as st
 
 from kpi import actions
 from kpi.access import roles
-from kpi.charts import problems as charts
 from kpi.datasets import PROBLEM_SOURCES, PROBLEM_STATUSES, SEVERITIES
+from kpi.display import problems as tables
 from kpi.display.exports import to_csv_bytes, to_xlsx_bytes
 from kpi.i18n import enum_label
 from kpi.importing import edit
@@ -71,7 +71,7 @@ filters = problems.ProblemFilter(tuple(sources), tuple(categories), tuple(severi
 # The screen lists the first rows only; counts and downloads cover every matching problem.
 listed = _ui.compute(problems.problem_list, as_of, root, filters, limit=MAX_SHOWN)
 counts = _ui.compute(problems.problem_list_counts, as_of, root, filters)
-shown = charts.problem_table(listed, lang)
+shown = tables.problem_table(listed, lang)
 
 m1, m2, m3 = st.columns(3)
 m1.metric(_ui.tr("problems.metric.listed"), counts["listed"], border=True)
@@ -88,10 +88,10 @@ else:
     store = _ui.get_store()
 
     def csv_file() -> bytes:
-        return to_csv_bytes(charts.problem_export_table(store.cursor(), as_of, root, filters, lang))
+        return to_csv_bytes(tables.problem_export_table(store.cursor(), as_of, root, filters, lang))
 
     def xlsx_file(sheet: str = _ui.tr("problems.page_title")) -> bytes:
-        return to_xlsx_bytes(charts.problem_export_table(store.cursor(), as_of, root, filters, lang), sheet)
+        return to_xlsx_bytes(tables.problem_export_table(store.cursor(), as_of, root, filters, lang), sheet)
 
     left, right, _ = st.columns([1, 1, 4])
     # Built when clicked, not on every rerun, from the whole filtered list.
@@ -109,7 +109,7 @@ else:
     chosen = st.selectbox(_ui.tr("problems.detail.choose"), ids, key="pl_selected")
     row = listed.set_index("problem_id").loc[chosen]
     with st.container(border=True):
-        facts = charts.problem_facts(row, lang)
+        facts = tables.problem_facts(row, lang)
         for column, (name, value) in zip(st.columns(4) * ((len(facts) + 3) // 4), facts):
             column.caption(name)
             column.text(value)
@@ -122,7 +122,7 @@ else:
     if history.empty:
         st.info(_ui.tr("problems.detail.no_history"), icon=":material/history:")
     else:
-        st.dataframe(charts.history_table(history, lang), hide_index=True, width="stretch", key="history_table")
+        st.dataframe(tables.history_table(history, lang), hide_index=True, width="stretch", key="history_table")
 
     if not actions.can_edit_problems(account):  # leaders read; the editor is the page's last section
         st.stop()

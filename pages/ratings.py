@@ -3,7 +3,7 @@ branch's six basics against its secondary unit. Draws only; figures come from kp
 import streamlit as st
 
 from kpi.charts import ratings as charts
-from kpi.charts.tables import labelled
+from kpi.display.tables import labelled
 from kpi.metrics import ratings
 from pages import _ui
 

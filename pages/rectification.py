@@ -4,7 +4,8 @@ Draws only; figures come from kpi.metrics.problems."""
 import streamlit as st
 
 from kpi.charts import problems as charts
-from kpi.charts.tables import labelled
+from kpi.display import problems as tables
+from kpi.display.tables import labelled
 from kpi.metrics import problems
 from pages import _ui
 
@@ -61,4 +62,4 @@ for column, days in zip(st.columns(len(rules.due_soon_days)), sorted(rules.due_s
         else:
             if n > len(within):
                 st.caption(_ui.tr("rectification.due_first_rows", shown=f"{len(within):,}", n=f"{n:,}"))
-            st.dataframe(charts.due_table(within, lang), hide_index=True, width="stretch", key=f"due_{days}")
+            st.dataframe(tables.due_table(within, lang), hide_index=True, width="stretch", key=f"due_{days}")

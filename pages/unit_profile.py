@@ -4,10 +4,12 @@ import streamlit as st
 
 from kpi.charts import coverage as coverage_charts
 from kpi.charts import meetings as meeting_charts
-from kpi.charts import problems as problem_charts
-from kpi.charts import profile as cards
 from kpi.charts import ratings as rating_charts
-from kpi.charts.tables import labelled
+from kpi.display import meetings as meeting_tables
+from kpi.display import overview as overview_text
+from kpi.display import problems as problem_tables
+from kpi.display import profile as cards
+from kpi.display.tables import labelled
 from kpi.metrics import profile
 from kpi.org import LEVEL_BRANCH
 from pages import _ui
@@ -75,11 +77,12 @@ for start in range(0, len(shown), CARDS_PER_ROW):
             if card.note:
                 st.caption(card.note)
 
-st.subheader(_ui.tr("profile.section.flags", n=len(p.flag_rows)))
-if p.flag_rows.empty:
+flag_rows = overview_text.flag_table(p.flags, lang)
+st.subheader(_ui.tr("profile.section.flags", n=len(flag_rows)))
+if flag_rows.empty:
     st.success(_ui.tr("profile.no_flags"))
 else:
-    _ui.unit_table(labelled(p.flag_rows, "overview", lang), f"profile_flags_{visit}", list(p.flag_rows.unit_code))
+    _ui.unit_table(labelled(flag_rows, "overview", lang), f"profile_flags_{visit}", list(flag_rows.unit_code))
 
 st.subheader(_ui.tr("profile.section.meetings"))
 if p.meeting_completion.denominator == 0:
@@ -92,7 +95,7 @@ else:
     if p.gap_branches.empty:
         st.success(_ui.tr("profile.no_gaps"))
     else:
-        _ui.unit_table(meeting_charts.gap_table(p.gap_branches, lang), f"profile_gaps_{visit}",
+        _ui.unit_table(meeting_tables.gap_table(p.gap_branches, lang), f"profile_gaps_{visit}",
                        list(p.gap_branches.unit_code))
 
 left, right = st.columns(2)
@@ -111,7 +114,7 @@ with right:
         st.success(_ui.tr("profile.no_overdue"))
     else:
         st.markdown(f"**{_ui.tr('profile.overdue_title')}**")
-        _ui.unit_table(problem_charts.problem_table(p.overdue_problems, lang), f"profile_overdue_{visit}",
+        _ui.unit_table(problem_tables.problem_table(p.overdue_problems, lang), f"profile_overdue_{visit}",
                        list(p.overdue_problems.unit_code))
 
 st.subheader(_ui.tr("profile.section.coverage"))

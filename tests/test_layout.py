@@ -192,3 +192,57 @@ def test_pages_and_the_cli_write_audit_rows_and_check_permissions_only_through_a
     offenders = {str(path.relative_to(ROOT)): calls for path in files if "__pycache__" not in path.parts
                  for calls in [actions_bypassed(path.read_text(encoding="utf-8"))] if calls}
     assert offenders == {}, "call kpi.actions instead"
+
+
+# Metrics return numbers; words are made in kpi.display. From the translation layer a metric module
+# may take only TranslatedError (a refusal carries its message key, it is not worded until shown).
+METRICS_MAY_TAKE_FROM_I18N = {"TranslatedError"}
+# Not yet moved: meeting_flags words a gap's detail (meeting type and slots) in `lang`, because the
+# red-flag frame has one text `detail` column; moving it needs a structured detail (see issue 13).
+METRICS_STILL_WORDING = {"kpi.metrics.meetings"}
+
+
+def names_from_i18n(source: str) -> set[str]:
+    """What `source` takes from kpi.i18n: the names of `from kpi.i18n import …`, and 'kpi.i18n' for a
+    plain `import kpi.i18n` or `from kpi import i18n` (the whole module)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module == "kpi.i18n":
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module == "kpi" and any(a.name == "i18n" for a in node.names):
+            names.add("kpi.i18n")
+        elif isinstance(node, ast.Import) and any(a.name == "kpi.i18n" for a in node.names):
+            names.add("kpi.i18n")
+    return names
+
+
+def test_the_i18n_finder_sees_names_and_the_module():
+    assert names_from_i18n("from kpi.i18n import enum_label, t\n") == {"enum_label", "t"}
+    assert names_from_i18n("def f():\n    from kpi import i18n, org\n") == {"kpi.i18n"}
+    assert names_from_i18n("import kpi.i18n\nfrom kpi.org import breadcrumb\n") == {"kpi.i18n"}
+
+
+def test_metrics_return_numbers_and_leave_words_to_display():
+    wording = {module: sorted(names - METRICS_MAY_TAKE_FROM_I18N) for module, path in _sources().items()
+               if module.startswith("kpi.metrics")
+               for names in [names_from_i18n(path.read_text(encoding="utf-8"))] if names - METRICS_MAY_TAKE_FROM_I18N}
+    assert set(wording) == METRICS_STILL_WORDING, f"word figures in kpi.display, not kpi.metrics: {wording}"
+    graph = import_graph()
+    upward = {(module, name) for module, names in graph.items() if module.startswith("kpi.metrics")
+              for name in names if name.startswith(("kpi.display", "kpi.charts"))}
+    assert upward == set(), "kpi.metrics is below kpi.display and kpi.charts"
+
+
+def _returns_table(node: ast.FunctionDef) -> bool:
+    return node.returns is not None and any(word in ast.unparse(node.returns) for word in ("DataFrame", "Card"))
+
+
+def test_charts_only_draw():
+    # Tables (labelled columns, worded values) and cards are made in kpi.display; a chart module returns
+    # figures (theme.escaped, which escapes text for Plotly's markup, is part of drawing).
+    makers = {f"{module}.{node.name}" for module, path in _sources().items() if module.startswith("kpi.charts")
+              for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+              if isinstance(node, ast.FunctionDef) and _returns_table(node)}
+    assert makers == {"kpi.charts.theme.escaped"}, "make tables and cards in kpi.display"
+    graph = import_graph()
+    assert not {m for m, names in graph.items() if m.startswith("kpi.charts") and "kpi.display.tables" in names}

@@ -8,6 +8,7 @@ import pytest
 from apptest_helpers import chart_spec, signed_in
 from streamlit.testing.v1 import AppTest
 
+from kpi.display import overview as overview_text
 from kpi.metrics import overview
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -48,23 +49,23 @@ def test_cards_equal_hand_computed_values(store, rules):
 
 def test_card_texts(store, rules):
     cards = {c.key: c for c in overview.headline_cards(store.cursor(), rules, fx.AS_OF)}
-    assert overview.card_texts(cards["meetings"], rules, "zh") == {
+    assert overview_text.card_texts(cards["meetings"], rules, "zh") == {
         "label": "组织生活完成率", "value": "41.7%", "change": "+4.2 个百分点", "target": "目标 ≥ 100%",
         "status": "未达标", "counts": "30 / 72",
         "help": "本年度已开始的周期中，按要求召开会议的周期数 ÷ 应开周期数（三会一课等，依规则文件）"}
-    overdue = overview.card_texts(cards["overdue"], rules, "en")
+    overdue = overview_text.card_texts(cards["overdue"], rules, "en")
     assert (overdue["label"], overdue["value"], overdue["change"], overdue["target"], overdue["status"]) == (
         "Overdue problems", "2", "+1", "Target ≤ 0", "Below the rule")
-    closeout = overview.card_texts(cards["closeout"], rules, "zh")
+    closeout = overview_text.card_texts(cards["closeout"], rules, "zh")
     assert (closeout["value"], closeout["change"], closeout["target"], closeout["status"]) == (
         "25.0%", "-8.3 个百分点", "无统一目标", None)
-    assert overview.card_texts(cards["funds"], rules, "zh")["help"] == (
+    assert overview_text.card_texts(cards["funds"], rules, "zh")["help"] == (
         "党组织工作经费预算 ÷ 上年度职工工资总额 ≥ 1% 的单位 ÷ 有数据的单位")
 
 
 def test_red_flags_name_unit_rule_and_shortfall(store, rules):
-    table = overview.flag_table(overview.red_flags(store.cursor(), rules, fx.AS_OF), "zh")
-    pd.testing.assert_frame_equal(overview.flag_rows(store.cursor(), rules, fx.AS_OF, lang="zh"), table)
+    table = overview_text.flag_table(overview.red_flags(store.cursor(), rules, fx.AS_OF), "zh")
+    pd.testing.assert_frame_equal(overview_text.flag_rows(store.cursor(), rules, fx.AS_OF, lang="zh"), table)
     rows = list(table[["unit_code", "rule", "message"]].itertuples(index=False, name=None))
     assert rows[:3] == [
         ("B", "党建考核权重", "2026年党建考核权重 8%，低于 10% 的要求，差 2 个百分点"),
@@ -85,7 +86,7 @@ def test_red_flags_name_unit_rule_and_shortfall(store, rules):
         ("B", "支部标准化", "2026年支部标准化规范化达标率 0%，低于目标 95%，差 95 个百分点"),
     ]
     assert len(rows) == 22
-    english = overview.flag_table(overview.red_flags(store.cursor(), rules, fx.AS_OF), "en")
+    english = overview_text.flag_table(overview.red_flags(store.cursor(), rules, fx.AS_OF), "en")
     assert english.message.iloc[1] == ("2026 party work funds budget is 0.75% of the previous year's payroll, "
                                        "below the required 1%: short by 5 × CNY 10k")
 

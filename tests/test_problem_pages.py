@@ -13,8 +13,8 @@ from apptest_helpers import decoded, signed_in
 from streamlit.testing.v1 import AppTest
 
 from kpi import store
-from kpi.charts.problems import problem_table
 from kpi.display.exports import to_csv_bytes
+from kpi.display.problems import problem_table
 from kpi.metrics import problems as pm
 from tests.problem_fixtures import AS_OF, make_store
 

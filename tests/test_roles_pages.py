@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from kpi import store
 from kpi.access import accounts, audit, roles
 from kpi.access.roles import ADMIN, ANALYST, LEADER
+from kpi.display import overview as overview_text
 from kpi.i18n import t
 from kpi.metrics import overview
 from pages._ui import PAGE_ROLES, PAGES, PAGES_DIR, md
@@ -101,9 +102,9 @@ def test_bound_account_sees_exactly_the_figures_of_its_subtree(app, demo_db, rul
     try:
         con = s.cursor()
         unit = accounts.get_account(con, "analyst01").unit_code
-        expected = [overview.card_texts(c, rules, "zh")["value"]
+        expected = [overview_text.card_texts(c, rules, "zh")["value"]
                     for c in overview.headline_cards(con, rules, AS_OF, unit)]
-        whole = [overview.card_texts(c, rules, "zh")["value"]
+        whole = [overview_text.card_texts(c, rules, "zh")["value"]
                  for c in overview.headline_cards(con, rules, AS_OF, None)]
         name = roles.unit_name(con, unit)
     finally:

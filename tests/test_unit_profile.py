@@ -17,7 +17,7 @@ import pytest
 from apptest_helpers import chart_spec, signed_in
 from streamlit.testing.v1 import AppTest
 
-from kpi.charts.profile import children_table, indicator_table, profile_cards
+from kpi.display.profile import children_table, indicator_table, profile_cards
 from kpi.metrics import overview, profile
 from pages._ui import selected_unit
 

@@ -191,27 +191,3 @@ def calendar_chart(cal: pd.DataFrame, meetings: pd.DataFrame, branch: str, year:
     fig.update_yaxes(title_text=None, autorange="reversed", automargin=True)
     fig.update_layout(height=max(380, 150 + 48 * len(order)), legend_title_text="")
     return fig
-
-
-def gap_table(df: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """`gap_branches` with translated headers and labels, for display and download."""
-    out = pd.DataFrame({
-        t("meetings.col.unit_code", lang): df["unit_code"],
-        t("meetings.col.unit_name", lang): df["unit_name"],
-        t("meetings.col.meeting_type", lang): [enum_label(m, lang) for m in df["meeting_type"]],
-        t("meetings.col.every", lang): [t(f"meetings.every.{e}", lang) for e in df["every"]],
-        t("meetings.col.gap_slots", lang): df["gap_slots"],
-        t("meetings.col.slots", lang): df["slots"] if lang == "zh" else df["slots"].str.replace("、", ", "),
-    })
-    return out.reset_index(drop=True)
-
-
-def meetings_table(df: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """`branch_meetings` with translated headers and labels."""
-    return pd.DataFrame({
-        t("meetings.col.date", lang): pd.to_datetime(df["date"]).dt.strftime("%Y-%m-%d"),
-        t("meetings.col.meeting_type", lang): [enum_label(m, lang) for m in df["meeting_type"]],
-        t("meetings.col.topic", lang): df["topic"],
-        t("meetings.col.expected", lang): df["expected"],
-        t("meetings.col.attended", lang): df["attended"],
-    }).reset_index(drop=True)

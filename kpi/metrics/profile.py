@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from kpi.i18n import t
+from kpi.i18n import TranslatedError
 from kpi.metrics import annual, coverage, indicators, meetings, overview, problems, ratings
 from kpi.metrics.common import Headline
 from kpi.org import LEVEL_BRANCH, breadcrumb, subtree_filter_sql, subtree_params
@@ -27,15 +27,14 @@ CHILD_COLUMNS = ["unit_code", "unit_name", "level", "org_type", "member_count", 
                  "meeting_completion_pct"]
 
 
-class UnknownUnit(LookupError):
-    """No unit with this code in the organisation tree."""
+class UnknownUnit(TranslatedError, LookupError):
+    """No unit with this code in the organisation tree (message `profile.unknown_unit`)."""
+
+    prefix = "profile."
 
     def __init__(self, code: str):
-        super().__init__(f"unknown unit code {code!r}")
+        super().__init__("unknown_unit", code=code)
         self.code = code
-
-    def message(self, lang: str = "zh") -> str:
-        return t("profile.unknown_unit", lang, code=self.code)
 
 
 @dataclass(frozen=True)
@@ -72,7 +71,7 @@ class UnitProfile:
       six_basics (ratings.six_basics, branches only, else empty), child_compliance
       (ratings.compliance_by_unit, units below it; empty for a branch);
     indicators — per catalogue entry, indicators.indicator_latest of the unit at its own level;
-    flags (overview.red_flags, those raised on units of its subtree), flag_rows (overview.flag_table in `lang`);
+    flags (overview.red_flags, those raised on units of its subtree; worded by kpi.display.overview.flag_table);
     children — units whose parent is the unit, with flag_count and meeting_completion_pct from
       overview.unit_ranking(root = unit, flags = flags).
     """
@@ -99,7 +98,6 @@ class UnitProfile:
     child_compliance: pd.DataFrame
     indicators: pd.DataFrame
     flags: pd.DataFrame
-    flag_rows: pd.DataFrame
     children: pd.DataFrame
 
     @property
@@ -215,8 +213,6 @@ def unit_profile(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, u
     flags = overview.red_flags(con, rules, as_of, code, lang=lang, today=today)
     subtree = con.cursor().execute("SELECT unit_code FROM unit_paths WHERE ancestor_code = ?", [code]).fetchnumpy()
     own = flags["unit_code"].isin(subtree["unit_code"]).to_numpy()
-    # flag_rows lists the same flags in the same order, formatted (shared with the overview).
-    flag_rows = overview.flag_rows(con, rules, as_of, code, lang=lang, today=today)[own].reset_index(drop=True)
     flags = flags[own].reset_index(drop=True)
     is_branch = unit.level == LEVEL_BRANCH
     return UnitProfile(
@@ -242,6 +238,6 @@ def unit_profile(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, u
         child_compliance=pd.DataFrame() if is_branch else ratings.compliance_by_unit(con.cursor(), rules, as_of,
                                                                                      code),
         indicators=_latest_indicators(con, rules, as_of, unit, lang),
-        flags=flags, flag_rows=flag_rows,
+        flags=flags,
         children=_children(con, rules, as_of, unit, flags),
     )

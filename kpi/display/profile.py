@@ -5,8 +5,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from kpi.charts.tables import labelled
 from kpi.display.formats import short_number
+from kpi.display.tables import labelled
 from kpi.i18n import enum_label, t
 from kpi.metrics.common import Headline
 from kpi.metrics.profile import UnitProfile

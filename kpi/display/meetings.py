@@ -1,0 +1,31 @@
+"""Organisational life as text: branches missing slots in a row and one branch's meetings, with
+column names, meeting types and periods in the UI language (for display and download)."""
+from __future__ import annotations
+
+import pandas as pd
+
+from kpi.i18n import enum_label, t
+
+
+def gap_table(df: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """`gap_branches` with translated headers and labels, for display and download."""
+    out = pd.DataFrame({
+        t("meetings.col.unit_code", lang): df["unit_code"],
+        t("meetings.col.unit_name", lang): df["unit_name"],
+        t("meetings.col.meeting_type", lang): [enum_label(m, lang) for m in df["meeting_type"]],
+        t("meetings.col.every", lang): [t(f"meetings.every.{e}", lang) for e in df["every"]],
+        t("meetings.col.gap_slots", lang): df["gap_slots"],
+        t("meetings.col.slots", lang): df["slots"] if lang == "zh" else df["slots"].str.replace("、", ", "),
+    })
+    return out.reset_index(drop=True)
+
+
+def meetings_table(df: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """`branch_meetings` with translated headers and labels."""
+    return pd.DataFrame({
+        t("meetings.col.date", lang): pd.to_datetime(df["date"]).dt.strftime("%Y-%m-%d"),
+        t("meetings.col.meeting_type", lang): [enum_label(m, lang) for m in df["meeting_type"]],
+        t("meetings.col.topic", lang): df["topic"],
+        t("meetings.col.expected", lang): df["expected"],
+        t("meetings.col.attended", lang): df["attended"],
+    }).reset_index(drop=True)
