@@ -6,6 +6,7 @@ import datetime as dt
 import streamlit as st
 
 from kpi.access import audit, roles
+from kpi.display import audit as audit_text
 from pages import _ui
 
 me = _ui.require_role(__file__)
@@ -31,4 +32,4 @@ st.caption(_ui.tr("audit.count", n=len(found)))
 if found.empty:
     st.info(_ui.tr("audit.empty"), icon=":material/info:")
 else:
-    _ui.data_table(audit.labelled_entries(found, lang), "audit_log", expanded=True)
+    _ui.data_table(audit_text.labelled_entries(found, lang), "audit_log", expanded=True)

@@ -4,8 +4,9 @@ import streamlit as st
 
 from kpi import actions, store
 from kpi.access import roles
-from kpi.importing.commit import BatchRefused
-from kpi.importing.history import active_batches, batch_table
+from kpi.display.history import batch_table
+from kpi.importing.commit import BatchRefused, list_batches
+from kpi.importing.history import active_batches
 from pages import _ui
 
 account = _ui.require_role(__file__)
@@ -22,7 +23,7 @@ st.caption(_ui.tr("history.intro"))
 if "history_done" in st.session_state:
     st.success(st.session_state.pop("history_done"))
 
-table = roles.visible_batches(_ui.cursor(), account, batch_table(_ui.cursor(), _ui.lang()),
+table = roles.visible_batches(_ui.cursor(), account, batch_table(list_batches(_ui.cursor()), _ui.lang()),
                              _ui.tr("history.column.user_name"))
 if table.empty:
     st.info(_ui.tr("history.empty"))

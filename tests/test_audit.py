@@ -11,6 +11,7 @@ import pytest
 
 from kpi import store
 from kpi.access import audit
+from kpi.display import audit as audit_text
 from kpi.display.exports import to_csv_bytes, to_xlsx_bytes
 
 T0 = dt.datetime(2025, 7, 1, 9, 0, 0)
@@ -52,15 +53,15 @@ def test_unknown_action_is_refused(con):
 
 
 def test_labelled_entries_in_both_languages(con):
-    zh = audit.labelled_entries(audit.entries(con, "admin"), "zh")
+    zh = audit_text.labelled_entries(audit.entries(con, "admin"), "zh")
     assert list(zh.columns) == ["序号", "时间", "用户", "操作", "对象", "详情"]
     assert zh.iloc[0].tolist() == [1, "2025-07-01 09:00:00", "admin", "登录", "", ""]
-    en = audit.labelled_entries(audit.entries(con, "ana", ("upload",)), "en")
+    en = audit_text.labelled_entries(audit.entries(con, "ana", ("upload",)), "en")
     assert en.iloc[0].tolist() == [2, "2025-07-02 09:00:00", "ana", "Upload", "#3 meetings.csv", "meetings: +2 ~0 =1"]
 
 
 def test_exported_log_neutralises_formula_cells(con):
-    table = audit.labelled_entries(audit.entries(con, "ana"), "zh")
+    table = audit_text.labelled_entries(audit.entries(con, "ana"), "zh")
     csv = pd.read_csv(io.BytesIO(to_csv_bytes(table)), encoding="utf-8-sig")
     assert csv["对象"].tolist() == ["'=cmd|' /C calc'!A0", "#3 meetings.csv"]
     sheet = openpyxl.load_workbook(io.BytesIO(to_xlsx_bytes(table))).active

@@ -11,7 +11,6 @@ import duckdb
 import pandas as pd
 
 from kpi import store
-from kpi.i18n import t
 
 ACTIONS = ("sign_in", "sign_in_failed", "sign_out", "session_expired", "admin_created", "upload", "undo",
            "edit", "export", "account_created", "account_changed", "account_deleted", "demo_cleared",
@@ -52,14 +51,6 @@ def users_in_log(con: duckdb.DuckDBPyConnection, usernames: list[str] | None = N
         """SELECT DISTINCT username FROM audit_log WHERE username IS NOT NULL
              AND (CAST(? AS VARCHAR[]) IS NULL OR list_contains(CAST(? AS VARCHAR[]), username))
            ORDER BY username""", [usernames, usernames]).fetchall()]
-
-
-def labelled_entries(df: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
-    """`entries` as shown and exported: actions translated, time as text, headers in `lang`."""
-    out = df.copy()
-    out["action"] = [t(f"audit.action.{a}", lang) for a in df["action"]]
-    out["logged_at"] = [pd.Timestamp(v).strftime("%Y-%m-%d %H:%M:%S") for v in df["logged_at"]]
-    return out.rename(columns={c: t(f"audit.column.{c}", lang) for c in COLUMNS})
 
 
 def note_rules_file(con: duckdb.DuckDBPyConnection, path: Path, username: str | None) -> bool:
