@@ -196,3 +196,17 @@ def test_english_briefing_is_complete(built):
     assert notes["funds"][0] == "Funds: 1 of 2 units budget at least 1% of last year's payroll."
     assert notes["problems"][0] == "This week: 1 new problems, 1 closed out, 1 overdue."
     assert [h.change_text for h in briefing.headlines][:2] == ["unchanged from last week"] * 2
+
+
+def test_flags_section_shows_missed_meetings_in_words(built):
+    # The red flags carry a missed run of meetings as data (meetings.MissedRun); the table behind the
+    # flags chart shows it worded in the briefing's language.
+    store, rules, briefing, _ = built
+    english = content.build_briefing(store.cursor(), rules, WEEK, None, "en", today=dt.date.fromisoformat(TODAY))
+    for built_in, expected in ((briefing, ["党小组会（2026-01、2026-02）", "支部委员会会议（2026-01、2026-02）"]),
+                               (english, ["Party group meeting (2026-01, 2026-02)",
+                                          "Branch committee meeting (2026-01, 2026-02)"])):
+        data = {s.key: s.data for s in built_in.sections}["flags"]
+        gaps = data[data.rule == "meetings_gap"]
+        assert gaps.detail.tolist()[:2] == expected
+        assert len(gaps) == 4

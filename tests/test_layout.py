@@ -197,9 +197,6 @@ def test_pages_and_the_cli_write_audit_rows_and_check_permissions_only_through_a
 # Metrics return numbers; words are made in kpi.display. From the translation layer a metric module
 # may take only TranslatedError (a refusal carries its message key, it is not worded until shown).
 METRICS_MAY_TAKE_FROM_I18N = {"TranslatedError"}
-# Not yet moved: meeting_flags words a gap's detail (meeting type and slots) in `lang`, because the
-# red-flag frame has one text `detail` column; moving it needs a structured detail (see issue 13).
-METRICS_STILL_WORDING = {"kpi.metrics.meetings"}
 
 
 def names_from_i18n(source: str) -> set[str]:
@@ -226,7 +223,7 @@ def test_metrics_return_numbers_and_leave_words_to_display():
     wording = {module: sorted(names - METRICS_MAY_TAKE_FROM_I18N) for module, path in _sources().items()
                if module.startswith("kpi.metrics")
                for names in [names_from_i18n(path.read_text(encoding="utf-8"))] if names - METRICS_MAY_TAKE_FROM_I18N}
-    assert set(wording) == METRICS_STILL_WORDING, f"word figures in kpi.display, not kpi.metrics: {wording}"
+    assert wording == {}, "word figures in kpi.display, not kpi.metrics"
     graph = import_graph()
     upward = {(module, name) for module, names in graph.items() if module.startswith("kpi.metrics")
               for name in names if name.startswith(("kpi.display", "kpi.charts"))}

@@ -14,8 +14,10 @@ import pytest
 from meetings_fixture import build_store
 
 from kpi import store
+from kpi.display.overview import worded_details
 from kpi.metrics.common import FLAG_COLUMNS
 from kpi.metrics.meetings import (
+    MissedRun,
     attendance,
     attendance_headline,
     branch_calendar,
@@ -203,9 +205,9 @@ def test_meeting_flags(con, rules):
     gaps = df[df["rule"] == "meetings_gap"]
     assert len(gaps) == 7
     assert _records(gaps.head(1), FLAG_COLUMNS) == [
-        ("B2", "甲厂第二支部", 4, "meetings_gap", 2, 2, 2, "支部委员会会议（2025-03、2025-04）")]
-    en = meeting_flags(con, rules, AS_OF, today=TODAY, lang="en")
-    assert en["detail"].iloc[0] == "Branch committee meeting (2025-03, 2025-04)"
+        ("B2", "甲厂第二支部", 4, "meetings_gap", 2, 2, 2, MissedRun("支部委员会会议", "2025-03、2025-04"))]
+    assert worded_details(gaps.head(1), "zh") == ["支部委员会会议（2025-03、2025-04）"]
+    assert worded_details(gaps.head(1), "en") == ["Branch committee meeting (2025-03, 2025-04)"]
 
 
 def test_flag_threshold_comes_from_rules(con, rules):

@@ -10,6 +10,7 @@ import duckdb
 
 from kpi.briefing import charts
 from kpi.briefing.model import Briefing, HeadlineRow, Section
+from kpi.display import overview as overview_text
 from kpi.i18n import enum_label, has, t
 from kpi.metrics import annual, coverage, meetings, overview, problems
 from kpi.metrics.common import Headline
@@ -222,6 +223,7 @@ def flags_section(con, rules: Rules, end: dt.date, root, subtitle: str, lang: st
     flags = overview.red_flags(_fresh(con), rules, end, root, lang=lang, today=today).copy()
     if flags.empty:
         return _empty("flags", lang)
+    flags["detail"] = overview_text.worded_details(flags, lang)
     flags["label"] = flags["rule"].map({rule: flag_label(rule, lang) for rule in flags["rule"].unique()})
     counts = (flags.groupby("label", sort=False).size().rename("n_flags").reset_index()
               .sort_values("n_flags", ascending=False, kind="stable"))

@@ -5,6 +5,17 @@ from __future__ import annotations
 import pandas as pd
 
 from kpi.i18n import enum_label, t
+from kpi.metrics.meetings import MissedRun
+
+
+def slot_list(slots: str, lang: str) -> str:
+    """Slot labels as `gap_branches` joins them ('2025-03、2025-04'), with the list separator of `lang`."""
+    return slots if lang == "zh" else slots.replace("、", ", ")
+
+
+def missed_run(run: MissedRun, lang: str) -> str:
+    """A 'meetings_gap' flag's detail in words: '支部委员会会议（2025-03、2025-04）'."""
+    return t("meetings.flag_detail", lang, type=enum_label(run.meeting_type, lang), slots=slot_list(run.slots, lang))
 
 
 def gap_table(df: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -15,7 +26,7 @@ def gap_table(df: pd.DataFrame, lang: str) -> pd.DataFrame:
         t("meetings.col.meeting_type", lang): [enum_label(m, lang) for m in df["meeting_type"]],
         t("meetings.col.every", lang): [t(f"meetings.every.{e}", lang) for e in df["every"]],
         t("meetings.col.gap_slots", lang): df["gap_slots"],
-        t("meetings.col.slots", lang): df["slots"] if lang == "zh" else df["slots"].str.replace("、", ", "),
+        t("meetings.col.slots", lang): [slot_list(s, lang) for s in df["slots"]],
     })
     return out.reset_index(drop=True)
 

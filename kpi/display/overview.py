@@ -8,18 +8,20 @@ import duckdb
 import pandas as pd
 
 from kpi.display.formats import short_number
+from kpi.display.meetings import missed_run
 from kpi.i18n import t
 from kpi.metrics import overview
+from kpi.metrics.meetings import MissedRun
 from kpi.rules import Rules
 from kpi.store import memo
 
 
-# The overview and the ranking's page read the same worded list: worded once per store state.
+# The overview page asks for the list on every rerun: worded once per store state and language.
 @memo.versioned(maxsize=4)
 def flag_rows(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root: str | None = None,
               lang: str = "zh", today: dt.date | None = None) -> pd.DataFrame:
     """The red flags of `overview.red_flags` as the overview lists them (`flag_table` in `lang`), row for row."""
-    return flag_table(overview.red_flags(con, rules, as_of, root, lang=lang, today=today), lang)
+    return flag_table(overview.red_flags(con, rules, as_of, root, today=today), lang)
 
 
 def flag_table(flags: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
@@ -34,14 +36,16 @@ def flag_table(flags: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     def short(value: object) -> str:
         key = (type(value), value)
         if key not in shown:
-            shown[key] = short_number(value)
+            shown[key] = missed_run(value, lang) if isinstance(value, MissedRun) else short_number(value)
         return shown[key]
 
     levels = {level: t(f"common.level.{int(level)}", lang) for level in flags["level"].unique()}
     rules = {rule: t(f"overview.rule.{rule}", lang) for rule in flags["rule"].unique()}
     rows = []
     for flag in flags.itertuples(index=False):
-        detail = flag.detail if flag.detail is not None and not pd.isna(flag.detail) else never
+        # A MissedRun is a tuple: pd.isna would test its fields one by one.
+        missing = flag.detail is None or (not isinstance(flag.detail, MissedRun) and pd.isna(flag.detail))
+        detail = never if missing else flag.detail
         rows.append({
             "unit_code": flag.unit_code,
             "unit_name": flag.unit_name,
@@ -51,6 +55,12 @@ def flag_table(flags: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
                          gap=short(flag.gap), detail=short(detail)),
         })
     return pd.DataFrame(rows, columns=["unit_code", "unit_name", "level", "rule", "message"])
+
+
+def worded_details(flags: pd.DataFrame, lang: str = "zh") -> list:
+    """The `detail` column of red flags with structured details (meetings.MissedRun) in words, every
+    other value as it is: for a table that shows the flags' own columns (the briefing's)."""
+    return [missed_run(d, lang) if isinstance(d, MissedRun) else d for d in flags["detail"]]
 
 
 def card_texts(card: overview.Card, rules: Rules, lang: str = "zh") -> dict[str, str]:

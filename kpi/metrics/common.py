@@ -41,7 +41,8 @@ def share_pct(numerator: int, denominator: int) -> float | None:
 
 
 # A red flag (预警) names the unit, the rule broken and by how much. `rule` is a message key
-# under `flags.` (kpi/messages/flags.toml) whose text takes {actual}, {required}, {gap}, {detail}.
+# under `flags.` (kpi/messages/flags.toml) whose text takes {actual}, {required}, {gap}, {detail};
+# `detail` is data (a count, a date, an id, or meetings.MissedRun), worded by kpi.display.overview.
 FLAG_COLUMNS = ["unit_code", "unit_name", "level", "rule", "actual", "required", "gap", "detail"]
 
 

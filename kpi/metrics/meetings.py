@@ -23,12 +23,12 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import duckdb
 import numpy as np
 import pandas as pd
 
-from kpi.i18n import enum_label, t
 from kpi.metrics.common import FLAG_COLUMNS, Headline, empty_flags, share_pct
 from kpi.org import LEVEL_BRANCH, LEVEL_SECONDARY
 from kpi.periods import MONTHS_PER_SLOT, effective_as_of, slot_label, slots_between
@@ -379,26 +379,28 @@ def gap_branches(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, r
     return out.reset_index(drop=True)
 
 
-def _gap_detail(meeting_type: str, slots: str, lang: str) -> str:
-    if lang != "zh":
-        slots = slots.replace("、", ", ")
-    return t("meetings.flag_detail", lang, type=enum_label(meeting_type, lang), slots=slots)
+class MissedRun(NamedTuple):
+    """The detail of a 'meetings_gap' red flag, as data: the meeting type (its stored value) and the
+    labels of the slots missed in a row, as `gap_branches` joins them ('2025-03、2025-04').
+    kpi.display.overview words it in the UI language."""
+
+    meeting_type: str
+    slots: str
 
 
 def meeting_flags(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root: str | None = None,
-                  lang: str = "zh", today: dt.date | None = None) -> pd.DataFrame:
+                  today: dt.date | None = None) -> pd.DataFrame:
     """Red flags (FLAG_COLUMNS) of organisational life:
     - 'meetings_gap', one per branch and type in `gap_branches`: actual = missed slots in a row,
-      required = rules.meeting_gap_slots, gap = actual, detail = type and slot labels;
+      required = rules.meeting_gap_slots, gap = actual, detail = MissedRun (type and slot labels);
     - 'meetings_below', one per secondary unit whose completion (met ÷ required slots) is below
       rules.meeting_flag_below_pct: actual = completion (1 decimal), required = the threshold,
-      gap = required − actual in points, detail = 'met/required' slots.
-    `lang` only names the meeting type in `detail`."""
+      gap = required − actual in points, detail = 'met/required' slots."""
     gaps = gap_branches(con, rules, as_of, root, today=today)
     units = completion_by_unit(con, rules, as_of, root, LEVEL_SECONDARY, today=today)
     rows = [{"unit_code": g.unit_code, "unit_name": g.unit_name, "level": LEVEL_BRANCH, "rule": "meetings_gap",
              "actual": int(g.gap_slots), "required": rules.meeting_gap_slots, "gap": int(g.gap_slots),
-             "detail": _gap_detail(g.meeting_type, g.slots, lang)}
+             "detail": MissedRun(g.meeting_type, g.slots)}
             for g in gaps.itertuples()]
     below = units[units["completion_pct"].notna()
                   & (units["completion_pct"] < rules.meeting_flag_below_pct)]

@@ -92,10 +92,12 @@ def red_flags(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root
               lang: str = "zh", today: dt.date | None = None) -> pd.DataFrame:
     """预警清单: every rule broken in the scope, one row per unit and rule (FLAG_COLUMNS), from
     annual.annual_flags, meetings.meeting_flags, problems.problem_flags, coverage.coverage_flags
-    and ratings.ratings_flags — in that order, units by code within each rule."""
+    and ratings.ratings_flags — in that order, units by code within each rule. Numbers and data only:
+    kpi.display.overview words them. `lang` is accepted and unused (callers still pass it; to be
+    dropped with them)."""
     parts = [
         annual.annual_flags(con.cursor(), rules, as_of, root),
-        meetings.meeting_flags(con.cursor(), rules, as_of, root, lang=lang, today=today),
+        meetings.meeting_flags(con.cursor(), rules, as_of, root, today=today),
         problems.problem_flags(con.cursor(), as_of, root),
         coverage.coverage_flags(con.cursor(), rules, as_of, root),
         ratings.ratings_flags(con.cursor(), rules, as_of, root),
