@@ -25,7 +25,7 @@ def ranking_chart(ranking: pd.DataFrame, lang: str, subtitle: str) -> go.Figure:
 
 
 def flags_by_rule_chart(flag_rows: pd.DataFrame, lang: str, subtitle: str) -> go.Figure:
-    """Bars: how many red flags each rule raised (flag_rows = overview.flag_table output)."""
+    """Bars: how many red flags each rule raised (flag_rows = kpi.display.overview.flag_table output)."""
     counts = flag_rows.groupby("rule").size().sort_values()
     fig = go.Figure(go.Bar(
         x=counts.values, y=counts.index, orientation="h", marker_color=theme.ACCENT, text=counts.values,
