@@ -234,6 +234,13 @@ def _returns_table(node: ast.FunctionDef) -> bool:
     return node.returns is not None and any(word in ast.unparse(node.returns) for word in ("DataFrame", "Card"))
 
 
+def test_the_table_finder_reads_return_annotations():
+    found = [_returns_table(node) for node in ast.parse(
+        "def a(df) -> pd.DataFrame: ...\ndef b(p) -> list[ProfileCard]: ...\ndef c(df) -> go.Figure: ...\n"
+        "def d(df): ...\n").body]
+    assert found == [True, True, False, False]
+
+
 def test_charts_only_draw():
     # Tables (labelled columns, worded values) and cards are made in kpi.display; a chart module returns
     # figures (theme.escaped, which escapes text for Plotly's markup, is part of drawing).
