@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from kpi.i18n import t
+from kpi.i18n import TranslatedError
 from kpi.metrics import annual, coverage, indicators, meetings, overview, problems, ratings
 from kpi.metrics.common import Headline
 from kpi.org import LEVEL_BRANCH, breadcrumb, subtree_filter_sql, subtree_params
@@ -27,15 +27,14 @@ CHILD_COLUMNS = ["unit_code", "unit_name", "level", "org_type", "member_count", 
                  "meeting_completion_pct"]
 
 
-class UnknownUnit(LookupError):
-    """No unit with this code in the organisation tree."""
+class UnknownUnit(TranslatedError, LookupError):
+    """No unit with this code in the organisation tree (the unit profile asked for one)."""
+
+    key = "profile.unknown_unit"
 
     def __init__(self, code: str):
-        super().__init__(f"unknown unit code {code!r}")
         self.code = code
-
-    def message(self, lang: str = "zh") -> str:
-        return t("profile.unknown_unit", lang, code=self.code)
+        super().__init__(code=code)
 
 
 @dataclass(frozen=True)
