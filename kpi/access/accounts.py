@@ -388,9 +388,9 @@ def authenticate(con: duckdb.DuckDBPyConnection, rules: Rules, username: str, pa
     """The account for `username` / `password`, its last sign-in set to `now`; `client` says who
     asks (the IP address; None = 'unknown'). See the module docstring for the order of the steps.
 
-    Raises SignInRefused 'too_many_attempts_client' / 'too_many_attempts_global' (rate limits),
-    'locked' (too many failures: the password is not even checked), or 'bad_credentials' (unknown
-    name, wrong password or disabled account — counted as a failure).
+    Raises TooManyAttemptsClient / TooManyAttemptsGlobal (rate limits), SignInLocked (too many
+    failures: the password is not even checked), or BadCredentials (unknown name, wrong password or
+    disabled account — counted as a failure); all are SignInRefused.
     """
     now = now or _now()
     username = username.strip()

@@ -196,7 +196,7 @@ def check_undo_allowed(con: duckdb.DuckDBPyConnection, account: Account, batch_i
 
 
 def _check_batch_managed(con: duckdb.DuckDBPyConnection, account: Account, batch_id: int) -> None:
-    """Refuse (AuthError 'batch_outside') an undo by the bound `account` of a batch not made by an
+    """Refuse (BatchOutside) an undo by the bound `account` of a batch not made by an
     account it manages, or that wrote or overwrote a row of a unit outside its subtree."""
     row = con.execute("SELECT user_name, dataset FROM batches WHERE batch_id = ?", [batch_id]).fetchone()
     if row is None or row[0] not in managed_usernames(con, account) \
