@@ -168,3 +168,65 @@ def test_no_fontconfig_is_font_missing(monkeypatch):
         fonts.matched_face.cache_clear()
     assert refused.value.message("en") == ("No CJK font (Noto Sans CJK SC) is installed, so Chinese would print "
                                            "as boxes. Run scripts/setup.sh to install it, then try again.")
+
+
+# The failures that no feature test names by class (their messages are asserted there, e.g. through
+# the command line in test_cli_errors): each raised by the failure it names.
+
+@pytest.fixture
+def con(tmp_path):
+    from kpi import store  # noqa: PLC0415
+
+    opened = store.open_store(tmp_path / "s.duckdb")
+    yield opened.cursor()
+    opened.close()
+
+
+def test_unknown_account_and_unknown_problem(con, rules):
+    from kpi.access import accounts, roles  # noqa: PLC0415
+
+    with pytest.raises(accounts.UnknownAccount) as refused:
+        accounts.delete_account(con, "nobody", by=None)
+    assert refused.value.message("zh") == "账号“nobody”不存在。"
+    with pytest.raises(roles.UnknownProblem) as refused:
+        roles.check_problem_editable(con, roles.Account("ana", "", roles.ANALYST, None), "P404")
+    assert refused.value.message("en") == "Problem “P404” does not exist."
+
+
+def test_sign_ins_of_everyone_together_are_limited(con, rules):
+    import dataclasses  # noqa: PLC0415
+
+    from kpi.access import accounts  # noqa: PLC0415
+
+    tight = dataclasses.replace(rules, sign_in_global=2)
+    for client in ("10.0.0.1", "10.0.0.2"):
+        with pytest.raises(accounts.BadCredentials):
+            accounts.authenticate(con, tight, "nobody", "guess", client=client)
+    with pytest.raises(accounts.TooManyAttemptsGlobal) as refused:
+        accounts.authenticate(con, tight, "nobody", "guess", client="10.0.0.3")
+    assert refused.value.reason == "too_many_attempts_global"
+
+
+def test_the_command_line_refuses_a_missing_store_a_non_store_and_an_unwritable_output(tmp_path):
+    with pytest.raises(common.StoreMissing) as missing, common.opened_store(tmp_path / "typo.duckdb"):
+        pass
+    assert missing.value.params == {"path": str(tmp_path / "typo.duckdb")}
+    assert not (tmp_path / "typo.duckdb").exists()
+    text = tmp_path / "notes.txt"
+    text.write_text("not a database", encoding="utf-8")
+    with pytest.raises(common.NotAStore), common.opened_store(text):
+        pass
+    with pytest.raises(common.OutputUnwritable) as unwritable:
+        common.write_output(text / "out.pdf", b"%PDF")
+    assert unwritable.value.message_key == "cli.out_unwritable.not_a_directory"
+
+
+def test_no_password_to_read(monkeypatch):
+    import io  # noqa: PLC0415
+
+    from kpi.cli import admin  # noqa: PLC0415
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    with pytest.raises(admin.NoPassword) as refused:
+        admin.read_password(True, "en")
+    assert refused.value.params == {"env": "DJ_ADMIN_PASSWORD"}
