@@ -47,10 +47,9 @@ ADMINS = frozenset((ADMIN,))
 
 
 class AuthError(TranslatedError):
-    """A refusal about who is asking (bad password, locked, no permission, outside the scope).
-
-    key: a message key under `auth.error.` in kpi/messages/auth.toml; params fill it.
-    """
+    """A refusal about who is asking (bad password, locked, no permission, outside the scope): a
+    family, raise one of its failure classes (below, and in kpi.access.accounts), each naming its
+    message key under `auth.error.` in kpi/messages/auth.toml; params fill it."""
 
     prefix = "auth.error."
 
