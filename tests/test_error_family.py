@@ -230,3 +230,15 @@ def test_no_password_to_read(monkeypatch):
     with pytest.raises(admin.NoPassword) as refused:
         admin.read_password(True, "en")
     assert refused.value.params == {"env": "DJ_ADMIN_PASSWORD"}
+
+
+def test_a_composed_refusal_is_shown_whole_and_escaped_on_a_page():
+    # UnitsInUse lists units and batches through messages of their own: a page shows its whole text
+    # (before, only the bare template with empty lists), escaped as a whole.
+    from kpi.importing.commit import UnitsBound  # noqa: PLC0415
+    from pages._ui.context import md, refusal  # noqa: PLC0415
+
+    refused = UnitsBound(2, ["G*1"], accounts=["an_a"])
+    assert refused.message("zh") == "批次 #2 新增的单位 G*1 仍绑定着账号 an_a，请先为这些账号改绑单位。"
+    assert refusal(refused) == md(refused.message("zh"))
+    assert "G\\*1" in refusal(refused)
