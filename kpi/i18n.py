@@ -60,14 +60,27 @@ def enum_label(value: str, lang: str = DEFAULT_LANGUAGE) -> str:
 
 class TranslatedError(Exception):
     """A refusal whose text is the message `{prefix}{key}` (filled from `params`), in any language;
-    str() is the English text (logs, tracebacks). Subclasses set `prefix`."""
+    str() is the English text (logs, tracebacks).
+
+    One subclass per failure: a family base (AuthError, BatchRefused…) sets `prefix`, each failure
+    class under it sets `key` and takes the message's parameters, so callers catch the class they
+    mean and never compare keys. A base without `key` is never raised itself (tests/test_error_family.py).
+    """
 
     prefix = ""
+    key = ""
+    # True when message() composes several messages (not the one key filled from `params`): a Markdown
+    # sink then escapes the composed text whole instead of each parameter (pages/_ui refusal).
+    composed = False
 
-    def __init__(self, key: str, **params: object):
-        super().__init__(t(f"{self.prefix}{key}", "en", **params))
-        self.key = key
+    def __init__(self, **params: object):
         self.params = params
+        super().__init__(self.message("en"))  # after `params`: a subclass's message() may need more
+
+    @property
+    def message_key(self) -> str:
+        """The full message key of this refusal in kpi/messages/."""
+        return f"{self.prefix}{self.key}"
 
     def message(self, lang: str = DEFAULT_LANGUAGE) -> str:
-        return t(f"{self.prefix}{self.key}", lang, **self.params)
+        return t(self.message_key, lang, **self.params)

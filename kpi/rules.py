@@ -12,21 +12,40 @@ from pathlib import Path
 
 from kpi import config
 from kpi.datasets import MEETING_TYPES, SUPERVISION_KINDS
-from kpi.i18n import t
+from kpi.i18n import DEFAULT_LANGUAGE, TranslatedError, t
 
 PERIODS = ("month", "bimonth", "quarter", "half_year", "year")
 ROLLUPS = ("sum", "mean", "last")
 
 
-class RulesError(Exception):
-    """The rules file is unusable: `key` is the dotted key, `reason` a message key of messages/rules."""
+class RulesError(TranslatedError):
+    """The rules file is unusable (rules invalid): `setting` is the dotted key (or the file's path),
+    `reason` a message key of messages/rules naming what is wrong with it, filled from `params`."""
 
-    def __init__(self, key: str, reason: str, **params: object):
-        super().__init__(f"{key}: {reason} {params}")
-        self.key, self.reason, self.params = key, reason, params
+    prefix = "rules."
+    key = "error"
+    composed = True  # the reason is a message of its own
 
-    def message(self, lang: str = "zh") -> str:
-        return t("rules.error", lang, key=self.key, reason=t(f"rules.{self.reason}", lang, **self.params))
+    def __init__(self, setting: str, reason: str, **params: object):
+        self.setting, self.reason = setting, reason
+        super().__init__(**params)
+
+    def message(self, lang: str = DEFAULT_LANGUAGE) -> str:
+        return t(self.message_key, lang, key=self.setting, reason=t(f"rules.{self.reason}", lang, **self.params))
+
+
+class RulesFileMissing(RulesError):
+    """The rules file does not exist (`setting` is its path)."""
+
+    def __init__(self, path: Path):
+        super().__init__(str(path), "no_file")
+
+
+class RulesNotToml(RulesError):
+    """The rules file is not valid TOML (`setting` is its path); param `detail` is the parser's words."""
+
+    def __init__(self, path: Path, detail: str):
+        super().__init__(str(path), "bad_toml", detail=detail)
 
 
 @dataclass(frozen=True)
@@ -296,7 +315,7 @@ def load_rules(path: str | Path | None = None) -> Rules:
         with path.open("rb") as fh:
             data = tomllib.load(fh)
     except FileNotFoundError:
-        raise RulesError(str(path), "no_file") from None
+        raise RulesFileMissing(path) from None
     except tomllib.TOMLDecodeError as exc:
-        raise RulesError(str(path), "bad_toml", detail=str(exc)) from None
+        raise RulesNotToml(path, str(exc)) from None
     return rules_from_dict(data)

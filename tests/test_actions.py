@@ -9,10 +9,19 @@ from problem_fixtures import AS_OF, make_store
 
 from kpi import actions, store
 from kpi.access import accounts, audit
-from kpi.access.roles import ADMIN, ANALYST, LEADER, AuthError
-from kpi.importing.commit import BatchRefused
+from kpi.access.roles import (
+    ADMIN,
+    ANALYST,
+    LEADER,
+    AccountOutside,
+    BindOutside,
+    Forbidden,
+    NotOwnBatch,
+    OutsideScope,
+)
+from kpi.importing.commit import SameFile, UndoLaterFirst
 from kpi.importing.errors import UploadRefused
-from kpi.store import WriteRefused
+from kpi.store import StaleWrite
 
 MEETINGS = "单位编码,会议类型,日期,应到人数,实到人数\nT11,主题党日,2025-03-05,30,28\nB111,党课,2025-03-06,40,39\n"
 STALE = "数据在您预览之后已被修改，本次未写入。请核对按最新数据重新显示的内容后再确认。"
@@ -72,10 +81,10 @@ def test_upload_writes_the_batch_and_its_audit_row(con, rules):
 def test_upload_refusals_name_their_reason_and_write_nothing(con, rules):
     parsed = _parsed(con, rules, "ana")
     before = store.table_checksums(con)
-    with pytest.raises(AuthError) as refused:
+    with pytest.raises(Forbidden) as refused:
         actions.upload(con, _account(con, "boss"), "boss", parsed)
     assert _message(refused) == FORBIDDEN
-    with pytest.raises(AuthError) as refused:
+    with pytest.raises(Forbidden) as refused:
         actions.parse_for_upload(con, rules, _account(con, "boss"), MEETINGS.encode(), "m.csv", "meetings")
     assert _message(refused) == FORBIDDEN
     with pytest.raises(UploadRefused) as outside:  # parsed by root, committed by bob: rows outside S2
@@ -86,10 +95,10 @@ def test_upload_refusals_name_their_reason_and_write_nothing(con, rules):
     version = store.data_version(con)
     actions.upload(con, _account(con, "bob"), "bob", _parsed(con, rules, "bob", MEETINGS_S2, "s2.csv"))
     after_bob = store.table_checksums(con)
-    with pytest.raises(WriteRefused) as stale:  # the preview was made before bob's batch
+    with pytest.raises(StaleWrite) as stale:  # the preview was made before bob's batch
         actions.upload(con, _account(con, "ana"), "ana", parsed, expected_version=version)
     assert _message(stale) == STALE
-    with pytest.raises(BatchRefused) as same:
+    with pytest.raises(SameFile) as same:
         actions.upload(con, _account(con, "bob"), "bob", _parsed(con, rules, "bob", MEETINGS_S2, "s2.csv"))
     assert _message(same).startswith("此文件已于 ")
     assert store.table_checksums(con) != before and store.table_checksums(con) == after_bob
@@ -111,10 +120,10 @@ def test_undo_refusals(con, rules):
     again = MEETINGS.replace("28", "29")
     actions.upload(con, _account(con, "ana"), "ana", _parsed(con, rules, "ana", again, "again.csv"))
     before, log = store.table_checksums(con), _log(con)
-    with pytest.raises(AuthError) as refused:
+    with pytest.raises(NotOwnBatch) as refused:
         actions.undo(con, _account(con, "bob"), first)
     assert _message(refused) == f"批次 #{first} 不是您上传的，分析员只能撤销自己上传的批次。"
-    with pytest.raises(BatchRefused) as order:
+    with pytest.raises(UndoLaterFirst) as order:
         actions.undo(con, _account(con, "ana"), first)
     assert _message(order) == ORDER
     assert (store.table_checksums(con), _log(con)) == (before, log)
@@ -132,13 +141,13 @@ def test_edit_problem_saves_and_records_the_changed_fields(con, rules):
 
 def test_edit_problem_refusals(con, rules):
     before = store.table_checksums(con)
-    with pytest.raises(AuthError) as outside:
+    with pytest.raises(OutsideScope) as outside:
         actions.edit_problem(con, rules, _account(con, "bob"), "P2", {"status": "已完成待验收"}, AS_OF)
     assert _message(outside) == EDIT_OUTSIDE
-    with pytest.raises(AuthError) as leader:
+    with pytest.raises(Forbidden) as leader:
         actions.edit_problem(con, rules, _account(con, "boss"), "P2", {"status": "已完成待验收"}, AS_OF)
     assert _message(leader) == FORBIDDEN
-    with pytest.raises(WriteRefused) as stale:
+    with pytest.raises(StaleWrite) as stale:
         actions.edit_problem(con, rules, _account(con, "ana"), "P2", {"status": "已完成待验收"}, AS_OF,
                              expected_version=store.data_version(con) - 1)
     assert _message(stale) == STALE
@@ -151,12 +160,12 @@ def test_edit_problem_refusals(con, rules):
 
 def test_sign_in_records_success_and_the_true_reason_of_a_failure(con, rules):
     assert actions.sign_in(con, rules, "ana", "ana-pass-1").username == "ana"
-    with pytest.raises(accounts.SignInRefused) as refused:
+    with pytest.raises(accounts.BadCredentials) as refused:
         actions.sign_in(con, rules, " ana ", "wrong")
     assert _message(refused) == BAD_CREDENTIALS
     actions.update_account(con, rules, _account(con, "root"), "bob", role=ANALYST, unit_code="S2",
                            display_name="", email=None, disabled=True)
-    with pytest.raises(accounts.SignInRefused) as disabled:  # the message hides it; the log keeps it
+    with pytest.raises(accounts.BadCredentials) as disabled:  # the message hides it; the log keeps it
         actions.sign_in(con, rules, "bob", "bob-pass-1")
     assert _message(disabled) == BAD_CREDENTIALS
     actions.sign_out(con, _account(con, "ana"))
@@ -188,13 +197,13 @@ def test_account_actions_write_and_record(con, rules):
 
 def test_account_refusals(con, rules):
     chief, before = _account(con, "chief"), store.table_checksums(con)
-    with pytest.raises(AuthError) as bind:
+    with pytest.raises(BindOutside) as bind:
         actions.create_account(con, rules, chief, "cara", "cara-pass-1", ANALYST, "S2")
     assert _message(bind) == BIND_OUTSIDE
-    with pytest.raises(AuthError) as manage:
+    with pytest.raises(AccountOutside) as manage:
         actions.delete_account(con, chief, "bob")
     assert _message(manage) == MANAGE_OUTSIDE
-    with pytest.raises(AuthError) as taken:
+    with pytest.raises(accounts.UsernameTaken) as taken:
         actions.create_account(con, rules, chief, "ana", "ana-pass-1", ANALYST, "S1")
     assert _message(taken) == "用户名“ana”已存在。"
     assert store.table_checksums(con) == before and _log(con) == []
@@ -204,15 +213,15 @@ def test_first_admin_and_cli_admin(tmp_path, rules):
     s = store.open_store(tmp_path / "empty.duckdb")
     c = s.cursor()
     token = accounts.ensure_setup_token(c)
-    with pytest.raises(AuthError) as bad:
+    with pytest.raises(accounts.BadSetupToken) as bad:
         actions.create_first_admin(c, rules, "not-the-token", "first", "first-pass-1", "first-pass-1")
     assert _message(bad) == BAD_TOKEN
     made = actions.create_first_admin(c, rules, token, "first", "first-pass-1", "first-pass-1", "第一")
     assert (made.role, made.unit_code) == (ADMIN, None)
-    with pytest.raises(AuthError) as closed:
+    with pytest.raises(accounts.SetupClosed) as closed:
         actions.create_first_admin(c, rules, token, "second", "second-pass-1", "second-pass-1")
     assert _message(closed) == SETUP_CLOSED
-    with pytest.raises(AuthError) as mismatch:
+    with pytest.raises(accounts.PasswordMismatch) as mismatch:
         actions.create_admin(c, rules, "chief", "chief-pass-1", repeated="chief-pass-2")
     assert _message(mismatch) == MISMATCH
     actions.create_admin(c, rules, "chief", "chief-pass-1")
@@ -274,7 +283,7 @@ def test_clearing_the_demo_on_the_command_line_removes_the_demo_accounts(tmp_pat
     assert main(["demo", "--db", str(db), "--clear"]) == 0
     s = store.open_store(db)
     c = s.cursor()
-    with pytest.raises(accounts.SignInRefused) as refused:
+    with pytest.raises(accounts.BadCredentials) as refused:
         actions.sign_in(c, rules, "admin", "admin-demo")
     assert _message(refused) == BAD_CREDENTIALS
     assert store.is_empty(c) and not accounts.has_accounts(c)
@@ -284,13 +293,13 @@ def test_clearing_the_demo_on_the_command_line_removes_the_demo_accounts(tmp_pat
 
 def test_clear_demo_refusals(con, rules):
     before = store.table_checksums(con)
-    with pytest.raises(AuthError) as forbidden:
+    with pytest.raises(Forbidden) as forbidden:
         actions.clear_demo(con, _account(con, "ana"))
     assert _message(forbidden) == FORBIDDEN
-    with pytest.raises(actions.DemoRefused) as real:
+    with pytest.raises(actions.NotADemoStore) as real:
         actions.clear_demo(con, _account(con, "root"), where="x.duckdb")
     assert _message(real) == NOT_DEMO
-    with pytest.raises(actions.DemoRefused) as full:
+    with pytest.raises(actions.DemoStoreNotEmpty) as full:
         actions.load_demo(con, AS_OF, where="x.duckdb")
     assert _message(full) == NOT_EMPTY
     assert store.table_checksums(con) == before

@@ -8,7 +8,7 @@ import pytest
 
 from kpi import store
 from kpi.access import accounts, roles
-from kpi.access.roles import ADMIN, ANALYST, LEADER, Account, AuthError
+from kpi.access.roles import ADMIN, ANALYST, LEADER, Account
 from kpi.importing.commit import commit_upload, undo_batch
 from kpi.importing.errors import UploadRefused
 from kpi.importing.parse import parse_upload
@@ -49,24 +49,24 @@ def test_password_is_stored_only_as_an_argon2_hash(con, rules):
     assert accounts.hash_password("x" * 8) != accounts.hash_password("x" * 8)  # salted
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"username": "a b"}, "用户名“a b”无效：2–64 个字符，只能包含字母、数字和 _ . @ -。"),
-    ({"password": "short"}, "密码太短：至少 8 个字符。"),
-    ({"role": "老板"}, "角色“老板”无效，应为 领导、分析员 或 管理员。"),
-    ({"unit_code": "Z9"}, "单位编码“Z9”不存在。"),
-    ({"username": "taken"}, "用户名“taken”已存在。"),
+@pytest.mark.parametrize(("kwargs", "refusal", "message"), [
+    ({"username": "a b"}, accounts.BadUsername, "用户名“a b”无效：2–64 个字符，只能包含字母、数字和 _ . @ -。"),
+    ({"password": "short"}, accounts.ShortPassword, "密码太短：至少 8 个字符。"),
+    ({"role": "老板"}, accounts.BadRole, "角色“老板”无效，应为 领导、分析员 或 管理员。"),
+    ({"unit_code": "Z9"}, accounts.UnknownUnit, "单位编码“Z9”不存在。"),
+    ({"username": "taken"}, accounts.UsernameTaken, "用户名“taken”已存在。"),
 ])
-def test_create_account_refusals(con, rules, kwargs, message):
+def test_create_account_refusals(con, rules, kwargs, refusal, message):
     accounts.create_account(con, rules, "taken", "long-enough", LEADER, None, by=None)
     args = {"username": "new_user", "password": "long-enough", "role": LEADER, "unit_code": None, **kwargs}
-    with pytest.raises(AuthError) as err:
+    with pytest.raises(refusal) as err:
         accounts.create_account(con, rules, **args, by=None)
     assert err.value.message("zh") == message
 
 
 def test_sign_in_success_sets_last_login_and_forgives_only_the_earlier_failures(con, rules):
     accounts.create_account(con, rules, "li", "right-pass", LEADER, "G", "李四", by=None)
-    with pytest.raises(AuthError) as err:
+    with pytest.raises(accounts.BadCredentials) as err:
         accounts.authenticate(con, rules, "li", "wrong-pass", NOW)
     assert err.value.message("zh") == "用户名或密码错误。"
     account = accounts.authenticate(con, rules, " li ", "right-pass", NOW)
@@ -79,7 +79,7 @@ def test_sign_in_success_sets_last_login_and_forgives_only_the_earlier_failures(
 
 
 def test_unknown_user_gets_the_same_message_as_a_wrong_password(con, rules):
-    with pytest.raises(AuthError) as err:
+    with pytest.raises(accounts.BadCredentials) as err:
         accounts.authenticate(con, rules, "nobody", "whatever-1", NOW)
     assert err.value.message("zh") == "用户名或密码错误。"
     assert err.value.message("en") == "Wrong user name or password."
@@ -90,11 +90,12 @@ def test_five_failures_lock_the_name_for_fifteen_minutes_even_with_the_right_pas
     assert (rules.max_failed_logins, rules.lockout_minutes) == (5, 15)
     messages = []
     for i in range(5):
-        with pytest.raises(AuthError) as err:
+        with pytest.raises(accounts.SignInRefused) as err:
             accounts.authenticate(con, rules, "wang", "bad", NOW + dt.timedelta(seconds=i))
-        messages.append(err.value.message("zh"))
-    assert messages == ["用户名或密码错误。"] * 4 + ["登录失败次数过多，账号“wang”已锁定，请 15 分钟后再试。"]
-    with pytest.raises(AuthError) as err:
+        messages.append((type(err.value), err.value.message("zh")))
+    assert messages == [(accounts.BadCredentials, "用户名或密码错误。")] * 4 + [
+        (accounts.SignInLocked, "登录失败次数过多，账号“wang”已锁定，请 15 分钟后再试。")]
+    with pytest.raises(accounts.SignInLocked) as err:
         accounts.authenticate(con, rules, "wang", "right-pass", NOW + dt.timedelta(minutes=10))
     assert err.value.message("zh") == "登录失败次数过多，账号“wang”已锁定，请 6 分钟后再试。"
     assert err.value.message("en") == "Too many failed sign-ins: “wang” is locked; try again in 6 minutes."
@@ -110,12 +111,13 @@ def test_disabled_account_answers_the_right_password_as_a_wrong_one(con, rules):
                                  disabled=True, by=None)
     answers = []
     for password in ("zhao-pass-1", "wrong-pass"):
-        with pytest.raises(AuthError) as err:
+        with pytest.raises(accounts.BadCredentials) as err:
             accounts.authenticate(con, rules, "zhao", password, NOW)
-        answers.append((err.value.key, err.value.message("zh"), err.value.message("en"), err.value.reason))
+        answers.append((type(err.value), err.value.message("zh"), err.value.message("en"), err.value.reason))
     # Exactly the wrong-password answer; only the audit's reason (server side) tells them apart.
-    assert answers == [("bad_credentials", "用户名或密码错误。", "Wrong user name or password.", "disabled"),
-                       ("bad_credentials", "用户名或密码错误。", "Wrong user name or password.", "bad_credentials")]
+    wrong = (accounts.BadCredentials, "用户名或密码错误。", "Wrong user name or password.")
+    assert answers == [(*wrong, "disabled"),
+                       (*wrong, "bad_credentials")]
     assert accounts.counted_failures(con, rules, "zhao", NOW)[0] == 2
     assert accounts.active_account(con, "zhao") is None
 
@@ -125,7 +127,7 @@ def test_last_admin_cannot_be_removed_or_demoted(con, rules):
     for change in (lambda: accounts.delete_account(con, "root", by=None),
                    lambda: accounts.update_account(con, rules, "root", role=LEADER, unit_code=None,
                                                         display_name="", email=None, disabled=False, by=None)):
-        with pytest.raises(AuthError) as err:
+        with pytest.raises(accounts.LastAdmin) as err:
             change()
         assert err.value.message("zh") == "不能停用、删除或降级最后一个管理员账号。"
 
@@ -147,7 +149,7 @@ def test_scoped_root_clamps_to_the_subtree(con):
     assert roles.scoped_root(bound, "A", con) == "A"
     assert roles.scoped_root(bound, "A1", con) == "A1"
     for outside in ("G", "B", "B1", "' OR 1=1 --", "Z"):
-        with pytest.raises(AuthError) as err:
+        with pytest.raises(roles.OutsideScope) as err:
             roles.scoped_root(bound, outside, con)
         assert err.value.message("zh") == f"单位“{outside}”不在您的数据范围内。"
     everything = Account("x", "", ADMIN, None)
@@ -170,7 +172,7 @@ def test_analyst_upload_with_rows_outside_the_subtree_is_refused_naming_them(con
     ]
     assert store.table_checksums(con) == before
     check_upload_scope(con, Account("ana2", "", ANALYST, "G"), parsed)  # the group sees all: no error
-    with pytest.raises(AuthError):
+    with pytest.raises(roles.Forbidden):
         check_upload_scope(con, Account("boss", "", LEADER, None), parsed)
 
 
@@ -186,10 +188,10 @@ def test_units_upload_checks_the_parent_of_new_units(con, rules):
 def test_undo_only_own_batches_for_analysts(con, rules):
     parsed = _upload(con, rules, "单位编码,会议类型,日期,应到人数,实到人数\nA1,主题党日,2025-03-05,30,28\n")
     batch = commit_upload(con, parsed, "ana").batch_id
-    with pytest.raises(AuthError) as err:
+    with pytest.raises(roles.NotOwnBatch) as err:
         roles.check_undo_allowed(con, Account("other", "", ANALYST, "A"), batch)
     assert err.value.message("zh") == f"批次 #{batch} 不是您上传的，分析员只能撤销自己上传的批次。"
-    with pytest.raises(AuthError):
+    with pytest.raises(roles.Forbidden):
         roles.check_undo_allowed(con, Account("boss", "", LEADER, None), batch)
     roles.check_undo_allowed(con, Account("ana", "", ANALYST, "A"), batch)
     roles.check_undo_allowed(con, Account("root", "", ADMIN, None), batch)
@@ -201,10 +203,10 @@ def test_problem_edit_outside_the_subtree_is_refused(con, rules):
     parsed = _upload(con, rules, "问题编号,单位编码,问题来源,发现日期,问题描述,整改状态,整改时限\n"
                                  "P1,B1,巡察,2025-03-01,台账不全,整改中,2025-09-30\n", "problems")
     commit_upload(con, parsed, "setup")
-    with pytest.raises(AuthError) as err:
+    with pytest.raises(roles.OutsideScope) as err:
         roles.check_problem_editable(con, Account("ana", "", ANALYST, "A"), "P1")
     assert err.value.message("zh") == "单位“B1”不在您的数据范围内。"
-    with pytest.raises(AuthError) as err:
+    with pytest.raises(roles.Forbidden) as err:
         roles.check_problem_editable(con, Account("boss", "", LEADER, None), "P1")
     assert err.value.message("zh") == "您的角色无权进行此操作。"
     roles.check_problem_editable(con, Account("ana", "", ANALYST, "B"), "P1")

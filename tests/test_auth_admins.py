@@ -41,8 +41,9 @@ def _boss(con) -> Account:
     return accounts.get_account(con, "boss_a")
 
 
-def _refused(call) -> str:
-    with pytest.raises(AuthError) as err:
+def _refused(call, refusal: type[AuthError]) -> str:
+    """The message of the refusal `call` raises; it must be of class `refusal`."""
+    with pytest.raises(refusal) as err:
         call()
     return err.value.message("zh")
 
@@ -62,8 +63,9 @@ def _accounts(con) -> list[tuple]:
 def test_bound_admin_cannot_create_an_account_wider_than_itself(con, rules, unit, message):
     before = _accounts(con)
     for role in (ADMIN, LEADER):
+        refusal = roles.BindWholeStore if unit is None else roles.BindOutside
         assert _refused(lambda r=role: accounts.create_account(
-            con, rules, "wide", "wide-pass-1", r, unit, by=_boss(con))) == message
+            con, rules, "wide", "wide-pass-1", r, unit, by=_boss(con)), refusal) == message
     assert _accounts(con) == before
 
 
@@ -82,11 +84,12 @@ def test_only_administrators_manage_accounts(con, rules):
     for name in ("ana", "peer", "top"):
         actor = accounts.get_account(con, name)
         assert _refused(lambda a=actor: accounts.create_account(
-            con, rules, "x_new", "x-pass-1", LEADER, "A1", by=a)) == "您的角色无权进行此操作。"
+            con, rules, "x_new", "x-pass-1", LEADER, "A1", by=a), roles.Forbidden) == "您的角色无权进行此操作。"
         assert _refused(lambda a=actor: accounts.update_account(
             con, rules, "ana", by=a, role=ADMIN, unit_code="A1", display_name="", email=None,
-            disabled=False)) == "您的角色无权进行此操作。"
-        assert _refused(lambda a=actor: accounts.delete_account(con, "peer", by=a)) == "您的角色无权进行此操作。"
+            disabled=False), roles.Forbidden) == "您的角色无权进行此操作。"
+        assert _refused(lambda a=actor: accounts.delete_account(con, "peer", by=a),
+                        roles.Forbidden) == "您的角色无权进行此操作。"
     assert accounts.get_account(con, "ana").role == ANALYST
 
 
@@ -97,12 +100,12 @@ def test_bound_admin_cannot_change_or_delete_accounts_outside_its_subtree(con, r
     for disabled in (False, True):
         assert _refused(lambda d=disabled: accounts.update_account(
             con, rules, target, by=_boss(con), role=LEADER, unit_code=unit, display_name="改名", email=None,
-            disabled=d)) == message
+            disabled=d), roles.AccountOutside) == message
     # Not even by moving it into the subtree, nor by resetting its password.
     assert _refused(lambda: accounts.update_account(
         con, rules, target, by=_boss(con), role=LEADER, unit_code="A1", display_name="", email=None,
-        disabled=False, new_password="taken-over-1")) == message
-    assert _refused(lambda: accounts.delete_account(con, target, by=_boss(con))) == message
+        disabled=False, new_password="taken-over-1"), roles.AccountOutside) == message
+    assert _refused(lambda: accounts.delete_account(con, target, by=_boss(con)), roles.AccountOutside) == message
     assert _accounts(con) == before
 
 
@@ -117,7 +120,7 @@ def test_bound_admin_cannot_move_an_account_or_itself_out_or_unbind_it(con, rule
     current = accounts.get_account(con, target)
     assert _refused(lambda: accounts.update_account(
         con, rules, target, by=_boss(con), role=current.role, unit_code=unit, display_name="", email=None,
-        disabled=False)) == message
+        disabled=False), roles.BindWholeStore if unit is None else roles.BindOutside) == message
     assert _accounts(con) == before
 
 
@@ -131,8 +134,8 @@ def test_bound_admin_changes_disables_and_deletes_accounts_inside(con, rules):
 
 
 def test_chosen_unit_has_no_default(con):
-    assert _refused(lambda: roles.chosen_unit("")) == "请选择绑定单位（数据范围）：没有默认值。"
-    assert _refused(lambda: roles.chosen_unit(None)) == "请选择绑定单位（数据范围）：没有默认值。"
+    assert _refused(lambda: roles.chosen_unit(""), roles.UnitNotChosen) == "请选择绑定单位（数据范围）：没有默认值。"
+    assert _refused(lambda: roles.chosen_unit(None), roles.UnitNotChosen) == "请选择绑定单位（数据范围）：没有默认值。"
     assert roles.chosen_unit(roles.WHOLE_STORE) is None
     assert roles.chosen_unit("A2") == "A2"
     # Offered units: the whole store only to the unbound administrator; a bound one gets its subtree.
@@ -168,7 +171,7 @@ def test_bound_admin_sees_only_batches_made_by_accounts_of_its_subtree(con, rule
 @pytest.mark.parametrize("maker", ["bob", "cli", "root", "setup"])
 def test_bound_admin_cannot_undo_a_batch_of_another_subtree_or_maker(con, rules, maker):
     batch = _meetings(con, rules, "A1", 9, maker) if maker != "setup" else 1
-    assert _refused(lambda: roles.check_undo_allowed(con, _boss(con), batch)) == \
+    assert _refused(lambda: roles.check_undo_allowed(con, _boss(con), batch), roles.BatchOutside) == \
         f"批次 #{batch} 不在您的管理范围{OUTSIDE_A}内，不能撤销。"
     roles.check_undo_allowed(con, accounts.get_account(con, "root"), batch)  # the unbound one may
 
@@ -179,7 +182,7 @@ def test_bound_admin_undoes_a_subtree_batch_only_when_all_its_rows_are_inside(co
     # ana's batch wrote a row of B1 (made before the upload scope was checked, or before ana was
     # moved): its undo would delete B1's row, so the subtree's administrator may not undo it.
     wrote_outside = _meetings(con, rules, "B1", 2, "ana")
-    assert _refused(lambda: roles.check_undo_allowed(con, _boss(con), wrote_outside)) == \
+    assert _refused(lambda: roles.check_undo_allowed(con, _boss(con), wrote_outside), roles.BatchOutside) == \
         f"批次 #{wrote_outside} 不在您的管理范围{OUTSIDE_A}内，不能撤销。"
     # ana's problems batch took over B1's problem P1: its undo would restore B1's row.
     problem = ("问题编号,单位编码,问题来源,发现日期,问题描述,整改状态,整改时限\n"
@@ -188,7 +191,7 @@ def test_bound_admin_undoes_a_subtree_batch_only_when_all_its_rows_are_inside(co
     took_over = commit_upload(con, parse_upload(problem.format("A1").encode(), "p2.csv", "problems", con, rules),
                               "ana").batch_id
     assert con.execute("SELECT unit_code FROM problems WHERE problem_id = 'P1'").fetchone() == ("A1",)
-    assert _refused(lambda: roles.check_undo_allowed(con, _boss(con), took_over)) == \
+    assert _refused(lambda: roles.check_undo_allowed(con, _boss(con), took_over), roles.BatchOutside) == \
         f"批次 #{took_over} 不在您的管理范围{OUTSIDE_A}内，不能撤销。"
 
 

@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from kpi import store
 from kpi.access import accounts, audit
-from kpi.access.roles import ADMIN, LEADER, AuthError
+from kpi.access.roles import ADMIN, LEADER
 from kpi.cli import main
 from kpi.i18n import t
 from kpi.store.meta import meta_value
@@ -88,7 +88,7 @@ def test_setup_form_creates_nothing_without_the_token_printed_to_the_log(fresh_d
     assert (account.role, account.unit_code, account.disabled) == (ADMIN, None, False)
     assert meta_value(con, accounts.SETUP_TOKEN_HASH) is None  # spent
     assert audit.entries(con, "chief", ("admin_created",)).detail.tolist() == ["setup_token"]
-    with pytest.raises(AuthError) as err:
+    with pytest.raises(accounts.SetupClosed) as err:
         accounts.create_first_admin(con, rules, token, "second", "second-pass", "second-pass")
     assert err.value.message("zh") == "看板已有账号，不能再用设置令牌创建管理员；请用已有账号登录。"
     s.close()
@@ -129,9 +129,9 @@ def test_cli_creates_the_administrator_and_spends_the_setup_token(fresh_db, rule
     assert (account.role, account.unit_code, account.display_name) == (ADMIN, None, "总管理员")
     assert audit.entries(con, "chief", ("admin_created",)).detail.tolist() == ["cli"]
     assert meta_value(con, accounts.SETUP_TOKEN_HASH) is None
-    with pytest.raises(AuthError) as err:
+    with pytest.raises(accounts.SetupClosed) as err:
         accounts.create_first_admin(con, rules, token, "intruder", "intruder-1", "intruder-1")
-    assert err.value.key == "setup_closed"
+    assert type(err.value) is accounts.SetupClosed
     s.close()
 
 

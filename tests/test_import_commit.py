@@ -8,7 +8,6 @@ import pytest
 from kpi import store
 from kpi.importing import commit
 from kpi.importing.commit import (
-    BatchRefused,
     BatchResult,
     DiffCounts,
     canonical_frame,
@@ -170,7 +169,7 @@ def test_same_file_twice_is_recognised_and_refused_unless_forced(con):
     assert same["batch_id"] == first.batch_id
     assert find_same_file(con, "meetings", "abc") is None
     when = same["created_at"].strftime("%Y-%m-%d %H:%M")
-    with pytest.raises(BatchRefused) as info:
+    with pytest.raises(commit.SameFile) as info:
         commit_upload(con, parsed("problems", [problem("P1")], sha="abc"), "ana")
     assert info.value.message("zh") == f"此文件已于 {when} 作为批次 #1 上传，未重复写入。"
     assert info.value.message("en") == (f"This file was already uploaded on {when} as batch #1; "
@@ -191,7 +190,7 @@ def test_only_latest_batch_of_a_dataset_can_be_undone(con):
     commit_upload(con, parsed("problems", [problem("P1", status="未启动")], sha="b", file_name="二月.xlsx"), "ana")
     commit_upload(con, parsed("meetings", [{"unit_code": "B1", "meeting_type": "党课", "date": D(2025, 2, 1)}],
                               sha="c"), "ana")
-    with pytest.raises(BatchRefused) as info:
+    with pytest.raises(commit.UndoLaterFirst) as info:
         undo_batch(con, 1, "ana")
     assert info.value.message("zh") == "只能撤销该数据集最近的一次上传：请先撤销批次 #2（二月.xlsx），再撤销批次 #1。"
     assert info.value.message("en") == ("Only the latest upload of a dataset can be undone: "
@@ -205,17 +204,17 @@ def test_undo_twice_and_unknown_batch_are_refused(con):
     commit_upload(con, parsed("problems", [problem("P1")]), "ana")
     undo_batch(con, 1, "ana")
     when = con.execute("SELECT undone_at FROM batches").fetchone()[0].strftime("%Y-%m-%d %H:%M")
-    with pytest.raises(BatchRefused) as info:
+    with pytest.raises(commit.AlreadyUndone) as info:
         undo_batch(con, 1, "ana")
     assert info.value.message("zh") == f"批次 #1 已于 {when} 撤销，不能重复撤销。"
-    with pytest.raises(BatchRefused) as info:
+    with pytest.raises(commit.UnknownBatch) as info:
         undo_batch(con, 99, "ana")
     assert info.value.message("zh") == "没有批次 #99。"
 
 
 def test_demo_batch_is_refused(con):
     commit_frame(con, "problems", canonical_frame("problems", [problem("P1")]), "demo", "system", kind="demo")
-    with pytest.raises(BatchRefused) as info:
+    with pytest.raises(commit.DemoBatch) as info:
         undo_batch(con, 1, "ana")
     assert info.value.message("zh") == "批次 #1 是演示数据，不能撤销；请用侧栏的“清除演示数据”清除。"
 

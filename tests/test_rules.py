@@ -5,7 +5,7 @@ import tomllib
 import pytest
 
 from kpi.config import DEFAULT_RULES_PATH
-from kpi.rules import MeetingRule, RulesError, load_rules, rules_from_dict
+from kpi.rules import MeetingRule, RulesError, RulesFileMissing, RulesNotToml, load_rules, rules_from_dict
 
 
 def _defaults() -> dict:
@@ -102,9 +102,9 @@ def test_duplicate_meeting_type_refused():
 def test_unparseable_file_refused(tmp_path):
     bad = tmp_path / "rules.toml"
     bad.write_text("[funds\nmin_ratio_pct = 1", encoding="utf-8")
-    with pytest.raises(RulesError) as caught:
+    with pytest.raises(RulesNotToml) as caught:
         load_rules(bad)
-    assert caught.value.key == str(bad)
+    assert caught.value.setting == str(bad)
     assert caught.value.message().startswith(f"规则文件有误：{bad} — 不是有效的 TOML：")
 
 
@@ -112,3 +112,12 @@ def test_edited_rule_takes_effect(tmp_path):
     text = DEFAULT_RULES_PATH.read_text(encoding="utf-8").replace("min_weight_pct = 10.0", "min_weight_pct = 12.0")
     (tmp_path / "rules.toml").write_text(text, encoding="utf-8")
     assert load_rules(tmp_path / "rules.toml").assessment_min_weight_pct == 12.0
+
+
+def test_missing_file_refused(tmp_path):
+    missing = tmp_path / "nowhere.toml"
+    with pytest.raises(RulesFileMissing) as caught:
+        load_rules(missing)
+    assert caught.value.setting == str(missing)
+    assert caught.value.message("zh") == f"规则文件有误：{missing} — 找不到规则文件"
+    assert str(caught.value) == caught.value.message("en")

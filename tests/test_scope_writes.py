@@ -12,7 +12,7 @@ import pytest
 
 from kpi import store
 from kpi.access import accounts
-from kpi.access.roles import ANALYST, Account, AuthError
+from kpi.access.roles import ANALYST, Account, OutsideScope
 from kpi.importing import edit
 from kpi.importing.commit import DiffCounts, commit_upload, diff_counts
 from kpi.importing.errors import UploadRefused
@@ -205,7 +205,7 @@ def test_command_line_import_by_a_bound_account_parses_within_its_scope(con, rul
 
 def test_problem_edit_checks_the_scope_itself(con, rules):
     before = store.table_checksums(con)
-    with pytest.raises(AuthError) as refused:
+    with pytest.raises(OutsideScope) as refused:
         edit.save_problem_edit(con, rules, "SF-0001", {"status": "已完成待验收"}, ANALYST01,
                                        dt.date(2025, 6, 1))
     assert refused.value.message("zh") == "单位“G0201”不在您的数据范围内。"

@@ -12,7 +12,7 @@ import pytest
 
 from kpi import store
 from kpi.access import accounts
-from kpi.access.roles import ANALYST, LEADER, AuthError
+from kpi.access.roles import ANALYST, LEADER
 from kpi.store.migrations import MIGRATIONS
 
 NOW = dt.datetime(2025, 7, 1, 9, 0, 0)
@@ -42,7 +42,7 @@ def _burst(opened, rules, attempts: list[tuple[str, str, str]]) -> list[str]:
         try:
             accounts.authenticate(con, rules, username, password, NOW, client=client)
             answers[i] = "success"
-        except AuthError as exc:
+        except accounts.SignInRefused as exc:
             answers[i] = exc.message("zh")
 
     threads = [threading.Thread(target=attempt, args=(i, *a)) for i, a in enumerate(attempts)]
@@ -64,7 +64,7 @@ def test_thirty_wrong_passwords_at_once_verify_only_five_and_lock_the_right_one_
     assert sorted(answers) == sorted(["用户名或密码错误。"] * 4 + [LOCKED_15] * 26)
     con = opened.cursor()
     assert _outcomes(con) == ["failure"] * 5 + ["locked"] * 25
-    with pytest.raises(AuthError) as err:
+    with pytest.raises(accounts.SignInLocked) as err:
         accounts.authenticate(con, rules, "wang", "right-pass", NOW + dt.timedelta(minutes=1), client="10.0.1.1")
     assert err.value.message("zh") == "登录失败次数过多，账号“wang”已锁定，请 14 分钟后再试。"
 
@@ -87,21 +87,21 @@ def test_a_burst_holding_the_right_password_still_locks_the_name(opened, rules):
     assert outcomes.count("failure") <= 2 * rules.max_failed_logins - 1
     assert answers.count("用户名或密码错误。") == outcomes.count("failure") - 1
     assert accounts.locked_minutes(con, rules, "wang", NOW) == 15
-    with pytest.raises(AuthError) as err:
+    with pytest.raises(accounts.SignInLocked) as err:
         accounts.authenticate(con, rules, "wang", "right-pass", NOW, client="10.0.1.1")
-    assert err.value.key == "locked"
+    assert type(err.value) is accounts.SignInLocked
 
 
 def test_a_success_does_not_reset_the_count(opened, rules):
     con = opened.cursor()
     for i in range(4):
-        with pytest.raises(AuthError):
+        with pytest.raises(accounts.BadCredentials):
             accounts.authenticate(con, rules, "wang", "bad", NOW + dt.timedelta(seconds=i))
     assert accounts.authenticate(con, rules, "wang", "right-pass", NOW + dt.timedelta(seconds=5))
     # Failures finished before the success are forgiven, and kept; the next five lock again.
     messages = []
     for i in range(5):
-        with pytest.raises(AuthError) as err:
+        with pytest.raises(accounts.SignInRefused) as err:
             accounts.authenticate(con, rules, "wang", "bad", NOW + dt.timedelta(seconds=10 + i))
         messages.append(err.value.message("zh"))
     assert messages == ["用户名或密码错误。"] * 4 + [LOCKED_15]
@@ -120,9 +120,9 @@ def test_attempts_in_flight_elsewhere_count_and_are_not_forgiven_by_a_success(op
     # They were running when the success began: same burst, still counted.
     assert accounts.counted_failures(con, rules, "wang", NOW) == (2, NOW)
     for _ in range(2):
-        with pytest.raises(AuthError):
+        with pytest.raises(accounts.BadCredentials):
             accounts.authenticate(con, rules, "wang", "bad", NOW)
-    with pytest.raises(AuthError) as err:
+    with pytest.raises(accounts.SignInLocked) as err:
         accounts.authenticate(con, rules, "wang", "bad", NOW)
     assert err.value.message("zh") == LOCKED_15
 
@@ -132,7 +132,7 @@ def test_five_pending_attempts_elsewhere_lock_the_right_password_out(opened, rul
     for _ in range(rules.max_failed_logins):
         con.execute("INSERT INTO login_attempts (username, client, started_at, outcome) "
                     "VALUES ('wang', '10.0.5.5', ?, 'pending')", [NOW - dt.timedelta(minutes=3)])
-    with pytest.raises(AuthError) as err:
+    with pytest.raises(accounts.SignInLocked) as err:
         accounts.authenticate(con, rules, "wang", "right-pass", NOW)
     assert err.value.message("zh") == "登录失败次数过多，账号“wang”已锁定，请 12 分钟后再试。"
     assert con.execute("SELECT last_login FROM accounts WHERE username = 'wang'").fetchone() == (None,)
@@ -146,7 +146,7 @@ def test_one_client_spraying_names_at_once_is_limited(opened, rules):
     assert con.execute("SELECT count(*), count(DISTINCT username) FROM login_attempts").fetchone() == (20, 20)
     # Another client is not held back; the first one is let in again once its window has passed.
     assert accounts.authenticate(con, rules, "wang", "right-pass", NOW, client="10.0.0.8").username == "wang"
-    with pytest.raises(AuthError) as err:
+    with pytest.raises(accounts.TooManyAttemptsClient) as err:
         accounts.authenticate(con, rules, "wang", "right-pass", NOW + dt.timedelta(seconds=45), client="10.0.0.7")
     assert err.value.message("en") == "Too many sign-in attempts from your address; try again in 15 seconds."
     later = NOW + dt.timedelta(seconds=61)
@@ -163,11 +163,11 @@ def test_all_clients_together_are_limited(opened, rules):
 def test_no_client_is_one_client_unknown(opened, rules):
     con = opened.cursor()
     for _ in range(rules.sign_in_per_client):
-        with pytest.raises(AuthError):
+        with pytest.raises(accounts.SignInRefused):
             accounts.authenticate(con, rules, "nobody", "guess", NOW)
-    with pytest.raises(AuthError) as err:
+    with pytest.raises(accounts.TooManyAttemptsClient) as err:
         accounts.authenticate(con, rules, "wang", "right-pass", NOW, client=None)
-    assert err.value.key == "too_many_attempts_client"
+    assert type(err.value) is accounts.TooManyAttemptsClient
     assert con.execute("SELECT DISTINCT client FROM login_attempts").fetchall() == [("unknown",)]
 
 

@@ -9,6 +9,7 @@ from kpi.org import breadcrumb, find_units, units_in_subtree
 from kpi.store import (
     DATASET_TABLES,
     StoreError,
+    StoreTooNew,
     bump_data_version,
     data_version,
     is_empty,
@@ -106,8 +107,11 @@ def test_store_newer_than_app_is_refused(tmp_path):
     store = open_store(path)
     set_meta(store.cursor(), "schema_version", str(LATEST_VERSION + 1))
     store.close()
-    with pytest.raises(StoreError, match="newer than this app"):
+    with pytest.raises(StoreTooNew, match="newer than this app") as refused:
         open_store(path)
+    assert isinstance(refused.value, StoreError)
+    assert refused.value.message("zh") == (f"数据库结构 v{LATEST_VERSION + 1} 比本程序支持的版本（v{LATEST_VERSION}）"
+                                           "新，本程序不能打开：请升级看板程序。")
 
 
 def test_data_version_counts_up(tmp_path):

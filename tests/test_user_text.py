@@ -15,7 +15,7 @@ from user_text_fixture import DISPLAY_NAME, FILE_NAME, NAMES, TOPIC, make_hostil
 from kpi.charts import theme
 from kpi.charts.rule_bars import HoverField, rule_bars
 from kpi.display.textsafe import WORD_JOINER, markdown_text, plotly_text, plotly_value
-from kpi.importing.commit import BatchRefused
+from kpi.importing.commit import UndoLaterFirst
 from kpi.importing.errors import CellError
 from pages import _ui
 from pages._ui import PAGES, md, refusal, selected_unit, tr_md
@@ -105,7 +105,7 @@ def test_translations_escape_their_parameters_not_their_own_text():
 
 def test_refusals_escape_the_user_values_they_quote():
     # A translated refusal: its parameters are escaped, its own text ('#', '（') is not.
-    refused = BatchRefused("undo_later_first", later=3, file="*三月*.csv", batch_id=2)
+    refused = UndoLaterFirst(later=3, file="*三月*.csv", batch_id=2)
     assert refusal(refused) == "只能撤销该数据集最近的一次上传：请先撤销批次 #3（\\*三月\\*\\.csv），再撤销批次 #2。"
     # A cell error is composed of plain sentences around the cell's text: escaped whole.
     error = CellError(5, "单位编码", "[x](http://e.cn)", "required")

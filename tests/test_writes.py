@@ -20,6 +20,8 @@ from kpi.cli import main
 from kpi.importing import commit, edit
 from kpi.importing.commit import (
     BatchRefused,
+    SameFile,
+    UnitsBound,
     UnitsInUse,
     canonical_frame,
     commit_upload,
@@ -133,12 +135,12 @@ def test_a_write_conflict_is_one_translated_refusal_and_writes_nothing(opened, c
     store.set_meta(other, "data_version", "99")
     before = store.table_checksums(con)
     try:
-        with pytest.raises(store.WriteRefused) as info:
+        with pytest.raises(store.WriteConflict) as info:
             commit_upload(con, parsed("meetings", [meeting("G0101", 5)], "m"), "ana")
     finally:
         other.execute("ROLLBACK")
-    assert (info.value.key, info.value.message("zh"), info.value.message("en")) == (
-        "conflict", CONFLICT_ZH, CONFLICT_EN)
+    assert (type(info.value), info.value.message("zh"), info.value.message("en")) == (
+        store.WriteConflict, CONFLICT_ZH, CONFLICT_EN)
     assert isinstance(info.value.__cause__, duckdb.TransactionException)
     assert store.table_checksums(con) == before
     # The refusal left no transaction open behind it: the next commit goes through.
@@ -153,9 +155,10 @@ def test_commit_over_a_preview_made_before_an_undo_is_refused_as_stale(con):
     assert commit.diff_counts(con, b_file) == commit.DiffCounts(1, 0, 1, 0)
     undo_batch(con, first.batch_id, "A")  # A undoes it
     before = store.table_checksums(con)
-    with pytest.raises(store.WriteRefused) as info:  # B clicks 确认写入 on the old preview
+    with pytest.raises(store.StaleWrite) as info:  # B clicks 确认写入 on the old preview
         commit_upload(con, b_file, "B", expected_version=preview_version)
-    assert (info.value.key, info.value.message("zh"), info.value.message("en")) == ("stale", STALE_ZH, STALE_EN)
+    assert (type(info.value), info.value.message("zh"), info.value.message("en")) == (
+        store.StaleWrite, STALE_ZH, STALE_EN)
     assert store.table_checksums(con) == before
     # Previewed again (now two new rows) and confirmed against the current version: written.
     assert commit.diff_counts(con, b_file) == commit.DiffCounts(2, 0, 0, 0)
@@ -177,9 +180,9 @@ def test_a_preview_is_stale_once_the_unit_tree_changes(con):
     b_file = parsed("meetings", [meeting("G0101", 5)], "b")
     preview_version = store.data_version(con)
     commit_upload(con, parsed("units", [unit("G0102", "G01", 2)], "units-2"), "A")
-    with pytest.raises(store.WriteRefused) as info:
+    with pytest.raises(store.StaleWrite) as info:
         commit_upload(con, b_file, "B", expected_version=preview_version)
-    assert info.value.key == "stale"
+    assert type(info.value) is store.StaleWrite
 
 
 def test_undo_confirmed_before_another_write_is_refused_as_stale(con):
@@ -189,7 +192,7 @@ def test_undo_confirmed_before_another_write_is_refused_as_stale(con):
     # but the meetings the confirmation was computed from have changed twice.
     undo_batch(con, commit_upload(con, parsed("meetings", [meeting("G0101", 6)], "c"), "B").batch_id, "B")
     before = store.table_checksums(con)
-    with pytest.raises(store.WriteRefused) as info:
+    with pytest.raises(store.StaleWrite) as info:
         undo_batch(con, batch.batch_id, "A", expected_version=confirmed_at)
     assert info.value.message("zh") == STALE_ZH
     assert store.table_checksums(con) == before
@@ -202,7 +205,7 @@ def test_problem_edit_drawn_before_another_write_is_refused_as_stale(con):
     form_version = store.data_version(con)
     # Someone else records measures; the form, drawn before, still shows none.
     commit_upload(con, parsed("problems", [{**problem("P1", "G0101"), "measures": "立行立改"}], "q"), "A")
-    with pytest.raises(store.WriteRefused) as info:
+    with pytest.raises(store.StaleWrite) as info:
         edit.save_problem_edit(con, RULES, "P1", {"status": "未启动", "measures": ""},
                                        Account("B", "", ANALYST, None),
                                        expected_version=form_version)
@@ -291,7 +294,7 @@ def test_a_row_an_active_batch_would_restore_on_its_undo_counts_as_a_use(con):
 def test_undoing_units_an_account_is_bound_to_is_refused(con):
     added = _add_units(con)
     accounts.create_account(con, RULES, "zhang", "long-password-1", "分析员", "G01999901", by=None)
-    with pytest.raises(UnitsInUse) as info:
+    with pytest.raises(UnitsBound) as info:
         undo_batch(con, added, "ana")
     assert info.value.message("zh") == "批次 #2 新增的单位 G01999901 仍绑定着账号 zhang，请先为这些账号改绑单位。"
     assert info.value.message("en") == ("Units added by batch #2 (G01999901) are still bound to account zhang; "
@@ -342,9 +345,9 @@ def test_the_same_workbook_with_another_sheet_choice_is_not_already_uploaded(tem
     # The same choice again is the same upload: naming the first sheet equals the default.
     for again in (parse_upload(data, "会议.xlsx", "meetings", con, RULES, sheet="一月"),
                   parse_upload(data, "会议.xlsx", "meetings", con, RULES, all_sheets=True)):
-        with pytest.raises(BatchRefused) as info:
+        with pytest.raises(SameFile) as info:
             commit_upload(con, again, "ana")
-        assert info.value.key == "same_file"
+        assert type(info.value) is SameFile
     second = parse_upload(data, "会议.xlsx", "meetings", con, RULES, sheet="二月")
     assert commit_upload(con, second, "ana").unchanged == 1
 

@@ -56,6 +56,67 @@ from kpi.rules import Rules
 from kpi.store.meta import meta_value, set_meta
 from kpi.store.transactions import transaction
 
+
+# One class per refusal about accounts and the first administrator; each names its auth.error. key.
+class BadRole(AuthError):
+    """A role that is none of ROLES; param `role`."""
+
+    key = "bad_role"
+
+
+class UnknownUnit(AuthError):
+    """An account bound to a unit code the organisation tree does not hold; param `unit`."""
+
+    key = "unknown_unit"
+
+
+class ShortPassword(AuthError):
+    """A password shorter than the rules' `min_password_length`; param `n`."""
+
+    key = "short_password"
+
+
+class BadUsername(AuthError):
+    """A user name outside USERNAME_PATTERN; param `username`."""
+
+    key = "bad_username"
+
+
+class UsernameTaken(AuthError):
+    """An account of this name exists already; param `username`."""
+
+    key = "username_taken"
+
+
+class UnknownAccount(AuthError):
+    """No account of this name; param `username`."""
+
+    key = "unknown_account"
+
+
+class LastAdmin(AuthError):
+    """The change would leave no enabled administrator."""
+
+    key = "last_admin"
+
+
+class PasswordMismatch(AuthError):
+    """The password and its repetition differ."""
+
+    key = "password_mismatch"
+
+
+class SetupClosed(AuthError):
+    """The first-administrator form used once an account exists."""
+
+    key = "setup_closed"
+
+
+class BadSetupToken(AuthError):
+    """The first-administrator form with a token that is not the one written to the server log."""
+
+    key = "bad_setup_token"
+
 _HASHER = PasswordHasher()
 # Verified when the user name is unknown, so a wrong name takes as long as a wrong password.
 _DUMMY_HASH = _HASHER.hash("not a password of anyone")
@@ -129,12 +190,12 @@ def account_table(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 def _check_fields(con: duckdb.DuckDBPyConnection, rules: Rules, role: str, unit_code: str | None,
                   password: str | None) -> None:
     if role not in ROLES:
-        raise AuthError("bad_role", role=role)
+        raise BadRole(role=role)
     if unit_code is not None and con.execute(
             "SELECT count(*) FROM units WHERE unit_code = ?", [unit_code]).fetchone()[0] == 0:
-        raise AuthError("unknown_unit", unit=unit_code)
+        raise UnknownUnit(unit=unit_code)
     if password is not None and len(password) < rules.min_password_length:
-        raise AuthError("short_password", n=rules.min_password_length)
+        raise ShortPassword(n=rules.min_password_length)
 
 
 def create_account(con: duckdb.DuckDBPyConnection, rules: Rules, username: str, password: str, role: str,
@@ -144,9 +205,9 @@ def create_account(con: duckdb.DuckDBPyConnection, rules: Rules, username: str, 
     user name, a unit `by` may not bind to, an unknown role or unit, a short password."""
     username = username.strip()
     if not USERNAME_PATTERN.match(username):
-        raise AuthError("bad_username", username=username)
+        raise BadUsername(username=username)
     if get_account(con, username) is not None:
-        raise AuthError("username_taken", username=username)
+        raise UsernameTaken(username=username)
     check_may_bind(con, by, unit_code)
     _check_fields(con, rules, role, unit_code, password)
     con.execute(
@@ -168,12 +229,12 @@ def update_account(con: duckdb.DuckDBPyConnection, rules: Rules, username: str, 
     """
     before = get_account(con, username)
     if before is None:
-        raise AuthError("unknown_account", username=username)
+        raise UnknownAccount(username=username)
     check_manages_account(con, by, before)
     check_may_bind(con, by, unit_code)
     _check_fields(con, rules, role, unit_code, new_password or None)
     if before.role == ADMIN and (role != ADMIN or disabled) and _other_admins(con, username) == 0:
-        raise AuthError("last_admin")
+        raise LastAdmin()
     after = {"role": role, "unit_code": unit_code, "display_name": display_name.strip(),
              "email": (email or "").strip() or None, "disabled": disabled}
     changed = [f for f, v in after.items() if getattr(before, f) != v]
@@ -190,10 +251,10 @@ def delete_account(con: duckdb.DuckDBPyConnection, username: str, *, by: Account
     last enabled administrator."""
     account = get_account(con, username)
     if account is None:
-        raise AuthError("unknown_account", username=username)
+        raise UnknownAccount(username=username)
     check_manages_account(con, by, account)
     if account.role == ADMIN and _other_admins(con, username) == 0:
-        raise AuthError("last_admin")
+        raise LastAdmin()
     con.execute("DELETE FROM accounts WHERE username = ?", [username])
 
 
@@ -212,12 +273,36 @@ UNKNOWN_CLIENT = "unknown"
 
 
 class SignInRefused(AuthError):
-    """A refused sign-in. `reason` is the true cause, for the audit log only: the message may hide
-    it (a disabled account reads as a wrong password)."""
+    """A refused sign-in (a family: raise one of the classes below). `reason` is the true cause, for
+    the audit log only: the message may hide it (a disabled account reads as a wrong password)."""
 
-    def __init__(self, key: str, reason: str | None = None, **params: object):
-        super().__init__(key, **params)
-        self.reason = reason or key
+    def __init__(self, reason: str | None = None, **params: object):
+        super().__init__(**params)
+        self.reason = reason or self.key
+
+
+class SignInLocked(SignInRefused):
+    """Too many failed sign-ins of this name: locked for a while; params `username`, `minutes`."""
+
+    key = "locked"
+
+
+class BadCredentials(SignInRefused):
+    """Unknown name, wrong password, or a disabled account (the reason tells which, the message does not)."""
+
+    key = "bad_credentials"
+
+
+class TooManyAttemptsClient(SignInRefused):
+    """This client made the most sign-in attempts the rules allow in the window; param `seconds`."""
+
+    key = "too_many_attempts_client"
+
+
+class TooManyAttemptsGlobal(SignInRefused):
+    """Everyone together made the most sign-in attempts the rules allow in the window; param `seconds`."""
+
+    key = "too_many_attempts_global"
 
 
 def _name_lock(username: str) -> threading.Lock:
@@ -262,11 +347,11 @@ def _rate_refusal(con: duckdb.DuckDBPyConnection, rules: Rules, client: str,
         """SELECT count(*) FILTER (WHERE client = ?), min(started_at) FILTER (WHERE client = ?),
                   count(*), min(started_at)
            FROM login_attempts WHERE started_at > ?""", [client, client, now - window]).fetchall()[0]
-    for count, first, limit, key in ((mine, my_oldest, rules.sign_in_per_client, "too_many_attempts_client"),
-                                     (everyone, oldest, rules.sign_in_global, "too_many_attempts_global")):
+    for count, first, limit, refusal in ((mine, my_oldest, rules.sign_in_per_client, TooManyAttemptsClient),
+                                         (everyone, oldest, rules.sign_in_global, TooManyAttemptsGlobal)):
         if count >= limit:
             seconds = max(1, math.ceil((first + window - now).total_seconds()))
-            return SignInRefused(key, seconds=seconds)
+            return refusal(seconds=seconds)
     return None
 
 
@@ -303,9 +388,9 @@ def authenticate(con: duckdb.DuckDBPyConnection, rules: Rules, username: str, pa
     """The account for `username` / `password`, its last sign-in set to `now`; `client` says who
     asks (the IP address; None = 'unknown'). See the module docstring for the order of the steps.
 
-    Raises SignInRefused 'too_many_attempts_client' / 'too_many_attempts_global' (rate limits),
-    'locked' (too many failures: the password is not even checked), or 'bad_credentials' (unknown
-    name, wrong password or disabled account — counted as a failure).
+    Raises TooManyAttemptsClient / TooManyAttemptsGlobal (rate limits), SignInLocked (too many
+    failures: the password is not even checked), or BadCredentials (unknown name, wrong password or
+    disabled account — counted as a failure); all are SignInRefused.
     """
     now = now or _now()
     username = username.strip()
@@ -314,16 +399,16 @@ def authenticate(con: duckdb.DuckDBPyConnection, rules: Rules, username: str, pa
         minutes = locked_minutes(con, rules, username, now, besides=attempt)
         if minutes:
             _finish_attempt(con, attempt, LOCKED)
-            raise SignInRefused("locked", username=username, minutes=minutes)
+            raise SignInLocked(username=username, minutes=minutes)
         first_pending = _first_pending(con, username, attempt)
         row = con.execute("SELECT password_hash, disabled FROM accounts WHERE username = ?", [username]).fetchall()
         matches = password_matches(row[0][0] if row else None, password)
         if not matches or row[0][1]:
             _finish_attempt(con, attempt, FAILURE)
             if counted_failures(con, rules, username, now)[0] >= rules.max_failed_logins:
-                raise SignInRefused("locked", "disabled" if matches else "locked", username=username,
-                                    minutes=rules.lockout_minutes)
-            raise SignInRefused("bad_credentials", "disabled" if matches else "bad_credentials")
+                raise SignInLocked("disabled" if matches else "locked", username=username,
+                                   minutes=rules.lockout_minutes)
+            raise BadCredentials("disabled" if matches else "bad_credentials")
         forgiven_below = attempt if first_pending is None else min(attempt, first_pending)
         _finish_attempt(con, attempt, SUCCESS, clears_before=forgiven_below)
         con.execute("UPDATE accounts SET last_login = ? WHERE username = ?", [now, username])
@@ -422,9 +507,9 @@ def first_admin_setup(con: duckdb.DuckDBPyConnection, token: str, password: str,
     checks of `create_first_admin`: the block creates the administrator (kpi.actions adds its audit row)."""
     with _SETUP_LOCK:
         if has_accounts(con):
-            raise AuthError("setup_closed")
+            raise SetupClosed()
         if not setup_token_matches(con, token):
-            raise AuthError("bad_setup_token")
+            raise BadSetupToken()
         if password != repeated:
-            raise AuthError("password_mismatch")
+            raise PasswordMismatch()
         yield

@@ -47,12 +47,66 @@ ADMINS = frozenset((ADMIN,))
 
 
 class AuthError(TranslatedError):
-    """A refusal about who is asking (bad password, locked, no permission, outside the scope).
-
-    key: a message key under `auth.error.` in kpi/messages/auth.toml; params fill it.
-    """
+    """A refusal about who is asking (bad password, locked, no permission, outside the scope): a
+    family, raise one of its failure classes (below, and in kpi.access.accounts), each naming its
+    message key under `auth.error.` in kpi/messages/auth.toml; params fill it."""
 
     prefix = "auth.error."
+
+
+# One class per refusal about permissions and scope; each names its message key under auth.error.
+class Forbidden(AuthError):
+    """The role may not do this at all (a leader uploading, an analyst managing accounts…)."""
+
+    key = "forbidden"
+
+
+class OutsideScope(AuthError):
+    """The unit asked for (a scope, a problem's unit) lies outside the account's subtree; param `unit`."""
+
+    key = "outside_scope"
+
+
+class UnknownProblem(AuthError):
+    """No problem with this id; param `problem_id`."""
+
+    key = "unknown_problem"
+
+
+class NotOwnBatch(AuthError):
+    """An analyst undoing a batch another account made; param `batch_id`."""
+
+    key = "not_own_batch"
+
+
+class BatchOutside(AuthError):
+    """A bound administrator undoing a batch not made or not kept inside its subtree; params `batch_id`, `root`."""
+
+    key = "batch_outside"
+
+
+class AccountOutside(AuthError):
+    """A bound administrator changing an account bound outside its subtree; params `username`, `root`."""
+
+    key = "account_outside"
+
+
+class BindWholeStore(AuthError):
+    """A bound administrator binding an account to no unit (the whole store); param `root`."""
+
+    key = "bind_whole_store"
+
+
+class BindOutside(AuthError):
+    """A bound administrator binding an account to a unit outside its subtree; params `unit`, `root`."""
+
+    key = "bind_outside"
+
+
+class UnitNotChosen(AuthError):
+    """An account form submitted without a unit choice (there is no default scope)."""
+
+    key = "unit_not_chosen"
 
 
 @dataclass(frozen=True)
@@ -97,7 +151,7 @@ def scoped_root(account: Account, requested_root: str | None, con: duckdb.DuckDB
     """The subtree root `account` gets when it asks for `requested_root` (None = 'everything I may see').
 
     An account bound to no unit gets what it asks for. A bound account gets its own unit for None,
-    the requested unit when it lies in its subtree, and AuthError('outside_scope') otherwise.
+    the requested unit when it lies in its subtree, and OutsideScope otherwise.
     """
     if account.unit_code is None:
         return requested_root
@@ -105,7 +159,7 @@ def scoped_root(account: Account, requested_root: str | None, con: duckdb.DuckDB
         return account.unit_code
     if in_subtree(con, requested_root, account.unit_code):
         return requested_root
-    raise AuthError("outside_scope", unit=requested_root)
+    raise OutsideScope(unit=requested_root)
 
 
 def unit_name(con: duckdb.DuckDBPyConnection, unit_code: str | None) -> str:
@@ -118,12 +172,12 @@ def unit_name(con: duckdb.DuckDBPyConnection, unit_code: str | None) -> str:
 def check_problem_editable(con: duckdb.DuckDBPyConnection, account: Account, problem_id: str) -> None:
     """Refuse an edit of `problem_id` by a role that may not edit, or outside the account's subtree."""
     if not may_edit_problems(account):
-        raise AuthError("forbidden")
+        raise Forbidden()
     row = con.execute("SELECT unit_code FROM problems WHERE problem_id = ?", [problem_id]).fetchone()
     if row is None:
-        raise AuthError("unknown_problem", problem_id=problem_id)
+        raise UnknownProblem(problem_id=problem_id)
     if account.unit_code is not None and not in_subtree(con, row[0], account.unit_code):
-        raise AuthError("outside_scope", unit=row[0])
+        raise OutsideScope(unit=row[0])
 
 
 def check_undo_allowed(con: duckdb.DuckDBPyConnection, account: Account, batch_id: int) -> None:
@@ -134,19 +188,19 @@ def check_undo_allowed(con: duckdb.DuckDBPyConnection, account: Account, batch_i
             _check_batch_managed(con, account, batch_id)
         return
     if account.role != ANALYST:
-        raise AuthError("forbidden")
+        raise Forbidden()
     row = con.execute("SELECT user_name FROM batches WHERE batch_id = ?", [batch_id]).fetchone()
     if row is None or row[0] != account.username:
-        raise AuthError("not_own_batch", batch_id=batch_id)
+        raise NotOwnBatch(batch_id=batch_id)
 
 
 def _check_batch_managed(con: duckdb.DuckDBPyConnection, account: Account, batch_id: int) -> None:
-    """Refuse (AuthError 'batch_outside') an undo by the bound `account` of a batch not made by an
+    """Refuse (BatchOutside) an undo by the bound `account` of a batch not made by an
     account it manages, or that wrote or overwrote a row of a unit outside its subtree."""
     row = con.execute("SELECT user_name, dataset FROM batches WHERE batch_id = ?", [batch_id]).fetchone()
     if row is None or row[0] not in managed_usernames(con, account) \
             or _batch_rows_outside(con, row[1], batch_id, account.unit_code):
-        raise AuthError("batch_outside", batch_id=batch_id, root=unit_name(con, account.unit_code))
+        raise BatchOutside(batch_id=batch_id, root=unit_name(con, account.unit_code))
 
 
 def _batch_rows_outside(con: duckdb.DuckDBPyConnection, dataset: str, batch_id: int, root: str) -> int:
@@ -206,10 +260,10 @@ def check_manages_account(con: duckdb.DuckDBPyConnection, actor: Account | None,
     if actor is None:
         return
     if not is_admin(actor):
-        raise AuthError("forbidden")
+        raise Forbidden()
     if actor.unit_code is not None and (target.unit_code is None or not in_subtree(con, target.unit_code,
                                                                                      actor.unit_code)):
-        raise AuthError("account_outside", username=target.username, root=unit_name(con, actor.unit_code))
+        raise AccountOutside(username=target.username, root=unit_name(con, actor.unit_code))
 
 
 def check_may_bind(con: duckdb.DuckDBPyConnection, actor: Account | None, unit_code: str | None) -> None:
@@ -219,14 +273,14 @@ def check_may_bind(con: duckdb.DuckDBPyConnection, actor: Account | None, unit_c
     if actor is None:
         return
     if not is_admin(actor):
-        raise AuthError("forbidden")
+        raise Forbidden()
     if actor.unit_code is None:
         return
     root = unit_name(con, actor.unit_code)
     if unit_code is None:
-        raise AuthError("bind_whole_store", root=root)
+        raise BindWholeStore(root=root)
     if not in_subtree(con, unit_code, actor.unit_code):
-        raise AuthError("bind_outside", unit=unit_code, root=root)
+        raise BindOutside(unit=unit_code, root=root)
 
 
 # The unit choice 'bound to no unit (the whole store)' of the account forms; "" = nothing chosen yet.
@@ -254,5 +308,5 @@ def chosen_unit(choice: str | None) -> str | None:
     """The unit code an account form's unit `choice` binds to: None for WHOLE_STORE; AuthError
     'unit_not_chosen' when nothing was chosen (there is no default scope)."""
     if choice is None or choice == NO_CHOICE:
-        raise AuthError("unit_not_chosen")
+        raise UnitNotChosen()
     return None if choice == WHOLE_STORE else choice

@@ -8,6 +8,7 @@ permission check of kpi.access.roles themselves (tests/test_layout.py keeps it s
     accounts.py  create / update / disable / delete an account, the first and the CLI administrator
     demo.py      start-up of a new store, load and clear the demo (data and demo accounts together)
 """
+from kpi.access.accounts import PasswordMismatch
 from kpi.actions.accounts import create_account, create_admin, create_first_admin, delete_account, update_account
 from kpi.actions.data import (
     can_edit_problems,
@@ -18,7 +19,15 @@ from kpi.actions.data import (
     upload,
     upload_detail,
 )
-from kpi.actions.demo import DemoRefused, can_clear_demo, clear_demo, load_demo, start_store
+from kpi.actions.demo import (
+    DemoRefused,
+    DemoStoreNotEmpty,
+    NotADemoStore,
+    can_clear_demo,
+    clear_demo,
+    load_demo,
+    start_store,
+)
 from kpi.actions.session import (
     note_rules_file,
     session_expired,
@@ -29,8 +38,8 @@ from kpi.actions.session import (
 )
 
 __all__ = [
-    "DemoRefused", "can_clear_demo", "can_edit_problems", "clear_demo", "create_account", "create_admin",
-    "create_first_admin", "delete_account", "edit_problem", "load_demo", "note_rules_file", "parse_for_upload",
-    "record_export", "session_expired", "sign_in", "sign_out", "signed_in", "sso_refused", "start_store", "undo",
-    "update_account", "upload", "upload_detail",
+    "DemoRefused", "DemoStoreNotEmpty", "NotADemoStore", "PasswordMismatch", "can_clear_demo", "can_edit_problems",
+    "clear_demo", "create_account", "create_admin", "create_first_admin", "delete_account", "edit_problem",
+    "load_demo", "note_rules_file", "parse_for_upload", "record_export", "session_expired", "sign_in", "sign_out",
+    "signed_in", "sso_refused", "start_store", "undo", "update_account", "upload", "upload_detail",
 ]

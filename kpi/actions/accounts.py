@@ -64,9 +64,9 @@ def create_first_admin(con: duckdb.DuckDBPyConnection, rules: Rules, token: str,
 def create_admin(con: duckdb.DuckDBPyConnection, rules: Rules, username: str, password: str,
                  display_name: str = "", repeated: str | None = None) -> Account:
     """An administrator bound to no unit, made on the server (the command line), recorded
-    'admin_created' ('cli'); AuthError 'password_mismatch' when a repetition differs."""
+    'admin_created' ('cli'); PasswordMismatch when a repetition differs."""
     if repeated is not None and repeated != password:
-        raise AuthError("password_mismatch")
+        raise accounts.PasswordMismatch()
     with store.transaction(con):
         account = accounts.create_admin(con, rules, username, password, display_name)
         audit.record(con, account.username, "admin_created", account.username, detail="cli")

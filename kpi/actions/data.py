@@ -7,7 +7,7 @@ import duckdb
 
 from kpi import store
 from kpi.access import audit, roles
-from kpi.access.roles import Account, AuthError
+from kpi.access.roles import Account, Forbidden
 from kpi.importing import edit
 from kpi.importing.commit import BatchResult, commit_upload, undo_batch
 from kpi.importing.model import ParsedUpload
@@ -17,9 +17,9 @@ from kpi.rules import Rules
 
 
 def _refuse_unless_uploader(account: Account | None) -> None:
-    """AuthError('forbidden') for an account whose role may not upload (None: the server's operator)."""
+    """Forbidden for an account whose role may not upload (None: the server's operator)."""
     if account is not None and not roles.may_upload(account):
-        raise AuthError("forbidden")
+        raise Forbidden()
 
 
 def parse_for_upload(con: duckdb.DuckDBPyConnection, rules: Rules, account: Account | None, data: bytes,
@@ -41,7 +41,7 @@ def upload_detail(result: BatchResult) -> str:
 def upload(con: duckdb.DuckDBPyConnection, account: Account | None, username: str, parsed: ParsedUpload, *,
            as_of: dt.date | None = None, expected_version: int | None = None, force: bool = False) -> BatchResult:
     """Commit `parsed` as one batch by `username` and record 'upload', in one transaction. With an
-    account, its role and data scope are checked inside the transaction (AuthError 'forbidden',
+    account, its role and data scope are checked inside the transaction (Forbidden,
     UploadRefused naming the rows outside the scope); BatchRefused (same file), store.WriteRefused
     (stale preview, conflict) come from the commit."""
     _refuse_unless_uploader(account)

@@ -8,16 +8,28 @@ import duckdb
 
 from kpi import store
 from kpi.access import accounts, audit, roles
-from kpi.access.roles import Account, AuthError
+from kpi.access.roles import Account, Forbidden
 from kpi.i18n import TranslatedError
 from kpi.rules import Rules
 
 
 class DemoRefused(TranslatedError):
-    """'not_empty' (the demo only loads into an empty store), 'not_demo' (the store holds real data,
-    which clearing the demo must never remove). key: kpi/messages/demo.toml; param `path` names the store."""
+    """A demo load or clear refused (a family: DemoStoreNotEmpty, NotADemoStore). Keys in
+    kpi/messages/demo.toml; param `path` names the store."""
 
     prefix = "demo."
+
+
+class DemoStoreNotEmpty(DemoRefused):
+    """The demo only loads into an empty store."""
+
+    key = "not_empty"
+
+
+class NotADemoStore(DemoRefused):
+    """The store holds real data, which clearing the demo must never remove."""
+
+    key = "not_demo"
 
 
 def start_store(con: duckdb.DuckDBPyConnection, rules: Rules, today: dt.date) -> None:
@@ -42,11 +54,11 @@ def start_store(con: duckdb.DuckDBPyConnection, rules: Rules, today: dt.date) ->
 
 
 def load_demo(con: duckdb.DuckDBPyConnection, as_of: dt.date, seed: int | None = None, where: str = "") -> None:
-    """Load the demo group into the empty store; DemoRefused('not_empty') otherwise."""
+    """Load the demo group into the empty store; DemoStoreNotEmpty otherwise."""
     from kpi import demo  # noqa: PLC0415
 
     if not store.is_empty(con):
-        raise DemoRefused("not_empty", path=where)
+        raise DemoStoreNotEmpty(path=where)
     demo.load_demo(con, as_of, demo.DEMO_SEED if seed is None else seed)
 
 
@@ -57,15 +69,15 @@ def can_clear_demo(account: Account) -> bool:
 
 def clear_demo(con: duckdb.DuckDBPyConnection, by: Account | None, operator: str = "cli", where: str = "") -> int:
     """Remove the demo group and the demo accounts, recorded 'demo_cleared' by `by` (None: the server's
-    `operator`), in one transaction; the number of demo accounts removed. Refuses AuthError
-    'forbidden' (not an administrator) and DemoRefused('not_demo') on a store holding real data."""
+    `operator`), in one transaction; the number of demo accounts removed. Refuses Forbidden
+    (not an administrator) and NotADemoStore on a store holding real data."""
     from kpi import demo  # noqa: PLC0415
 
     if by is not None and not can_clear_demo(by):
-        raise AuthError("forbidden")
+        raise Forbidden()
     with store.transaction(con):
         if not store.is_demo(con) and not store.is_empty(con):
-            raise DemoRefused("not_demo", path=where)
+            raise NotADemoStore(path=where)
         demo.clear_demo(con)
         removed = accounts.delete_demo_accounts(con)
         audit.record(con, by.username if by else operator, "demo_cleared", detail=f"accounts: {removed}")

@@ -11,7 +11,7 @@ import duckdb
 from kpi.briefing import charts
 from kpi.briefing.model import Briefing, HeadlineRow, Section
 from kpi.display import overview as overview_text
-from kpi.i18n import enum_label, has, t
+from kpi.i18n import TranslatedError, enum_label, has, t
 from kpi.metrics import annual, coverage, meetings, overview, problems
 from kpi.metrics.common import Headline
 from kpi.org import subtree_filter_sql, subtree_params, unit_name
@@ -27,29 +27,29 @@ def _fresh(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     return con.cursor()
 
 
-class BriefingError(Exception):
-    """The briefing cannot be built; `message(lang)` says why and how to fix it."""
+class BriefingError(TranslatedError):
+    """The briefing cannot be built (a family: raise one of the classes below); `message(lang)` says
+    why and how to fix it. Keys under briefing.error. in kpi/messages/briefing.toml."""
 
-    key = "briefing.error.render"
-
-    def __init__(self, **params: object):
-        super().__init__(params)
-        self.params = params
-
-    def message(self, lang: str = "zh") -> str:
-        return t(self.key, lang, **self.params)
+    prefix = "briefing.error."
 
 
 class BadWeek(BriefingError):
-    key = "briefing.error.bad_week"
+    """The week is not 'YYYY-Www'; param `week`."""
+
+    key = "bad_week"
 
 
 class UnknownUnit(BriefingError):
-    key = "briefing.error.unknown_unit"
+    """No unit with this code; param `unit`."""
+
+    key = "unknown_unit"
 
 
 class NoDataForWeek(BriefingError):
-    key = "briefing.error.no_data"
+    """The scope holds no data dated on or before the week's Sunday; params `week`, `end`."""
+
+    key = "no_data"
 
 
 def parse_week(week: str) -> tuple[dt.date, dt.date]:

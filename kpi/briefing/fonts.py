@@ -10,16 +10,19 @@ import subprocess
 from dataclasses import dataclass
 from functools import lru_cache
 
-from kpi.i18n import t
+from kpi.i18n import TranslatedError
 
 CJK_FAMILY = "Noto Sans CJK SC"
 
 
-class FontMissingError(Exception):
-    """No CJK font is installed (or fontconfig is missing): outputs would show boxes."""
+class FontMissingError(TranslatedError):
+    """No CJK font is installed (or fontconfig is missing): outputs would show boxes. `family` names
+    the font that was looked for."""
 
-    def message(self, lang: str = "zh") -> str:
-        return t("briefing.error.no_cjk_font", lang, family=CJK_FAMILY)
+    key = "briefing.error.no_cjk_font"
+
+    def __init__(self, family: str = CJK_FAMILY):
+        super().__init__(family=family)
 
 
 @dataclass(frozen=True)
@@ -33,7 +36,7 @@ class FontFace:
 
 def _fc_match(pattern: str, fmt: str) -> str:
     if shutil.which("fc-match") is None:
-        raise FontMissingError(pattern)
+        raise FontMissingError(CJK_FAMILY)
     done = subprocess.run(["fc-match", "-f", fmt, pattern], capture_output=True, text=True, check=False)
     return done.stdout.strip()
 

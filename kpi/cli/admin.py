@@ -16,7 +16,6 @@ import os
 import sys
 
 from kpi import actions
-from kpi.access.roles import AuthError
 from kpi.cli import common
 from kpi.cli.common import EXIT_OK
 from kpi.i18n import TranslatedError, t
@@ -29,9 +28,10 @@ class NoPassword(TranslatedError):
     """No password can be read: no terminal, no --password-stdin line, no environment variable."""
 
     prefix = "admin."
+    key = "no_password"
 
     def __init__(self):
-        super().__init__("no_password", env=PASSWORD_ENV_VAR)
+        super().__init__(env=PASSWORD_ENV_VAR)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     path = common.db_path(args)
     rules = load_rules()
     if repeated is not None and repeated != password:
-        raise AuthError("password_mismatch")
+        raise actions.PasswordMismatch()
     with common.opened_store(path, create=True) as opened:  # the first administrator of a fresh server
         con = opened.cursor()
         account = actions.create_admin(con, rules, args.user, password, args.display_name)

@@ -9,14 +9,16 @@ from __future__ import annotations
 import argparse
 import errno
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 from kpi import config, store
 from kpi.i18n import DEFAULT_LANGUAGE, LANGUAGES, TranslatedError, t
+from kpi.importing.commit import SameFile
 
 # The exit-code table. argparse's own refusals (unknown option, bad choice) also exit 2.
 EXIT_OK = 0  # done
@@ -24,7 +26,8 @@ EXIT_REFUSED = 2  # refused or failed: one message on standard error, nothing wr
 
 
 class CliError(TranslatedError):
-    """A refusal of the command line itself (store or output unusable); message key `cli.<key>`."""
+    """A refusal of the command line itself (store or output unusable), a family: raise one of the
+    classes below, each naming its message key `cli.<key>`."""
 
     prefix = "cli."
 
@@ -32,43 +35,56 @@ class CliError(TranslatedError):
 class StoreMissing(CliError):
     """The store file does not exist and this command may not create one (a mistyped --db)."""
 
+    key = "db_missing"
+
     def __init__(self, path: Path):
-        super().__init__("db_missing", path=str(path))
+        super().__init__(path=str(path))
 
 
 class StoreLocked(CliError):
     """Another process (the dashboard, another command) holds the store open."""
 
+    key = "store_locked"
+
     def __init__(self, path: Path):
-        super().__init__("store_locked", path=str(path))
+        super().__init__(path=str(path))
 
 
 class StoreReadOnly(CliError):
     """The store (or its folder) cannot be written by this user; opening it migrates and refreshes."""
 
+    key = "store_read_only"
+
     def __init__(self, path: Path):
-        super().__init__("store_read_only", path=str(path))
+        super().__init__(path=str(path))
 
 
 class NotAStore(CliError):
     """The path names something that is not a DuckDB file (a text file, a folder)."""
 
+    key = "not_a_store"
+
     def __init__(self, path: Path):
-        super().__init__("not_a_store", path=str(path))
+        super().__init__(path=str(path))
 
 
 class StoreNotCreated(CliError):
     """A command that may create the store cannot make its folder."""
 
+    key = "store_not_created"
+
     def __init__(self, path: Path, error: OSError):
-        super().__init__("store_not_created", path=str(path), detail=_os_detail(error))
+        super().__init__(path=str(path), detail=_os_detail(error))
 
 
 class OutputUnwritable(CliError):
     """The output file or folder given with --out cannot be written."""
 
+    key = "out_unwritable.other"
+
     def __init__(self, path: Path | str, error: OSError):
-        super().__init__(f"out_unwritable.{os_reason(error)}", path=str(path), detail=_os_detail(error))
+        self.key = f"out_unwritable.{os_reason(error)}"  # the reason the file system gives, when a message names it
+        super().__init__(path=str(path), detail=_os_detail(error))
 
 
 # DuckDB names why a file cannot be opened only in its message text (no errno); first match wins.
@@ -146,18 +162,38 @@ def write_output(path: Path, data: bytes) -> None:
         raise OutputUnwritable(path, exc) from exc
 
 
-def failure_message(exc: Exception, lang: str) -> str:
-    """The one message a failure shows, by class: a refusal carries its own translated text
-    (TranslatedError, and the older refusals with `message(lang)`: RulesError, BriefingError,
-    FontMissingError, CellError); an unusable store says so; anything else is one line naming it."""
-    if isinstance(exc, TranslatedError) or callable(getattr(exc, "message", None)):
-        return exc.message(lang)
-    if isinstance(exc, store.StoreError):
-        return t("common.store_error", lang, detail=str(exc))
+def _same_file_with_hint(exc: SameFile, lang: str) -> str:
+    return f"{exc.message(lang)}\n{t('cli.force_hint', lang)}"
+
+
+def _refusal_text(exc: TranslatedError, lang: str) -> str:
+    return exc.message(lang)
+
+
+def _unexpected(exc: Exception, lang: str) -> str:
     return t("cli.unexpected", lang, kind=type(exc).__name__, detail=str(exc))
 
 
+# The one table from a failure's class to its exit code and the message the user reads; the first row
+# whose class matches wins. Every refusal is a TranslatedError (one class per failure, each with its own
+# text); the same file uploaded again also says how to load it anyway; anything else is one line naming it.
+FAILURES: tuple[tuple[type[BaseException], int, Callable[[Any, str], str]], ...] = (
+    (SameFile, EXIT_REFUSED, _same_file_with_hint),
+    (TranslatedError, EXIT_REFUSED, _refusal_text),
+    (Exception, EXIT_REFUSED, _unexpected),
+)
+
+
+def _failure_row(exc: Exception) -> tuple[int, Callable[[Any, str], str]]:
+    return next((code, text) for kind, code, text in FAILURES if isinstance(exc, kind))
+
+
+def failure_message(exc: Exception, lang: str) -> str:
+    """The one message a failure shows, by its class (see FAILURES)."""
+    return _failure_row(exc)[1](exc, lang)
+
+
 def report_failure(exc: Exception, lang: str) -> int:
-    """Print the failure's message on standard error; returns the exit code of a refusal."""
+    """Print the failure's message on standard error; returns its exit code (see FAILURES)."""
     print(failure_message(exc, lang), file=sys.stderr)
-    return EXIT_REFUSED
+    return _failure_row(exc)[0]

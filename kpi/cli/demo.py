@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import sys
 import time
 from pathlib import Path
 
 from kpi import actions, demo, store
 from kpi.cli import common
-from kpi.cli.common import EXIT_OK, EXIT_REFUSED
+from kpi.cli.common import EXIT_OK
 from kpi.datasets import DATASETS
 from kpi.i18n import t
 
@@ -27,22 +26,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _clear(con, path: Path, lang: str) -> int:
-    try:  # the demo accounts go with the demo data: their passwords are public
-        actions.clear_demo(con, None, where=str(path))
-    except actions.DemoRefused as exc:
-        print(exc.message(lang), file=sys.stderr)
-        return EXIT_REFUSED
+    # the demo accounts go with the demo data: their passwords are public. A refusal (DemoRefused)
+    # is reported by kpi.cli.main like any command's.
+    actions.clear_demo(con, None, where=str(path))
     print(t("demo.cleared", lang, path=str(path)))
     return EXIT_OK
 
 
 def _load(con, path: Path, as_of: dt.date, seed: int, lang: str) -> int:
     started = time.perf_counter()
-    try:
-        actions.load_demo(con, as_of, seed, where=str(path))
-    except actions.DemoRefused as exc:
-        print(exc.message(lang), file=sys.stderr)
-        return EXIT_REFUSED
+    actions.load_demo(con, as_of, seed, where=str(path))
     seconds = f"{time.perf_counter() - started:.2f}"
     print(t("demo.loaded", lang, as_of=as_of.isoformat(), seed=seed, seconds=seconds, path=str(path)))
     for name in DATASETS:

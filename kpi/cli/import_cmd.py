@@ -17,7 +17,7 @@ from kpi.cli import common
 from kpi.cli.common import EXIT_OK, EXIT_REFUSED
 from kpi.datasets import DATASETS
 from kpi.i18n import t
-from kpi.importing.commit import BatchRefused, diff_counts
+from kpi.importing.commit import diff_counts
 from kpi.importing.error_report import error_frame
 from kpi.importing.errors import CellError, UploadRefused
 from kpi.importing.model import ParsedUpload
@@ -85,16 +85,10 @@ def _import(args: argparse.Namespace, lang: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Import; the refusals only an import has are shown here (every error of the file as CSV lines,
-    the --force hint), every other failure by kpi.cli.main like any command's."""
+    """Import; the refusal only an import has is shown here (every error of the file as CSV lines),
+    every other failure (the same file again: with the --force hint) by kpi.cli.main like any command's."""
     lang = args.lang
     try:
         return _import(args, lang)
     except UploadRefused as exc:
         return _print_refused(exc.errors, lang)
-    except BatchRefused as exc:
-        if exc.key != "same_file":
-            raise
-        print(exc.message(lang), file=sys.stderr)
-        print(t("cli.force_hint", lang), file=sys.stderr)
-        return EXIT_REFUSED

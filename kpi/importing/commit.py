@@ -45,24 +45,55 @@ BATCH_COLUMNS = ["batch_id", "dataset", "file_name", "sha256", "rows_total", "ro
 
 
 class BatchRefused(TranslatedError):
-    """A commit or undo refused for a reason about batches, not cells (same file, undo order…).
-
-    key: a message key in kpi/messages/commit.toml; params fill it.
-    """
+    """A commit or undo refused for a reason about batches, not cells (a family: raise one of the
+    classes below, each naming its message key in kpi/messages/commit.toml)."""
 
     prefix = "commit."
 
 
+class SameFile(BatchRefused):
+    """The same file (same bytes, same sheet choice) was uploaded before as an active batch; params
+    `batch_id`, `when`. The command line answers it with the --force hint."""
+
+    key = "same_file"
+
+
+class UnknownBatch(BatchRefused):
+    """No batch with this id; param `batch_id`."""
+
+    key = "unknown_batch"
+
+
+class AlreadyUndone(BatchRefused):
+    """The batch was undone before; params `batch_id`, `when`."""
+
+    key = "already_undone"
+
+
+class DemoBatch(BatchRefused):
+    """The demo group's batch: the demo is cleared as a whole, never undone; param `batch_id`."""
+
+    key = "demo_batch"
+
+
+class UndoLaterFirst(BatchRefused):
+    """Undo out of order: a later active batch of the same dataset must be undone first; params
+    `batch_id`, `later`, `file`."""
+
+    key = "undo_later_first"
+
+
 class UnitsInUse(BatchRefused):
     """Undo of a units batch refused: units it added are still used by other active batches
-    (`users`: (batch id, dataset) pairs) or, with key 'undo_units_bound', bound to accounts."""
+    (`users`: (batch id, dataset) pairs)."""
+
+    key = "undo_units_in_use"
+    composed = True  # the units and batches are lists of messages
 
     def __init__(self, batch_id: int, units: list[str], users: list[tuple[int, str]] = (),
                  accounts: list[str] = ()):
         self.units, self.users, self.accounts = list(units), list(users), list(accounts)
-        key = "undo_units_in_use" if self.users else "undo_units_bound"
-        super().__init__(key, batch_id=batch_id, units="", batches="", accounts="")
-        self.args = (self.message("en"),)
+        super().__init__(batch_id=batch_id)
 
     def message(self, lang: str = DEFAULT_LANGUAGE) -> str:
         sep = t("commit.list_separator", lang)
@@ -70,8 +101,14 @@ class UnitsInUse(BatchRefused):
                  t("commit.units_and_more", lang, first=self.units[0], n=len(self.units)))
         batches = sep.join(t("commit.batch_of_dataset", lang, batch_id=b, dataset=t(f"common.dataset.{d}", lang))
                            for b, d in self.users)
-        return t(f"commit.{self.key}", lang, batch_id=self.params["batch_id"], units=units, batches=batches,
+        return t(self.message_key, lang, batch_id=self.params["batch_id"], units=units, batches=batches,
                  accounts=sep.join(self.accounts))
+
+
+class UnitsBound(UnitsInUse):
+    """Undo of a units batch refused: units it added are bound to accounts (`accounts`)."""
+
+    key = "undo_units_bound"
 
 
 @dataclass(frozen=True)
@@ -186,10 +223,10 @@ def find_same_upload(con: duckdb.DuckDBPyConnection, parsed: ParsedUpload) -> di
     return find_same_file(con, parsed.dataset, parsed.sha256, sheet_choice(parsed))
 
 
-def same_file_refusal(batch: dict) -> BatchRefused:
+def same_file_refusal(batch: dict) -> SameFile:
     """'此文件已于 … 作为批次 #N 上传' for a batch found by `find_same_file`."""
-    return BatchRefused("same_file", batch_id=int(batch["batch_id"]),
-                        when=pd.Timestamp(batch["created_at"]).strftime("%Y-%m-%d %H:%M"))
+    return SameFile(batch_id=int(batch["batch_id"]),
+                    when=pd.Timestamp(batch["created_at"]).strftime("%Y-%m-%d %H:%M"))
 
 
 def _next_batch_id(con: duckdb.DuckDBPyConnection) -> int:
@@ -248,7 +285,7 @@ def _write_batch(con: duckdb.DuckDBPyConnection, ds: Dataset, rows: pa.Table | p
                  sha256: str, user: str, as_of: dt.date, kind: str, expected_version: int | None = None,
                  sheets: str | None = None, refuse_same_file: bool = False) -> BatchResult:
     """Write `rows` as one new batch under `store.transaction` (see the module docstring).
-    `refuse_same_file`: refuse with BatchRefused('same_file') when the same file and sheet choice is
+    `refuse_same_file`: refuse with SameFile when the same file and sheet choice is
     already an active batch of the dataset — checked inside the transaction, so two identical
     uploads at once cannot both pass."""
     # A preview of the rows was computed from the dataset's stored rows and the unit tree (codes
@@ -280,10 +317,10 @@ def commit_upload(con: duckdb.DuckDBPyConnection, parsed: ParsedUpload, user: st
                   expected_version: int | None = None) -> BatchResult:
     """Write `parsed` as one new batch and return its number and counts.
 
-    Refuses with UploadRefused when the file has any error, and with BatchRefused('same_file')
+    Refuses with UploadRefused when the file has any error, and with SameFile
     when the same file (sha256) with the same sheet choice is already an active batch of this
     dataset, unless `force`. With `expected_version` (the data version the user's preview was
-    computed against), refuses with store.WriteRefused('stale') when the dataset or the unit tree
+    computed against), refuses with store.StaleWrite when the dataset or the unit tree
     has been written since.
     For problems, every problem in the file gets a status snapshot dated `as_of` (default today).
     """
@@ -323,7 +360,7 @@ def commit_frame(con: duckdb.DuckDBPyConnection, dataset: str, frame: pd.DataFra
 
     Same path as an upload, so an edit is listed in the history and can be undone. With
     `expected_version` (the data version the edit form was drawn from), refused with
-    store.WriteRefused('stale') when the dataset or the unit tree has been written since.
+    store.StaleWrite when the dataset or the unit tree has been written since.
     """
     ds = get_dataset(dataset)
     return _write_batch(con, ds, frame, file_name, frame_sha256(frame[ds.names]), user,
@@ -333,23 +370,23 @@ def commit_frame(con: duckdb.DuckDBPyConnection, dataset: str, frame: pd.DataFra
 def _batch_row(con: duckdb.DuckDBPyConnection, batch_id: int) -> dict:
     df = con.execute(f"SELECT {', '.join(BATCH_COLUMNS)} FROM batches WHERE batch_id = ?", [batch_id]).df()
     if df.empty:
-        raise BatchRefused("unknown_batch", batch_id=batch_id)
+        raise UnknownBatch(batch_id=batch_id)
     return df.iloc[0].to_dict()
 
 
 def _check_undoable(con: duckdb.DuckDBPyConnection, batch: dict) -> None:
     batch_id = int(batch["batch_id"])
     if not pd.isna(batch["undone_at"]):
-        raise BatchRefused("already_undone", batch_id=batch_id,
-                           when=pd.Timestamp(batch["undone_at"]).strftime("%Y-%m-%d %H:%M"))
+        raise AlreadyUndone(batch_id=batch_id,
+                            when=pd.Timestamp(batch["undone_at"]).strftime("%Y-%m-%d %H:%M"))
     if batch["kind"] == DEMO_KIND:
-        raise BatchRefused("demo_batch", batch_id=batch_id)
+        raise DemoBatch(batch_id=batch_id)
     later = con.execute(
         """SELECT batch_id, file_name FROM batches
            WHERE dataset = ? AND batch_id > ? AND undone_at IS NULL ORDER BY batch_id DESC LIMIT 1""",
         [batch["dataset"], batch_id]).fetchone()
     if later is not None:
-        raise BatchRefused("undo_later_first", batch_id=batch_id, later=int(later[0]), file=later[1] or "")
+        raise UndoLaterFirst(batch_id=batch_id, later=int(later[0]), file=later[1] or "")
     if batch["dataset"] == UNITS.name:
         _check_units_unused(con, batch_id)
 
@@ -392,7 +429,7 @@ def _check_units_unused(con: duckdb.DuckDBPyConnection, batch_id: int) -> None:
     bound = con.execute(f"""SELECT username, unit_code FROM accounts WHERE unit_code IN ({_UNITS_ADDED})
                             ORDER BY username""", [batch_id, batch_id]).fetchall()
     if bound:
-        raise UnitsInUse(batch_id, sorted({code for _, code in bound}), accounts=[name for name, _ in bound])
+        raise UnitsBound(batch_id, sorted({code for _, code in bound}), accounts=[name for name, _ in bound])
 
 
 def undo_batch(con: duckdb.DuckDBPyConnection, batch_id: int, user: str, expected_version: int | None = None) -> None:
@@ -402,7 +439,7 @@ def undo_batch(con: duckdb.DuckDBPyConnection, batch_id: int, user: str, expecte
     Only the latest active batch of a dataset can be undone; demo batches are cleared, not undone;
     a units batch whose added units are still used is refused (UnitsInUse, naming the batches to
     undo first). With `expected_version` (the data version the confirmation was computed
-    against), refused with store.WriteRefused('stale') when the batch's dataset has been written since.
+    against), refused with store.StaleWrite when the batch's dataset has been written since.
     """
     dataset = _batch_row(con, batch_id)["dataset"]  # a batch's dataset never changes
     # The confirmation shows the batch and its dataset's history: only a write to it makes it stale.

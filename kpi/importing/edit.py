@@ -69,7 +69,7 @@ def save_problem_edit(con: duckdb.DuckDBPyConnection, rules: Rules, problem_id: 
     with the errors when the edited row breaks an import rule (nothing written), KeyError for an
     unknown id, AuthError when the account may not edit problems or the problem's unit, as stored
     now, lies outside its scope (only EDITABLE fields change: the unit stays the stored one), and
-    store.WriteRefused('stale') when the problems (or the unit tree) were written after
+    store.StaleWrite when the problems (or the unit tree) were written after
     `expected_version`, the data version the form was drawn from: its values could undo someone
     else's change."""
     stored = stored_problem(con, problem_id)

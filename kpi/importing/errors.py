@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kpi.i18n import t
+from kpi.i18n import DEFAULT_LANGUAGE, TranslatedError, t
 
 # A message quotes at most this many characters of a value from the file: one 20 MB cell once
 # made a 42 MB refusal (page, log and stderr alike).
@@ -64,9 +64,19 @@ class CellError:
         return t("import.where_sep", lang).join(parts) if parts else t("import.where_file", lang)
 
 
-class UploadRefused(Exception):
-    """The importer's only error type: the upload is refused and nothing was written."""
+class UploadRefused(TranslatedError):
+    """The importer's only error type: the upload is refused and nothing was written. `errors` name
+    every cell or file problem (the pages and the command line list them all); the message counts
+    them and quotes the first, so a caller that shows only the message still says why."""
+
+    prefix = "import."
+    key = "refused"
+    composed = True  # the first error is a message of its own
 
     def __init__(self, errors: list[CellError]):
-        super().__init__("; ".join(e.message("en") for e in errors[:5]))
         self.errors = errors
+        super().__init__(n=len(errors))
+
+    def message(self, lang: str = DEFAULT_LANGUAGE) -> str:
+        first = self.errors[0].message(lang) if self.errors else ""
+        return t(self.message_key, lang, n=len(self.errors), first=first)

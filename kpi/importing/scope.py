@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from kpi import org
-from kpi.access.roles import Account, AuthError, may_upload
+from kpi.access.roles import Account, Forbidden, may_upload
 from kpi.datasets import Dataset, get_dataset
 from kpi.importing.errors import CellError, UploadRefused
 from kpi.importing.validate import Issue
@@ -201,7 +201,7 @@ def check_upload_scope(con: duckdb.DuckDBPyConnection, account: Account, parsed)
     """Refuse (UploadRefused, nothing written) an upload by a non-uploader or with rows outside the
     account's subtree; call before `commit_upload`."""
     if not may_upload(account):
-        raise AuthError("forbidden")
+        raise Forbidden()
     errors = scope_errors(con, account, parsed)
     if errors:
         raise UploadRefused(errors)

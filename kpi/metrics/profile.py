@@ -28,13 +28,13 @@ CHILD_COLUMNS = ["unit_code", "unit_name", "level", "org_type", "member_count", 
 
 
 class UnknownUnit(TranslatedError, LookupError):
-    """No unit with this code in the organisation tree (message `profile.unknown_unit`)."""
+    """No unit with this code in the organisation tree (the unit profile asked for one)."""
 
-    prefix = "profile."
+    key = "profile.unknown_unit"
 
     def __init__(self, code: str):
-        super().__init__("unknown_unit", code=code)
         self.code = code
+        super().__init__(code=code)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 - connection: `open_store` / `Store` (the one owner of the DuckDB connection), schema migration;
 - migrations: the versioned schema, literal SQL frozen once released;
-- transactions: `transaction()` (one writing transaction at a time) and `WriteRefused`;
+- transactions: `transaction()` (one writing transaction at a time) and `WriteRefused` (StaleWrite, WriteConflict);
 - state: the data version caches key on, when each dataset last changed, empty / demo, checksums;
 - sql: `quote_identifier`, the only way an identifier enters a statement (values are always bound);
 - meta: the key–value table `meta`; derived: tables kept right from the data (unit_paths,
@@ -12,7 +12,7 @@
 `from kpi import store` then `store.open_store(...)`, `store.transaction(...)`: the names below are
 the package's public API.
 """
-from kpi.store.connection import DUCKDB_CONFIG, Store, StoreError, migrate, open_store, schema_version
+from kpi.store.connection import DUCKDB_CONFIG, Store, StoreError, StoreTooNew, migrate, open_store, schema_version
 from kpi.store.meta import meta_value, set_meta
 from kpi.store.sql import dataset_select_sql, quote_identifier
 from kpi.store.state import (
@@ -24,10 +24,11 @@ from kpi.store.state import (
     is_empty,
     table_checksums,
 )
-from kpi.store.transactions import WriteRefused, transaction, write_lock
+from kpi.store.transactions import StaleWrite, WriteConflict, WriteRefused, transaction, write_lock
 
 __all__ = [
-    "DATASET_TABLES", "DUCKDB_CONFIG", "Store", "StoreError", "WriteRefused", "bump_data_version", "changed_at",
-    "data_version", "dataset_select_sql", "is_demo", "is_empty", "meta_value", "migrate", "open_store",
-    "quote_identifier", "schema_version", "set_meta", "table_checksums", "transaction", "write_lock",
+    "DATASET_TABLES", "DUCKDB_CONFIG", "StaleWrite", "Store", "StoreError", "StoreTooNew", "WriteConflict",
+    "WriteRefused", "bump_data_version", "changed_at", "data_version", "dataset_select_sql", "is_demo", "is_empty",
+    "meta_value", "migrate", "open_store", "quote_identifier", "schema_version", "set_meta", "table_checksums",
+    "transaction", "write_lock",
 ]

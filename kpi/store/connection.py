@@ -7,6 +7,7 @@ from pathlib import Path
 
 import duckdb
 
+from kpi.i18n import TranslatedError
 from kpi.store import derived
 from kpi.store.migrations import LATEST_VERSION, MIGRATIONS
 from kpi.store.transactions import transaction
@@ -15,8 +16,17 @@ from kpi.store.transactions import transaction
 DUCKDB_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 
 
-class StoreError(Exception):
-    """The DuckDB file cannot be used (newer schema than this app, or not a store)."""
+class StoreError(TranslatedError):
+    """The DuckDB file cannot be used (a family; the command line's own refusals of a store file —
+    missing, locked, read-only, not a store — are in kpi/cli/common.py). Keys: kpi/messages/store.toml."""
+
+    prefix = "store."
+
+
+class StoreTooNew(StoreError):
+    """The file's schema is newer than this app knows; params `found`, `latest` (schema versions)."""
+
+    key = "too_new"
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
@@ -32,7 +42,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
     """Bring the file to the latest schema; returns the version it started at."""
     start = schema_version(con)
     if start > LATEST_VERSION:
-        raise StoreError(f"database schema v{start} is newer than this app (v{LATEST_VERSION})")
+        raise StoreTooNew(found=start, latest=LATEST_VERSION)
     for version in range(start + 1, LATEST_VERSION + 1):
         with transaction(con):
             con.execute(MIGRATIONS[version - 1])

@@ -1,5 +1,5 @@
 """One writing transaction at a time: `transaction()` (BEGIN … COMMIT, ROLLBACK on any error) under
-the process-wide write lock, refusing a write whose preview went stale (`WriteRefused`).
+the process-wide write lock, refusing a write whose preview went stale (`StaleWrite`).
 """
 from __future__ import annotations
 
@@ -14,15 +14,22 @@ from kpi.store.state import changed_at
 
 
 class WriteRefused(TranslatedError):
-    """A write refused because the store changed under it: 'conflict' (DuckDB reported a write
-    conflict with another transaction) or 'stale' (a dataset the preview or confirmation was
-    computed from has been written since). Either way the user is asked to look again; nothing was
-    written.
-
-    key: a message key in kpi/messages/store.toml.
-    """
+    """A write refused because the store changed under it (a family: StaleWrite, WriteConflict).
+    Either way the user is asked to look again; nothing was written. Keys: kpi/messages/store.toml."""
 
     prefix = "store."
+
+
+class StaleWrite(WriteRefused):
+    """A dataset the preview or confirmation was computed from has been written since."""
+
+    key = "stale"
+
+
+class WriteConflict(WriteRefused):
+    """DuckDB reported a write conflict with another transaction."""
+
+    key = "conflict"
 
 
 # Every write of this process (commits, undos, demo load/clear, migrations) runs under this lock, one
@@ -63,10 +70,10 @@ def transaction(con: duckdb.DuckDBPyConnection, expected_version: int | None = N
     """One writing transaction on `con`, holding the process's write lock from BEGIN to COMMIT.
 
     With `expected_version` (the data version a preview or confirmation was computed against),
-    refuses with WriteRefused('stale') when a dataset of `depends_on` (default: every dataset) has
+    refuses with StaleWrite when a dataset of `depends_on` (default: every dataset) has
     been written since — checked inside the transaction, so nothing can slip in between; writes to
     other datasets do not make it stale. On any error: ROLLBACK, then the original error is raised
-    (see `_rollback`); a DuckDB write conflict becomes WriteRefused('conflict').
+    (see `_rollback`); a DuckDB write conflict becomes WriteConflict.
 
     Called again on the same `con` inside an open transaction, it joins it (no second BEGIN): the
     staleness is checked, and the outer transaction alone commits or rolls back — so an action can
@@ -86,7 +93,7 @@ def transaction(con: duckdb.DuckDBPyConnection, expected_version: int | None = N
         except BaseException as exc:
             _rollback(con, exc)
             if _is_conflict(exc):
-                raise WriteRefused("conflict") from exc
+                raise WriteConflict() from exc
             raise
         finally:
             _OPEN.discard(id(con))
@@ -94,6 +101,6 @@ def transaction(con: duckdb.DuckDBPyConnection, expected_version: int | None = N
 
 def _refuse_if_stale(con: duckdb.DuckDBPyConnection, expected_version: int | None,
                      depends_on: Iterable[str] | None) -> None:
-    """WriteRefused('stale') when a dataset of `depends_on` was written after `expected_version`."""
+    """StaleWrite when a dataset of `depends_on` was written after `expected_version`."""
     if expected_version is not None and changed_at(con, depends_on) > expected_version:
-        raise WriteRefused("stale")
+        raise StaleWrite()

@@ -47,10 +47,10 @@ def tr_md(key: str, **params: object) -> str:
 
 def refusal(error) -> str:
     """The message of a refusal for a Markdown sink. Refusals quote user values (cell text, unit codes,
-    file and user names): a TranslatedError's parameters are escaped (`tr_md`); any other refusal with
-    `message(lang)` (CellError, BriefingError…) is composed of plain sentences and escaped whole."""
-    if isinstance(error, TranslatedError):
-        return tr_md(f"{error.prefix}{error.key}", **error.params)
+    file and user names): a TranslatedError's parameters are escaped (`tr_md`); a composed one
+    (RulesError, UnitsInUse) and a CellError are made of plain sentences and escaped whole."""
+    if isinstance(error, TranslatedError) and not error.composed:
+        return tr_md(error.message_key, **error.params)
     return md(error.message(lang()))
 
 
