@@ -2,7 +2,6 @@
 import datetime as dt
 import os
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,9 +11,6 @@ from hypothesis import HealthCheck, settings
 from kpi import demo, store
 from kpi.access import accounts
 from kpi.rules import load_rules
-
-# Test helper modules (fixtures, browser) import each other by plain name.
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 # Hypothesis profiles: a quick run by default, a deeper one in CI (CI=true). The property tests
 # set no max_examples of their own, so the profile decides how hard each one searches.
@@ -52,7 +48,7 @@ def browser():
     Module-scoped, not session-scoped: Playwright's sync API keeps an event loop running while it is
     open, and test modules that start their own `sync_playwright()` cannot run inside it."""
     playwright_api = pytest.importorskip("playwright.sync_api")
-    from browser import CHROMIUM, CHROMIUM_ARGS  # noqa: PLC0415  (only browser tests need it)
+    from tests.fixtures.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: PLC0415  (only browser tests need it)
 
     with playwright_api.sync_playwright() as p:
         instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -7,10 +7,10 @@ import re
 import time
 
 import pytest
-from browser import CHROMIUM, CHROMIUM_ARGS, running_server
 
 from kpi import store
 from kpi.access import accounts
+from tests.fixtures.browser import CHROMIUM, CHROMIUM_ARGS, running_server
 
 pytestmark = pytest.mark.e2e
 playwright_api = pytest.importorskip("playwright.sync_api")

@@ -8,7 +8,6 @@ import re
 import time
 
 import pytest
-from apptest_helpers import chart_spec, signed_in
 from streamlit.testing.v1 import AppTest
 
 from kpi import store
@@ -17,6 +16,7 @@ from kpi.access.roles import ADMIN, ANALYST, LEADER
 from kpi.i18n import t
 from kpi.metrics import overview
 from pages._ui import PAGE_ROLES, PAGES, PAGES_DIR, md
+from tests.fixtures.apptest_helpers import chart_spec, signed_in
 
 pytestmark = pytest.mark.slow
 AS_OF = dt.date(2025, 11, 20)
