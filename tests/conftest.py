@@ -5,12 +5,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from hypothesis import HealthCheck, settings
 
 from kpi import demo, store
 from kpi.access import accounts
 from kpi.rules import load_rules
+from tests.fixtures.hashing import FAST_HASHER
 
 # Hypothesis profiles: a quick run by default, a deeper one in CI (CI=true). The property tests
 # set no max_examples of their own, so the profile decides how hard each one searches.
@@ -20,13 +20,9 @@ settings.register_profile("ci", max_examples=120, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("ci" if os.environ.get("CI", "").lower() in {"1", "true", "yes"} else "default")
 
-# argon2 at its minimum cost, for tests only: hashing at the production cost takes ~0.4 s on this
-# machine, and the suite hashes hundreds of passwords. Verification reads the cost from each hash, so
-# hashes made either way verify either way. tests/test_password_hasher.py proves production keeps
-# the strong defaults (it reads them in a fresh interpreter, where this fixture does not reach).
-FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-
-
+# argon2 at its minimum cost in the test process (tests/fixtures/hashing.py says why and how it
+# reaches the e2e servers); tests/test_password_hasher.py proves production keeps the strong defaults
+# (it reads them in a fresh interpreter, where this fixture does not reach).
 @pytest.fixture(scope="session", autouse=True)
 def fast_password_hasher():
     """Every in-process password hash and check in the session uses FAST_HASHER."""
