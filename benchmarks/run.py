@@ -117,14 +117,13 @@ def child_baseline(db: str, dataset: str, file: str) -> dict:
 
 def _apptest(db: str):
     """An AppTest of the app on `db`, signed in as an administrator of the whole store when the
-    app has sign-in (tests/apptest_helpers.signed_in)."""
+    app has sign-in (tests/fixtures/apptest_helpers.signed_in)."""
     os.environ["DJ_DB"] = db
-    sys.path.insert(0, str(ROOT / "tests"))
     from streamlit.testing.v1 import AppTest  # noqa: PLC0415
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=APPTEST_TIMEOUT_S)
     try:
-        from apptest_helpers import signed_in  # noqa: PLC0415
+        from tests.fixtures.apptest_helpers import signed_in  # noqa: PLC0415
     except ImportError:
         return at
     return signed_in(at)

@@ -2,19 +2,15 @@
 import datetime as dt
 import os
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from hypothesis import HealthCheck, settings
 
 from kpi import demo, store
 from kpi.access import accounts
 from kpi.rules import load_rules
-
-# Test helper modules (fixtures, browser) import each other by plain name.
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tests.fixtures.hashing import FAST_HASHER
 
 # Hypothesis profiles: a quick run by default, a deeper one in CI (CI=true). The property tests
 # set no max_examples of their own, so the profile decides how hard each one searches.
@@ -24,13 +20,9 @@ settings.register_profile("ci", max_examples=120, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("ci" if os.environ.get("CI", "").lower() in {"1", "true", "yes"} else "default")
 
-# argon2 at its minimum cost, for tests only: hashing at the production cost takes ~0.4 s on this
-# machine, and the suite hashes hundreds of passwords. Verification reads the cost from each hash, so
-# hashes made either way verify either way. tests/test_password_hasher.py proves production keeps
-# the strong defaults (it reads them in a fresh interpreter, where this fixture does not reach).
-FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-
-
+# argon2 at its minimum cost in the test process (tests/fixtures/hashing.py says why and how it
+# reaches the e2e servers); tests/test_password_hasher.py proves production keeps the strong defaults
+# (it reads them in a fresh interpreter, where this fixture does not reach).
 @pytest.fixture(scope="session", autouse=True)
 def fast_password_hasher():
     """Every in-process password hash and check in the session uses FAST_HASHER."""
@@ -52,7 +44,7 @@ def browser():
     Module-scoped, not session-scoped: Playwright's sync API keeps an event loop running while it is
     open, and test modules that start their own `sync_playwright()` cannot run inside it."""
     playwright_api = pytest.importorskip("playwright.sync_api")
-    from browser import CHROMIUM, CHROMIUM_ARGS  # noqa: PLC0415  (only browser tests need it)
+    from tests.fixtures.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: PLC0415  (only browser tests need it)
 
     with playwright_api.sync_playwright() as p:
         instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

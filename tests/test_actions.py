@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from problem_fixtures import AS_OF, make_store
 
 from kpi import actions, store
 from kpi.access import accounts, audit
@@ -22,6 +21,7 @@ from kpi.access.roles import (
 from kpi.importing.commit import SameFile, UndoLaterFirst
 from kpi.importing.errors import UploadRefused
 from kpi.store import StaleWrite
+from tests.fixtures.problem_fixtures import AS_OF, make_store
 
 MEETINGS = "单位编码,会议类型,日期,应到人数,实到人数\nT11,主题党日,2025-03-05,30,28\nB111,党课,2025-03-06,40,39\n"
 STALE = "数据在您预览之后已被修改，本次未写入。请核对按最新数据重新显示的内容后再确认。"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from apptest_helpers import signed_in
 from streamlit.testing.v1 import AppTest
 
 from kpi import store
@@ -14,6 +13,7 @@ from kpi.access import accounts, audit
 from kpi.access.roles import ADMIN, ANALYST
 from kpi.importing.commit import commit_upload
 from kpi.importing.parse import parse_upload
+from tests.fixtures.apptest_helpers import signed_in
 
 pytestmark = pytest.mark.slow
 AS_OF = dt.date(2025, 11, 20)

@@ -4,10 +4,10 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from rule_fixtures import build_rule_store
 
 from kpi.metrics import annual
 from kpi.metrics.common import FLAG_COLUMNS
+from tests.fixtures.rule_fixtures import build_rule_store
 
 AS_OF = dt.date(2025, 6, 30)
 

@@ -10,7 +10,6 @@ import zlib
 
 import plotly.graph_objects as go
 import pytest
-from briefing_fixture import TODAY, WEEK, make_briefing_store
 from PIL import Image, ImageChops
 from pptx import Presentation
 from pptx.oxml.ns import qn
@@ -22,6 +21,7 @@ from kpi.briefing.render_png import render_pngs
 from kpi.charts import theme
 from kpi.metrics import annual, coverage, meetings, problems, ratings
 from kpi.rules import load_rules
+from tests.fixtures.briefing_fixture import TODAY, WEEK, make_briefing_store
 
 SUNDAY = dt.date(2026, 3, 8)
 

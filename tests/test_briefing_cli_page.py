@@ -4,12 +4,12 @@ from __future__ import annotations
 import zipfile
 
 import pytest
-from apptest_helpers import signed_in
-from briefing_fixture import WEEK, make_briefing_store
 from pptx import Presentation
 from streamlit.testing.v1 import AppTest
 
 from kpi.cli import main
+from tests.fixtures.apptest_helpers import signed_in
+from tests.fixtures.briefing_fixture import WEEK, make_briefing_store
 
 
 @pytest.fixture()

@@ -12,10 +12,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from briefing_fixture import WEEK, make_briefing_store
 
 from kpi import store
 from kpi.cli import main
+from tests.fixtures.briefing_fixture import WEEK, make_briefing_store
 
 ROOT = Path(__file__).resolve().parent.parent
 UNITS_XLSX = ROOT / "data" / "templates" / "units.xlsx"

@@ -1,4 +1,4 @@
-"""Supervision coverage figures against the hand-computed fixture of tests/problem_fixtures.py."""
+"""Supervision coverage figures against the hand-computed fixture of tests/fixtures/problem_fixtures.py."""
 from __future__ import annotations
 
 import dataclasses
@@ -9,7 +9,7 @@ import pytest
 
 from kpi.metrics import coverage as cm
 from kpi.metrics.common import FLAG_COLUMNS
-from tests.problem_fixtures import AS_OF, make_store
+from tests.fixtures.problem_fixtures import AS_OF, make_store
 
 D = dt.date
 

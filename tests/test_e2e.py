@@ -10,7 +10,10 @@ import re
 
 import pandas as pd
 import pytest
-from browser import (
+from pptx import Presentation
+
+from pages._ui import PAGES, PAGES_DIR
+from tests.fixtures.browser import (
     ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -22,9 +25,6 @@ from browser import (
     sign_in,
     wait_until_rendered,
 )
-from pptx import Presentation
-
-from pages._ui import PAGES, PAGES_DIR
 
 pytestmark = pytest.mark.e2e
 playwright_api = pytest.importorskip("playwright.sync_api")

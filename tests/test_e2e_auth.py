@@ -8,7 +8,8 @@ from __future__ import annotations
 import urllib.request
 
 import pytest
-from browser import ARTIFACTS, DEMO_ADMIN, DEMO_LEADER, running_server, sign_in, wait_until_rendered
+
+from tests.fixtures.browser import ARTIFACTS, DEMO_ADMIN, DEMO_LEADER, running_server, sign_in, wait_until_rendered
 
 pytestmark = pytest.mark.e2e
 playwright_api = pytest.importorskip("playwright.sync_api")

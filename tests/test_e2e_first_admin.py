@@ -7,10 +7,11 @@ import re
 import time
 
 import pytest
-from browser import CHROMIUM, CHROMIUM_ARGS, running_server
+from argon2 import extract_parameters
 
 from kpi import store
 from kpi.access import accounts
+from tests.fixtures.browser import CHROMIUM, CHROMIUM_ARGS, running_server
 
 pytestmark = pytest.mark.e2e
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -44,7 +45,8 @@ def test_first_visitor_without_the_logged_token_creates_nothing(tmp_path):
     s.close()
     with playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        with running_server(db, log) as url:
+        # The one e2e server that hashes at the production cost (plain `python -m streamlit`).
+        with running_server(db, log, production_hashing=True) as url:
             visitor = browser.new_page(locale="zh-CN")
             visitor.goto(f"{url}/login", wait_until="domcontentloaded")
             visitor.get_by_text("创建管理员账号").first.wait_for(timeout=60_000)
@@ -67,4 +69,7 @@ def test_first_visitor_without_the_logged_token_creates_nothing(tmp_path):
     con = s.cursor()
     assert con.execute("SELECT username, role, unit_code FROM accounts").fetchall() == [("chief", "管理员", None)]
     assert accounts.setup_token_matches(con, token) is False
+    # Created in the server at production cost: argon2id, t=3, m=64 MiB, p=4 (not the suite's fast hasher).
+    stored = extract_parameters(con.execute("SELECT password_hash FROM accounts").fetchone()[0])
+    assert (stored.type.name, stored.time_cost, stored.memory_cost, stored.parallelism) == ("ID", 3, 65536, 4)
     s.close()

@@ -13,12 +13,12 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from browser import ARTIFACTS, open_in_app, running_server, sign_in
-from import_fixtures import stored_checksums
 
 from kpi import demo, store
 from kpi.access import accounts
 from kpi.rules import load_rules
+from tests.fixtures.browser import ARTIFACTS, open_in_app, running_server, sign_in
+from tests.fixtures.import_fixtures import stored_checksums
 
 pytestmark = pytest.mark.e2e
 playwright_api = pytest.importorskip("playwright.sync_api")

@@ -12,12 +12,12 @@ from __future__ import annotations
 import urllib.parse
 
 import pytest
-from browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DEMO_ADMIN, open_in_app, running_server, sign_in
-from user_text_fixture import DISPLAY_NAME, FILE_NAME, HEADER, NAMES, SHEET, make_hostile_store, workbook
 
 from kpi.display.textsafe import WORD_JOINER
 from kpi.i18n import t
 from pages._ui import PAGES
+from tests.fixtures.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DEMO_ADMIN, open_in_app, running_server, sign_in
+from tests.fixtures.user_text_fixture import DISPLAY_NAME, FILE_NAME, HEADER, NAMES, SHEET, make_hostile_store, workbook
 
 pytestmark = pytest.mark.e2e
 playwright_api = pytest.importorskip("playwright.sync_api")

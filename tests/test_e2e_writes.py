@@ -11,14 +11,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser import open_in_app, running_server, sign_in
-from import_fixtures import template_store
 from test_upload_page import GOOD
 from test_writes import STALE_ZH
 
 from kpi import store
 from kpi.access import accounts
 from kpi.rules import load_rules
+from tests.fixtures.browser import open_in_app, running_server, sign_in
+from tests.fixtures.import_fixtures import template_store
 
 pytestmark = pytest.mark.e2e
 playwright_api = pytest.importorskip("playwright.sync_api")

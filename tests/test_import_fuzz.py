@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from import_fixtures import org_store
 
 from kpi.importing.errors import UploadRefused
 from kpi.importing.model import ParsedUpload
 from kpi.importing.parse import parse_upload
 from kpi.rules import load_rules
+from tests.fixtures.import_fixtures import org_store
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "data" / "import"

@@ -9,12 +9,12 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-from import_fixtures import org_store
 
 from kpi.datasets import get_dataset
 from kpi.importing.errors import UploadRefused
 from kpi.importing.parse import error_report_xlsx, parse_upload, sha256_of
 from kpi.rules import load_rules
+from tests.fixtures.import_fixtures import org_store
 
 CORPUS = Path(__file__).resolve().parent / "data" / "import"
 RULES = load_rules()

@@ -1,4 +1,4 @@
-"""Organisational-life metrics on the hand-checkable store of tests/meetings_fixture.py.
+"""Organisational-life metrics on the hand-checkable store of tests/fixtures/meetings_fixture.py.
 
 Hand count at as-of 2025-08-15 with the default rules (3 monthly, 2 quarterly, 2 yearly types):
 a long-existing branch has 3×8 + 2×3 + 2×1 = 32 required slots; B3 (founded 2025-06-15) has
@@ -11,7 +11,6 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from meetings_fixture import build_store
 
 from kpi import store
 from kpi.display.overview import worded_details
@@ -34,6 +33,7 @@ from kpi.metrics.meetings import (
     worst_branches,
 )
 from kpi.rules import MeetingRule
+from tests.fixtures.meetings_fixture import build_store
 
 D = dt.date
 AS_OF = D(2025, 8, 15)

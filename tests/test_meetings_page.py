@@ -1,17 +1,17 @@
-"""The 组织生活 page on the hand-checkable store of tests/meetings_fixture.py (as-of 2025-08-15,
+"""The 组织生活 page on the hand-checkable store of tests/fixtures/meetings_fixture.py (as-of 2025-08-15,
 figures hand-counted in tests/test_meetings.py)."""
 import datetime as dt
 import json
 
 import pytest
-from apptest_helpers import signed_in
-from meetings_fixture import build_store
 from streamlit.testing.v1 import AppTest
 
 from kpi import store
 from kpi.config import DEFAULT_RULES_PATH
 from kpi.metrics.meetings import gap_branches, meeting_headline
 from kpi.rules import load_rules
+from tests.fixtures.apptest_helpers import signed_in
+from tests.fixtures.meetings_fixture import build_store
 
 AS_OF = dt.date(2025, 8, 15)
 

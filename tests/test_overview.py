@@ -2,14 +2,14 @@
 import dataclasses
 from pathlib import Path
 
-import overview_fixture as fx
 import pandas as pd
 import pytest
-from apptest_helpers import chart_spec, signed_in
 from streamlit.testing.v1 import AppTest
 
 from kpi.display import overview as overview_text
 from kpi.metrics import overview
+from tests.fixtures import overview_fixture as fx
+from tests.fixtures.apptest_helpers import chart_spec, signed_in
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 

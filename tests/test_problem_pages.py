@@ -1,4 +1,4 @@
-"""问题清单, 整改进度 and 督查覆盖 in AppTest on the hand-computed fixture store (tests/problem_fixtures.py),
+"""问题清单, 整改进度 and 督查覆盖 in AppTest on the hand-computed fixture store (tests/fixtures/problem_fixtures.py),
 in Chinese and English: numbers on screen equal the hand-computed ones, filters drive the list."""
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from apptest_helpers import decoded, signed_in
 from streamlit.testing.v1 import AppTest
 
 from kpi import store
 from kpi.display.exports import to_csv_bytes
 from kpi.display.problems import problem_table
 from kpi.metrics import problems as pm
-from tests.problem_fixtures import AS_OF, make_store
+from tests.fixtures.apptest_helpers import decoded, signed_in
+from tests.fixtures.problem_fixtures import AS_OF, make_store
 
 pytestmark = pytest.mark.slow
 

@@ -1,4 +1,4 @@
-"""Problem rectification figures against the hand-computed fixture of tests/problem_fixtures.py."""
+"""Problem rectification figures against the hand-computed fixture of tests/fixtures/problem_fixtures.py."""
 from __future__ import annotations
 
 import dataclasses
@@ -14,7 +14,7 @@ from kpi.importing.commit import undo_batch
 from kpi.importing.errors import UploadRefused
 from kpi.metrics import problems as pm
 from kpi.metrics.common import FLAG_COLUMNS
-from tests.problem_fixtures import AS_OF, make_store
+from tests.fixtures.problem_fixtures import AS_OF, make_store
 
 ANALYST = roles.Account("analyst", "", roles.ANALYST, None)  # bound to no unit: edits any problem
 

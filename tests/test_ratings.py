@@ -8,11 +8,11 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from rule_fixtures import build_rule_store
 
 from kpi.i18n import t
 from kpi.metrics import ratings
 from kpi.metrics.common import FLAG_COLUMNS
+from tests.fixtures.rule_fixtures import build_rule_store
 
 AS_OF = dt.date(2025, 12, 31)
 

@@ -8,7 +8,6 @@ import re
 import time
 
 import pytest
-from apptest_helpers import chart_spec, signed_in
 from streamlit.testing.v1 import AppTest
 
 from kpi import store
@@ -18,6 +17,7 @@ from kpi.display import overview as overview_text
 from kpi.i18n import t
 from kpi.metrics import overview
 from pages._ui import PAGE_ROLES, PAGES, PAGES_DIR, md
+from tests.fixtures.apptest_helpers import chart_spec, signed_in
 
 pytestmark = pytest.mark.slow
 AS_OF = dt.date(2025, 11, 20)
@@ -58,33 +58,49 @@ def _refusal(role: str) -> str:
     return t("auth.error.page_forbidden", "zh", role=role)
 
 
-@pytest.mark.parametrize("role", ROLES)
-def test_navigation_lists_exactly_the_pages_of_the_role(app, role):
-    at = app(role)
+# The accounts that walk the site, one per kind of reader: the demo's accounts (administrator bound to
+# nothing; leader and analyst bound to the group's root; analyst01 bound to the second-level unit G01).
+# The last field: the first unit the sidebar offers (the account's own; 全集团 when bound to nothing).
+WALKERS = (("admin", ADMIN, "全集团"), ("leader", LEADER, "示范能源集团"), ("analyst", ANALYST, "示范能源集团"),
+           ("analyst01", ANALYST, "示范电力有限公司"))
+
+
+@pytest.mark.parametrize(("username", "role", "unit_name"), WALKERS, ids=[w[0] for w in WALKERS])
+def test_each_role_walks_every_page_of_its_navigation(demo_db, monkeypatch, username, role, unit_name):
+    """One signed-in session per account opens every page its navigation lists, in order: no exception,
+    the page's exact title, no refusal; the sidebar's scope starts at the account's own unit. Every page
+    outside its role is absent from the navigation and refuses, with the exact message, when run alone."""
+    monkeypatch.setenv("DJ_DB", str(demo_db))
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.session_state["auth_user"] = username
+    at.session_state["as_of"] = AS_OF
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
     listed = sorted(info["script_path"].rsplit("/", 1)[1] for info in at._registered_pages.values())
-    expected = sorted(file for file, _ in PAGE_FILES if role in PAGE_ROLES[file])
-    assert listed == expected
+    allowed = [(file, key) for file, key in PAGE_FILES if role in PAGE_ROLES[file]]
+    assert listed == sorted(file for file, _ in allowed)
+    # The sidebar's unit choice starts at the account's own unit (the whole group for unbound ones).
+    assert at.selectbox(key="scope").options[0] == unit_name
 
+    # Checked on the landing page's navigation, before the walk (switch_page reads the last run's).
+    for file, _ in PAGE_FILES:
+        if role in PAGE_ROLES[file]:
+            continue
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page(f"pages/{file}")
+        # The page itself refuses too, whatever way it is run.
+        direct = AppTest.from_file(f"../pages/{file}", default_timeout=90)
+        direct.session_state["auth_user"] = username
+        direct.run()
+        assert [e.value for e in direct.error] == [_refusal(role)], file
+        assert len(direct.title) == 0 and len(direct.metric) == 0 and len(direct.dataframe) == 0, file
 
-@pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize(("file", "title_key"), PAGE_FILES)
-def test_each_role_on_each_page(app, demo_db, monkeypatch, role, file, title_key):
-    if role in PAGE_ROLES[file]:
-        at = app(role)
+    for file, title_key in allowed:
         at.switch_page(f"pages/{file}").run()
-        assert not at.exception, [e.value for e in at.exception]
-        assert at.title[0].value == t(title_key, "zh")
-        assert _refusal(role) not in [e.value for e in at.error]
-        return
-    at = app(role)
-    with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page(f"pages/{file}")
-    # The page itself refuses too, whatever way it is run.
-    direct = AppTest.from_file(f"../pages/{file}", default_timeout=90)
-    signed_in(direct, role)
-    direct.run()
-    assert [e.value for e in direct.error] == [_refusal(role)]
-    assert len(direct.title) == 0 and len(direct.metric) == 0 and len(direct.dataframe) == 0
+        assert not at.exception, (file, [e.value for e in at.exception])
+        assert at.title[0].value == t(title_key, "zh"), file
+        assert _refusal(role) not in [e.value for e in at.error], file
+
 
 
 def test_page_run_without_a_session_asks_to_sign_in(demo_db, monkeypatch):

@@ -6,13 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-from apptest_helpers import signed_in
-from rule_fixtures import build_rule_store
 from streamlit.testing.v1 import AppTest
 
 from kpi.charts import theme
 from kpi.config import DEFAULT_RULES_PATH
 from kpi.store import open_store, set_meta
+from tests.fixtures.apptest_helpers import signed_in
+from tests.fixtures.rule_fixtures import build_rule_store
 
 AS_OF = dt.date(2025, 6, 30)
 ZH_SUB = "<br><sup>截至 2025-06-30 · 全集团</sup>"

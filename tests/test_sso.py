@@ -1,9 +1,10 @@
 """Single sign-on is offered exactly when secrets.toml configures [auth] (OIDC via st.login)."""
 from pathlib import Path
 
-import overview_fixture as fx
-from apptest_helpers import signed_in
 from streamlit.testing.v1 import AppTest
+
+from tests.fixtures import overview_fixture as fx
+from tests.fixtures.apptest_helpers import signed_in
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 OIDC = {"redirect_uri": "http://127.0.0.1:8501/oauth2callback", "cookie_secret": "x" * 32,

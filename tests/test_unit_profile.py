@@ -1,4 +1,4 @@
-"""单位画像: the profile of a unit equals hand-computed figures of tests/overview_fixture.py, and
+"""单位画像: the profile of a unit equals hand-computed figures of tests/fixtures/overview_fixture.py, and
 selecting a unit in a table or chart opens its profile.
 
 Fixture (see its docstring and tests/test_overview.py): G → A, B → A1, B1 → A1a, A1b, B1a, as of
@@ -11,15 +11,15 @@ import dataclasses
 import datetime as dt
 from pathlib import Path
 
-import overview_fixture as fx
 import pandas as pd
 import pytest
-from apptest_helpers import chart_spec, signed_in
 from streamlit.testing.v1 import AppTest
 
 from kpi.display.profile import children_table, indicator_table, profile_cards
 from kpi.metrics import overview, profile
 from pages._ui import selected_unit
+from tests.fixtures import overview_fixture as fx
+from tests.fixtures.apptest_helpers import chart_spec, signed_in
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 MONTHLY_SLOTS, QUARTERLY_SLOTS, YEARLY_SLOTS = 6, 2, 1
@@ -267,11 +267,11 @@ def test_a_leader_of_a_profiles_only_units_of_a(monkeypatch, tmp_path):
 
 
 def test_indicators_of_a_tertiary_unit(tmp_path, rules):
-    # tests/rule_fixtures.py, as of 2025-06-30, T11 = branches B111 and B112. Theory study (mean):
+    # tests/fixtures/rule_fixtures.py, as of 2025-06-30, T11 = branches B111 and B112. Theory study (mean):
     # 2025-06 B111 98, B112 97 → 97.5 < 98. Articles (sum): 2025-06 only B111's 2 < 5. Applicants
     # (last): B111's 6 of 2025-06 (its 100 of 2025-07 is after the as-of date). Full members (last):
     # 20 + 18 = 38. Nothing else reported: 'no data', not 0.
-    import rule_fixtures  # noqa: PLC0415
+    from tests.fixtures import rule_fixtures  # noqa: PLC0415
 
     store = rule_fixtures.build_rule_store(tmp_path / "rules.duckdb")
     p = profile.unit_profile(store.cursor(), rules, dt.date(2025, 6, 30), "T11")

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import pytest
-from apptest_helpers import signed_in
-from import_fixtures import stored_checksums, template_store
 from streamlit.testing.v1 import AppTest
 
 from kpi import store
 from kpi.display.textsafe import markdown_text
 from kpi.rules import load_rules
+from tests.fixtures.apptest_helpers import signed_in
+from tests.fixtures.import_fixtures import stored_checksums, template_store
 
 RULES = load_rules()
 CONTENT_TABLES = ("units", "meetings", "meetings_undo", "problems", "problem_snapshots")

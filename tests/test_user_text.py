@@ -8,9 +8,7 @@ import re
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
-from apptest_helpers import chart_spec, signed_in
 from streamlit.testing.v1 import AppTest
-from user_text_fixture import DISPLAY_NAME, FILE_NAME, NAMES, TOPIC, make_hostile_store
 
 from kpi.charts import theme
 from kpi.charts.rule_bars import HoverField, rule_bars
@@ -19,6 +17,8 @@ from kpi.importing.commit import UndoLaterFirst
 from kpi.importing.errors import CellError
 from pages import _ui
 from pages._ui import PAGES, md, refusal, selected_unit, tr_md
+from tests.fixtures.apptest_helpers import chart_spec, signed_in
+from tests.fixtures.user_text_fixture import DISPLAY_NAME, FILE_NAME, NAMES, TOPIC, make_hostile_store
 
 J = WORD_JOINER
 

@@ -4,9 +4,6 @@ choice (item 9)."""
 from __future__ import annotations
 
 import pytest
-from apptest_helpers import signed_in
-from import_fixtures import template_store
-from problem_fixtures import AS_OF, make_store
 from streamlit.testing.v1 import AppTest
 from test_upload_page import GOOD
 from test_writes import STALE_ZH, _two_month_workbook
@@ -18,6 +15,9 @@ from kpi.importing.commit import commit_upload, undo_batch
 from kpi.importing.parse import parse_upload
 from kpi.importing.templates import template_xlsx
 from kpi.rules import load_rules
+from tests.fixtures.apptest_helpers import signed_in
+from tests.fixtures.import_fixtures import template_store
+from tests.fixtures.problem_fixtures import AS_OF, make_store
 
 RULES = load_rules()
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

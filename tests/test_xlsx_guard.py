@@ -17,10 +17,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from apptest_helpers import signed_in
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from import_fixtures import org_store, template_store
 from python_calamine import CalamineWorkbook
 from streamlit.testing.v1 import AppTest
 
@@ -33,6 +31,8 @@ from kpi.importing.read import read_file
 from kpi.importing.templates import template_xlsx
 from kpi.importing.xlsx_guard import WorkbookRefusal, first_cell_beyond, inspect_workbook
 from kpi.rules import RulesError, load_rules, rules_from_dict
+from tests.fixtures.apptest_helpers import signed_in
+from tests.fixtures.import_fixtures import org_store, template_store
 
 RULES = load_rules()
 LIMITS = RULES.workbook

@@ -3,7 +3,7 @@
     python tests/data/import/make_corpus.py
 
 Files are written next to this script and committed; tests/test_import_parse.py holds what each
-must load to (or the exact refusal). Unit codes refer to tests/import_fixtures.py.
+must load to (or the exact refusal). Unit codes refer to tests/fixtures/import_fixtures.py.
 """
 from __future__ import annotations
 
