@@ -6,6 +6,11 @@ the loaded store, so a change to the generator that moves a planted shortfall fa
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -26,6 +31,7 @@ from kpi.demo.figures import RATING_MIN_BASIC, RATING_MIN_MEAN, STAR_STEPS
 from kpi.importing.parse import parse_upload
 from kpi.store import quote_identifier as q
 
+ROOT = Path(__file__).resolve().parent.parent
 AS_OF = dt.date(2026, 11, 21)
 # A first of January (the as-of year has barely begun) and a 29 February.
 OTHER_AS_OF = (dt.date(2027, 1, 1), dt.date(2024, 2, 29))
@@ -78,7 +84,7 @@ def test_another_seed_gives_other_rows(con, tmp_path_factory):
 
 def test_row_counts_of_the_fixed_seed(con):
     counts = {name: one(con, f"SELECT count(*) FROM {q(name)}") for name in (*DATASETS, "problem_snapshots")}
-    assert counts == {"units": 351, "annual": 148, "meetings": 41449, "problems": 279, "supervision": 242,
+    assert counts == {"units": 351, "annual": 148, "meetings": 41446, "problems": 279, "supervision": 242,
                       "ratings": 893, "indicators": 3500, "problem_snapshots": 7019}
 
 
@@ -434,7 +440,7 @@ def test_cli_loads_refuses_a_second_load_and_clears(tmp_path, capsys):
     assert out[0].startswith(
         f"已写入演示数据（虚构的“示范能源集团”），截至 2026-11-21，随机种子 {demo.DEMO_SEED}，用时 ")
     assert out[0].endswith(f" 秒，数据库 {db}：")
-    assert out[1:] == ["  组织架构：351 行", "  年度指标：148 行", "  组织生活记录：41449 行", "  问题清单：279 行",
+    assert out[1:] == ["  组织架构：351 行", "  年度指标：148 行", "  组织生活记录：41446 行", "  问题清单：279 行",
                        "  督查记录：242 行", "  达标创星：893 行", "  其他指标：3500 行", "  问题状态快照：7019 行"]
 
     assert main(["demo", "--db", db, "--lang", "en"]) == 2
@@ -462,3 +468,30 @@ def test_cli_reports_an_unusable_rules_file_in_one_line(tmp_path, capsys, monkey
         assert store.is_empty(s.cursor()) and not store.is_demo(s.cursor())
     finally:
         s.close()
+
+
+# --- the benchmark sizes (the same generator) --------------------------------------------------
+
+SIZED_CHECKSUMS = """
+import datetime as dt, json, sys
+from kpi import store
+from kpi.datasets import DATASETS
+from kpi.demo.sizes import load_sized
+con = store.open_store(sys.argv[1]).cursor()
+load_sized(con, "S", dt.date(2026, 11, 21))
+sums = store.table_checksums(con)
+print(json.dumps({name: sums[name] for name in (*DATASETS, "problem_snapshots")}))
+"""
+
+
+def test_a_benchmark_size_gives_the_same_rows_whatever_the_process_hash_seed(tmp_path):
+    # Python salts str hashes per process: nothing the generator draws may depend on a set's order.
+    runs = []
+    for hash_seed in ("1", "2"):
+        proc = subprocess.run([sys.executable, "-c", SIZED_CHECKSUMS, str(tmp_path / f"s{hash_seed}.duckdb")],
+                              capture_output=True, text=True, timeout=300, cwd=ROOT,
+                              env={**os.environ, "PYTHONHASHSEED": hash_seed})
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        runs.append(json.loads(proc.stdout))
+    assert runs[0] == runs[1]
+    assert runs[0]["units"][0] == 351 and runs[0]["meetings"][0] > 40_000

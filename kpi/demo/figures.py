@@ -1,4 +1,5 @@
-"""The demo group's yearly and monthly figures: annual indicators, branch ratings, indicator series.
+"""The generated group's yearly and monthly figures (the demo's and every benchmark size's): annual rows,
+branch ratings, indicator series.
 
 Thresholds come from `Rules`, so the planted shortfalls stay shortfalls when a group edits its
 rules: a unit planted under the funds line gets min_ratio × 0.55–0.95, a compliant one
@@ -12,12 +13,9 @@ import numpy as np
 import pandas as pd
 
 from kpi.datasets import SECRETARY_RATINGS
+from kpi.demo.planted import SHORTFALLS
 from kpi.rules import Rules
 
-# Planted shortfalls per year, by years before the as-of year: (secondary units under the funds
-# line, tertiary units under it, secondary units under the weight line, tertiary ones). The group
-# improves over the three years, as the source documents describe.
-SHORTFALLS = {0: (2, 4, 2, 2), 1: (1, 3, 2, 1), 2: (2, 5, 4, 3)}
 RATING_WEIGHTS = (0.45, 0.35, 0.17, 0.03)
 # How the demo decides a branch's 是否达标 flag from its six basics (the flag is data the
 # dashboard reads, not a rule it checks): every basic ≥ 60 and their mean ≥ 80.

@@ -4,32 +4,40 @@ For each branch, required type and slot (from 1 January two years before the as-
 meeting is held on a day between the later of the slot start and the founding date and the end
 of the slot's usual window; it is logged only if that day is not after the as-of date, so the
 current slot fills up as the slot goes on. Ordinary branches skip a slot now and then, weak
-branches often, and a few branches skip one monthly meeting two months running.
+branches often, and a few branches skip one monthly meeting two months running. Every branch
+also logs 2–4 talks (谈心谈话) a year, in distinct months. The same code serves the demo and
+the benchmark sizes: the log is drawn per chunk of MEETING_CHUNK_BRANCHES branches (the demo is
+one chunk), vectorised, so 100,000 branches never sit in memory as one frame.
 """
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
 
 from kpi.demo import names
+from kpi.demo.planted import GAP_BRANCHES, WEAK_BRANCH_SHARE
 from kpi.periods import slots_between
 from kpi.rules import Rules
 
 MISS_RATE = 0.01
 WEAK_MISS_RATE = 0.15
-GAP_BRANCHES = 6
 TALKS_PER_YEAR = (2, 5)
+MEETING_CHUNK_BRANCHES = 5_000
+# Share of members absent: the general assembly and the two annual meetings are well attended.
+ABSENCE_RATE = {"支部党员大会": 0.03, "组织生活会": 0.03, "民主评议党员": 0.03}
+DEFAULT_ABSENCE = 0.08
 # Days into a slot by which branches usually hold the meeting: annual meetings (组织生活会,
 # 民主评议) happen early in the year; others anywhere in their slot.
 USUAL_WINDOW_DAYS = {"month": 28, "bimonth": 58, "quarter": 88, "half_year": 178, "year": 80}
 
 
-def weak_branches(rng: np.random.Generator, units: pd.DataFrame, count: int = 20) -> set[str]:
-    """Branches that miss meetings often and score low in standardisation."""
+def weak_branches(rng: np.random.Generator, units: pd.DataFrame) -> set[str]:
+    """Branches that miss meetings often and score low in standardisation: one in WEAK_BRANCH_SHARE."""
     codes = units.loc[units.level == 4, "unit_code"].to_numpy()
-    return set(rng.choice(codes, size=count, replace=False).tolist())
+    return set(rng.choice(codes, size=max(1, len(codes) // WEAK_BRANCH_SHARE), replace=False).tolist())
 
 
 def _slots(rules: Rules, as_of: dt.date) -> pd.DataFrame:
@@ -76,29 +84,46 @@ def _required(rng: np.random.Generator, branches: pd.DataFrame, rules: Rules, as
 
 
 def _talks(rng: np.random.Generator, branches: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
-    rows = []
-    for unit in branches.itertuples():
-        for year in range(as_of.year - 2, as_of.year + 1):
-            months = rng.choice(12, size=int(rng.integers(*TALKS_PER_YEAR)), replace=False) + 1
-            for month in sorted(months):
-                day = dt.date(year, int(month), int(rng.integers(1, 29)))
-                if unit.founded_date <= day <= as_of:
-                    rows.append((unit.unit_code, "谈心谈话", pd.Timestamp(day), unit.member_count))
-    return pd.DataFrame(rows, columns=["unit_code", "meeting_type", "date", "member_count"])
+    """谈心谈话: TALKS_PER_YEAR a year per branch, in distinct months, on days 1–28, none before the
+    branch was founded or after `as_of`."""
+    n = len(branches)
+    years = np.arange(as_of.year - 2, as_of.year + 1)
+    counts = rng.integers(*TALKS_PER_YEAR, (n, len(years)))
+    months = np.argsort(rng.random((n, len(years), 12)), axis=2)
+    take = np.arange(12)[None, None, :] < counts[:, :, None]
+    b, y, k = np.nonzero(take)
+    month = months[b, y, k]
+    day = (np.array([f"{yr}-01-01" for yr in years], dtype="datetime64[M]")[y] + month).astype("datetime64[D]")
+    day = day + rng.integers(0, 28, len(day))
+    founded = pd.to_datetime(branches.founded_date).to_numpy().astype("datetime64[D]")[b]
+    keep = (day >= founded) & (day <= np.datetime64(as_of))
+    return pd.DataFrame({"unit_code": branches.unit_code.to_numpy()[b][keep], "meeting_type": "谈心谈话",
+                         "date": pd.to_datetime(day[keep]), "member_count": branches.member_count.to_numpy()[b][keep]})
 
 
-def demo_meetings(rng: np.random.Generator, units: pd.DataFrame, as_of: dt.date, rules: Rules,
-                  weak: set[str]) -> pd.DataFrame:
-    """The meetings frame (unit_code, meeting_type, date, expected, attended, topic)."""
+def _topics(pick: np.ndarray, types: pd.Series) -> np.ndarray:
+    """A topic per meeting from its type's list, chosen by `pick` (uniform in [0, 1))."""
+    out = np.empty(len(types), dtype=object)
+    for kind in types.unique():
+        where = (types == kind).to_numpy()
+        options = np.array(names.MEETING_TOPICS[kind], dtype=object)
+        out[where] = options[(pick[where] * len(options)).astype(int)]
+    return out
+
+
+def meeting_chunks(rng: np.random.Generator, units: pd.DataFrame, as_of: dt.date, rules: Rules,
+                   weak: set[str]) -> Iterator[pd.DataFrame]:
+    """The meetings frame (unit_code, meeting_type, date, expected, attended, topic) in chunks of
+    MEETING_CHUNK_BRANCHES branches, each ordered by branch, date and type."""
     branches = units.loc[units.level == 4, ["unit_code", "member_count", "founded_date"]]
-    log = pd.concat([_required(rng, branches, rules, as_of, weak), _talks(rng, branches, as_of)],
-                    ignore_index=True).sort_values(["unit_code", "date", "meeting_type"], ignore_index=True)
-    expected = log.member_count.to_numpy()
-    absence = np.where(log.meeting_type.isin(["支部党员大会", "组织生活会", "民主评议党员"]), 0.03, 0.08)
-    topics = log.meeting_type.map(names.MEETING_TOPICS)
-    pick = rng.random(len(log))
-    return pd.DataFrame({
-        "unit_code": log.unit_code, "meeting_type": log.meeting_type, "date": log.date,
-        "expected": expected, "attended": expected - rng.binomial(expected, absence),
-        "topic": [options[int(p * len(options))] for options, p in zip(topics, pick)],
-    })
+    for start in range(0, len(branches), MEETING_CHUNK_BRANCHES):
+        part = branches.iloc[start:start + MEETING_CHUNK_BRANCHES]
+        log = pd.concat([_required(rng, part, rules, as_of, weak), _talks(rng, part, as_of)], ignore_index=True)
+        log = log.sort_values(["unit_code", "date", "meeting_type"], ignore_index=True)
+        expected = log.member_count.to_numpy()
+        absence = log.meeting_type.map(ABSENCE_RATE).fillna(DEFAULT_ABSENCE).to_numpy()
+        pick = rng.random(len(log))
+        yield pd.DataFrame({
+            "unit_code": log.unit_code, "meeting_type": log.meeting_type, "date": log.date,
+            "expected": expected, "attended": expected - rng.binomial(expected, absence),
+            "topic": _topics(pick, log.meeting_type)})

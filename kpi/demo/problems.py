@@ -6,10 +6,16 @@ status on the as-of date) and every snapshot agree by construction. Snapshots ar
 Sunday of the last 26 weeks and on the as-of date itself, so the latest snapshot is exactly the
 table. One problem has its deadline extended between two snapshots; one is re-opened after
 close-out (已销号, then 整改中 again).
+
+Two drawers give the timeline: `demo_timeline` (the demo: 1–3 problems per secondary and
+tertiary unit and year, drawn one by one, plus the two planted problems) and `bulk_timeline`
+(the benchmark sizes: 2–4 per branch and year, the same fates drawn vectorised). Statuses,
+deadlines, the problems table and the snapshots are read off either the same way.
 """
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -139,11 +145,56 @@ def snapshot_days(as_of: dt.date) -> list[dt.date]:
     return days if last_sunday == as_of else [*days, as_of]
 
 
-def demo_snapshots(timeline: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
-    """(problem_id, status, due_date, as_of) of every problem already found on each snapshot day."""
-    frames = []
+def snapshot_frames(timeline: pd.DataFrame, as_of: dt.date) -> Iterator[pd.DataFrame]:
+    """(problem_id, status, due_date, as_of) of every problem already found, one frame per snapshot day."""
     for day in snapshot_days(as_of):
         known = timeline[timeline.found_date <= pd.Timestamp(day)]
-        frames.append(pd.DataFrame({"problem_id": known.problem_id, "status": status_on(known, day),
-                                    "due_date": due_on(known, day), "as_of": pd.Timestamp(day)}))
-    return pd.concat(frames, ignore_index=True)
+        yield pd.DataFrame({"problem_id": known.problem_id, "status": status_on(known, day),
+                            "due_date": due_on(known, day), "as_of": pd.Timestamp(day)})
+
+
+def pick_many(rng: np.random.Generator, options, n: int, p=None) -> np.ndarray:
+    """`n` draws from `options` (weighted by `p` if given), as an object array."""
+    return np.asarray(options, dtype=object)[rng.choice(len(options), n, p=p)]
+
+
+def bulk_timeline(rng: np.random.Generator, units: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """Every problem of every branch with its hidden timeline (the columns of `demo_timeline`), drawn
+    vectorised: 2–4 problems per branch and year, the fates of `_ordinary`, nothing planted."""
+    branches = units.loc[units.level == 4, "unit_code"].to_numpy()
+    frames = []
+    for back in (2, 1, 0):
+        year = as_of.year - back
+        codes = np.repeat(branches, rng.integers(2, 5, len(branches)))
+        n = len(codes)
+        days = (dt.date(year, 12, 31) - dt.date(year, 1, 1)).days + 1
+        found = np.datetime64(dt.date(year, 1, 1)) + rng.integers(0, days, n)
+        due = found + pick_many(rng, TERMS_DAYS, n).astype(int)
+        started = found + rng.integers(0, 21, n)
+        fate = rng.random(n)
+        stalled = fate < STALL_RATE[back]
+        late = ~stalled & (fate < STALL_RATE[back] + LATE_RATE)
+        on_time = started + np.floor(rng.uniform(0.3, 1.0, n) * (due - started).astype(int)).astype(int)
+        completed = np.where(late, due + rng.integers(5, 91, n), on_time)
+        closed = completed + rng.integers(7, 41, n)
+        nat = np.datetime64("NaT", "D")
+        started = np.where(stalled & (rng.random(n) >= 0.5), nat, started)
+        category = pick_many(rng, list(names.PROBLEM_CATEGORIES), n)
+        texts = pd.Series(category).map(names.PROBLEM_CATEGORIES)
+        option = (rng.random(n) * texts.map(len).to_numpy()).astype(int)
+        chosen = [opts[i] for opts, i in zip(texts, option)]
+        frames.append(pd.DataFrame({
+            "unit_code": codes, "source": pick_many(rng, PROBLEM_SOURCES, n, SOURCE_WEIGHTS),
+            "found_date": found, "severity": pick_many(rng, SEVERITIES, n, SEVERITY_WEIGHTS), "due_date": due,
+            "started": started, "completed": np.where(stalled, nat, completed),
+            "closed": np.where(stalled, nat, closed), "category": category,
+            "description": [c[0] for c in chosen], "measures": [c[1] for c in chosen],
+            "owner": np.char.add(pick_many(rng, list(names.SURNAMES), n).astype(str),
+                                 pick_many(rng, names.GIVEN_NAMES, n).astype(str))}))
+    timeline = pd.concat(frames, ignore_index=True)
+    timeline = timeline[timeline.found_date <= np.datetime64(as_of)].reset_index(drop=True)
+    for col in ("found_date", "due_date", "started", "completed", "closed"):
+        timeline[col] = pd.to_datetime(timeline[col])
+    for col in ("reopened", "due_before", "due_changed"):
+        timeline[col] = pd.NaT
+    return _with_ids(timeline)

@@ -7,6 +7,10 @@
   tertiary units now and then.
 - 述职评议 each January for every secondary unit; a few 观摩比查, 专项核查 and 联系点活动 a year.
 Nothing ends after the as-of date: an activity that would is left out.
+
+`demo_supervision` draws the demo's record (above); `bulk_supervision` the benchmark sizes',
+vectorised: the inspections and secondary-unit visits as above without the planted gaps, and
+about one visit per branch and year.
 """
 from __future__ import annotations
 
@@ -16,10 +20,14 @@ import numpy as np
 import pandas as pd
 
 from kpi.demo import names
+from kpi.demo.planted import NEVER_INSPECTED, NO_SUPERVISION_THIS_YEAR
+from kpi.demo.problems import pick_many
 
-NEVER_INSPECTED = (2, 6)  # secondary, tertiary units
-NO_SUPERVISION_THIS_YEAR = 2  # secondary units without 督查/调研 in the as-of year
 ROUND_STARTS = ((3, 10), (6, 5), (9, 8))
+# Branch-level supervision at the benchmark sizes: mostly 督查/调研 and liaison visits, now and
+# then a comparison visit.
+BRANCH_ACTIVITY_KINDS = ("督查", "调研", "联系点活动", "观摩比查")
+BRANCH_ACTIVITY_WEIGHTS = (0.4, 0.3, 0.2, 0.1)
 
 SUPERVISION_COLUMNS = ["activity_id", "unit_code", "kind", "start_date", "end_date", "lead", "findings"]
 
@@ -81,13 +89,59 @@ def _yearly(rng: np.random.Generator, units: pd.DataFrame, as_of: dt.date) -> li
     return rows
 
 
+def _numbered(frame: pd.DataFrame, digits: int) -> pd.DataFrame:
+    """`frame` ordered by start date, unit and kind, with activity ids like DC-2025-003 in front:
+    the kind's prefix, the start year, a number counted per prefix and year (`digits` wide)."""
+    frame = frame.sort_values(["start_date", "unit_code", "kind"], ignore_index=True, kind="stable")
+    prefix = frame.kind.map(names.KIND_PREFIXES)
+    year = pd.to_datetime(frame.start_date).dt.year.astype(str)
+    number = (frame.groupby([prefix, year]).cumcount() + 1).astype(str).str.zfill(digits)
+    frame.insert(0, "activity_id", prefix + "-" + year + "-" + number)
+    return frame
+
+
 def demo_supervision(rng: np.random.Generator, units: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     """The supervision frame (SUPERVISION_COLUMNS), ids like DC-2025-003 numbered by start date."""
     rows = [r for r in _inspections(rng, units, as_of) + _yearly(rng, units, as_of) if r[3] <= as_of]
-    frame = pd.DataFrame(rows, columns=SUPERVISION_COLUMNS[1:])
-    frame = frame.sort_values(["start_date", "unit_code", "kind"], ignore_index=True, kind="stable")
-    prefix = frame.kind.map(names.KIND_PREFIXES)
-    year = frame.start_date.map(lambda d: str(d.year))
-    number = frame.groupby([prefix, year]).cumcount() + 1
-    frame.insert(0, "activity_id", prefix + "-" + year + "-" + number.map("{:03d}".format))
-    return frame
+    return _numbered(pd.DataFrame(rows, columns=SUPERVISION_COLUMNS[1:]), digits=3)
+
+
+def _bulk_visits(rng: np.random.Generator, codes: np.ndarray, kinds: np.ndarray, year: int,
+                 as_of: dt.date) -> pd.DataFrame:
+    n = len(codes)
+    start = np.datetime64(dt.date(year, 1, 1)) + rng.integers(0, 355, n)
+    days = np.where(kinds == "巡察", rng.integers(30, 46, n), rng.integers(1, 6, n))
+    leads = np.empty(n, dtype=object)
+    for kind in sorted(set(kinds.tolist())):  # sorted: a set's order changes with the process's hash seed
+        where = kinds == kind
+        leads[where] = pick_many(rng, names.SUPERVISION_LEADS.get(kind, names.INSPECTION_TEAMS), int(where.sum()))
+    frame = pd.DataFrame({"unit_code": codes, "kind": kinds, "start_date": start, "end_date": start + days,
+                          "lead": leads, "findings": rng.integers(0, 7, n)})
+    return frame[frame.end_date <= np.datetime64(as_of)]
+
+
+def bulk_supervision(rng: np.random.Generator, units: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """Supervision of a benchmark size (SUPERVISION_COLUMNS), drawn vectorised: each secondary and
+    tertiary unit inspected (巡察) once in the three years; each secondary unit visited (督查/调研)
+    1–3 times and reviewed (述职评议) once a year; about one visit per branch and year. Ids like
+    DC-2025-00042, numbered by start date."""
+    frames = []
+    upper = units.loc[units.level.isin([2, 3]), "unit_code"].to_numpy()
+    secondary = units.loc[units.level == 2, "unit_code"].to_numpy()
+    branches = units.loc[units.level == 4, "unit_code"].to_numpy()
+    inspect_year = as_of.year - rng.integers(0, 3, len(upper))
+    for year in range(as_of.year - 2, as_of.year + 1):
+        chosen = upper[inspect_year == year]
+        frames.append(_bulk_visits(rng, chosen, np.full(len(chosen), "巡察", dtype=object), year, as_of))
+        per_sec = np.repeat(secondary, rng.integers(1, 4, len(secondary)))
+        kinds = pick_many(rng, ("督查", "调研"), len(per_sec), (0.6, 0.4))
+        frames.append(_bulk_visits(rng, per_sec, kinds, year, as_of))
+        frames.append(_bulk_visits(rng, secondary, np.full(len(secondary), "述职评议", dtype=object), year, as_of))
+        visited = branches[rng.random(len(branches)) < 0.9]
+        visited = np.concatenate([visited, branches[rng.random(len(branches)) < 0.1]])
+        frames.append(_bulk_visits(rng, visited, pick_many(rng, BRANCH_ACTIVITY_KINDS, len(visited),
+                                                  BRANCH_ACTIVITY_WEIGHTS), year, as_of))
+    frame = pd.concat(frames, ignore_index=True)
+    frame["start_date"] = pd.to_datetime(frame.start_date)
+    frame["end_date"] = pd.to_datetime(frame.end_date)
+    return _numbered(frame, digits=5)[SUPERVISION_COLUMNS]
