@@ -24,7 +24,7 @@ def test_cli_writes_zip_pptx_and_pdf(db, tmp_path, capsys):
     assert main(["briefing", "--db", str(db), "--week", WEEK, "--out", str(out)]) == 0
     names = sorted(p.name for p in out.iterdir())
     assert names == ["briefing-2026-W10.pdf", "briefing-2026-W10.pptx", "briefing-2026-W10.zip"]
-    assert len(Presentation(out / "briefing-2026-W10.pptx").slides) == 7
+    assert len(Presentation(out / "briefing-2026-W10.pptx").slides) == 12   # issue 15: matrix, changes, lists
     assert len(zipfile.ZipFile(out / "briefing-2026-W10.zip").namelist()) == 4
     assert (out / "briefing-2026-W10.pdf").read_bytes().startswith(b"%PDF")
     assert f"已生成周报：{out / 'briefing-2026-W10.pptx'}" in capsys.readouterr().out
