@@ -37,13 +37,21 @@ def _funds(data: pd.DataFrame, rules: Rules, lang: str) -> list[ChartSpec]:
     ]
 
 
-def _meetings(data: pd.DataFrame, lang: str) -> list[ChartSpec]:
+def _completion_colour(value, rules: Rules) -> str:
+    """As the matrix colours completion: red below the flag line, amber short of every slot, green at 100%."""
+    if pd.isna(value):
+        return theme.MISSING
+    if value < rules.meeting_flag_below_pct:
+        return theme.BAD
+    return theme.WARN if value < meetings.FULL_COMPLETION_PCT else theme.OK
+
+
+def _meetings(data: pd.DataFrame, rules: Rules, lang: str) -> list[ChartSpec]:
     target = meetings.FULL_COMPLETION_PCT
-    met = [None if pd.isna(v) else v >= target for v in data.completion_pct]
     return [ChartSpec("bar", t("briefing.chart.meetings_native", lang, value=f"{target:g}"),
                       [enum_label(v, lang) for v in data.meeting_type],
                       [Series(t("briefing.chart.completion_axis", lang), _values(data.completion_pct),
-                              _status_colours(pd.Series(met, dtype="object")))], '0.0"%"')]
+                              [_completion_colour(v, rules) for v in data.completion_pct])], '0.0"%"')]
 
 
 def week_label(week: str, lang: str) -> str:
@@ -75,7 +83,7 @@ def native_charts(section: Section, rules: Rules, lang: str) -> list[ChartSpec]:
     if section.key == "funds":
         return _funds(section.data, rules, lang)
     if section.key == "meetings":
-        return _meetings(section.data, lang)
+        return _meetings(section.data, rules, lang)
     if section.key == "problems":
         return _problems(section.data, lang)
     if section.key == "flags":
