@@ -90,6 +90,16 @@ class WorkbookLimits:
 
 
 @dataclass(frozen=True)
+class MatrixBands:
+    """When a cell of the unit × rule matrix is amber rather than green or red ([matrix]): a ratio
+    rule met by less than `near_pct` percent of its threshold (1.02% against 1%: at risk), or 1 to
+    `overdue_few` overdue problems (more is red). The defaults stand for a key the file leaves out."""
+
+    near_pct: float = 5.0
+    overdue_few: int = 2
+
+
+@dataclass(frozen=True)
 class Rules:
     funds_min_ratio_pct: float
     assessment_min_weight_pct: float
@@ -119,6 +129,7 @@ class Rules:
     sign_in_per_client: int
     sign_in_global: int
     workbook: WorkbookLimits = WorkbookLimits()
+    matrix: MatrixBands = MatrixBands()
 
     def indicator(self, code: str) -> Indicator | None:
         return next((i for i in self.indicators if i.code == code), None)
@@ -264,6 +275,18 @@ def _workbook_limits(imp: _Reader) -> WorkbookLimits:
     )
 
 
+def _matrix_bands(root: _Reader) -> MatrixBands:
+    """The optional [matrix] table; each key may be left out (its default applies)."""
+    default = MatrixBands()
+    if root.raw("matrix", optional=True) is None:
+        return default
+    table = root.sub("matrix")
+    near = table.number("near_pct", 0, 100, optional=True)
+    few = table.integer("overdue_few", 0, 1000, optional=True)
+    table.done()
+    return MatrixBands(default.near_pct if near is None else near, default.overdue_few if few is None else few)
+
+
 def rules_from_dict(data: dict) -> Rules:
     """Validate a parsed rules table and build `Rules`; raises `RulesError`."""
     root = _Reader(data, "")
@@ -300,6 +323,7 @@ def rules_from_dict(data: dict) -> Rules:
         sign_in_per_client=sec.integer("sign_in_per_client", 1, 100_000),
         sign_in_global=sec.integer("sign_in_global", 1, 1_000_000),
         workbook=_workbook_limits(imp),
+        matrix=_matrix_bands(root),
     )
     if rules.min_year >= rules.max_year:
         raise RulesError("import.max_year", "not_after", value=rules.max_year, other=rules.min_year)

@@ -2,10 +2,12 @@
 the PNG charts (ZIP), the PPTX and the PDF."""
 import datetime as dt
 
+import pandas as pd
 import streamlit as st
 
 from kpi.briefing import content, outputs
 from kpi.briefing.fonts import FontMissingError
+from kpi.display.matrix_xlsx import FILLS
 from kpi.periods import iso_week_label, last_full_week, week_bounds
 from pages import _ui
 
@@ -13,6 +15,7 @@ _ui.require_role(__file__)
 
 WEEKS_OFFERED = 26
 MIME = {"zip": "application/zip", "pdf": "application/pdf",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation"}
 
 st.title(_ui.tr("briefing.page_title"))
@@ -45,10 +48,35 @@ if st.session_state.get("briefing_request") == request:
 
 st.subheader(_ui.tr("briefing.ui.preview"))
 st.caption(_ui.md(f"{briefing.title} · {briefing.period_text} · {briefing.scope_label}"))
+
+
+def show_table(table) -> None:
+    """A slide's table as the slide shows it: its rows, the matrix cells in their status colours."""
+    st.markdown(f"#### {_ui.md(table.title)}")
+    if not table.rows:
+        st.info(table.empty_message, icon=":material/info:")
+        return
+    frame = pd.DataFrame(table.rows, columns=table.columns)
+    if table.statuses:
+        fills = pd.DataFrame([[f"background-color: #{FILLS[s]}" if s else "" for s in row] for row in table.statuses],
+                             columns=table.columns)
+        st.dataframe(frame.style.apply(lambda _: fills, axis=None), hide_index=True, key=f"briefing_{table.key}")
+    else:
+        st.dataframe(frame, hide_index=True, key=f"briefing_{table.key}")
+    if table.note:
+        st.caption(_ui.md(table.note))
+
+
+show_table(briefing.matrix)
+matrix_name = f"matrix-{briefing.week}.xlsx"
+st.download_button(_ui.tr("briefing.ui.download_matrix"), _ui.compute(outputs.matrix_xlsx, rules, week, scope, lang),
+                   matrix_name, MIME["xlsx"], key="briefing_matrix_xlsx", on_click=_ui.log_export,
+                   args=(matrix_name,))
 st.markdown(f"#### {_ui.md(briefing.headline_title)}")
 for start in range(0, len(briefing.headlines), 4):
     for column, row in zip(st.columns(4), briefing.headlines[start:start + 4]):
         column.metric(row.label, row.value_text, row.change_text, delta_color="off", border=True)
+show_table(briefing.changes)
 for section in briefing.sections:
     st.markdown(f"#### {_ui.md(section.title)}")
     for sentence in section.takeaways:
@@ -57,3 +85,5 @@ for section in briefing.sections:
         st.info(section.empty_message, icon=":material/info:")
     else:
         _ui.chart(section.figure, section.data, f"briefing_{section.key}")
+    if section.key in briefing.lists and briefing.lists[section.key].rows:
+        show_table(briefing.lists[section.key])

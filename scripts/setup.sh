@@ -10,6 +10,8 @@ apt_packages=()
 command -v chromium >/dev/null 2>&1 || apt_packages+=(chromium)
 fc-list :lang=zh 2>/dev/null | grep -q . || apt_packages+=(fonts-noto-cjk)
 python3 -c "import venv, ensurepip" 2>/dev/null || apt_packages+=(python3-venv)
+# pdffonts: the briefing test checks that the PDF embeds every font it uses
+command -v pdffonts >/dev/null 2>&1 || apt_packages+=(poppler-utils)
 if [ ${#apt_packages[@]} -gt 0 ]; then
     sudo=""
     [ "$(id -u)" -ne 0 ] && sudo="sudo"

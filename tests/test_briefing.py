@@ -12,11 +12,13 @@ import plotly.graph_objects as go
 import pytest
 from PIL import Image, ImageChops
 from pptx import Presentation
+from pptx.opc.constants import RELATIONSHIP_TYPE as RT
 from pptx.oxml.ns import qn
 
 from kpi.briefing import content
 from kpi.briefing.fonts import CJK_FAMILY, missing_characters
 from kpi.briefing.outputs import render_briefing
+from kpi.briefing.pptx_fonts import SLIDE_FONT
 from kpi.briefing.render_png import render_pngs
 from kpi.charts import theme
 from kpi.metrics import annual, coverage, meetings, problems, ratings
@@ -44,13 +46,20 @@ def _text(slide) -> str:
     return "\n".join(s.text_frame.text for s in slide.shapes if s.has_text_frame)
 
 
+# Issue 15: the matrix is the first content slide, 本周变化 follows the headline numbers, and each
+# section's chart slide is followed by the list naming its units (when there are any).
+SLIDE_TITLES = ["党建督导周报", "单位×规则矩阵", "本周核心指标", "本周变化", "经费与考核权重",
+                "未达标单位：经费、考核权重、专职党务", "组织生活", "连续 2 个周期以上未开会的支部", "问题整改",
+                "超期未整改问题（按超期天数）", "督查调研覆盖", "预警清单"]
+HEADLINE_SLIDE, PROBLEM_SLIDE, COVERAGE_SLIDE = 2, 8, 10
+
+
 def test_pptx_has_title_headline_and_one_slide_per_section(built):
     _, _, briefing, files = built
     prs = Presentation(io.BytesIO(files.pptx))
     assert (prs.slide_width.inches, prs.slide_height.inches) == pytest.approx((13.333, 7.5), abs=0.001)
     titles = [slide.shapes.title.text for slide in prs.slides]
-    assert titles == ["党建督导周报", "本周核心指标", "经费与考核权重", "组织生活", "问题整改", "督查调研覆盖",
-                      "预警清单"]
+    assert titles == SLIDE_TITLES
     assert titles == briefing.slide_titles()
     assert "2026-W10（2026-03-02 至 2026-03-08）" in _text(prs.slides[0])
 
@@ -69,7 +78,7 @@ def test_headline_numbers_equal_the_metric_functions(built):
         "standardisation": ratings.standardisation_compliance(store.cursor(), rules, SUNDAY),
     }
     cards = {s.name.removeprefix("headline:"): [p.text for p in s.text_frame.paragraphs]
-             for s in _slides(files)[1].shapes if s.name.startswith("headline:")}
+             for s in _slides(files)[HEADLINE_SLIDE].shapes if s.name.startswith("headline:")}
     assert list(cards) == list(expected)
     for key, head in expected.items():
         assert cards[key][1] == content.value_text(head, "zh"), key
@@ -91,27 +100,40 @@ def test_takeaways_state_the_week_in_numbers(built):
     assert notes["problems"][:2] == ["本周新增问题 1 个，销号 1 个，超期 1 个。",
                                      "累计销号率 33.3%，未销号严重问题 1 个。"]
     assert notes["problems"][2] == "超期最久：第一分公司“P1”，已超期 8 天。"
-    assert "本周新增问题 1 个，销号 1 个，超期 1 个。" in _text(_slides(files)[4])
+    assert "本周新增问题 1 个，销号 1 个，超期 1 个。" in _text(_slides(files)[PROBLEM_SLIDE])
 
 
 def test_section_without_data_shows_its_message(built):
     _, _, briefing, files = built
     section = next(s for s in briefing.sections if s.key == "coverage")
     assert section.figure is None
-    slide = _slides(files)[5]
+    slide = _slides(files)[COVERAGE_SLIDE]
     assert "本周范围内暂无督查记录，请上传“督查记录”。" in _text(slide)
     assert not any(s.shape_type == 13 for s in slide.shapes)  # 13 = picture
 
 
-def test_every_run_names_the_cjk_typeface_for_east_asian_text(built):
+def test_every_run_names_the_east_asian_slide_font_with_its_fallback(built):
+    # Issue 15: the slides name 微软雅黑 (on every Chinese office PC) as Latin and East-Asian face, with
+    # YaHei's PANOSE, pitch family and the GB2312 charset for PowerPoint / WPS to pick a substitute.
     _, _, _, files = built
-    runs = [r for slide in _slides(files) for s in slide.shapes if s.has_text_frame
-            for p in s.text_frame.paragraphs for r in p.runs]
-    assert len(runs) > 40
+    frames = [s.text_frame for slide in _slides(files) for s in slide.shapes if s.has_text_frame]
+    frames += [cell.text_frame for slide in _slides(files) for s in slide.shapes if s.has_table
+               for row in s.table.rows for cell in row.cells]
+    runs = [r for frame in frames for p in frame.paragraphs for r in p.runs]
+    assert len(runs) > 120
     for run in runs:
         rpr = run._r.find(qn("a:rPr"))
-        assert rpr.find(qn("a:ea")).get("typeface") == CJK_FAMILY, run.text
-        assert rpr.find(qn("a:latin")).get("typeface") == CJK_FAMILY, run.text
+        for tag in ("a:latin", "a:ea"):
+            face = rpr.find(qn(tag))
+            assert (face.get("typeface"), face.get("charset"), face.get("panose")) == (
+                SLIDE_FONT, "-122", "020B0503020204020204"), (tag, run.text)
+    charts = [s.chart for slide in _slides(files) for s in slide.shapes if s.has_chart]
+    assert charts
+    for chart in charts:
+        assert chart._chartSpace.xpath(".//c:txPr//a:ea/@typeface")[0] == SLIDE_FONT
+    theme = Presentation(io.BytesIO(files.pptx)).slide_master.part.part_related_by(RT.THEME).blob.decode()
+    assert theme.count(f'<a:ea typeface="{SLIDE_FONT}"') == 2   # major and minor fonts
+    assert f'<a:font script="Hans" typeface="{SLIDE_FONT}"/>' in theme
 
 
 def test_zip_holds_one_1920x1080_png_per_chart(built):
@@ -137,7 +159,7 @@ def test_pdf_has_every_slide_and_embeds_the_cjk_font(built):
     _, _, _, files = built
     pdf = files.pdf
     assert pdf.startswith(b"%PDF")
-    assert len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf)) == 7
+    assert len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf)) == len(SLIDE_TITLES)
     names = set(re.findall(rb"/FontName\s*/([A-Z]{6}\+[^\s/>]+)", pdf))
     assert any(b"NotoSansCJK" in n for n in names), names
     # Chromium embeds the CJK outlines as Type 3 glyph programs: the font travels inside the file.
@@ -189,7 +211,8 @@ def test_a_week_without_data_or_a_bad_week_is_refused_with_a_message(built):
 def test_english_briefing_is_complete(built):
     store, rules, _, _ = built
     briefing = content.build_briefing(store.cursor(), rules, WEEK, None, "en", today=dt.date.fromisoformat(TODAY))
-    assert briefing.slide_titles()[:3] == ["Party-Building Supervision Weekly Briefing", "Headline numbers this week",
+    assert briefing.slide_titles()[:5] == ["Party-Building Supervision Weekly Briefing", "Units × rules",
+                                           "Headline numbers this week", "Changes this week",
                                            "Funds and assessment weight"]
     assert briefing.scope_label == "Whole group"
     notes = {s.key: s.takeaways for s in briefing.sections}

@@ -1,6 +1,7 @@
 """The briefing's command line (files written, exit 2 with a message otherwise) and the 周报 page."""
 from __future__ import annotations
 
+import datetime as dt
 import zipfile
 
 import pytest
@@ -8,6 +9,11 @@ from pptx import Presentation
 from streamlit.testing.v1 import AppTest
 
 from kpi.cli import main
+from kpi.display.matrix_text import matrix_rows
+from kpi.metrics.matrix import rule_matrix
+from kpi.periods import last_full_week, week_bounds
+from kpi.rules import load_rules
+from kpi.store import open_store
 from tests.fixtures.apptest_helpers import signed_in
 from tests.fixtures.briefing_fixture import WEEK, make_briefing_store
 
@@ -24,7 +30,7 @@ def test_cli_writes_zip_pptx_and_pdf(db, tmp_path, capsys):
     assert main(["briefing", "--db", str(db), "--week", WEEK, "--out", str(out)]) == 0
     names = sorted(p.name for p in out.iterdir())
     assert names == ["briefing-2026-W10.pdf", "briefing-2026-W10.pptx", "briefing-2026-W10.zip"]
-    assert len(Presentation(out / "briefing-2026-W10.pptx").slides) == 7
+    assert len(Presentation(out / "briefing-2026-W10.pptx").slides) == 12   # issue 15: matrix, changes, lists
     assert len(zipfile.ZipFile(out / "briefing-2026-W10.zip").namelist()) == 4
     assert (out / "briefing-2026-W10.pdf").read_bytes().startswith(b"%PDF")
     assert f"已生成周报：{out / 'briefing-2026-W10.pptx'}" in capsys.readouterr().out
@@ -45,12 +51,29 @@ def test_cli_refuses_with_exit_2_and_one_message(db, tmp_path, capsys, args, mes
 
 
 def test_page_previews_and_offers_three_downloads(db, monkeypatch):
+    week = last_full_week(dt.date.today())   # the page's default week
+    store = open_store(db)
+    try:
+        matrix = rule_matrix(store.cursor(), load_rules(), week_bounds(week)[1])
+        expected = [[name] + [text for text, _ in cells] for name, cells in matrix_rows(matrix, "zh")]
+    finally:
+        store.close()
+    assert [row[0] for row in expected] == ["第二分公司", "第一分公司"]
     monkeypatch.setenv("DJ_DB", str(db))
     at = signed_in(AppTest.from_file("../app.py"))
     at.run(timeout=60)
     at.switch_page("pages/briefing.py").run(timeout=60)
     assert not at.exception
     assert [m.label for m in at.metric][:2] == ["经费达标单位占比", "考核权重达标单位占比"]
+    # issue 15: the matrix first, with the cells of the metric at the chosen week's Sunday, and its
+    # coloured XLSX to download
+    matrix = at.dataframe[0].value
+    assert list(matrix.columns) == ["单位", "经费", "考核权重", "专职党务", "三会一课", "标准化", "问题整改",
+                                    "督查调研", "巡察覆盖", "未报送"]
+    assert at.selectbox(key="briefing_week").value == week
+    assert matrix.values.tolist() == expected
+    assert [b.proto.label for b in at.get("download_button") if "briefing_matrix_xlsx" in b.proto.id] == [
+        "下载单位×规则矩阵（XLSX）"]
     assert at.get("download_button") == [] or all(not b.key.startswith("briefing_download")
                                                   for b in at.get("download_button"))
     at.button(key="briefing_generate").click().run(timeout=90)

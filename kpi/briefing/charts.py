@@ -5,16 +5,27 @@ subtitle the as-of date and scope, so a chart pasted on its own still reads righ
 """
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from kpi.briefing.chart_specs import week_label
 from kpi.charts import theme
 from kpi.i18n import enum_label, t
 
 
 def _bar_colours(meets: pd.Series) -> list[str]:
     return [theme.MISSING if pd.isna(m) else (theme.OK if bool(m) else theme.BAD) for m in meets]
+
+
+_INSIDE_LABELS = {"textposition": "inside", "insidetextanchor": "end", "textfont": {"color": "#FFFFFF"},
+                  "cliponaxis": False}
+
+
+def _labels(values: pd.Series, decimals: int) -> list[str]:
+    return ["" if pd.isna(v) else f"{v:.{decimals}f}%" for v in values]
 
 
 def funds_weight_chart(funds: pd.DataFrame, weight: pd.DataFrame, funds_rule: float, weight_rule: float,
@@ -24,15 +35,19 @@ def funds_weight_chart(funds: pd.DataFrame, weight: pd.DataFrame, funds_rule: fl
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.04, shared_yaxes=True,
                         subplot_titles=(t("briefing.chart.funds_series", lang),
                                         t("briefing.chart.weight_series", lang)))
+    # Value labels sit inside the bars' ends and the rule lines are drawn below the bars, so a
+    # rule line never strikes through a label.
     fig.add_bar(y=theme.texts(funds.unit_name), x=funds.fund_ratio_pct, orientation="h",
                 marker_color=_bar_colours(funds.meets_funds), row=1, col=1, showlegend=False,
+                text=_labels(funds.fund_ratio_pct, 2), **_INSIDE_LABELS,
                 hovertemplate="%{y}<br>%{x:.2f}%<extra></extra>")
     fig.add_bar(y=theme.texts(weight.unit_name), x=weight.assessment_weight_pct, orientation="h",
                 marker_color=_bar_colours(weight.meets_weight), row=1, col=2, showlegend=False,
+                text=_labels(weight.assessment_weight_pct, 1), **_INSIDE_LABELS,
                 hovertemplate="%{y}<br>%{x:.1f}%<extra></extra>")
     rule_lines = ((1, funds_rule, "briefing.chart.funds_rule"), (2, weight_rule, "briefing.chart.weight_rule"))
     for col, value, key in rule_lines:
-        fig.add_vline(x=value, line_dash="dash", line_color=theme.ACCENT, row=1, col=col,
+        fig.add_vline(x=value, line_dash="dash", line_color=theme.ACCENT, row=1, col=col, layer="below",
                       annotation_text=t(key, lang, value=f"{value:g}"), annotation_position="bottom right",
                       annotation_font_color=theme.ACCENT)
     fig.update_yaxes(autorange="reversed", automargin=True)
@@ -55,16 +70,25 @@ def meetings_chart(by_type: pd.DataFrame, target: float, subtitle: str, lang: st
 
 
 def problems_chart(weekly: pd.DataFrame, subtitle: str, lang: str) -> go.Figure:
-    """New and closed-out problems per ISO week (bars) and overdue problems at each week's end (line)."""
+    """New and closed-out problems per ISO week (bars) and overdue problems at each week's end (line),
+    every point labelled with its count; weeks named as the UI says them (第46周). Target: no
+    overdue problem (the axis starts at 0)."""
+    weeks = [week_label(w, lang) for w in weekly.week]
     fig = go.Figure()
-    fig.add_bar(x=weekly.week, y=weekly.new, name=t("briefing.chart.new", lang), marker_color=theme.PRIMARY,
+    fig.add_bar(x=weeks, y=weekly.new, name=t("briefing.chart.new", lang), marker_color=theme.PRIMARY,
+                text=weekly.new, textposition="outside", cliponaxis=False,
                 hovertemplate="%{x}<br>%{y}<extra>%{fullData.name}</extra>")
-    fig.add_bar(x=weekly.week, y=weekly.closed, name=t("briefing.chart.closed", lang), marker_color=theme.OK,
+    fig.add_bar(x=weeks, y=weekly.closed, name=t("briefing.chart.closed", lang), marker_color=theme.OK,
+                text=weekly.closed, textposition="outside", cliponaxis=False,
                 hovertemplate="%{x}<br>%{y}<extra>%{fullData.name}</extra>")
-    fig.add_scatter(x=weekly.week, y=weekly.overdue, name=t("briefing.chart.overdue", lang), mode="lines+markers",
+    fig.add_scatter(x=weeks, y=weekly.overdue, name=t("briefing.chart.overdue", lang), mode="lines+markers+text",
+                    text=weekly.overdue, textposition="top center", cliponaxis=False,
                     line={"color": theme.BAD, "width": 3}, hovertemplate="%{x}<br>%{y}<extra>%{fullData.name}</extra>")
     fig.update_layout(barmode="group")
-    fig.update_yaxes(title_text=t("briefing.chart.count_axis", lang), rangemode="tozero")
+    top = max([1, *weekly.new, *weekly.closed, *weekly.overdue])
+    # counts: whole-number ticks, with head room for the labels above the highest point
+    fig.update_yaxes(title_text=t("briefing.chart.count_axis", lang), range=[0, top * 1.18], tick0=0,
+                     dtick=max(1, math.ceil(top / 6)), tickformat="d")
     return theme.styled(fig, t("briefing.chart.problems", lang), subtitle)
 
 

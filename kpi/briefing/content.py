@@ -4,11 +4,12 @@ kpi/metrics functions, evaluated at the week's Sunday (and the Sunday before for
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import duckdb
 
-from kpi.briefing import charts
+from kpi.briefing import changes, chart_specs, charts, named
 from kpi.briefing.model import Briefing, HeadlineRow, Section
 from kpi.display import overview as overview_text
 from kpi.i18n import TranslatedError, enum_label, has, t
@@ -255,8 +256,16 @@ def build_briefing(con: duckdb.DuckDBPyConnection, rules: Rules, week: str, root
         coverage_section(con, rules, end, root, subtitle, lang),
         flags_section(con, rules, end, root, subtitle, lang, today),
     ]
+    sections = [dataclasses.replace(s, charts=chart_specs.native_charts(s, rules, lang)) for s in sections]
+    # The lists naming the units behind each section's figures, shown after its chart slide.
+    lists = {"funds": named.annual_failures(con, rules, end, root, lang),
+             "meetings": named.gap_branch_table(con, rules, end, root, lang, today),
+             "problems": named.overdue_table(con, end, root, lang)}
     return Briefing(
         title=t("briefing.title", lang), week=week,
         period_text=t("briefing.period", lang, week=week, start=start.isoformat(), end=end.isoformat()),
         scope_label=label, headline_title=t("briefing.headline_title", lang),
-        headlines=headline_rows(con, rules, end, root, lang, today), sections=sections, lang=lang)
+        headlines=headline_rows(con, rules, end, root, lang, today), sections=sections, lang=lang,
+        as_of_text=t("briefing.as_of", lang, as_of=end.isoformat()),
+        matrix=named.matrix_table(con, rules, end, root, lang, today),
+        changes=changes.weekly_changes(con, rules, end, root, lang, today), lists=lists)

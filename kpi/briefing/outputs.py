@@ -63,3 +63,16 @@ def briefing_files(con, rules, week: str, root: str | None = None, lang: str = "
     from kpi.briefing.content import build_briefing  # noqa: PLC0415  (content pulls in every metric module)
 
     return render_briefing(build_briefing(con, rules, week, root, lang))
+
+
+def matrix_xlsx(con, rules, week: str, root: str | None = None, lang: str = "zh") -> bytes:
+    """The unit × rule matrix of the briefing of `week` (at its Sunday) as a coloured XLSX workbook
+    (`kpi.display.matrix_xlsx`); errors as `build_briefing` for a bad week or unit."""
+    from kpi.briefing.content import parse_week, scope_name  # noqa: PLC0415  (as briefing_files)
+    from kpi.display.matrix_xlsx import matrix_xlsx_bytes  # noqa: PLC0415
+    from kpi.i18n import t  # noqa: PLC0415
+    from kpi.metrics.matrix import rule_matrix  # noqa: PLC0415
+
+    end = parse_week(week)[1]
+    caption = t("matrix.as_of", lang, as_of=end.isoformat(), scope=scope_name(con, root, lang))
+    return matrix_xlsx_bytes(rule_matrix(con, rules, end, root), lang, caption)

@@ -1,0 +1,67 @@
+"""本周变化: what changed between the previous Sunday and this one — red flags raised and cleared,
+problems newly overdue and problems closed out — found by running the same functions at both dates
+(`overview.red_flags` / `flag_table`, `problems.overdue_problems`, `problems.problem_list`) and
+comparing their rows, so the slide agrees with the flag list and the problem list of either day.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from kpi.briefing.model import Table
+from kpi.datasets import CLOSED_STATUS
+from kpi.i18n import t
+from kpi.metrics import overview, problems
+from kpi.rules import Rules
+
+WEEK = dt.timedelta(days=7)
+
+
+def _flags(con, rules: Rules, day: dt.date, root: str | None, lang: str, today: dt.date | None) -> pd.DataFrame:
+    """The flag list of `day` as shown (unit, rule name, message), keyed by unit code and rule id."""
+    raw = overview.red_flags(con.cursor(), rules, day, root, lang=lang, today=today)
+    shown = overview.flag_table(raw, lang)
+    shown["key"] = list(zip(raw["unit_code"], raw["rule"]))
+    return shown
+
+
+def _closed_by(con, day: dt.date, root: str | None) -> pd.DataFrame:
+    """Problems whose state at `day` is 已销号 (the current status, closed on or before `day`)."""
+    listed = problems.problem_list(con.cursor(), day, root, problems.ProblemFilter(statuses=(CLOSED_STATUS,)))
+    closed = pd.to_datetime(listed["closed_date"])
+    return listed[closed.notna() & (closed <= pd.Timestamp(day))]
+
+
+def _problem_text(row, lang: str) -> str:
+    def text(value) -> str:
+        return "—" if value is None or pd.isna(value) else str(value)
+    return t("briefing.change_slide.problem", lang, problem_id=row.problem_id, description=text(row.description),
+             owner=text(row.owner))
+
+
+def weekly_changes(con, rules: Rules, end: dt.date, root: str | None, lang: str,
+                   today: dt.date | None = None) -> Table:
+    """The 本周变化 table: one row per flag raised, flag cleared, problem newly overdue and problem
+    closed out between `end` − 7 days and `end`; the note counts each kind."""
+    before = end - WEEK
+    now_flags, old_flags = _flags(con, rules, end, root, lang, today), _flags(con, rules, before, root, lang, today)
+    raised = now_flags[~now_flags["key"].isin(set(old_flags["key"]))]
+    cleared = old_flags[~old_flags["key"].isin(set(now_flags["key"]))]
+    late_now = problems.overdue_problems(con.cursor(), end, root)
+    late_before = set(problems.overdue_problems(con.cursor(), before, root)["problem_id"])
+    newly_late = late_now[~late_now["problem_id"].isin(late_before)]
+    closed_now = _closed_by(con, end, root)
+    closed = closed_now[~closed_now["problem_id"].isin(set(_closed_by(con, before, root)["problem_id"]))]
+    label = {kind: t(f"briefing.change_slide.{kind}", lang)
+             for kind in ("new_flag", "cleared_flag", "newly_overdue", "closed")}
+    # the flag's sentence names its rule and figures (as in the overview's flag list)
+    rows = [[label["new_flag"], f.unit_name, f.message] for f in raised.itertuples()]
+    rows += [[label["cleared_flag"], f.unit_name, f.message] for f in cleared.itertuples()]
+    rows += [[label["newly_overdue"], p.unit_name, _problem_text(p, lang)] for p in newly_late.itertuples()]
+    rows += [[label["closed"], p.unit_name, _problem_text(p, lang)] for p in closed.itertuples()]
+    note = t("briefing.change_slide.summary", lang, start=before.isoformat(), end=end.isoformat(), new=len(raised),
+             cleared=len(cleared), overdue=len(newly_late), closed=len(closed))
+    columns = [t(f"briefing.table.{c}", lang) for c in ("change", "unit", "detail")]
+    return Table("changes", t("briefing.change_slide.title", lang), columns, rows, None, [1.6, 3.0, 7.9], note,
+                 t("briefing.change_slide.empty", lang))
