@@ -1,6 +1,6 @@
 """本周变化: what changed between the previous Sunday and this one — red flags raised and cleared,
 problems newly overdue and problems closed out — found by running the same functions at both dates
-(`overview.red_flags` / `flag_table`, `problems.overdue_problems`, `problems.problem_list`) and
+(`overview.red_flags` / `display.overview.flag_table`, `problems.overdue_problems`, `problems.problem_list`) and
 comparing their rows, so the slide agrees with the flag list and the problem list of either day.
 """
 from __future__ import annotations
@@ -11,6 +11,7 @@ import pandas as pd
 
 from kpi.briefing.model import Table
 from kpi.datasets import CLOSED_STATUS
+from kpi.display import overview as overview_text
 from kpi.i18n import t
 from kpi.metrics import overview, problems
 from kpi.rules import Rules
@@ -21,7 +22,7 @@ WEEK = dt.timedelta(days=7)
 def _flags(con, rules: Rules, day: dt.date, root: str | None, lang: str, today: dt.date | None) -> pd.DataFrame:
     """The flag list of `day` as shown (unit, rule name, message), keyed by unit code and rule id."""
     raw = overview.red_flags(con.cursor(), rules, day, root, lang=lang, today=today)
-    shown = overview.flag_table(raw, lang)
+    shown = overview_text.flag_table(raw, lang)
     shown["key"] = list(zip(raw["unit_code"], raw["rule"]))
     return shown
 
