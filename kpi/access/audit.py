@@ -25,8 +25,10 @@ def record(con: duckdb.DuckDBPyConnection, username: str | None, action: str, ta
     batch, an account); `detail` says more in plain words. Never pass a password."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
-    con.execute("INSERT INTO audit_log (logged_at, username, action, target, detail) VALUES (?, ?, ?, ?, ?)",
-                [at or dt.datetime.now().replace(microsecond=0), username, action, target, detail])
+    con.execute("INSERT INTO audit_log (logged_at, username, action, target, detail) "
+                "VALUES ($logged_at, $username, $action, $target, $detail)",
+                {"logged_at": at or dt.datetime.now().replace(microsecond=0), "username": username,
+                 "action": action, "target": target, "detail": detail})
 
 
 def entries(con: duckdb.DuckDBPyConnection, username: str | None = None, actions: tuple[str, ...] = (),
@@ -50,8 +52,8 @@ def users_in_log(con: duckdb.DuckDBPyConnection, usernames: list[str] | None = N
     """Every user name that appears in the log (only those in `usernames` unless None), sorted."""
     return [r[0] for r in con.execute(
         """SELECT DISTINCT username FROM audit_log WHERE username IS NOT NULL
-             AND (CAST(? AS VARCHAR[]) IS NULL OR list_contains(CAST(? AS VARCHAR[]), username))
-           ORDER BY username""", [usernames, usernames]).fetchall()]
+             AND (CAST($usernames AS VARCHAR[]) IS NULL OR list_contains(CAST($usernames AS VARCHAR[]), username))
+           ORDER BY username""", {"usernames": usernames}).fetchall()]
 
 
 def labelled_entries(df: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:

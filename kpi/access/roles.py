@@ -89,8 +89,8 @@ def is_admin(account: Account) -> bool:
 
 def in_subtree(con: duckdb.DuckDBPyConnection, unit_code: str, root: str) -> bool:
     """True when `unit_code` is `root` or lies below it."""
-    return con.execute("SELECT count(*) FROM unit_paths WHERE unit_code = ? AND ancestor_code = ?",
-                       [unit_code, root]).fetchone()[0] > 0
+    return con.execute("SELECT count(*) FROM unit_paths WHERE unit_code = $unit_code AND ancestor_code = $root",
+                       {"unit_code": unit_code, "root": root}).fetchone()[0] > 0
 
 
 def scoped_root(account: Account, requested_root: str | None, con: duckdb.DuckDBPyConnection) -> str | None:
@@ -119,7 +119,8 @@ def check_problem_editable(con: duckdb.DuckDBPyConnection, account: Account, pro
     """Refuse an edit of `problem_id` by a role that may not edit, or outside the account's subtree."""
     if not may_edit_problems(account):
         raise AuthError("forbidden")
-    row = con.execute("SELECT unit_code FROM problems WHERE problem_id = ?", [problem_id]).fetchone()
+    row = con.execute("SELECT unit_code FROM problems WHERE problem_id = $problem_id",
+                      {"problem_id": problem_id}).fetchone()
     if row is None:
         raise AuthError("unknown_problem", problem_id=problem_id)
     if account.unit_code is not None and not in_subtree(con, row[0], account.unit_code):
@@ -135,7 +136,7 @@ def check_undo_allowed(con: duckdb.DuckDBPyConnection, account: Account, batch_i
         return
     if account.role != ANALYST:
         raise AuthError("forbidden")
-    row = con.execute("SELECT user_name FROM batches WHERE batch_id = ?", [batch_id]).fetchone()
+    row = con.execute("SELECT user_name FROM batches WHERE batch_id = $batch_id", {"batch_id": batch_id}).fetchone()
     if row is None or row[0] != account.username:
         raise AuthError("not_own_batch", batch_id=batch_id)
 
@@ -143,7 +144,8 @@ def check_undo_allowed(con: duckdb.DuckDBPyConnection, account: Account, batch_i
 def _check_batch_managed(con: duckdb.DuckDBPyConnection, account: Account, batch_id: int) -> None:
     """Refuse (AuthError 'batch_outside') an undo by the bound `account` of a batch not made by an
     account it manages, or that wrote or overwrote a row of a unit outside its subtree."""
-    row = con.execute("SELECT user_name, dataset FROM batches WHERE batch_id = ?", [batch_id]).fetchone()
+    row = con.execute("SELECT user_name, dataset FROM batches WHERE batch_id = $batch_id",
+                      {"batch_id": batch_id}).fetchone()
     if row is None or row[0] not in managed_usernames(con, account) \
             or _batch_rows_outside(con, row[1], batch_id, account.unit_code):
         raise AuthError("batch_outside", batch_id=batch_id, root=unit_name(con, account.unit_code))
@@ -167,7 +169,7 @@ def managed_usernames(con: duckdb.DuckDBPyConnection, account: Account) -> list[
         return None
     names = {r[0] for r in con.execute(
         """SELECT a.username FROM accounts a JOIN unit_paths p ON p.unit_code = a.unit_code
-           WHERE p.ancestor_code = ?""", [account.unit_code]).fetchall()}
+           WHERE p.ancestor_code = $unit_code""", {"unit_code": account.unit_code}).fetchall()}
     return sorted(names | {account.username})
 
 

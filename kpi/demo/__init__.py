@@ -25,6 +25,7 @@ from kpi.demo.problems import demo_snapshots, demo_timeline, problems_on
 from kpi.demo.supervision import demo_supervision
 from kpi.rules import Rules, load_rules
 from kpi.store import quote_identifier as q
+from kpi.store.sql import insert_batch
 
 DEMO_SEED = 20240701
 DEMO_KIND = "demo"
@@ -62,8 +63,8 @@ def demo_frames(as_of: dt.date, seed: int = DEMO_SEED, rules: Rules | None = Non
 
 def _column_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
     return dict(con.execute(
-        "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? AND schema_name = 'main'",
-        [table]).fetchall())
+        "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = $table AND schema_name = 'main'",
+        {"table": table}).fetchall())
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, batch_id: int) -> None:
@@ -80,11 +81,9 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, bat
 
 
 def _add_batch(con: duckdb.DuckDBPyConnection, batch_id: int, dataset: str, rows: int, as_of: dt.date) -> None:
-    con.execute(
-        """INSERT INTO batches (batch_id, dataset, file_name, sha256, rows_total, rows_inserted, rows_updated,
-                                rows_unchanged, user_name, created_at, kind, as_of)
-           VALUES (?, ?, ?, NULL, ?, ?, 0, 0, ?, current_timestamp::TIMESTAMP, ?, ?)""",
-        [batch_id, dataset, DEMO_FILE_NAME, rows, rows, DEMO_USER, DEMO_KIND, as_of])
+    insert_batch(con, batch_id=batch_id, dataset=dataset, file_name=DEMO_FILE_NAME, sha256=None, rows_total=rows,
+                 rows_inserted=rows, rows_updated=0, rows_unchanged=0, user_name=DEMO_USER, kind=DEMO_KIND,
+                 as_of=as_of)
 
 
 def _refuse_unless_empty(con: duckdb.DuckDBPyConnection) -> None:
@@ -124,7 +123,7 @@ def clear_demo(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"DELETE FROM {q(name)}")
             con.execute(f"DELETE FROM {q(name + '_undo')}")
         con.execute("DELETE FROM problem_snapshots")
-        con.execute("DELETE FROM batches WHERE kind = ?", [DEMO_KIND])
+        con.execute("DELETE FROM batches WHERE kind = $DEMO_KIND", {"DEMO_KIND": DEMO_KIND})
         store.set_meta(con, "demo", "0")
         store.set_meta(con, "demo_cleared", "1")
         store.bump_data_version(con)

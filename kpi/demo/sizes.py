@@ -45,6 +45,7 @@ from kpi.demo.problems import (
 )
 from kpi.demo.supervision import SUPERVISION_COLUMNS
 from kpi.rules import Rules, load_rules
+from kpi.store.sql import insert_batch
 
 SIZES = {"S": 300, "M": 5_000, "L": 100_000}
 SIZED_SEED = 20241101
@@ -324,11 +325,9 @@ def load_sized(con: duckdb.DuckDBPyConnection, size: str, as_of: dt.date, seed: 
         for frame in frames[name]():
             _insert(con, name, frame, batch_id)
             counts[name] += len(frame)
-        con.execute(
-            """INSERT INTO batches (batch_id, dataset, file_name, sha256, rows_total, rows_inserted, rows_updated,
-                                    rows_unchanged, user_name, created_at, kind, as_of)
-               VALUES (?, ?, ?, NULL, ?, ?, 0, 0, ?, current_timestamp::TIMESTAMP, 'upload', ?)""",
-            [batch_id, name, SIZED_FILE_NAME, counts[name], counts[name], SIZED_USER, as_of])
+        insert_batch(con, batch_id=batch_id, dataset=name, file_name=SIZED_FILE_NAME, sha256=None,
+                     rows_total=counts[name], rows_inserted=counts[name], rows_updated=0, rows_unchanged=0,
+                     user_name=SIZED_USER, kind="upload", as_of=as_of)
         if name == "problems":
             counts["problem_snapshots"] = 0
             for snap in sized_snapshots(timeline, as_of):

@@ -36,6 +36,7 @@ from kpi.i18n import DEFAULT_LANGUAGE, TranslatedError, t
 from kpi.importing.errors import UploadRefused
 from kpi.importing.model import ParsedUpload
 from kpi.store import quote_identifier as q
+from kpi.store.sql import insert_batch, with_identifiers
 
 _INCOMING = "_kpi_commit_incoming"
 DEMO_KIND = "demo"
@@ -98,8 +99,8 @@ class BatchResult:
 
 def _table_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
     rows = con.execute(
-        "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? AND NOT internal "
-        "AND schema_name = 'main'", [table]).fetchall()
+        "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = $table AND NOT internal "
+        "AND schema_name = 'main'", {"table": table}).fetchall()
     return dict(rows)
 
 
@@ -226,13 +227,10 @@ def _insert_snapshots(con: duckdb.DuckDBPyConnection, incoming: str, batch_id: i
 
 def _insert_batch(con: duckdb.DuckDBPyConnection, result: BatchResult, file_name: str, sha256: str,
                   user: str, kind: str, as_of: dt.date, sheets: str | None) -> None:
-    con.execute(
-        """INSERT INTO batches (batch_id, dataset, file_name, sha256, rows_total, rows_inserted,
-                                rows_updated, rows_unchanged, user_name, created_at, kind, undone_at, as_of,
-                                sheets_loaded)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)""",
-        [result.batch_id, result.dataset, file_name, sha256, result.rows_total, result.inserted,
-         result.updated, result.unchanged, user, dt.datetime.now().replace(microsecond=0), kind, as_of, sheets])
+    insert_batch(con, batch_id=result.batch_id, dataset=result.dataset, file_name=file_name, sha256=sha256,
+                 rows_total=result.rows_total, rows_inserted=result.inserted, rows_updated=result.updated,
+                 rows_unchanged=result.unchanged, user_name=user, kind=kind, as_of=as_of,
+                 created_at=dt.datetime.now().replace(microsecond=0), sheets_loaded=sheets)
 
 
 @contextmanager
@@ -346,8 +344,8 @@ def _check_undoable(con: duckdb.DuckDBPyConnection, batch: dict) -> None:
         raise BatchRefused("demo_batch", batch_id=batch_id)
     later = con.execute(
         """SELECT batch_id, file_name FROM batches
-           WHERE dataset = ? AND batch_id > ? AND undone_at IS NULL ORDER BY batch_id DESC LIMIT 1""",
-        [batch["dataset"], batch_id]).fetchone()
+           WHERE dataset = $dataset AND batch_id > $batch_id AND undone_at IS NULL ORDER BY batch_id DESC LIMIT 1""",
+        {"dataset": batch["dataset"], "batch_id": batch_id}).fetchone()
     if later is not None:
         raise BatchRefused("undo_later_first", batch_id=batch_id, later=int(later[0]), file=later[1] or "")
     if batch["dataset"] == UNITS.name:
@@ -410,15 +408,18 @@ def undo_batch(con: duckdb.DuckDBPyConnection, batch_id: int, user: str, expecte
         batch = _batch_row(con, batch_id)
         _check_undoable(con, batch)
         ds = get_dataset(batch["dataset"])
-        names = ", ".join(q(c) for c in [*ds.names, "batch_id"])
-        undo_table = q(ds.name + "_undo")
-        con.execute(f"DELETE FROM {q(ds.name)} WHERE batch_id = ?", [batch_id])
-        con.execute(f"INSERT INTO {q(ds.name)} ({names}) SELECT {names} FROM {undo_table} WHERE undo_batch_id = ?",
-                    [batch_id])
-        con.execute(f"DELETE FROM {undo_table} WHERE undo_batch_id = ?", [batch_id])
-        con.execute("DELETE FROM problem_snapshots WHERE batch_id = ?", [batch_id])
-        con.execute("UPDATE batches SET undone_at = ?, undone_by = ? WHERE batch_id = ?",
-                    [dt.datetime.now().replace(microsecond=0), user, batch_id])
+        names = [*ds.names, "batch_id"]
+        undo_table = ds.name + "_undo"
+        con.execute(with_identifiers("DELETE FROM {table} WHERE batch_id = $batch_id", table=ds.name),
+                    {"batch_id": batch_id})
+        con.execute(with_identifiers("INSERT INTO {table} ({names}) SELECT {names} FROM {undo} "
+                                     "WHERE undo_batch_id = $batch_id", table=ds.name, names=names, undo=undo_table),
+                    {"batch_id": batch_id})
+        con.execute(with_identifiers("DELETE FROM {undo} WHERE undo_batch_id = $batch_id", undo=undo_table),
+                    {"batch_id": batch_id})
+        con.execute("DELETE FROM problem_snapshots WHERE batch_id = $batch_id", {"batch_id": batch_id})
+        con.execute("UPDATE batches SET undone_at = $undone_at, undone_by = $user WHERE batch_id = $batch_id",
+                    {"undone_at": dt.datetime.now().replace(microsecond=0), "user": user, "batch_id": batch_id})
         store.bump_data_version(con, [ds.name])
 
 

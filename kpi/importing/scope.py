@@ -44,7 +44,7 @@ def root_label(con: duckdb.DuckDBPyConnection, root: str) -> str:
 def subtree_codes(con: duckdb.DuckDBPyConnection, root: str) -> frozenset[str]:
     """Every unit code of the subtree of `root` (itself included)."""
     return frozenset(r[0] for r in con.execute(
-        "SELECT unit_code FROM unit_paths WHERE ancestor_code = ?", [root]).fetchall())
+        "SELECT unit_code FROM unit_paths WHERE ancestor_code = $root", {"root": root}).fetchall())
 
 
 def scope_columns(ds: Dataset) -> list[str]:
@@ -61,8 +61,8 @@ def _stored_codes(con: duckdb.DuckDBPyConnection, codes: list[str]) -> set[str]:
     """Those of `codes` that are stored units (anywhere in the tree)."""
     if not codes:
         return set()
-    return {r[0] for r in con.execute("SELECT unit_code FROM units WHERE unit_code IN (SELECT unnest(?))",
-                                      [codes]).fetchall()}
+    return {r[0] for r in con.execute("SELECT unit_code FROM units WHERE unit_code IN (SELECT unnest($codes))",
+                                      {"codes": codes}).fetchall()}
 
 
 def _taken_keys(con: duckdb.DuckDBPyConnection, ds: Dataset, root: str, keys: list[str]) -> set[str]:

@@ -22,12 +22,10 @@ import pandas as pd
 from kpi.metrics.common import Headline
 from kpi.metrics.levels import resolved_level
 from kpi.rules import Indicator, Rules
+from kpi.store.sql import in_subtree
 
 THEORY_STUDY_CODE = "theory_study_coverage"
 _AGGREGATES = {"sum": "sum", "mean": "avg"}
-
-_SUBTREE = ("(CAST($root AS VARCHAR) IS NULL OR {col} IN "
-            "(SELECT unit_code FROM unit_paths WHERE ancestor_code = CAST($root AS VARCHAR)))")
 
 
 def period_of(value: dt.date | str | None) -> str | None:
@@ -47,7 +45,7 @@ def _catalogue_entry(rules: Rules, code: str) -> Indicator:
 def _rolled_up_sql(indicator: Indicator) -> str:
     """SQL of (unit_code, period, value, reporting_units) for the units at $level in the subtree."""
     head = f"""
-        WITH anc AS (SELECT unit_code FROM units WHERE level = $level AND {_SUBTREE.format(col="unit_code")}),
+        WITH anc AS (SELECT unit_code FROM units WHERE level = $level AND {in_subtree('unit_code')}),
         d AS (
             SELECT p.ancestor_code AS unit_code, i.unit_code AS source_code, i.period, i.value
             FROM indicators i JOIN unit_paths p ON p.unit_code = i.unit_code
@@ -143,7 +141,7 @@ def indicator_latest(con: duckdb.DuckDBPyConnection, rules: Rules, code: str, as
             SELECT u.unit_code, u.unit_name, r.period, r.value, r.reporting_units,
                    CAST($target AS DOUBLE) AS target, {_meets_sql("r.value")} AS meets
             FROM units u LEFT JOIN r ON r.unit_code = u.unit_code
-            WHERE u.level = $level AND {_SUBTREE.format(col="u.unit_code")}
+            WHERE u.level = $level AND {in_subtree('u.unit_code')}
             ORDER BY u.unit_code""", params).df()
 
 
@@ -172,7 +170,7 @@ def member_pipeline(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date
                 SELECT unit_code, indicator_code, arg_max(value, period) AS value
                 FROM indicators
                 WHERE list_contains($codes, indicator_code) AND value IS NOT NULL AND period <= $end
-                  AND {_SUBTREE.format(col="unit_code")}
+                  AND {in_subtree('unit_code')}
                 GROUP BY unit_code, indicator_code)
             GROUP BY indicator_code""",
         {"codes": [i.code for i in stages] or [""], "end": period_of(as_of), "root": root}).df()
@@ -191,7 +189,7 @@ def subtree_latest_value(con: duckdb.DuckDBPyConnection, rules: Rules, code: str
     indicator = _catalogue_entry(rules, code)
     base = f"""SELECT unit_code, period, value FROM indicators
                WHERE indicator_code = $code AND value IS NOT NULL AND period <= $end
-                 AND {_SUBTREE.format(col="unit_code")}"""
+                 AND {in_subtree('unit_code')}"""
     if indicator.rollup == "last":
         sql = f"""SELECT sum(value), max(period), count(*) FROM (
                       SELECT unit_code, arg_max(value, period) AS value, max(period) AS period

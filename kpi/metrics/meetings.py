@@ -34,19 +34,17 @@ from kpi.org import LEVEL_BRANCH, LEVEL_SECONDARY
 from kpi.periods import MONTHS_PER_SLOT, effective_as_of, slot_label, slots_between
 from kpi.rules import Rules
 from kpi.store import memo
+from kpi.store.sql import in_subtree
 from kpi.store.sqlframes import registered
 
 # Every required slot must be met: the target is the rule itself, not a tunable threshold.
 FULL_COMPLETION_PCT = 100.0
 
-_IN_SCOPE = ("(CAST($root AS VARCHAR) IS NULL OR {col} IN "
-             "(SELECT unit_code FROM unit_paths WHERE ancestor_code = CAST($root AS VARCHAR)))")
-
 # Units at $level that hold branches of the scope: those inside the subtree, and the ancestor of
 # a deeper root (a tertiary root seen at secondary level shows its own branches only).
 _UNITS_AT_LEVEL = f"""units_at AS (
     SELECT unit_code, unit_name FROM units
-    WHERE level = $level AND ({_IN_SCOPE.format(col="unit_code")}
+    WHERE level = $level AND ({in_subtree('unit_code')}
         OR unit_code IN (SELECT ancestor_code FROM unit_paths WHERE unit_code = CAST($root AS VARCHAR))))"""
 
 
@@ -153,7 +151,7 @@ def _build_grid(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, ro
     slots = slots_frame(rules, first, end)
     branches = con.execute(f"""
         SELECT unit_code, unit_name, founded_date FROM units
-        WHERE level = $level AND {_IN_SCOPE.format(col="unit_code")} ORDER BY unit_code""",
+        WHERE level = $level AND {in_subtree('unit_code')} ORDER BY unit_code""",
                            {"level": LEVEL_BRANCH, "root": root}).df()
     branches["founded_date"] = pd.to_datetime(branches["founded_date"])
     return SlotGrid(rules, root, end, slots, branches, _held_counts(con, slots, branches["unit_code"], end))
@@ -294,7 +292,7 @@ def meeting_headline(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.dat
 
 def _attendance_where() -> str:
     return (f"m.date BETWEEN $first AND $as_of AND m.expected IS NOT NULL AND m.attended IS NOT NULL "
-            f"AND {_IN_SCOPE.format(col='m.unit_code')}")
+            f"AND {in_subtree('m.unit_code')}")
 
 
 def attendance(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | None = None,
@@ -426,8 +424,9 @@ def branch_calendar(con: duckdb.DuckDBPyConnection, rules: Rules, unit_code: str
         rows = rows[:0]
     cal = _slot_rows(grid, rows, grid.columns_of()).drop(columns=["unit_code", "unit_name"])
     held = con.execute("""
-        SELECT meeting_type, date FROM meetings WHERE unit_code = ? AND date BETWEEN ? AND ?
-        ORDER BY date""", [unit_code, window(end, None, today)[0], grid.as_of]).fetchall()
+        SELECT meeting_type, date FROM meetings WHERE unit_code = $unit_code AND date BETWEEN $start AND $as_of
+        ORDER BY date""",
+        {"unit_code": unit_code, "start": window(end, None, today)[0], "as_of": grid.as_of}).fetchall()
     dates = []
     for slot in cal.itertuples():
         days = [d.strftime("%m-%d") for kind, d in held
@@ -444,11 +443,11 @@ def branch_meetings(con: duckdb.DuckDBPyConnection, unit_code: str, year: int, a
     until = effective_as_of(as_of or dt.date(year, 12, 31), today)
     return con.execute("""
         SELECT date, meeting_type, topic, expected, attended FROM meetings
-        WHERE unit_code = ? AND year(date) = ? AND date <= ? ORDER BY date, meeting_type""",
-                       [unit_code, year, until]).df()
+        WHERE unit_code = $unit_code AND year(date) = $year AND date <= $until ORDER BY date, meeting_type""",
+                       {"unit_code": unit_code, "year": year, "until": until}).df()
 
 
 def meeting_records_in_scope(con: duckdb.DuckDBPyConnection, root: str | None = None) -> int:
     """How many meeting records exist for branches of the scope (any date): 0 means no data."""
-    return int(con.execute(f"SELECT count(*) FROM meetings m WHERE {_IN_SCOPE.format(col='m.unit_code')}",
+    return int(con.execute(f"SELECT count(*) FROM meetings m WHERE {in_subtree('m.unit_code')}",
                            {"root": root}).fetchall()[0][0])

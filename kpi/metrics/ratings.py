@@ -22,16 +22,14 @@ from kpi.metrics.levels import resolved_level
 from kpi.org import LEVEL_BRANCH, LEVEL_SECONDARY
 from kpi.rules import Rules
 from kpi.store import quote_identifier
+from kpi.store.sql import in_subtree
 
 RULE_STANDARDISATION = "standardisation"
-
-_SUBTREE = ("(CAST($root AS VARCHAR) IS NULL OR {col} IN "
-            "(SELECT unit_code FROM unit_paths WHERE ancestor_code = CAST($root AS VARCHAR)))")
 
 # Branches of each unit at $level in the subtree, with their rating of $year (if any).
 _BY_UNIT_SQL = f"""
 WITH scope AS (
-    SELECT unit_code, unit_name FROM units WHERE level = $level AND {_SUBTREE.format(col="unit_code")}
+    SELECT unit_code, unit_name FROM units WHERE level = $level AND {in_subtree('unit_code')}
 ), branches AS (
     SELECT p.ancestor_code, p.unit_code FROM unit_paths p JOIN units b ON b.unit_code = p.unit_code
     WHERE b.level = $branch_level
@@ -53,7 +51,7 @@ GROUP BY s.unit_code, s.unit_name ORDER BY s.unit_code
 def ratings_year(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | None = None) -> int | None:
     """The latest year ≤ as_of.year with a rating of a branch in the subtree; None when there is none."""
     row = con.execute(
-        f"SELECT max(year) FROM ratings WHERE year <= $year AND {_SUBTREE.format(col='unit_code')}",
+        f"SELECT max(year) FROM ratings WHERE year <= $year AND {in_subtree('unit_code')}",
         {"year": as_of.year, "root": root}).fetchone()
     return None if row[0] is None else int(row[0])
 
@@ -66,7 +64,7 @@ def standardisation_compliance(con: duckdb.DuckDBPyConnection, rules: Rules, as_
     rated, compliant = con.execute(
         f"""SELECT count(r.compliant), CAST(coalesce(count_if(r.compliant), 0) AS BIGINT)
             FROM ratings r JOIN units b ON b.unit_code = r.unit_code
-            WHERE r.year = $year AND b.level = $branch_level AND {_SUBTREE.format(col='r.unit_code')}""",
+            WHERE r.year = $year AND b.level = $branch_level AND {in_subtree('r.unit_code')}""",
         {"year": year, "branch_level": LEVEL_BRANCH, "root": root}).fetchone()
     return Headline("standardisation_compliance", share_pct(int(compliant), int(rated)),
                     rules.standardisation_target_pct, int(compliant), int(rated))
@@ -99,7 +97,7 @@ def star_distribution(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str 
             FROM units s JOIN unit_paths p ON p.ancestor_code = s.unit_code
             JOIN units b ON b.unit_code = p.unit_code AND b.level = $branch_level
             JOIN ratings r ON r.unit_code = b.unit_code AND r.year = $year
-            WHERE s.level = $level AND {_SUBTREE.format(col='s.unit_code')} AND r.stars IS NOT NULL
+            WHERE s.level = $level AND {in_subtree('s.unit_code')} AND r.stars IS NOT NULL
             GROUP BY s.unit_code, s.unit_name, r.stars ORDER BY s.unit_code, r.stars""", params).df()
 
 
@@ -136,7 +134,7 @@ def rated_branches(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | N
     return con.execute(
         f"""SELECT r.unit_code, b.unit_name, r.stars, r.compliant
             FROM ratings r JOIN units b ON b.unit_code = r.unit_code AND b.level = $branch_level
-            WHERE r.year = $year AND {_SUBTREE.format(col='r.unit_code')} ORDER BY r.unit_code""",
+            WHERE r.year = $year AND {in_subtree('r.unit_code')} ORDER BY r.unit_code""",
         {"year": ratings_year(con, as_of, root), "root": root, "branch_level": LEVEL_BRANCH}).df()
 
 

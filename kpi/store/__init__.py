@@ -4,7 +4,8 @@
 - migrations: the versioned schema, literal SQL frozen once released;
 - transactions: `transaction()` (one writing transaction at a time) and `WriteRefused`;
 - state: the data version caches key on, when each dataset last changed, empty / demo, checksums;
-- sql: `quote_identifier`, the only way an identifier enters a statement (values are always bound);
+- sql: the SQL helpers — `quote_identifier` / `with_identifiers` (the only way an identifier enters a
+  statement; values are always bound, by name), `in_subtree`, `like_contains`, the snapshot order, `insert_batch`;
 - meta: the key–value table `meta`; derived: tables kept right from the data (unit_paths,
   problem_changes); memo: a per-process cache keyed on the data version; sqlframes: a pandas
   frame visible to SQL for a `with` block.

@@ -37,7 +37,7 @@ def changed_at(con: duckdb.DuckDBPyConnection, datasets: Iterable[str] | None = 
     names = list(DATASET_TABLES if datasets is None else datasets)
     rows = con.execute(
         """SELECT count(*), max(CAST(value AS BIGINT)) FROM meta
-           WHERE key IN (SELECT 'changed_at.' || unnest(CAST(? AS VARCHAR[])))""", [names]).fetchall()
+           WHERE key IN (SELECT 'changed_at.' || unnest(CAST($names AS VARCHAR[])))""", {"names": names}).fetchall()
     recorded, latest = rows[0]
     return int(latest) if recorded == len(set(names)) else data_version(con)
 
