@@ -62,6 +62,7 @@ _DUMMY_HASH = _HASHER.hash("not a password of anyone")
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.@\-]{2,64}$")
 ACCOUNT_COLUMNS = ("username", "display_name", "email", "role", "unit_code", "created_at", "disabled",
                    "last_login", "demo")
+_SELECT_ACCOUNTS = "SELECT " + ", ".join(ACCOUNT_COLUMNS) + " FROM accounts"
 
 # The demo group's accounts (README "演示账号 / Demo accounts"): user name, display name, password,
 # role, and where it is bound: None = whole store, 'root' = the group, 'secondary' = the first 二级单位.
@@ -105,16 +106,15 @@ def has_accounts(con: duckdb.DuckDBPyConnection) -> bool:
 
 def get_account(con: duckdb.DuckDBPyConnection, username: str) -> Account | None:
     """The account named `username`, or None."""
-    df = con.execute(f"SELECT {', '.join(ACCOUNT_COLUMNS)} FROM accounts WHERE username = ?", [username]).df()
+    df = con.execute(_SELECT_ACCOUNTS + " WHERE username = $username", {"username": username}).df()
     return None if df.empty else _account(df.iloc[0].to_dict())
 
 
 def account_by_email(con: duckdb.DuckDBPyConnection, email: str) -> Account | None:
     """The account whose e-mail (or user name) is `email`, case-insensitive — for single sign-on."""
     df = con.execute(
-        f"""SELECT {', '.join(ACCOUNT_COLUMNS)} FROM accounts
-            WHERE lower(email) = lower(?) OR lower(username) = lower(?) ORDER BY username LIMIT 1""",
-        [email, email]).df()
+        _SELECT_ACCOUNTS + " WHERE lower(email) = lower($email) OR lower(username) = lower($email) "
+        "ORDER BY username LIMIT 1", {"email": email}).df()
     return None if df.empty else _account(df.iloc[0].to_dict())
 
 

@@ -31,6 +31,15 @@ def record(con: duckdb.DuckDBPyConnection, username: str | None, action: str, ta
                  "action": action, "target": target, "detail": detail})
 
 
+_ENTRIES = ("SELECT " + ", ".join(COLUMNS) + """ FROM audit_log
+    WHERE (CAST($username AS VARCHAR) IS NULL OR username = $username)
+      AND (len(CAST($actions AS VARCHAR[])) = 0 OR list_contains(CAST($actions AS VARCHAR[]), action))
+      AND (CAST($start AS DATE) IS NULL OR CAST(logged_at AS DATE) >= $start)
+      AND (CAST($end AS DATE) IS NULL OR CAST(logged_at AS DATE) <= $end)
+      AND (CAST($usernames AS VARCHAR[]) IS NULL OR list_contains(CAST($usernames AS VARCHAR[]), username))
+    ORDER BY id DESC""")
+
+
 def entries(con: duckdb.DuckDBPyConnection, username: str | None = None, actions: tuple[str, ...] = (),
             start: dt.date | None = None, end: dt.date | None = None,
             usernames: list[str] | None = None) -> pd.DataFrame:
@@ -38,14 +47,8 @@ def entries(con: duckdb.DuckDBPyConnection, username: str | None = None, actions
     (inclusive) and a list of user names (an administrator's subtree, see kpi.access.roles); every filter
     bound, None / empty = no filter (but an empty `usernames` list keeps nothing)."""
     return con.execute(
-        f"""SELECT {', '.join(COLUMNS)} FROM audit_log
-            WHERE (CAST(? AS VARCHAR) IS NULL OR username = ?)
-              AND (len(CAST(? AS VARCHAR[])) = 0 OR list_contains(CAST(? AS VARCHAR[]), action))
-              AND (CAST(? AS DATE) IS NULL OR CAST(logged_at AS DATE) >= ?)
-              AND (CAST(? AS DATE) IS NULL OR CAST(logged_at AS DATE) <= ?)
-              AND (CAST(? AS VARCHAR[]) IS NULL OR list_contains(CAST(? AS VARCHAR[]), username))
-            ORDER BY id DESC""",
-        [username, username, list(actions), list(actions), start, start, end, end, usernames, usernames]).df()
+        _ENTRIES, {"username": username, "actions": list(actions), "start": start, "end": end,
+                   "usernames": usernames}).df()
 
 
 def users_in_log(con: duckdb.DuckDBPyConnection, usernames: list[str] | None = None) -> list[str]:

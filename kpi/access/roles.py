@@ -37,7 +37,7 @@ from kpi import org
 from kpi.access import audit
 from kpi.datasets import get_dataset
 from kpi.i18n import TranslatedError
-from kpi.store import quote_identifier as q
+from kpi.store.sql import with_identifiers
 
 LEADER, ANALYST, ADMIN = "领导", "分析员", "管理员"
 ROLES = (LEADER, ANALYST, ADMIN)
@@ -156,10 +156,11 @@ def _batch_rows_outside(con: duckdb.DuckDBPyConnection, dataset: str, batch_id: 
     subtree: the rows it wrote (`batch_id`) and the rows it overwrote (`<table>_undo`)."""
     table = get_dataset(dataset).name  # a name from the fixed dataset registry, never user text
     return con.execute(
-        f"""SELECT count(*) FROM (SELECT unit_code FROM {q(table)} WHERE batch_id = ?
-                                  UNION ALL SELECT unit_code FROM {q(table + '_undo')} WHERE undo_batch_id = ?)
-            WHERE unit_code NOT IN (SELECT unit_code FROM unit_paths WHERE ancestor_code = ?)""",
-        [batch_id, batch_id, root]).fetchone()[0]
+        with_identifiers("""SELECT count(*) FROM (SELECT unit_code FROM {table} WHERE batch_id = $batch_id
+                                  UNION ALL SELECT unit_code FROM {undo} WHERE undo_batch_id = $batch_id)
+            WHERE unit_code NOT IN (SELECT unit_code FROM unit_paths WHERE ancestor_code = $root)""",
+                         table=table, undo=table + "_undo"),
+        {"batch_id": batch_id, "root": root}).fetchone()[0]
 
 
 def managed_usernames(con: duckdb.DuckDBPyConnection, account: Account) -> list[str] | None:

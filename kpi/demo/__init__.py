@@ -75,7 +75,7 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, bat
     con.register(_FRAME, frame)
     try:
         con.execute(f"INSERT INTO {q(table)} ({', '.join(map(q, columns))}, batch_id) "
-                    f"SELECT {casts}, ? FROM {_FRAME}", [batch_id])
+                    f"SELECT {casts}, $batch_id FROM {_FRAME}", {"batch_id": batch_id})
     finally:
         con.unregister(_FRAME)
 

@@ -43,6 +43,7 @@ DEMO_KIND = "demo"
 
 BATCH_COLUMNS = ["batch_id", "dataset", "file_name", "sha256", "rows_total", "rows_inserted",
                  "rows_updated", "rows_unchanged", "user_name", "created_at", "kind", "undone_at", "as_of"]
+_SELECT_BATCHES = "SELECT " + ", ".join(BATCH_COLUMNS)
 
 
 class BatchRefused(TranslatedError):
@@ -175,10 +176,10 @@ def find_same_file(con: duckdb.DuckDBPyConnection, dataset: str, sha256: str,
     same sheet choice (`sheet_choice`), or None. `sheets` None matches any choice, and so does a
     batch written before schema v7 (its choice was not recorded)."""
     df = con.execute(
-        f"""SELECT {', '.join(BATCH_COLUMNS)} FROM batches
-            WHERE dataset = ? AND sha256 = ? AND undone_at IS NULL
-              AND (CAST(? AS VARCHAR) IS NULL OR sheets_loaded IS NULL OR sheets_loaded = ?)
-            ORDER BY batch_id DESC LIMIT 1""", [dataset, sha256, sheets, sheets]).df()
+        _SELECT_BATCHES + """ FROM batches
+            WHERE dataset = $dataset AND sha256 = $sha256 AND undone_at IS NULL
+              AND (CAST($sheets AS VARCHAR) IS NULL OR sheets_loaded IS NULL OR sheets_loaded = $sheets)
+            ORDER BY batch_id DESC LIMIT 1""", {"dataset": dataset, "sha256": sha256, "sheets": sheets}).df()
     return None if df.empty else df.iloc[0].to_dict()
 
 
@@ -202,8 +203,8 @@ def _save_overwritten(con: duckdb.DuckDBPyConnection, ds: Dataset, incoming: str
     names = ", ".join(q(c) for c in [*ds.names, "batch_id", "undo_batch_id"])
     con.execute(
         f"""INSERT INTO {q(ds.name + '_undo')} ({names})
-            SELECT {cols}, ? FROM {q(ds.name)} t JOIN {_updated_keys(ds, incoming)} u
-            ON {_key_match(ds, 't', 'u')}""", [batch_id])
+            SELECT {cols}, $batch_id FROM {q(ds.name)} t JOIN {_updated_keys(ds, incoming)} u
+            ON {_key_match(ds, 't', 'u')}""", {"batch_id": batch_id})
 
 
 def _delete_overwritten(con: duckdb.DuckDBPyConnection, ds: Dataset, incoming: str) -> None:
@@ -216,13 +217,15 @@ def _insert_rows(con: duckdb.DuckDBPyConnection, ds: Dataset, incoming: str, bat
     unchanged rows are exactly those whose key is still stored (with none, every row goes in)."""
     names = ", ".join(q(c) for c in [*ds.names, "batch_id"])
     keep = f"WHERE NOT EXISTS (SELECT 1 FROM {q(ds.name)} t WHERE {_key_match(ds, 't', 's')})" if unchanged else ""
-    con.execute(f"INSERT INTO {q(ds.name)} ({names}) SELECT s.*, ? FROM {incoming} s {keep}", [batch_id])
+    con.execute(f"INSERT INTO {q(ds.name)} ({names}) SELECT s.*, $batch_id FROM {incoming} s {keep}",
+                {"batch_id": batch_id})
 
 
 def _insert_snapshots(con: duckdb.DuckDBPyConnection, incoming: str, batch_id: int, as_of: dt.date) -> None:
     con.execute(
         f"""INSERT INTO problem_snapshots (problem_id, status, due_date, as_of, batch_id)
-            SELECT problem_id, status, due_date, ?, ? FROM {incoming} s""", [as_of, batch_id])
+            SELECT problem_id, status, due_date, $as_of, $batch_id FROM {incoming} s""",
+        {"as_of": as_of, "batch_id": batch_id})
 
 
 def _insert_batch(con: duckdb.DuckDBPyConnection, result: BatchResult, file_name: str, sha256: str,
@@ -329,7 +332,7 @@ def commit_frame(con: duckdb.DuckDBPyConnection, dataset: str, frame: pd.DataFra
 
 
 def _batch_row(con: duckdb.DuckDBPyConnection, batch_id: int) -> dict:
-    df = con.execute(f"SELECT {', '.join(BATCH_COLUMNS)} FROM batches WHERE batch_id = ?", [batch_id]).df()
+    df = con.execute(_SELECT_BATCHES + " FROM batches WHERE batch_id = $batch_id", {"batch_id": batch_id}).df()
     if df.empty:
         raise BatchRefused("unknown_batch", batch_id=batch_id)
     return df.iloc[0].to_dict()
@@ -353,8 +356,8 @@ def _check_undoable(con: duckdb.DuckDBPyConnection, batch: dict) -> None:
 
 
 # The units a units batch added (its rows that its undo does not restore from units_undo).
-_UNITS_ADDED = """SELECT unit_code FROM units WHERE batch_id = ?
-                  EXCEPT SELECT unit_code FROM units_undo WHERE undo_batch_id = ?"""
+_UNITS_ADDED = """SELECT unit_code FROM units WHERE batch_id = $batch_id
+                  EXCEPT SELECT unit_code FROM units_undo WHERE undo_batch_id = $batch_id"""
 
 
 def _unit_references_sql() -> str:
@@ -369,11 +372,14 @@ def _unit_references_sql() -> str:
     return "\n UNION ALL ".join(parts)
 
 
-_UNIT_USERS = f"""
-    WITH added AS ({_UNITS_ADDED}), refs AS ({_unit_references_sql()})
+_UNIT_USERS = ("WITH added AS (" + _UNITS_ADDED + "), refs AS (" + _unit_references_sql() + """)
     SELECT b.batch_id, b.dataset, r.unit_code
     FROM refs r JOIN added a ON r.unit_code = a.unit_code JOIN batches b ON b.batch_id = r.batch_id
-    WHERE b.undone_at IS NULL AND b.batch_id <> ?"""
+    WHERE b.undone_at IS NULL AND b.batch_id <> $batch_id""")
+_UNIT_USERS_BY_BATCH = ("SELECT batch_id, dataset, list(DISTINCT unit_code ORDER BY unit_code) FROM ("
+                        + _UNIT_USERS + ") GROUP BY batch_id, dataset ORDER BY batch_id")
+_ACCOUNTS_BOUND_TO_ADDED = ("SELECT username, unit_code FROM accounts WHERE unit_code IN (" + _UNITS_ADDED
+                            + ") ORDER BY username")
 
 
 def _check_units_unused(con: duckdb.DuckDBPyConnection, batch_id: int) -> None:
@@ -381,14 +387,11 @@ def _check_units_unused(con: duckdb.DuckDBPyConnection, batch_id: int) -> None:
     row of another active batch or bound to an account: the undo would leave rows the importer
     refuses (a meeting of a unit that does not exist). Rows written outside any batch are not
     counted."""
-    users = con.execute(
-        f"""SELECT batch_id, dataset, list(DISTINCT unit_code ORDER BY unit_code) FROM ({_UNIT_USERS})
-            GROUP BY batch_id, dataset ORDER BY batch_id""", [batch_id, batch_id, batch_id]).fetchall()
+    users = con.execute(_UNIT_USERS_BY_BATCH, {"batch_id": batch_id}).fetchall()
     if users:
         units = sorted({code for _, _, codes in users for code in codes})
         raise UnitsInUse(batch_id, units, users=[(int(b), d) for b, d, _ in users])
-    bound = con.execute(f"""SELECT username, unit_code FROM accounts WHERE unit_code IN ({_UNITS_ADDED})
-                            ORDER BY username""", [batch_id, batch_id]).fetchall()
+    bound = con.execute(_ACCOUNTS_BOUND_TO_ADDED, {"batch_id": batch_id}).fetchall()
     if bound:
         raise UnitsInUse(batch_id, sorted({code for _, code in bound}), accounts=[name for name, _ in bound])
 
@@ -426,7 +429,7 @@ def undo_batch(con: duckdb.DuckDBPyConnection, batch_id: int, user: str, expecte
 def list_batches(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every batch, newest first, with `undoable`: active, not demo, and the latest active of its dataset."""
     return con.execute(
-        f"""SELECT {', '.join(BATCH_COLUMNS)},
-                   undone_at IS NULL AND coalesce(kind, 'upload') <> ? AND batch_id = max(batch_id)
+        _SELECT_BATCHES + """,
+                   undone_at IS NULL AND coalesce(kind, 'upload') <> $demo_kind AND batch_id = max(batch_id)
                        FILTER (WHERE undone_at IS NULL) OVER (PARTITION BY dataset) AS undoable
-            FROM batches ORDER BY batch_id DESC""", [DEMO_KIND]).df()
+            FROM batches ORDER BY batch_id DESC""", {"demo_kind": DEMO_KIND}).df()

@@ -26,7 +26,7 @@ from kpi.access.roles import Account, AuthError, may_upload
 from kpi.datasets import Dataset, get_dataset
 from kpi.importing.errors import CellError, UploadRefused
 from kpi.importing.validate import Issue
-from kpi.store import quote_identifier as q
+from kpi.store.sql import with_identifiers
 
 # Reasons, under `import.` in kpi/messages/import.toml.
 OUTSIDE = "scope.outside"
@@ -69,11 +69,11 @@ def _taken_keys(con: duckdb.DuckDBPyConnection, ds: Dataset, root: str, keys: li
     """Those of `keys` (values of the dataset's one key column) stored for a unit outside the subtree."""
     if not keys:
         return set()
-    key = q(ds.key[0])
     return {r[0] for r in con.execute(
-        f"""SELECT DISTINCT {key} FROM {q(ds.name)} WHERE {key} IN (SELECT unnest(?))
-            AND unit_code NOT IN (SELECT unit_code FROM unit_paths WHERE ancestor_code = ?)""",
-        [keys, root]).fetchall()}
+        with_identifiers("""SELECT DISTINCT {key} FROM {table} WHERE {key} IN (SELECT unnest($keys))
+            AND unit_code NOT IN (SELECT unit_code FROM unit_paths WHERE ancestor_code = $root)""",
+                         key=ds.key[0], table=ds.name),
+        {"keys": keys, "root": root}).fetchall()}
 
 
 def _present(values: pd.Series) -> list[str]:
