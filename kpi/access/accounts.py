@@ -204,8 +204,8 @@ def delete_account(con: duckdb.DuckDBPyConnection, username: str, *, by: Account
 
 
 def _other_admins(con: duckdb.DuckDBPyConnection, username: str) -> int:
-    return con.execute("SELECT count(*) FROM accounts WHERE role = $ADMIN AND NOT disabled AND username <> $username",
-                       {"ADMIN": ADMIN, "username": username}).fetchone()[0]
+    return con.execute("SELECT count(*) FROM accounts WHERE role = $admin AND NOT disabled AND username <> $username",
+                       {"admin": ADMIN, "username": username}).fetchone()[0]
 
 
 # Sign-in attempts (see the module docstring). The name locks are striped: a made-up name costs no

@@ -15,7 +15,7 @@ the package's public API.
 """
 from kpi.store.connection import DUCKDB_CONFIG, Store, StoreError, migrate, open_store, schema_version
 from kpi.store.meta import meta_value, set_meta
-from kpi.store.sql import dataset_select_sql, quote_identifier
+from kpi.store.sql import dataset_select_sql, quote_identifier, with_identifiers
 from kpi.store.state import (
     DATASET_TABLES,
     bump_data_version,
@@ -30,5 +30,6 @@ from kpi.store.transactions import WriteRefused, transaction, write_lock
 __all__ = [
     "DATASET_TABLES", "DUCKDB_CONFIG", "Store", "StoreError", "WriteRefused", "bump_data_version", "changed_at",
     "data_version", "dataset_select_sql", "is_demo", "is_empty", "meta_value", "migrate", "open_store",
-    "quote_identifier", "schema_version", "set_meta", "table_checksums", "transaction", "write_lock",
+    "quote_identifier", "schema_version", "set_meta", "table_checksums", "transaction", "with_identifiers",
+    "write_lock",
 ]
