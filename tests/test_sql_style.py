@@ -42,7 +42,6 @@ POSITIONAL = re.compile(r"(?:[=(,<>]|\bIN|\bAS|\bLIMIT|\bAND|\bOR)\s*\?|\?\s*(?:
 COMPOSED = {
     "importing/commit.py", "demo/__init__.py", "demo/sizes.py",
     "metrics/problems.py",
-    "store/derived.py",
 }
 
 

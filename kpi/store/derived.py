@@ -53,28 +53,28 @@ def _changes_of(source: str, carry: str = "") -> str:
 
 # The statements of the upkeep, fixed text composed once from the fragments above; every value
 # (batch keys, problem ids, the last kept key) is bound.
-_IN_BATCHES = f"list_contains(CAST($batches AS BIGINT[]), {BATCH_KEY})"
+_IN_BATCHES = "list_contains(CAST($batches AS BIGINT[]), " + BATCH_KEY + ")"
 _LISTED = "problem_id IN (SELECT unnest(CAST($problem_ids AS VARCHAR[])))"
 # True when every row of the selection comes after every snapshot kept (NULL: no row).
-_AFTER_KEPT = f"min({SNAPSHOT_KEY}) > coalesce(CAST($kept_max AS BIGINT), -1)"
+_AFTER_KEPT = "min(" + SNAPSHOT_KEY + ") > coalesce(CAST($kept_max AS BIGINT), -1)"
 CHANGES_OF_ALL = _changes_of("problem_snapshots")
-BATCH_COUNTS = f"SELECT {BATCH_KEY}, count(*) FROM problem_snapshots GROUP BY ALL"
-KEPT_MAX = f"SELECT max({SNAPSHOT_KEY}) FROM problem_snapshots WHERE NOT {_IN_BATCHES}"
-GONE_AFTER_KEPT = f"SELECT {_AFTER_KEPT} FROM problem_changes WHERE {_IN_BATCHES}"
-NEW_AFTER_KEPT = f"SELECT {_AFTER_KEPT} FROM problem_snapshots WHERE {_IN_BATCHES}"
-GONE_PROBLEMS = f"SELECT DISTINCT problem_id FROM problem_changes WHERE {_IN_BATCHES}"
-NEW_PROBLEMS = f"SELECT DISTINCT problem_id FROM problem_snapshots WHERE {_IN_BATCHES}"
-DROP_GONE = f"DELETE FROM problem_changes WHERE {_IN_BATCHES}"
-DROP_LISTED = f"DELETE FROM problem_changes WHERE {_LISTED}"
+BATCH_COUNTS = "SELECT " + BATCH_KEY + ", count(*) FROM problem_snapshots GROUP BY ALL"
+KEPT_MAX = "SELECT max(" + SNAPSHOT_KEY + ") FROM problem_snapshots WHERE NOT " + _IN_BATCHES
+GONE_AFTER_KEPT = "SELECT " + _AFTER_KEPT + " FROM problem_changes WHERE " + _IN_BATCHES
+NEW_AFTER_KEPT = "SELECT " + _AFTER_KEPT + " FROM problem_snapshots WHERE " + _IN_BATCHES
+GONE_PROBLEMS = "SELECT DISTINCT problem_id FROM problem_changes WHERE " + _IN_BATCHES
+NEW_PROBLEMS = "SELECT DISTINCT problem_id FROM problem_snapshots WHERE " + _IN_BATCHES
+DROP_GONE = "DELETE FROM problem_changes WHERE " + _IN_BATCHES
+DROP_LISTED = "DELETE FROM problem_changes WHERE " + _LISTED
 REBUILD_LISTED = ("INSERT INTO problem_changes"
-                  + _changes_of(f"(SELECT {_COLUMNS} FROM problem_snapshots WHERE {_LISTED})"))
+                  + _changes_of("(SELECT " + _COLUMNS + " FROM problem_snapshots WHERE " + _LISTED + ")"))
 # Each problem's last change placed before the new rows: the window marks the new rows that
 # change the state; only those are added.
-APPEND_NEW = ("INSERT INTO problem_changes SELECT " + _COLUMNS + " FROM (" + _changes_of(f"""(
-    SELECT {_COLUMNS}, false AS added FROM problem_changes WHERE problem_id IN ({NEW_PROBLEMS})
-    QUALIFY row_number() OVER (PARTITION BY problem_id ORDER BY {SNAPSHOT_ORDER_NEWEST_FIRST}) = 1
-    UNION ALL
-    SELECT {_COLUMNS}, true AS added FROM problem_snapshots WHERE {_IN_BATCHES})""", "added") + ") WHERE added")
+APPEND_NEW = ("INSERT INTO problem_changes SELECT " + _COLUMNS + " FROM (" + _changes_of(
+    "(SELECT " + _COLUMNS + ", false AS added FROM problem_changes WHERE problem_id IN (" + NEW_PROBLEMS + ")"
+    " QUALIFY row_number() OVER (PARTITION BY problem_id ORDER BY " + SNAPSHOT_ORDER_NEWEST_FIRST + ") = 1"
+    " UNION ALL SELECT " + _COLUMNS + ", true AS added FROM problem_snapshots WHERE " + _IN_BATCHES + ")",
+    "added") + ") WHERE added")
 
 
 def _rebuild(con: duckdb.DuckDBPyConnection, problem_ids: list[str]) -> None:
