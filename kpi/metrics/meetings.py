@@ -34,19 +34,17 @@ from kpi.org import LEVEL_BRANCH, LEVEL_SECONDARY
 from kpi.periods import MONTHS_PER_SLOT, effective_as_of, slot_label, slots_between
 from kpi.rules import Rules
 from kpi.store import memo
+from kpi.store.sql import IN_SUBTREE, in_subtree, with_identifiers
 from kpi.store.sqlframes import registered
 
 # Every required slot must be met: the target is the rule itself, not a tunable threshold.
 FULL_COMPLETION_PCT = 100.0
 
-_IN_SCOPE = ("(CAST($root AS VARCHAR) IS NULL OR {col} IN "
-             "(SELECT unit_code FROM unit_paths WHERE ancestor_code = CAST($root AS VARCHAR)))")
-
 # Units at $level that hold branches of the scope: those inside the subtree, and the ancestor of
 # a deeper root (a tertiary root seen at secondary level shows its own branches only).
-_UNITS_AT_LEVEL = f"""units_at AS (
+_UNITS_AT_LEVEL = """units_at AS (
     SELECT unit_code, unit_name FROM units
-    WHERE level = $level AND ({_IN_SCOPE.format(col="unit_code")}
+    WHERE level = $level AND (""" + IN_SUBTREE + """
         OR unit_code IN (SELECT ancestor_code FROM unit_paths WHERE unit_code = CAST($root AS VARCHAR))))"""
 
 
@@ -135,13 +133,14 @@ def _held_counts(con: duckdb.DuckDBPyConnection, slots: pd.DataFrame, codes: pd.
         types["first_month"] = types["first_day"].dt.year * 12 + types["first_day"].dt.month
         branches = pd.DataFrame({"unit_code": codes.to_numpy(), "bid": np.arange(len(codes), dtype=np.int64)})
         with registered(con, types) as type_table, registered(con, branches) as branch_table:
-            found = con.execute(f"""
+            found = con.execute(with_identifiers("""
                 SELECT b.bid * $width + r.base + (year(m.date) * 12 + month(m.date) - r.first_month) // r.months
                        AS cell
                 FROM meetings m
                 JOIN {type_table} r ON m.meeting_type = r.meeting_type
                 JOIN {branch_table} b ON b.unit_code = m.unit_code
                 WHERE m.date BETWEEN CAST(r.first_day AS DATE) AND CAST($as_of AS DATE)""",
+                                                 type_table=type_table, branch_table=branch_table),
                                 {"width": len(slots), "as_of": as_of}).fetchnumpy()["cell"]
         held = np.bincount(np.asarray(found, dtype=np.int64), minlength=held.size)
     return held.reshape(len(codes), len(slots))
@@ -151,9 +150,9 @@ def _build_grid(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, ro
                 start: dt.date | None = None, today: dt.date | None = None) -> SlotGrid:
     first, end = window(as_of, start, today)
     slots = slots_frame(rules, first, end)
-    branches = con.execute(f"""
+    branches = con.execute("""
         SELECT unit_code, unit_name, founded_date FROM units
-        WHERE level = $level AND {_IN_SCOPE.format(col="unit_code")} ORDER BY unit_code""",
+        WHERE level = $level AND """ + IN_SUBTREE + " ORDER BY unit_code",
                            {"level": LEVEL_BRANCH, "root": root}).df()
     branches["founded_date"] = pd.to_datetime(branches["founded_date"])
     return SlotGrid(rules, root, end, slots, branches, _held_counts(con, slots, branches["unit_code"], end))
@@ -264,8 +263,10 @@ def completion_by_unit(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.d
                                "req": grid.required.sum(axis=1, dtype=np.int64),
                                "met": grid.met.sum(axis=1, dtype=np.int64)})
     with registered(con, per_branch) as name:
-        return con.execute(f"""
-            WITH {_UNITS_AT_LEVEL}
+        return con.execute(with_identifiers(_COMPLETION_BY_UNIT, per_branch=name), {"root": root, "level": level}).df()
+
+
+_COMPLETION_BY_UNIT = "WITH " + _UNITS_AT_LEVEL + """
             SELECT u.unit_code, u.unit_name,
                    CAST(coalesce(sum(pb.req), 0) AS BIGINT) AS required_slots,
                    CAST(coalesce(sum(pb.met), 0) AS BIGINT) AS met_slots,
@@ -277,9 +278,9 @@ def completion_by_unit(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.d
                              / count(pb.unit_code) FILTER (WHERE pb.req > 0) END AS branch_compliance_pct
             FROM units_at u
             LEFT JOIN unit_paths p ON p.ancestor_code = u.unit_code
-            LEFT JOIN {name} pb ON pb.unit_code = p.unit_code
+            LEFT JOIN {per_branch} pb ON pb.unit_code = p.unit_code
             GROUP BY u.unit_code, u.unit_name
-            ORDER BY u.unit_code""", {"root": root, "level": level}).df()
+            ORDER BY u.unit_code"""
 
 
 def meeting_headline(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root: str | None = None,
@@ -292,9 +293,8 @@ def meeting_headline(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.dat
                     numerator=met, denominator=required)
 
 
-def _attendance_where() -> str:
-    return (f"m.date BETWEEN $first AND $as_of AND m.expected IS NOT NULL AND m.attended IS NOT NULL "
-            f"AND {_IN_SCOPE.format(col='m.unit_code')}")
+_ATTENDANCE_WHERE = ("m.date BETWEEN $first AND $as_of AND m.expected IS NOT NULL AND m.attended IS NOT NULL "
+                     "AND " + in_subtree("m.unit_code"))
 
 
 def attendance(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | None = None,
@@ -305,15 +305,14 @@ def attendance(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | None 
     rows with 应到 or 实到 empty are left out; None when nothing is left (no data, not 0 %).
     No rule sets a minimum: this is shown for judgement, not flagged."""
     first, end = window(as_of, start, today)
-    return con.execute(f"""
-        WITH {_UNITS_AT_LEVEL}
+    return con.execute("WITH " + _UNITS_AT_LEVEL + """
         SELECT u.unit_code, u.unit_name, count(m.unit_code) AS meetings,
                CAST(sum(m.attended) AS BIGINT) AS attended, CAST(sum(m.expected) AS BIGINT) AS expected,
                CASE WHEN sum(m.expected) > 0 THEN sum(m.attended) * 100.0 / sum(m.expected) END
                    AS attendance_pct
         FROM units_at u
         LEFT JOIN unit_paths p ON p.ancestor_code = u.unit_code
-        LEFT JOIN meetings m ON m.unit_code = p.unit_code AND {_attendance_where()}
+        LEFT JOIN meetings m ON m.unit_code = p.unit_code AND """ + _ATTENDANCE_WHERE + """
         GROUP BY u.unit_code, u.unit_name ORDER BY u.unit_code""",
                        {"root": root, "level": level, "first": first, "as_of": end}).df()
 
@@ -323,9 +322,9 @@ def attendance_headline(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: st
     """Attendance over the scope = Σ 实到 ÷ Σ 应到 × 100 (rows with either empty left out);
     no target (no rule sets one); None when nothing is recorded."""
     first, end = window(as_of, start, today)
-    attended, expected = con.execute(f"""
+    attended, expected = con.execute("""
         SELECT coalesce(sum(m.attended), 0), coalesce(sum(m.expected), 0) FROM meetings m
-        WHERE {_attendance_where()}""", {"root": root, "first": first, "as_of": end}).fetchall()[0]
+        WHERE """ + _ATTENDANCE_WHERE, {"root": root, "first": first, "as_of": end}).fetchall()[0]
     return Headline("meetings.headline.attendance", share_pct(int(attended), int(expected)), None,
                     numerator=int(attended), denominator=int(expected))
 
@@ -428,8 +427,9 @@ def branch_calendar(con: duckdb.DuckDBPyConnection, rules: Rules, unit_code: str
         rows = rows[:0]
     cal = _slot_rows(grid, rows, grid.columns_of()).drop(columns=["unit_code", "unit_name"])
     held = con.execute("""
-        SELECT meeting_type, date FROM meetings WHERE unit_code = ? AND date BETWEEN ? AND ?
-        ORDER BY date""", [unit_code, window(end, None, today)[0], grid.as_of]).fetchall()
+        SELECT meeting_type, date FROM meetings WHERE unit_code = $unit_code AND date BETWEEN $start AND $as_of
+        ORDER BY date""",
+        {"unit_code": unit_code, "start": window(end, None, today)[0], "as_of": grid.as_of}).fetchall()
     dates = []
     for slot in cal.itertuples():
         days = [d.strftime("%m-%d") for kind, d in held
@@ -446,11 +446,11 @@ def branch_meetings(con: duckdb.DuckDBPyConnection, unit_code: str, year: int, a
     until = effective_as_of(as_of or dt.date(year, 12, 31), today)
     return con.execute("""
         SELECT date, meeting_type, topic, expected, attended FROM meetings
-        WHERE unit_code = ? AND year(date) = ? AND date <= ? ORDER BY date, meeting_type""",
-                       [unit_code, year, until]).df()
+        WHERE unit_code = $unit_code AND year(date) = $year AND date <= $until ORDER BY date, meeting_type""",
+                       {"unit_code": unit_code, "year": year, "until": until}).df()
 
 
 def meeting_records_in_scope(con: duckdb.DuckDBPyConnection, root: str | None = None) -> int:
     """How many meeting records exist for branches of the scope (any date): 0 means no data."""
-    return int(con.execute(f"SELECT count(*) FROM meetings m WHERE {_IN_SCOPE.format(col='m.unit_code')}",
+    return int(con.execute("SELECT count(*) FROM meetings m WHERE " + in_subtree("m.unit_code"),
                            {"root": root}).fetchall()[0][0])
