@@ -19,9 +19,11 @@ today, see `kpi.periods.effective_as_of`) and the window [W, A] with W = 1 Janua
 - a slot is IN PROGRESS (进行中) when the rule applies, it has not ended and it is not met yet:
   neither owed nor missed, shown grey, never red;
 - a slot is MISSED when it is owed and not met (so it has ended).
-Completion = met ÷ owed slots. Nothing changes on the first day of a month except slots that
-truly became overdue. A branch with owed slots and no meetings is 0 % — that is data. A scope
-with no owed slot has no completion (None), never 0 %.
+Completion = met ÷ owed slots. A month's slots count as ended on its last day, so nothing changes
+on the first day of the next month except meetings held that day (on 1 January the window itself
+moves to the new year: nothing is owed yet, so completion is None until January ends). A branch
+with owed slots and no meetings is 0 % — that is data. A scope with no owed slot has no
+completion (None), never 0 %.
 
 Slots come from `kpi.periods` as a small registered frame (≤ 12 per rule) joined to the branches
 in SQL, so the work stays in DuckDB for any number of branches.
@@ -97,7 +99,8 @@ def slots_frame(rules: Rules, start: dt.date, end: dt.date) -> pd.DataFrame:
 class SlotGrid:
     """Every branch of the scope (rows, by unit code) × every rule slot of the window (columns, in
     rules order then date order), with the meetings held in each: the one intermediate every
-    figure of this module is computed from."""
+    figure of this module is computed from, and the one place the definitions of the module
+    docstring (applies, met, ended, owed = `required`, in progress, missed) are written."""
 
     rules: Rules
     root: str | None
