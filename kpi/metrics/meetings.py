@@ -21,7 +21,7 @@ today, see `kpi.periods.effective_as_of`) and the window [W, A] with W = 1 Janua
 - a slot is MISSED when it is owed and not met (so it has ended).
 Completion = met ÷ owed slots. A month's slots count as ended on its last day, so nothing changes
 on the first day of the next month except meetings held that day (on 1 January the window itself
-moves to the new year: nothing is owed yet, so completion is None until January ends). A branch
+moves to the new year: completion is None until a slot of the year is met or has ended). A branch
 with owed slots and no meetings is 0 % — that is data. A scope with no owed slot has no
 completion (None), never 0 %.
 
