@@ -6,14 +6,24 @@ its period (`every`: month / bimonth / quarter / half_year / year).
 
 Definitions shared by every function here, for the as-of date `A` (a future date is treated as
 today, see `kpi.periods.effective_as_of`) and the window [W, A] with W = 1 January of A's year
-(or an earlier `start`):
-- a slot is REQUIRED when it has begun (slot_start ≤ A) and the branch existed at its start
-  (founded_date IS NULL — long existing — or founded_date ≤ slot_start);
-- a slot is MET when the branch held ≥ min_count meetings of that type dated within
-  [slot_start, min(slot_end, A)];
-- a slot has ENDED when slot_end ≤ A (data as of A include meetings held on A).
-A branch with required slots and no meetings is 0 % — that is data. A scope with no required slot
-has no completion (None), never 0 %.
+(or an earlier `start`). They live in one place, `SlotGrid`, and every figure reads them there:
+- the rule APPLIES to a branch in a slot when the branch existed at the slot's start
+  (founded_date IS NULL — long existing — or founded_date ≤ slot_start); for a yearly slot, a
+  branch founded during the year owes it when founded before the month
+  rules.meeting_yearly_founded_before_month (default October: 组织生活会 is held in Q4);
+- a slot is MET when the rule applies and the branch held ≥ min_count meetings of that type
+  dated within [slot_start, min(slot_end, A)];
+- a slot has ENDED when slot_end ≤ A (data as of A include meetings held on A);
+- a slot is OWED (`required`) once it has ended, or earlier if it is already met: "a period is
+  owed only once it has ended; a period still running counts only when it is already met";
+- a slot is IN PROGRESS (进行中) when the rule applies, it has not ended and it is not met yet:
+  neither owed nor missed, shown grey, never red;
+- a slot is MISSED when it is owed and not met (so it has ended).
+Completion = met ÷ owed slots. A month's slots count as ended on its last day, so nothing changes
+on the first day of the next month except meetings held that day (on 1 January the window itself
+moves to the new year: completion is None until a slot of the year is met or has ended). A branch
+with owed slots and no meetings is 0 % — that is data. A scope with no owed slot has no
+completion (None), never 0 %.
 
 Slots come from `kpi.periods` as a small registered frame (≤ 12 per rule) joined to the branches
 in SQL, so the work stays in DuckDB for any number of branches.
@@ -56,16 +66,27 @@ def window(as_of: dt.date, start: dt.date | None = None, today: dt.date | None =
     return (min(start, first) if start else first), end
 
 
+def owed_if_founded_before(rules: Rules, first: dt.date, every: str) -> dt.date:
+    """The day a branch must have been founded before to owe the slot starting on `first`: the day
+    after the slot's start (founded on or before it), or, for a yearly slot, the first day of
+    rules.meeting_yearly_founded_before_month of that year (a branch founded in September still
+    holds its 组织生活会 in the fourth quarter; one founded in October is not asked to)."""
+    if every == "year":
+        return dt.date(first.year, rules.meeting_yearly_founded_before_month, 1)
+    return first + dt.timedelta(days=1)
+
+
 def slots_frame(rules: Rules, start: dt.date, end: dt.date) -> pd.DataFrame:
     """One row per rule and slot overlapping [start, end]: meeting_type, every, months (per slot),
-    min_count, rule_order, slot_no (0, 1, … within the rule), slot_start, slot_end, slot_label."""
+    min_count, rule_order, slot_no (0, 1, … within the rule), slot_start, slot_end, slot_label,
+    founded_before (`owed_if_founded_before`)."""
     rows = [(rule.type, rule.every, MONTHS_PER_SLOT[rule.every], rule.min_count, order, number, first, last,
-             slot_label(first, rule.every))
+             slot_label(first, rule.every), owed_if_founded_before(rules, first, rule.every))
             for order, rule in enumerate(rules.meeting_rules)
             for number, (first, last) in enumerate(slots_between(start, end, rule.every))]
     frame = pd.DataFrame(rows, columns=["meeting_type", "every", "months", "min_count", "rule_order", "slot_no",
-                                        "slot_start", "slot_end", "slot_label"])
-    for col in ("slot_start", "slot_end"):
+                                        "slot_start", "slot_end", "slot_label", "founded_before"])
+    for col in ("slot_start", "slot_end", "founded_before"):
         frame[col] = pd.to_datetime(frame[col])
     for col in ("months", "min_count"):
         frame[col] = frame[col].astype("int64")
@@ -78,7 +99,8 @@ def slots_frame(rules: Rules, start: dt.date, end: dt.date) -> pd.DataFrame:
 class SlotGrid:
     """Every branch of the scope (rows, by unit code) × every rule slot of the window (columns, in
     rules order then date order), with the meetings held in each: the one intermediate every
-    figure of this module is computed from."""
+    figure of this module is computed from, and the one place the definitions of the module
+    docstring (applies, met, ended, owed = `required`, in progress, missed) are written."""
 
     rules: Rules
     root: str | None
@@ -88,21 +110,40 @@ class SlotGrid:
     held: np.ndarray        # [branch, slot]: meetings of the slot's type in [slot_start, min(slot_end, as_of)]
 
     @functools.cached_property
-    def required(self) -> np.ndarray:
-        """[branch, slot]: the branch existed at the slot's start (or has no founding date)."""
+    def applies(self) -> np.ndarray:
+        """[branch, slot]: the rule applies to the branch in this slot — it has no founding date
+        (long existing) or was founded before the slot's `founded_before` day (on or before the
+        slot's start; for a yearly slot, before the configured month of the year)."""
         founded = self.branches["founded_date"].to_numpy(dtype="datetime64[D]")[:, None]
-        starts = self.slots["slot_start"].to_numpy(dtype="datetime64[D]")[None, :]
-        return np.isnat(founded) | (founded <= starts)
+        cutoff = self.slots["founded_before"].to_numpy(dtype="datetime64[D]")[None, :]
+        return np.isnat(founded) | (founded < cutoff)
 
     @functools.cached_property
     def ended(self) -> np.ndarray:
-        """[slot]: slot_end ≤ as_of."""
+        """[slot]: slot_end ≤ as_of (meetings held on the as-of date are in the data)."""
         return self.slots["slot_end"].to_numpy(dtype="datetime64[D]") <= np.datetime64(self.as_of, "D")
 
     @functools.cached_property
     def met(self) -> np.ndarray:
-        """[branch, slot]: a required slot with held ≥ min_count (False where not required)."""
-        return self.required & (self.held >= self.slots["min_count"].to_numpy()[None, :])
+        """[branch, slot]: the rule applies and held ≥ min_count (False where it does not apply)."""
+        return self.applies & (self.held >= self.slots["min_count"].to_numpy()[None, :])
+
+    @functools.cached_property
+    def required(self) -> np.ndarray:
+        """[branch, slot]: the slot is OWED — it applies and has ended, or is still running but
+        already met. A running slot not met yet is neither owed nor missed (`in_progress`), so
+        completion does not drop on the first day of a month."""
+        return self.applies & (self.ended[None, :] | self.met)
+
+    @functools.cached_property
+    def in_progress(self) -> np.ndarray:
+        """[branch, slot]: 进行中 — the rule applies, the slot has not ended and is not met yet."""
+        return self.applies & ~self.ended[None, :] & ~self.met
+
+    @functools.cached_property
+    def missed(self) -> np.ndarray:
+        """[branch, slot]: owed and not met (only an ended slot can be missed)."""
+        return self.required & ~self.met
 
     @functools.cached_property
     def codes(self) -> np.ndarray:
@@ -177,6 +218,7 @@ def _slot_rows(grid: SlotGrid, rows: np.ndarray, cols: np.ndarray) -> pd.DataFra
                                                           "slot_label")},
         "required": required,
         "ended": np.tile(grid.ended[cols], n),
+        "in_progress": grid.in_progress[np.ix_(rows, cols)].ravel(),
         "held": grid.held[np.ix_(rows, cols)].ravel(),
         "met": met,
     })
@@ -189,24 +231,26 @@ def meeting_slots(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, 
                   meeting_type: str | None = None, only_with_unmet: bool = False,
                   start: dt.date | None = None, today: dt.date | None = None) -> pd.DataFrame:
     """Every branch × rule slot of the window (the heat map): unit_code, unit_name, meeting_type,
-    every, slot_start, slot_end, slot_label, required, ended, held, met.
+    every, slot_start, slot_end, slot_label, required, ended, in_progress, held, met.
 
-    held = meetings of the type dated in [slot_start, min(slot_end, as_of)];
-    met = held ≥ min_count for a required slot, NULL (not required) before the branch existed.
-    `meeting_type` keeps one type; `only_with_unmet` keeps branches with at least one unmet slot
-    (of that type when given). Rule: 《中国共产党支部工作条例（试行）》 meeting frequencies.
+    required = the slot is owed (ended, or running and already met); in_progress = 进行中 (running,
+    not met yet: neither owed nor missed); held = meetings of the type dated in
+    [slot_start, min(slot_end, as_of)]; met = held ≥ min_count for an owed slot, NULL where the
+    slot is not owed (in progress, or before the branch existed). `meeting_type` keeps one type;
+    `only_with_unmet` keeps branches with at least one missed slot (of that type when given).
+    Rule: 《中国共产党支部工作条例（试行）》 meeting frequencies; definitions: `SlotGrid`.
     """
     grid = slot_grid(con, rules, as_of, root, start, today)
     cols = grid.columns_of(meeting_type)
     rows = np.arange(len(grid.branches))
     if only_with_unmet:
-        rows = np.flatnonzero((grid.required[:, cols] & ~grid.met[:, cols]).any(axis=1))
+        rows = np.flatnonzero(grid.missed[:, cols].any(axis=1))
     return _slot_rows(grid, rows, cols)
 
 
 def worst_branches(slots: pd.DataFrame, limit: int) -> pd.DataFrame:
-    """The rows of `meeting_slots` for at most `limit` branches: those with the most unmet required
-    slots (required and not met), ties by unit code; rows keep their order. A heat map of tens of
+    """The rows of `meeting_slots` for at most `limit` branches: those with the most missed slots
+    (owed and not met), ties by unit code; rows keep their order. A heat map of tens of
     thousands of branches cannot be read: it shows the branches needing attention first."""
     if slots.empty or slots["unit_code"].nunique() <= limit:
         return slots
@@ -225,24 +269,29 @@ def heatmap_slots(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, 
 
 
 def _per_type(grid: SlotGrid) -> pd.DataFrame:
-    """Per rule of the window, in rules order: meeting_type, every, min_count, required and met slots."""
+    """Per rule of the window, in rules order: meeting_type, every, min_count, required (owed), met
+    and in-progress slots."""
     rows = []
     for meeting_type, rule in grid.slots.groupby("meeting_type", sort=False):
         cols = rule.index.to_numpy()
         rows.append((meeting_type, rule["every"].iloc[0], int(rule["min_count"].iloc[0]),
-                     int(grid.required[:, cols].sum()), int(grid.met[:, cols].sum())))
-    return pd.DataFrame(rows, columns=["meeting_type", "every", "min_count", "required_slots", "met_slots"])
+                     int(grid.required[:, cols].sum()), int(grid.met[:, cols].sum()),
+                     int(grid.in_progress[:, cols].sum())))
+    return pd.DataFrame(rows, columns=["meeting_type", "every", "min_count", "required_slots", "met_slots",
+                                       "in_progress_slots"])
 
 
 def completion_by_type(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root: str | None = None,
                        start: dt.date | None = None, today: dt.date | None = None) -> pd.DataFrame:
-    """Per required meeting type: required_slots, met_slots, completion_pct = met ÷ required × 100
-    (None when no branch of the scope has a required slot of that type). Types in rules order.
+    """Per required meeting type: required_slots (owed: ended, or running and already met),
+    met_slots, completion_pct = met ÷ owed × 100 (None when no branch of the scope owes a slot of
+    that type; a running slot not met yet is in progress, not missed); in_progress_slots = those
+    running slots (a type with nothing owed yet but slots in progress is 进行中, not "no data"). Types in rules order.
     Rule: each type at least `min_count` per `every` (《中国共产党支部工作条例（试行）》)."""
     out = _per_type(slot_grid(con, rules, as_of, root, start, today))
     for c in ("meeting_type", "every"):
         out[c] = out[c].astype("str")
-    for c in ("min_count", "required_slots", "met_slots"):
+    for c in ("min_count", "required_slots", "met_slots", "in_progress_slots"):
         out[c] = out[c].astype("int64")
     out["completion_pct"] = np.where(out["required_slots"] > 0,
                                      out["met_slots"] * 100.0 / out["required_slots"].where(out["required_slots"] > 0),
@@ -254,7 +303,8 @@ def completion_by_unit(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.d
                        level: int = LEVEL_SECONDARY, start: dt.date | None = None,
                        today: dt.date | None = None) -> pd.DataFrame:
     """Per unit at `level` (rolled up from its branches via unit_paths): required_slots,
-    met_slots, completion_pct = Σ met ÷ Σ required slots × 100 (None without a required slot);
+    met_slots, completion_pct = Σ met ÷ Σ owed slots × 100 (None without an owed slot; owed =
+    `SlotGrid.required`: ended, or running and already met);
     branches_total = branches with at least one required slot, branches_complete = those whose
     every required slot is met, branch_compliance_pct = complete ÷ total × 100 (a parent's
     compliance as the share of its complying branches). Rule: all types of rules [meetings]."""
@@ -285,8 +335,10 @@ _COMPLETION_BY_UNIT = "WITH " + _UNITS_AT_LEVEL + """
 
 def meeting_headline(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root: str | None = None,
                      start: dt.date | None = None, today: dt.date | None = None) -> Headline:
-    """Overall completion = Σ met ÷ Σ required slots × 100 over every branch and type of the scope,
-    target 100 (every required meeting held); None when no branch has a required slot."""
+    """Overall completion (组织生活完成率) = Σ met ÷ Σ owed slots × 100 over every branch and type of
+    the scope, a slot being owed once it has ended or, still running, once it is met
+    (`SlotGrid.required`); target 100 (every owed meeting held); None when nothing is owed. It
+    does not drop on the first day of a month: the month just begun is in progress, not missed."""
     grid = slot_grid(con, rules, as_of, root, start, today)
     required, met = int(grid.required.sum()), int(grid.met.sum())
     return Headline("meetings.headline.completion", share_pct(met, required), FULL_COMPLETION_PCT,
@@ -347,13 +399,13 @@ def gap_branches(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, r
     unit_code, unit_name, meeting_type, every, gap_slots (length of the run), first_slot,
     last_slot, slots (labels). One row per branch and type: its longest run (latest on a tie).
 
-    Only ENDED slots count (slot_end ≤ as_of): the running slot can still be met before it ends,
-    so counting it would flag a branch that has done nothing wrong yet. Rule: rules
-    [meetings] gap_slots (连续未按期召开即预警)."""
+    Only MISSED slots count (`SlotGrid.missed`: owed and not met, so ended): the running slot can
+    still be met before it ends, so counting it would flag a branch that has done nothing wrong
+    yet. Rule: rules [meetings] gap_slots (连续未按期召开即预警)."""
     grid = slot_grid(con, rules, as_of, root, start, today)
-    # A branch's required slots of a type are consecutive (from its founding on) and the ended
+    # A branch's applicable slots of a type are consecutive (from its founding on) and the ended
     # ones come first, so a run of missed slots is a run of True along the row.
-    missed = grid.required & grid.ended[None, :] & ~grid.met
+    missed = grid.missed
     parts = []
     for order, (meeting_type, rule) in enumerate(grid.slots.groupby("meeting_type", sort=False)):
         cols = rule.index.to_numpy()
@@ -415,7 +467,8 @@ def meeting_flags(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, 
 def branch_calendar(con: duckdb.DuckDBPyConnection, rules: Rules, unit_code: str, year: int,
                     as_of: dt.date | None = None, today: dt.date | None = None) -> pd.DataFrame:
     """One branch's year, per rule type and slot: slot_start, slot_end, slot_label, required,
-    ended, held, met and the dates (MM-DD) of the meetings counted. Slots run from 1 January to
+    ended, in_progress, held, met (as in `meeting_slots`: a running slot not met yet is in
+    progress, not owed) and the dates (MM-DD) of the meetings counted. Slots run from 1 January to
     the end of `year`, or to the (effective) as-of date when earlier; none when that lies before
     the year."""
     end = min(dt.date(year, 12, 31), effective_as_of(as_of or dt.date(year, 12, 31), today))
