@@ -49,6 +49,7 @@ VALUE_OPTIONS = ("--out", "--db", "--lang", "--format", "--sheet", "--user", "--
 # A Unix socket path holds at most 107 bytes (sun_path); a longer one goes to the temporary folder.
 _MAX_SOCKET_PATH = 100
 _HEADER = struct.Struct(">I")
+_MAX_REQUEST_BYTES = 1 << 20  # a job is a command line: anything longer is no job
 _FRAME = struct.Struct(">cI")
 _LOG = logging.getLogger(__name__)
 
@@ -243,7 +244,10 @@ def _read_request(conn: socket.socket) -> tuple[list[str], str]:
     head = _recv_exactly(conn, _HEADER.size)
     if head is None:
         raise ValueError("no request")
-    body = _recv_exactly(conn, _HEADER.unpack(head)[0])
+    size = _HEADER.unpack(head)[0]
+    if size > _MAX_REQUEST_BYTES:
+        raise ValueError(f"request of {size} bytes")
+    body = _recv_exactly(conn, size)
     if body is None:
         raise ValueError("truncated request")
     message = json.loads(body.decode("utf-8"))
@@ -274,13 +278,13 @@ class _Server:
         with conn:
             job = _Job(conn)
             refused = peer_refusal(conn)
-            if refused is not None:
-                return self._answer(job, refused, common.EXIT_REFUSED)
-            try:
+            try:  # read before answering even a refused peer: its send must not fail on a closed socket
                 argv, lang = _read_request(conn)
             except (ValueError, UnicodeDecodeError) as exc:
-                return self._answer(job, t("cli.handoff_bad_request", DEFAULT_LANGUAGE, detail=str(exc)),
+                return self._answer(job, refused or t("cli.handoff_bad_request", DEFAULT_LANGUAGE, detail=str(exc)),
                                     common.EXIT_REFUSED)
+            if refused is not None:
+                return self._answer(job, peer_refusal(conn, lang), common.EXIT_REFUSED)
             with self.jobs:
                 code = self._run(job, argv, lang)
             job.send(b"x", str(code).encode("ascii"))
@@ -290,6 +294,7 @@ class _Server:
         return context.run(self._run_in_context, job, argv, lang)
 
     def _run_in_context(self, job: _Job, argv: list[str], lang: str) -> int:
+        _route_output()  # again per job: a host that swapped sys.stdout since (pytest's capture) is routed too
         _JOB.set(job)
         common.HOSTED_STORE.set(self.store)
         try:
@@ -350,7 +355,6 @@ def serve(opened: store.Store, run: Callable[[list[str]], int]) -> Path | None:
             _LOG.warning("command line jobs cannot be taken over: socket %s: %s", path, exc)
             return None
         _SERVERS[key] = server
-        _route_output()
         threading.Thread(target=server.accept_forever, name="kpi-handoff", daemon=True).start()
         atexit.register(server.close)
         return path
