@@ -22,8 +22,11 @@ import pytest
 from test_upload_page import GOOD
 
 from kpi import store
+from kpi.cli import admin as admin_command
 from kpi.cli import build_parser, handoff, main
+from kpi.cli.common import StoreLocked
 from kpi.cli.export import export_bytes
+from kpi.store.unavailable import LockHolder, holder_kind
 from tests.fixtures.briefing_fixture import WEEK, make_briefing_store
 from tests.fixtures.import_fixtures import template_store
 
@@ -225,3 +228,34 @@ def test_a_stale_socket_and_a_plain_holder_end_in_the_holders_name_within_the_wa
         f"数据库 {db} 正被另一个程序 {program}（PID {holder.pid}）使用；已等待 1 秒仍未释放，本命令未做任何改动。"
         "请关闭该程序（例如 DuckDB 命令行或 Python 脚本）后再运行本命令。"]
     assert 1 <= elapsed < 60
+
+
+# --- which process holds the store ------------------------------------------------------------------
+
+@pytest.mark.parametrize(("command_line", "kind"), [
+    (["/srv/dashboard/.venv/bin/python", "-m", "streamlit", "run", "app.py"], "dashboard"),
+    (["/srv/dashboard/.venv/bin/streamlit", "run", "app.py", "--server.port", "8501"], "dashboard"),
+    (["python", "-m", "tests.fixtures.fast_hash_streamlit", "run", "app.py"], "dashboard"),
+    (["/usr/bin/python3", "-m", "kpi", "import", "units", "u.csv"], "command"),
+    (["duckdb", "data/dashboard.duckdb"], "other"),
+    (["python3", "-c", "import duckdb"], "other"),
+    ([], "other"),
+])
+def test_the_holder_is_told_apart_by_its_command_line(command_line, kind):
+    assert holder_kind(command_line) == kind
+
+
+def test_admin_on_a_store_the_dashboard_holds_is_refused_at_once_pointing_to_the_accounts_page(
+        tmp_path, monkeypatch, capsys):
+    path = tmp_path / "s.duckdb"
+
+    def held_by_the_dashboard(args):
+        raise StoreLocked(path, LockHolder(4321, "/usr/bin/python3.11", "dashboard"))
+
+    monkeypatch.setattr(admin_command, "run", held_by_the_dashboard)
+    started = time.monotonic()
+    assert main(["admin", "create", "--user", "chief", "--db", str(path)]) == 2
+    assert time.monotonic() - started < 10  # not the 30 s wait of data/rules.toml: nothing would come of it
+    assert capsys.readouterr() == ("", (
+        f"数据库 {path} 正被看板服务（PID 4321）使用；账号管理命令不会交给看板执行，本命令未做任何改动。"
+        "请在看板的“账号管理”页面操作，或先停止看板再运行本命令。\n"))

@@ -8,12 +8,14 @@ import os
 import subprocess
 import sys
 
+import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from kpi import store
 from kpi.display.textsafe import markdown_text
 from kpi.store.migrations import LATEST_VERSION
+from kpi.store.unavailable import page_refusal
 
 pytestmark = pytest.mark.slow
 APP = "../app.py"
@@ -100,3 +102,26 @@ def test_the_message_follows_the_language_of_the_session(db):
     finally:
         holder.stdin.close()
         holder.wait(timeout=60)
+
+
+@pytest.mark.parametrize(("duckdb_says", "key"), [
+    ('IO Error: Could not set lock on file "/s.duckdb": Conflicting lock is held in /usr/bin/python3.11 '
+     '(PID 16141). See also https://duckdb.org/docs/current/connect/concurrency', "store.unavailable.locked"),
+    ('IO Error: Could not set lock on file "/s.duckdb": Resource temporarily unavailable',
+     "store.unavailable.locked_unknown"),
+    ('IO Error: Cannot open file "/s.duckdb": Permission denied', "store.unavailable.read_only"),
+    ('IO Error: Cannot open file "/s.duckdb": Read-only file system', "store.unavailable.read_only"),
+    ("IO Error: Trying to read a database file with version number 999, but we can only read versions between "
+     "64 and 68. The database file was created with an newer version of DuckDB.", "store.unavailable.newer_duckdb"),
+    ('IO Error: The file "/s.duckdb" exists, but it is not a valid DuckDB database file!',
+     "store.unavailable.not_a_store"),
+])
+def test_duckdbs_words_pick_the_pages_message(duckdb_says, key, tmp_path):
+    refusal = page_refusal(duckdb.IOException(duckdb_says), tmp_path / "s.duckdb")
+    assert refusal.message_key == key
+    if key == "store.unavailable.locked":
+        assert refusal.params == {"path": str(tmp_path / "s.duckdb"), "pid": 16141, "program": "/usr/bin/python3.11"}
+
+
+def test_an_unknown_duckdb_error_is_not_dressed_as_an_unavailable_store(tmp_path):
+    assert page_refusal(duckdb.IOException("IO Error: disk on fire"), tmp_path / "s.duckdb") is None

@@ -90,6 +90,8 @@ def _run_when_free(module, args: argparse.Namespace, argv: list[str]) -> int:
                 code = handoff.hand_off(argv, args)
                 if code is not None:
                     return code
+            elif locked.holder is not None and locked.holder.kind == "dashboard":
+                raise common.StoreLocked(locked.path, locked.holder, not_handed_over=True) from locked
             now = time.monotonic()
             if deadline is None:
                 waited = _lock_wait_seconds()
