@@ -311,6 +311,9 @@ class _Server:
         job.send(b"x", str(code).encode("ascii"))
 
     def close(self) -> None:
+        # The accepting thread is a daemon that outlives atexit: it must not keep the store (and DuckDB's
+        # objects) alive into the interpreter's shutdown.
+        self.store = None
         self.listener.close()
         try:
             if self.path.is_socket():
@@ -356,8 +359,16 @@ def serve(opened: store.Store, run: Callable[[list[str]], int]) -> Path | None:
             return None
         _SERVERS[key] = server
         threading.Thread(target=server.accept_forever, name="kpi-handoff", daemon=True).start()
-        atexit.register(server.close)
         return path
+
+
+@atexit.register
+def _stop_all() -> None:
+    with _SERVERS_LOCK:
+        servers = list(_SERVERS.values())
+        _SERVERS.clear()
+    for server in servers:
+        server.close()
 
 
 def stop(opened: store.Store) -> None:
