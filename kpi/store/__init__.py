@@ -8,7 +8,8 @@
   statement; values are always bound, by name), `in_subtree`, `like_contains`, the snapshot order, `insert_batch`;
 - meta: the key–value table `meta`; derived: tables kept right from the data (unit_paths,
   problem_changes); memo: a per-process cache keyed on the data version; sqlframes: a pandas
-  frame visible to SQL for a `with` block.
+  frame visible to SQL for a `with` block; unavailable: why a file cannot be opened (DuckDB's words,
+  the lock's holder) and the page's message for it.
 
 `from kpi import store` then `store.open_store(...)`, `store.transaction(...)`: the names below are
 the package's public API.
