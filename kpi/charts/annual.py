@@ -24,7 +24,7 @@ def funds_ratio_chart(df: pd.DataFrame, rules: Rules, lang: str, subtitle: str) 
              HoverField(t("funds.hover.shortfall_wan", lang), "shortfall_wan", ",.1f")]
     return rule_bars(df, "fund_ratio_pct", "meets_funds", rules.funds_min_ratio_pct,
                      _rule_label(rules.funds_min_ratio_pct, lang), t("funds.chart.funds_ratio", lang),
-                     subtitle, t("funds.axis.ratio_pct", lang), hover, lang)
+                     subtitle, t("funds.axis.ratio_pct", lang), hover, lang, decimals=2)
 
 
 def execution_chart(df: pd.DataFrame, lang: str, subtitle: str) -> go.Figure:
@@ -53,7 +53,7 @@ def party_staff_chart(df: pd.DataFrame, rules: Rules, lang: str, subtitle: str) 
              HoverField(t("funds.hover.staff_shortfall", lang), "staff_shortfall", ",.0f")]
     return rule_bars(df, "party_staff_ratio_pct", "meets_party_staff", rules.party_staff_min_ratio_pct,
                      _rule_label(rules.party_staff_min_ratio_pct, lang), t("funds.chart.party_staff", lang),
-                     subtitle, t("funds.axis.staff_ratio_pct", lang), hover, lang)
+                     subtitle, t("funds.axis.staff_ratio_pct", lang), hover, lang, decimals=2)
 
 
 def trend_chart(df: pd.DataFrame, lang: str, subtitle: str) -> go.Figure:
