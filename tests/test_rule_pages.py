@@ -141,7 +141,7 @@ def test_indicators_page(store_path):
     at = open_page("pages/indicators.py")
     assert metrics(at) == {"理论学习覆盖率": "97.5%"}
     shown = charts(at)
-    series = shown["理论学习覆盖率：各单位按期变化与目标"]
+    series = shown["理论学习覆盖率：各单位范围、中位数与目标"]
     # The group's range (lowest–highest) and median per period, not one tangled line per unit.
     assert [(s.get("name"), s["x"], s["y"]) for s in series["data"]] == [
         (None, ["2025年5月", "2025年6月"], [98.0, 97.5]),
@@ -150,14 +150,14 @@ def test_indicators_page(store_path):
     assert series["layout"]["shapes"][0]["y0"] == 98.0
     assert series["layout"]["annotations"][0]["text"] == "目标 98%"
     at.selectbox(key="indicators_highlight_theory_study_coverage").set_value("S1").run(timeout=60)
-    unit = charts(at)["理论学习覆盖率：各单位按期变化与目标"]["data"][-1]
+    unit = charts(at)["理论学习覆盖率：各单位范围、中位数与目标"]["data"][-1]
     assert (unit["name"], unit["x"], unit["y"]) == ("第一分公司", ["2025年5月", "2025年6月"], [98.0, 97.5])
     funnel = shown["党员发展流程（各阶段人数）"]["data"][0]
     assert funnel["y"] == ["入党申请人", "入党积极分子", "发展对象", "预备党员", "正式党员"]
     assert funnel["x"] == [9.0, 4.0, 2.0, None, 38.0]
     assert funnel["text"][3] == "无数据"
     at.selectbox(key="indicators_code").set_value("publicity_articles").run(timeout=60)
-    series = charts(at)["宣传稿件数：各单位按期变化与目标"]
+    series = charts(at)["宣传稿件数：各单位范围、中位数与目标"]
     assert series["data"][2]["name"] == "各单位中位数" and series["data"][2]["y"] == [7.0, 2.0]
 
 
@@ -165,7 +165,7 @@ def test_indicators_page_in_english(store_path):
     at = open_page("pages/indicators.py", "en")
     assert metrics(at) == {"Theory study coverage": "97.5%"}
     shown = charts(at)
-    assert "Theory study coverage by unit over time, against target" in shown
+    assert "Theory study coverage: range across units, median and target" in shown
     funnel = shown["Member-development pipeline (people per stage)"]["data"][0]
     assert funnel["y"][0] == "Applicants for membership" and funnel["text"][3] == "no data"
 

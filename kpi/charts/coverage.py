@@ -5,7 +5,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from kpi.charts import theme
-from kpi.display.formats import count_text, is_missing, nice_step, number_text, pct_text, period_label
+from kpi.display.formats import count_text, is_missing, nice_step, number_text, pct_text
 from kpi.i18n import enum_label, t
 from kpi.metrics.coverage import FULL_COVERAGE_PCT
 
@@ -38,9 +38,10 @@ def heatmap_chart(df: pd.DataFrame, lang: str, subtitle: str) -> go.Figure:
     """Unit × month activity counts (activity_heatmap's long frame) as a heat map."""
     grid = theme.escaped(df, "unit_name").pivot_table(index="unit_name", columns="month", values="activities",
                                                       aggfunc="sum", sort=False)
-    months = [period_label(m, lang) for m in grid.columns]
+    fig = go.Figure()
+    months = theme.period_axis(fig, list(grid.columns), lang)
     top = 0 if grid.empty else grid.max(axis=None)
-    fig = go.Figure(go.Heatmap(
+    fig.add_trace(go.Heatmap(
         z=grid.values, x=months, y=list(grid.index), colorscale=[[0, "#F4F4F4"], [1, theme.ACCENT]],
         zmin=0, xgap=2, ygap=2, text=[[count_text(v, lang) for v in row] for row in grid.values],
         texttemplate="%{text}",
@@ -48,7 +49,7 @@ def heatmap_chart(df: pd.DataFrame, lang: str, subtitle: str) -> go.Figure:
                   "dtick": nice_step(top)},
         hovertemplate="<b>%{y}</b> %{x}<br>" + t("coverage.axis.activities", lang) + ": %{text}<extra></extra>"))
     fig.update_yaxes(autorange="reversed", automargin=True)
-    fig.update_xaxes(title_text=t("coverage.axis.month", lang), type="category", tickangle=-45 if lang == "en" else 0)
+    fig.update_xaxes(title_text=t("coverage.axis.month", lang))
     fig.update_layout(height=max(420, 32 * len(grid.index) + 180))
     return theme.styled(fig, t("coverage.chart.heatmap", lang), subtitle)
 

@@ -136,6 +136,7 @@ def slot_heatmap(df: pd.DataFrame, meeting_type: str, every: str, lang: str, sub
     frame = df.assign(branch=_branch_labels(df),
                       status=[_slot_status(r, m) for r, m in zip(df["required"], df["met"])])
     frame["code"] = frame["status"].map(_STATUS_CODE)
+    raw_slots = list(dict.fromkeys(frame["slot_label"]))
     frame["slot_label"] = [period_label(s, lang) for s in frame["slot_label"]]
     frame["hover"] = [t("meetings.chart.hover_slot", lang, branch=b, slot=s, held=h,
                         status=_status_text(st, not e, lang))
@@ -155,7 +156,8 @@ def slot_heatmap(df: pd.DataFrame, meeting_type: str, every: str, lang: str, sub
                         every=t(f"meetings.every.{every}", lang)), subtitle)
     fig.update_layout(height=max(380, 150 + 26 * len(branches)), xaxis={"showgrid": False, "side": "bottom"},
                       yaxis={"autorange": "reversed", "showgrid": False, "automargin": True})
-    fig.update_xaxes(title_text=t("meetings.chart.slot_axis", lang), type="category")
+    fig.update_xaxes(title_text=t("meetings.chart.slot_axis", lang))
+    theme.period_axis(fig, raw_slots, lang)
     return fig
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
-from kpi.display.formats import is_missing, nice_step
+from kpi.display.formats import is_missing, month_ticks, nice_step, period_label
 from kpi.display.textsafe import plotly_text
 
 # Named first so that kaleido's Chromium and the browser both pick the installed CJK face.
@@ -112,6 +112,17 @@ def sparse_categories(fig: go.Figure, labels: Sequence[str], most: int = MOST_TI
     (fig.update_xaxes if axis == "x" else fig.update_yaxes)(tickmode="array", tickvals=shown,
                                                             ticktext=[two_lines(label) for label in shown])
     return fig
+
+
+def period_axis(fig: go.Figure, periods: Sequence[str], lang: str, axis: str = "x") -> list[str]:
+    """Label a category axis of periods ('2026-01', '2026-Q4'…) as the language says them; months
+    tick short (1月 2月 …, the year under the first and every January) so twelve columns stay level.
+    Returns the category labels (full: 2026年1月) the traces must use for x."""
+    labels = [period_label(p, lang) for p in periods]
+    ticks = [text if year is None else f"{text}<br>{year}" for text, year in month_ticks(list(periods), lang)]
+    (fig.update_xaxes if axis == "x" else fig.update_yaxes)(type="category", tickmode="array", tickvals=labels,
+                                                            ticktext=ticks)
+    return labels
 
 
 def two_lines(label: str) -> str:

@@ -112,6 +112,23 @@ def month_label(year: int, month: int, lang: str = "zh") -> str:
     return t("formats.month", lang, year=year, month=_month_name(month, lang))
 
 
+def month_ticks(periods: list[str], lang: str = "zh") -> list[tuple[str, str | None]]:
+    """For consecutive 'YYYY-MM' periods: each month's short name and, where the year changes (the
+    first one, every January), the year — so twelve columns read 1月 2月 … without twelve '2026年'."""
+    out: list[tuple[str, str | None]] = []
+    last_year = None
+    for period in periods:
+        match = _MONTH.match(str(period))
+        if match is None:
+            out.append((period_label(period, lang), None))
+            continue
+        year, month = int(match[1]), int(match[2])
+        out.append((t("formats.month_tick", lang, month=_month_name(month, lang)),
+                    t("formats.year", lang, year=year) if year != last_year else None))
+        last_year = year
+    return out
+
+
 def period_label(period: object, lang: str = "zh") -> str:
     """Any period label the metrics write (2026-W48, 2026-01, 2026-01~02, 2026-Q4, 2026-H1, 2026)
     as the UI language says it; anything else is returned as text, a missing one as "—"."""
