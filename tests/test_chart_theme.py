@@ -4,6 +4,8 @@ labels no line strikes, ordered star colours, the indicators' group range, the r
 per current status, and a card that did not move."""
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
@@ -11,11 +13,15 @@ import pytest
 from kpi.charts import annual, indicators, meetings, overview, problems, ratings, theme
 from kpi.display import formats
 from kpi.display import overview as overview_text
+from kpi.metrics import annual as am
+from kpi.metrics import meetings as mm
 from kpi.metrics import problems as pm
 from kpi.metrics.common import Headline
 from kpi.metrics.overview import Card
 from kpi.rules import Indicator, load_rules
+from tests.fixtures import meetings_fixture as mfx
 from tests.fixtures import problem_fixtures as pfx
+from tests.fixtures.rule_fixtures import build_rule_store
 
 SUB = "截至 2026-12-01 · 全集团"
 
@@ -216,3 +222,49 @@ def test_unchanged_card_says_so_without_an_arrow():
     moved = Card("funds", Headline("funds", 55.0, 100.0, 1, 2), Headline("funds", 50.0, 100.0, 1, 2))
     assert overview_text.card_texts(moved, rules, "zh")["change"] == "+5.0 个百分点"
     # The arrow itself is Streamlit's: the page turns it off for a steady card (tests/test_overview.py).
+
+
+def _shown_values(fig: go.Figure) -> list:
+    """Every label, hover text and hover value a figure's traces carry, flattened."""
+    out: list = []
+
+    def walk(value):
+        if isinstance(value, (list, tuple)):
+            for item in value:
+                walk(item)
+        else:
+            out.append(value)
+
+    for trace in fig.data:
+        for attr in ("text", "hovertext", "customdata"):
+            value = getattr(trace, attr, None)
+            if value is not None:
+                walk(value.tolist() if hasattr(value, "tolist") else value)
+    return out
+
+
+def test_no_none_or_nan_in_labels_or_hover(tmp_path):
+    # Stores with gaps: S4 has no annual row, 三公司 no branch, rates without a denominator.
+    rules = load_rules()
+    figures = []
+    st = build_rule_store(tmp_path / "r.duckdb")
+    con, as_of = st.cursor(), dt.date(2025, 6, 30)
+    funds = am.funds_by_unit(con, rules, as_of)
+    figures += [annual.funds_ratio_chart(funds, rules, "zh", SUB), annual.execution_chart(funds, "en", SUB),
+                annual.weight_chart(am.weight_by_unit(con, rules, as_of), rules, "zh", SUB),
+                annual.party_staff_chart(am.party_staff_by_unit(con, rules, as_of), rules, "en", SUB)]
+    st.close()
+    st = mfx.build_store(tmp_path / "m.duckdb")
+    con, as_of = st.cursor(), dt.date(2025, 8, 15)
+    figures += [meetings.completion_by_unit_chart(mm.completion_by_unit(con, rules, as_of), 90.0, "zh", SUB),
+                meetings.attendance_chart(mm.attendance(con, as_of), "en", SUB)]
+    st.close()
+    st = pfx.make_store(tmp_path / "p.duckdb")
+    con = st.cursor()
+    figures += [problems.rates_chart(pm.problem_rates(con, pfx.AS_OF, None, "source"), "source", "zh", SUB),
+                problems.funnel_chart(pm.status_funnel(con, pfx.AS_OF), "en", SUB)]
+    st.close()
+    shown = [v for fig in figures for v in _shown_values(fig)]
+    assert "—" in shown   # the gaps are there, and read as "—"
+    assert [v for v in shown if v is None or (isinstance(v, float) and v != v)
+            or (isinstance(v, str) and (v.lower() in ("nan", "none") or "None" in v or "nan%" in v))] == []
