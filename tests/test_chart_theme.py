@@ -252,7 +252,8 @@ def test_no_none_or_nan_in_labels_or_hover(tmp_path):
     funds = am.funds_by_unit(con, rules, as_of)
     figures += [annual.funds_ratio_chart(funds, rules, "zh", SUB), annual.execution_chart(funds, "en", SUB),
                 annual.weight_chart(am.weight_by_unit(con, rules, as_of), rules, "zh", SUB),
-                annual.party_staff_chart(am.party_staff_by_unit(con, rules, as_of), rules, "en", SUB)]
+                annual.party_staff_chart(am.party_staff_by_unit(con, rules, as_of), rules, "en", SUB),
+                annual.trend_chart(am.annual_trend(con, rules), "zh", SUB)]
     st.close()
     st = mfx.build_store(tmp_path / "m.duckdb")
     con, as_of = st.cursor(), dt.date(2025, 8, 15)

@@ -6,6 +6,7 @@ import plotly.graph_objects as go
 
 from kpi.charts import theme
 from kpi.charts.rule_bars import HoverField, rule_bars
+from kpi.display.formats import count_text
 from kpi.i18n import t
 from kpi.metrics.annual import ANNUAL_RULES
 from kpi.rules import Rules
@@ -61,12 +62,14 @@ def trend_chart(df: pd.DataFrame, lang: str, subtitle: str) -> go.Figure:
     fig = go.Figure()
     for colour, rule in zip((theme.ACCENT, theme.PRIMARY, theme.SERIES[3]), ANNUAL_RULES):
         name = t(f"funds.rule.{rule}", lang)
-        custom = df[[f"{rule}_complying", f"{rule}_with_data", "units"]].astype(object)
+        # Counts as text: a year without data reads "—" in the hover, never None.
+        custom = [[count_text(v, lang) for v in row]
+                  for row in df[[f"{rule}_complying", f"{rule}_with_data", "units"]].itertuples(index=False)]
         fig.add_trace(go.Scatter(
             x=df["year"].astype(str).tolist(),
             y=[None if pd.isna(v) else float(v) for v in df[f"{rule}_share_pct"]], mode="lines+markers", name=name,
             line={"color": colour, "width": 3}, marker={"size": 9},
-            customdata=custom.where(custom.notna(), None).values.tolist(),
+            customdata=custom,
             hovertemplate=f"<b>{name}</b> %{{x}}<br>" + t("funds.hover.trend", lang) + "<extra></extra>"))
     fig.update_yaxes(title_text=t("funds.axis.share_pct", lang), range=[0, 105])
     fig.update_xaxes(title_text=t("funds.axis.year", lang), type="category")
