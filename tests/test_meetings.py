@@ -386,7 +386,7 @@ def test_running_slot_is_in_progress_grey_in_the_heat_map_and_the_calendar(con, 
     heat = meeting_charts.slot_heatmap(slots, "支部委员会会议", "month", "zh", "").data[0]
     # Jan–Jun not required (3), July met (1), August running and not held yet: in progress (2).
     assert list(heat.z[0]) == [3, 3, 3, 3, 3, 3, 1, 2]
-    assert heat.hovertext[0][7] == "支部：乙厂新建支部<br>周期：2025-08<br>召开次数：0<br>状态：进行中"
+    assert heat.hovertext[0][7] == "支部：乙厂新建支部<br>周期：2025年8月<br>召开次数：0<br>状态：进行中"
     # Code 2 of 0–3 sits in the in-progress grey band of the discrete scale, not in the red one.
     assert [c for c in heat.colorscale if c[0] in (0.5, 5 / 6)] == [
         (0.5, meeting_charts.STATUS_COLOURS["met"]), (0.5, "#8C959F"), (5 / 6, "#8C959F"),
@@ -397,10 +397,10 @@ def test_running_slot_is_in_progress_grey_in_the_heat_map_and_the_calendar(con, 
     bands = {trace.name: trace for trace in figure.data if trace.type == "bar"}
     assert bands["进行中"].marker.color == "#8C959F"
     assert [h[0] for h in bands["进行中"].customdata] == [
-        "会议类型：支部委员会会议<br>周期：2025-08<br>召开次数：0（）<br>状态：进行中",
-        "会议类型：党小组会<br>周期：2025-08<br>召开次数：0（）<br>状态：进行中",
-        "会议类型：党课<br>周期：2025-Q3<br>召开次数：0（）<br>状态：进行中",
-        "会议类型：主题党日<br>周期：2025-08<br>召开次数：0（）<br>状态：进行中",
+        "会议类型：支部委员会会议<br>周期：2025年8月<br>召开次数：0（）<br>状态：进行中",
+        "会议类型：党小组会<br>周期：2025年8月<br>召开次数：0（）<br>状态：进行中",
+        "会议类型：党课<br>周期：2025年第3季度<br>召开次数：0（）<br>状态：进行中",
+        "会议类型：主题党日<br>周期：2025年8月<br>召开次数：0（）<br>状态：进行中",
         "会议类型：组织生活会<br>周期：2025<br>召开次数：0（）<br>状态：进行中",
         "会议类型：民主评议党员<br>周期：2025<br>召开次数：0（）<br>状态：进行中"]
     assert list(bands["未完成"].y) == ["党小组会"]       # July, ended and missed: the only red band
@@ -408,7 +408,7 @@ def test_running_slot_is_in_progress_grey_in_the_heat_map_and_the_calendar(con, 
     b2 = meeting_slots(con, rules, AS_OF, root="B2", meeting_type="主题党日", today=TODAY)
     heat = meeting_charts.slot_heatmap(b2, "主题党日", "month", "zh", "").data[0]
     assert (heat.z[0][7], heat.hovertext[0][7]) == (
-        1, "支部：甲厂第二支部<br>周期：2025-08<br>召开次数：1<br>状态：已完成（周期进行中）")
+        1, "支部：甲厂第二支部<br>周期：2025年8月<br>召开次数：1<br>状态：已完成（周期进行中）")
 
 
 # ---- Yearly meetings of a branch founded during the year (issue 14, item 6) -----------------------

@@ -57,13 +57,14 @@ def test_page_in_chinese(app):
                                        "组织生活会", "民主评议党员"]
     assert by_type["data"][0]["text"] == ["62.5%", "56.5%", "34.8%", "57.1%", "70.8%", "100.0%", "100.0%"]
     assert by_unit["data"][0]["x"] == ["一公司", "二公司", "三公司"]
-    assert by_unit["data"][0]["text"] == ["79.3%", "10.3%", None]
+    assert by_unit["data"][0]["text"] == ["79.3%", "10.3%", "—"]
+    assert by_unit["data"][0]["textposition"][2] == "none"   # no bar, no label: the 无数据 mark says it
     assert by_unit["data"][1]["text"] == ["无数据"]          # 三公司 has no branch: missing, not 0 %
-    assert turnout["data"][0]["text"] == ["85.1%", "90.0%", None]
+    assert turnout["data"][0]["text"] == ["85.1%", "90.0%", "—"]
     # Only branches with a missed 支部党员大会 period: B1 met all three quarters, B3 its only one
     # (early). Q3 is running: in progress (2, grey), not unmet (0, red).
     assert heatmap["data"][0]["y"] == ["甲厂第二支部", "乙厂第四支部"]
-    assert heatmap["data"][0]["x"] == ["2025-Q1", "2025-Q2", "2025-Q3"]
+    assert heatmap["data"][0]["x"] == ["2025年第1季度", "2025年第2季度", "2025年第3季度"]
     assert heatmap["data"][0]["z"] == [[1, 0, 2], [0, 0, 2]]
     gaps = next(d.value for d in at.dataframe if "连续未开周期数" in d.value.columns)
     assert gaps["连续未开周期数"].tolist() == [2, 7, 2, 7, 7, 2, 7]
@@ -81,6 +82,7 @@ def test_page_in_english(app):
         "Attendance rate by unit" + sub, "Branch general meeting held per branch and period (quarterly)" + sub,
         "甲厂第一支部: meeting calendar 2025" + sub]
     assert _charts(at)[0]["data"][0]["x"][:2] == ["Branch general meeting", "Branch committee meeting"]
+    assert _charts(at)[3]["data"][0]["x"] == ["Q1 2025", "Q2 2025", "Q3 2025"]
 
 
 def test_choosing_a_type_and_a_branch(app):

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.testing.v1 import AppTest
 
 from kpi.display import overview as overview_text
@@ -131,11 +132,16 @@ def test_overview_page_shows_the_same_numbers(monkeypatch, tmp_path):
     assert not at.exception
     assert at.title[0].value == "领导驾驶舱"
     assert [(m.label, m.value, m.delta) for m in at.metric] == [
-        ("经费达标单位占比", "50.0%", "持平"), ("考核权重达标单位占比", "50.0%", "持平"),
-        ("党务人员达标单位占比", "50.0%", "持平"), ("组织生活完成率", "44.1%", "-4.1 个百分点"),
-        ("支部标准化达标率", "66.7%", "持平"), ("问题销号率", "25.0%", "-8.3 个百分点"),
-        ("超期未整改问题", "2 个", "+1 个"), ("未销号严重问题", "1 个", "持平"),
-        ("本年度督查调研覆盖率", "50.0%", "持平"), ("本轮巡察覆盖率", "25.0%", "持平")]
+        ("经费达标单位占比", "50.0%", "与上周持平"), ("考核权重达标单位占比", "50.0%", "与上周持平"),
+        ("党务人员达标单位占比", "50.0%", "与上周持平"), ("组织生活完成率", "44.1%", "-4.1 个百分点"),
+        ("支部标准化达标率", "66.7%", "与上周持平"), ("问题销号率", "25.0%", "-8.3 个百分点"),
+        ("超期未整改问题", "2 个", "+1 个"), ("未销号严重问题", "1 个", "与上周持平"),
+        ("本年度督查调研覆盖率", "50.0%", "与上周持平"), ("本轮巡察覆盖率", "25.0%", "与上周持平")]
+    # An unchanged figure carries no arrow and no "较上周" after "与上周持平"; a change keeps both.
+    steady = [(m.proto.direction, m.proto.delta_description) for m in at.metric if m.delta == "与上周持平"]
+    assert steady == [(MetricProto.MetricDirection.NONE, "")] * 7
+    moved = at.metric[3].proto
+    assert (moved.direction, moved.delta_description) == (MetricProto.MetricDirection.DOWN, "较上周")
     assert at.subheader[1].value == "预警清单（22 条）"
     ranking = chart_spec(at.get("plotly_chart")[0])
     assert ranking["layout"]["title"]["text"] == "下属单位预警数排名（越少越好）<br><sup>截至 2026-06-30 · 全集团</sup>"

@@ -56,4 +56,4 @@ def test_completion_card_does_not_drop_on_the_first_day_of_a_month(monkeypatch, 
     # The Monday after the month began, against the month's last day: nothing but the calendar and
     # 12-01's meetings (+0.005 points) changed, so the card reads unchanged.
     monday_value, monday_delta = _meetings_card(monkeypatch, demo_db, NEXT_MONDAY)
-    assert (monday_value, monday_delta) == ("98.0%", "持平")
+    assert (monday_value, monday_delta) == ("98.0%", "与上周持平")

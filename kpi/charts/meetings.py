@@ -12,6 +12,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from kpi.charts import theme
+from kpi.display.formats import pct_text, period_label
 from kpi.i18n import enum_label, t
 from kpi.metrics.meetings import FULL_COMPLETION_PCT
 
@@ -70,19 +71,20 @@ def _completion_bars(labels: list[str], pct: pd.Series, hover: list[str], alert_
     (nothing owed yet, periods still running)."""
     values = [None if pd.isna(v) else float(v) for v in pct]
     running = running or [False] * len(values)
+    lines = [FULL_COMPLETION_PCT, alert_pct]
+    text, axis_end = theme.bar_labels(values, [pct_text(v, 1, lang) for v in values], lines,
+                                      top=FULL_COMPLETION_PCT)
     fig = go.Figure(go.Bar(
-        x=labels, y=values, marker_color=[completion_colour(v, alert_pct) for v in values],
-        text=[None if v is None else f"{v:.1f}%" for v in values], textposition="outside",
+        x=labels, y=values, marker_color=[completion_colour(v, alert_pct) for v in values], **text,
         hovertext=hover, hovertemplate="%{hovertext}<extra></extra>", showlegend=False))
     _missing_markers(fig, [lab for lab, v, r in zip(labels, values, running) if v is None and not r], lang)
     _missing_markers(fig, [lab for lab, v, r in zip(labels, values, running) if v is None and r], lang,
                      "meetings.status.in_progress")
     theme.styled(fig, title, subtitle)
     theme.rule_line(fig, FULL_COMPLETION_PCT, t("meetings.chart.target_line", lang))
-    fig.add_hline(y=alert_pct, line_dash="dot", line_color=theme.WARN,
-                  annotation_text=t("meetings.chart.alert_line", lang, pct=f"{alert_pct:g}"),
-                  annotation_position="bottom left", annotation_font_color=theme.WARN)
-    fig.update_yaxes(title_text=t("meetings.chart.completion_axis", lang), range=[0, 115])
+    theme.rule_line(fig, alert_pct, t("meetings.chart.alert_line", lang, pct=f"{alert_pct:g}"),
+                    colour=theme.WARN, dash="dot")
+    fig.update_yaxes(title_text=t("meetings.chart.completion_axis", lang), range=[0, axis_end])
     return fig
 
 
@@ -117,12 +119,12 @@ def attendance_chart(df: pd.DataFrame, lang: str, subtitle: str) -> go.Figure:
                expected=0 if pd.isna(r.expected) else int(r.expected),
                pct=_pct_text(r.attendance_pct, lang), meetings=r.meetings) for r in df.itertuples()]
     labels = list(df["unit_name"])
-    fig = go.Figure(go.Bar(x=labels, y=values, marker_color=theme.PRIMARY, showlegend=False,
-                           text=[None if v is None else f"{v:.1f}%" for v in values], textposition="outside",
+    text, axis_end = theme.bar_labels(values, [pct_text(v, 1, lang) for v in values], top=100)
+    fig = go.Figure(go.Bar(x=labels, y=values, marker_color=theme.PRIMARY, showlegend=False, **text,
                            hovertext=hover, hovertemplate="%{hovertext}<extra></extra>"))
     _missing_markers(fig, [lab for lab, v in zip(labels, values) if v is None], lang)
     theme.styled(fig, t("meetings.chart.attendance_title", lang), subtitle)
-    fig.update_yaxes(title_text=t("meetings.chart.attendance_axis", lang), range=[0, 115])
+    fig.update_yaxes(title_text=t("meetings.chart.attendance_axis", lang), range=[0, axis_end])
     return fig
 
 
@@ -148,6 +150,8 @@ def slot_heatmap(df: pd.DataFrame, meeting_type: str, every: str, lang: str, sub
     frame = df.assign(branch=_branch_labels(df),
                       status=[slot_status(r, p, m) for r, p, m in zip(df["required"], df["in_progress"], df["met"])])
     frame["code"] = frame["status"].map(_STATUS_CODE)
+    raw_slots = list(dict.fromkeys(frame["slot_label"]))
+    frame["slot_label"] = [period_label(s, lang) for s in frame["slot_label"]]
     frame["hover"] = [t("meetings.chart.hover_slot", lang, branch=b, slot=s, held=h,
                         status=_status_text(st, not e, lang))
                       for b, s, h, st, e in zip(frame["branch"], frame["slot_label"], frame["held"],
@@ -166,7 +170,8 @@ def slot_heatmap(df: pd.DataFrame, meeting_type: str, every: str, lang: str, sub
                         every=t(f"meetings.every.{every}", lang)), subtitle)
     fig.update_layout(height=max(380, 150 + 26 * len(branches)), xaxis={"showgrid": False, "side": "bottom"},
                       yaxis={"autorange": "reversed", "showgrid": False, "automargin": True})
-    fig.update_xaxes(title_text=t("meetings.chart.slot_axis", lang), type="category")
+    fig.update_xaxes(title_text=t("meetings.chart.slot_axis", lang))
+    theme.period_axis(fig, raw_slots, lang)
     return fig
 
 
@@ -179,7 +184,8 @@ def calendar_chart(cal: pd.DataFrame, meetings: pd.DataFrame, branch: str, year:
         status=[slot_status(r, p, m) for r, p, m in zip(cal["required"], cal["in_progress"], cal["met"])],
         band_end=pd.to_datetime(cal["slot_end"]) + pd.Timedelta(days=1))
     bands["status_label"] = [_status_text(s, not e, lang) for s, e in zip(bands["status"], bands["ended"])]
-    bands["hover"] = [t("meetings.chart.hover_calendar", lang, type=r.type_label, slot=r.slot_label, held=r.held,
+    bands["hover"] = [t("meetings.chart.hover_calendar", lang, type=r.type_label, slot=period_label(r.slot_label, lang),
+                        held=r.held,
                         dates="" if pd.isna(r.dates) else r.dates, status=r.status_label)
                       for r in bands.itertuples()]
     order = list(dict.fromkeys(list(bands["type_label"]) + [enum_label(m, lang) for m in meetings["meeting_type"]]))
@@ -200,7 +206,9 @@ def calendar_chart(cal: pd.DataFrame, meetings: pd.DataFrame, branch: str, year:
                                           meetings["topic"])],
             hovertemplate="%{hovertext}<extra></extra>"))
     theme.styled(fig, t("meetings.chart.calendar_title", lang, branch=branch, year=year), subtitle)
-    fig.update_xaxes(range=[dt.date(year, 1, 1), dt.date(year + 1, 1, 1)], dtick="M1", tickformat="%m",
+    months = [dt.date(year, m, 1) for m in range(1, 13)]
+    fig.update_xaxes(range=[dt.date(year, 1, 1), dt.date(year + 1, 1, 1)], tickvals=months,
+                     ticktext=[t(f"formats.month_name.{m.month}", lang) for m in months],
                      title_text=t("meetings.chart.month_axis", lang))
     fig.update_yaxes(title_text=None, autorange="reversed", automargin=True)
     fig.update_layout(height=max(380, 150 + 48 * len(order)), legend_title_text="")

@@ -214,3 +214,12 @@ def theory_study_headline(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: d
     rules.theory_min_coverage_pct (≥ 98% by default, source document). None when nothing reported."""
     value, _, _ = subtree_latest_value(con, rules, THEORY_STUDY_CODE, as_of, root)
     return Headline("theory_study_coverage", value, rules.theory_min_coverage_pct)
+
+
+def group_range(series: pd.DataFrame) -> pd.DataFrame:
+    """Per period of an `indicator_series` frame (in order): the lowest, median and highest value
+    over the units that have one, and how many units that is (period, low, median, high, units) —
+    the group's range that a single unit is read against."""
+    have = series[series["value"].notna()]
+    return (have.groupby("period", sort=True)["value"]
+            .agg(low="min", median="median", high="max", units="count").reset_index())
