@@ -401,8 +401,8 @@ def test_running_slot_is_in_progress_grey_in_the_heat_map_and_the_calendar(con, 
         "会议类型：党小组会<br>周期：2025年8月<br>召开次数：0（）<br>状态：进行中",
         "会议类型：党课<br>周期：2025年第3季度<br>召开次数：0（）<br>状态：进行中",
         "会议类型：主题党日<br>周期：2025年8月<br>召开次数：0（）<br>状态：进行中",
-        "会议类型：组织生活会<br>周期：2025<br>召开次数：0（）<br>状态：进行中",
-        "会议类型：民主评议党员<br>周期：2025<br>召开次数：0（）<br>状态：进行中"]
+        "会议类型：组织生活会<br>周期：2025年<br>召开次数：0（）<br>状态：进行中",
+        "会议类型：民主评议党员<br>周期：2025年<br>召开次数：0（）<br>状态：进行中"]
     assert list(bands["未完成"].y) == ["党小组会"]       # July, ended and missed: the only red band
     # A running slot already met is green and says the period is still running.
     b2 = meeting_slots(con, rules, AS_OF, root="B2", meeting_type="主题党日", today=TODAY)
