@@ -130,6 +130,13 @@ class Rules:
     sign_in_global: int
     workbook: WorkbookLimits = WorkbookLimits()
     matrix: MatrixBands = MatrixBands()
+    # The levels of unit a rule judged on the branches below raises its flag on ([meetings]
+    # flag_below_levels, [standardisation] levels): fixed here, never the level below the unit viewed.
+    meeting_flag_levels: tuple[int, ...] = (2,)
+    standardisation_levels: tuple[int, ...] = (2,)
+    # [inspection] count_in_start_cycle: an inspection counts for the cycle in which it started only
+    # (False: for every cycle its start–end span overlaps).
+    inspection_count_in_start_cycle: bool = True
 
     def indicator(self, code: str) -> Indicator | None:
         return next((i for i in self.indicators if i.code == code), None)
@@ -187,14 +194,18 @@ class _Reader:
             raise RulesError(self._key(name), "not_choice", value=value, choices="、".join(choices))
         return value
 
-    def boolean(self, name: str) -> bool:
-        value = self.raw(name)
+    def boolean(self, name: str, optional: bool = False) -> bool | None:
+        value = self.raw(name, optional)
+        if value is None:
+            return None
         if not isinstance(value, bool):
             raise RulesError(self._key(name), "not_bool", value=value)
         return value
 
-    def choice_list(self, name: str, choices: tuple) -> tuple:
-        value = self.raw(name)
+    def choice_list(self, name: str, choices: tuple, optional: bool = False) -> tuple | None:
+        value = self.raw(name, optional)
+        if value is None:
+            return None
         if not isinstance(value, list) or not value:
             raise RulesError(self._key(name), "not_list")
         for item in value:
@@ -287,6 +298,25 @@ def _matrix_bands(root: _Reader) -> MatrixBands:
     return MatrixBands(default.near_pct if near is None else near, default.overdue_few if few is None else few)
 
 
+# Rules judged on the branches below a unit can be raised on any level that has branches below it.
+_LEVELS_ABOVE_BRANCH = (1, 2, 3)
+
+
+def _flag_levels(meetings: _Reader, std: _Reader) -> dict:
+    """[meetings] flag_below_levels and [standardisation] levels; each may be left out (default: secondary units)."""
+    below = meetings.choice_list("flag_below_levels", _LEVELS_ABOVE_BRANCH, optional=True)
+    standard = std.choice_list("levels", _LEVELS_ABOVE_BRANCH, optional=True)
+    return {"meeting_flag_levels": below or Rules.meeting_flag_levels,
+            "standardisation_levels": standard or Rules.standardisation_levels}
+
+
+def _inspection_choices(insp: _Reader) -> dict:
+    """[inspection] count_in_start_cycle; may be left out (default: true)."""
+    start_only = insp.boolean("count_in_start_cycle", optional=True)
+    return {"inspection_count_in_start_cycle": Rules.inspection_count_in_start_cycle if start_only is None
+            else start_only}
+
+
 def rules_from_dict(data: dict) -> Rules:
     """Validate a parsed rules table and build `Rules`; raises `RulesError`."""
     root = _Reader(data, "")
@@ -324,6 +354,8 @@ def rules_from_dict(data: dict) -> Rules:
         sign_in_global=sec.integer("sign_in_global", 1, 1_000_000),
         workbook=_workbook_limits(imp),
         matrix=_matrix_bands(root),
+        **_flag_levels(meetings, std),
+        **_inspection_choices(insp),
     )
     if rules.min_year >= rules.max_year:
         raise RulesError("import.max_year", "not_after", value=rules.max_year, other=rules.min_year)

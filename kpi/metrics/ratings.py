@@ -144,16 +144,19 @@ def rated_branches(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | N
 
 def ratings_flags(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date,
                   root: str | None = None) -> pd.DataFrame:
-    """Red flags: units just below the root whose branch compliance is under
-    standardisation_target_pct. actual = compliance %, required = target %, gap = points short,
-    detail = the rating year."""
-    by_unit = compliance_by_unit(con, rules, as_of, root)
-    below = by_unit[by_unit["meets_target"].eq(False).fillna(False)]
-    if below.empty:
+    """Red flags: units of rules.standardisation_levels in the subtree whose branch compliance is under
+    standardisation_target_pct — the same units whichever unit is viewed. actual = compliance %,
+    required = target %, gap = points short, detail = the rating year."""
+    parts = []
+    for level in rules.standardisation_levels:
+        by_unit = compliance_by_unit(con, rules, as_of, root, level)
+        below = by_unit[by_unit["meets_target"].eq(False).fillna(False)]
+        if not below.empty:
+            parts.append(pd.DataFrame({
+                "unit_code": below["unit_code"], "unit_name": below["unit_name"], "level": level,
+                "rule": RULE_STANDARDISATION, "actual": below["compliance_pct"].round(2),
+                "required": below["target_pct"], "gap": below["gap_points"].round(2),
+                "detail": below["year"].astype(str)}))
+    if not parts:
         return empty_flags()
-    level = resolved_level(con, root, None)
-    return pd.DataFrame({
-        "unit_code": below["unit_code"], "unit_name": below["unit_name"], "level": level,
-        "rule": RULE_STANDARDISATION, "actual": below["compliance_pct"].round(2),
-        "required": below["target_pct"], "gap": below["gap_points"].round(2),
-        "detail": below["year"].astype(str)}).reset_index(drop=True)[FLAG_COLUMNS]
+    return pd.concat(parts, ignore_index=True)[FLAG_COLUMNS]
