@@ -28,8 +28,10 @@ WEEK = dt.timedelta(days=7)
 def inspection_cycle_coverage(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date,
                               root: str | None = None) -> Headline:
     """三年内部巡察全覆盖 as one figure: Σ covered ÷ Σ units over rules.inspection_levels, counting
-    activities of rules.inspection_kinds in the current inspection cycle up to as_of (the per-level
-    counts of `coverage.inspection_coverage`). Target 100%; None when the scope has no such unit."""
+    activities of rules.inspection_kinds in the current inspection cycle up to as_of — an inspection
+    for the cycle in which it started when rules.inspection_count_in_start_cycle — over the units
+    existing at as_of (the per-level counts of `coverage.inspection_coverage`). Target 100%; None
+    when the scope has no such unit."""
     per_level = coverage.inspection_coverage(con.cursor(), rules, as_of, root)
     covered, units = int(per_level.covered.sum()), int(per_level.units.sum())
     return Headline("overview.card.inspection", share_pct(covered, units), coverage.FULL_COVERAGE_PCT,
