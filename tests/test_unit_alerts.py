@@ -15,6 +15,7 @@ import pytest
 from kpi.briefing import content
 from kpi.metrics import overview, profile
 from kpi.rules import RulesError, rules_from_dict
+from kpi.store import bump_data_version
 from tests.fixtures import overview_fixture as fx
 from tests.test_rules import _edit  # the default rules file as a dict with one key changed
 
@@ -93,3 +94,19 @@ def test_flag_levels_default_to_secondary_units_when_left_out():
     del data["meetings"]["flag_below_levels"]
     loaded = rules_from_dict(data)
     assert (loaded.standardisation_levels, loaded.meeting_flag_levels) == ((2,), (2,))
+
+
+def test_standardisation_flags_read_the_stores_rating_year_whatever_the_scope(tmp_path, rules):
+    # B1a's rating is still the one of 2025 (2026's not yet uploaded), A's branches have 2026's. The
+    # flags read 2026 everywhere: B has no rated branch that year, so it is flagged neither in the
+    # whole group's list nor on its own profile (its profile card still shows its latest, 2025).
+    st = fx.build(tmp_path / "years.duckdb")
+    con = st.cursor()
+    con.execute("UPDATE ratings SET year = 2025 WHERE unit_code = 'B1a'")
+    bump_data_version(con)
+    for root in (None, "B"):
+        flags = overview.red_flags(st.cursor(), rules, fx.AS_OF, root)
+        assert "standardisation" not in set(flags.rule)
+    p = profile.unit_profile(st.cursor(), rules, fx.AS_OF, "B")
+    assert (p.ratings_year, p.flag_count, p.own_flag_count) == (2025, 14, 7)
+    st.close()
