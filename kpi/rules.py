@@ -143,6 +143,13 @@ class Rules:
     # year's yearly meetings (组织生活会, 民主评议党员) only when founded before this month.
     meeting_yearly_founded_before_month: int = 10
     store: StoreWait = StoreWait()
+    # The levels of unit a rule judged on the branches below raises its flag on ([meetings]
+    # flag_below_levels, [standardisation] levels): fixed here, never the level below the unit viewed.
+    meeting_flag_levels: tuple[int, ...] = (2,)
+    standardisation_levels: tuple[int, ...] = (2,)
+    # [inspection] count_in_start_cycle: an inspection counts for the cycle in which it started only
+    # (False: for every cycle its start–end span overlaps).
+    inspection_count_in_start_cycle: bool = True
 
     def indicator(self, code: str) -> Indicator | None:
         return next((i for i in self.indicators if i.code == code), None)
@@ -200,14 +207,18 @@ class _Reader:
             raise RulesError(self._key(name), "not_choice", value=value, choices="、".join(choices))
         return value
 
-    def boolean(self, name: str) -> bool:
-        value = self.raw(name)
+    def boolean(self, name: str, optional: bool = False) -> bool | None:
+        value = self.raw(name, optional)
+        if value is None:
+            return None
         if not isinstance(value, bool):
             raise RulesError(self._key(name), "not_bool", value=value)
         return value
 
-    def choice_list(self, name: str, choices: tuple) -> tuple:
-        value = self.raw(name)
+    def choice_list(self, name: str, choices: tuple, optional: bool = False) -> tuple | None:
+        value = self.raw(name, optional)
+        if value is None:
+            return None
         if not isinstance(value, list) or not value:
             raise RulesError(self._key(name), "not_list")
         for item in value:
@@ -305,6 +316,8 @@ def _yearly_founded_before_month(meetings: _Reader) -> int:
     owe the year); left out, the default (October: the regulations place 组织生活会 in Q4)."""
     month = meetings.integer("yearly_owed_if_founded_before_month", 1, 12, optional=True)
     return Rules.meeting_yearly_founded_before_month if month is None else month
+
+
 def _store_wait(root: _Reader) -> StoreWait:
     """The optional [store] table; its key may be left out (the default applies)."""
     if root.raw("store", optional=True) is None:
@@ -313,6 +326,25 @@ def _store_wait(root: _Reader) -> StoreWait:
     wait = table.number("lock_wait_seconds", 0, 3600, optional=True)
     table.done()
     return StoreWait() if wait is None else StoreWait(wait)
+
+
+# Rules judged on the branches below a unit can be raised on any level that has branches below it.
+_LEVELS_ABOVE_BRANCH = (1, 2, 3)
+
+
+def _flag_levels(meetings: _Reader, std: _Reader) -> dict:
+    """[meetings] flag_below_levels and [standardisation] levels; each may be left out (default: secondary units)."""
+    below = meetings.choice_list("flag_below_levels", _LEVELS_ABOVE_BRANCH, optional=True)
+    standard = std.choice_list("levels", _LEVELS_ABOVE_BRANCH, optional=True)
+    return {"meeting_flag_levels": below or Rules.meeting_flag_levels,
+            "standardisation_levels": standard or Rules.standardisation_levels}
+
+
+def _inspection_choices(insp: _Reader) -> dict:
+    """[inspection] count_in_start_cycle; may be left out (default: true)."""
+    start_only = insp.boolean("count_in_start_cycle", optional=True)
+    return {"inspection_count_in_start_cycle": Rules.inspection_count_in_start_cycle if start_only is None
+            else start_only}
 
 
 def rules_from_dict(data: dict) -> Rules:
@@ -354,6 +386,8 @@ def rules_from_dict(data: dict) -> Rules:
         matrix=_matrix_bands(root),
         meeting_yearly_founded_before_month=_yearly_founded_before_month(meetings),
         store=_store_wait(root),
+        **_flag_levels(meetings, std),
+        **_inspection_choices(insp),
     )
     if rules.min_year >= rules.max_year:
         raise RulesError("import.max_year", "not_after", value=rules.max_year, other=rules.min_year)

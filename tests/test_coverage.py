@@ -7,9 +7,12 @@ import datetime as dt
 import pandas as pd
 import pytest
 
+from kpi import store
 from kpi.metrics import coverage as cm
 from kpi.metrics.common import FLAG_COLUMNS
+from kpi.rules import RulesError, rules_from_dict
 from tests.fixtures.problem_fixtures import AS_OF, make_store
+from tests.test_rules import _edit  # the default rules file as a dict with one key changed
 
 D = dt.date
 
@@ -141,3 +144,50 @@ def test_activity_count(con):
     assert cm.activity_count(con, AS_OF) == 8
     assert cm.activity_count(con, AS_OF, "S1") == 5
     assert cm.activity_count(con, D(2024, 1, 1)) == 0
+
+
+def _add_activity(con, activity_id, unit, kind, start, end):
+    con.execute("""INSERT INTO supervision (activity_id, unit_code, kind, start_date, end_date, lead, findings)
+        VALUES ($id, $unit, $kind, $start, $end, '集团巡察组', NULL)""",
+                {"id": activity_id, "unit": unit, "kind": kind, "start": start, "end": end})
+    store.bump_data_version(con)
+
+
+def test_inspection_counts_for_the_cycle_in_which_it_started(con, rules):
+    # Cycles 2024–2026 and 2027–2029. S3's only inspection starts in the last month of the first
+    # cycle (2026-12-10) and ends in the second (2027-01-20): it covers S3 for the first cycle only.
+    _add_activity(con, "A10", "S3", "巡察", D(2026, 12, 10), D(2027, 1, 20))
+    first, second = D(2026, 12, 31), D(2027, 2, 1)
+    assert cm.coverage(con, rules, first, "S3", 2, rules.inspection_kinds, "cycle").numerator == 1
+    assert cm.coverage(con, rules, second, "S3", 2, rules.inspection_kinds, "cycle").numerator == 0
+    # Level 2 in the second cycle: nobody inspected yet (A7 on S2 was in 2025) → 0 of 3, S3 flagged.
+    assert _rows(cm.inspection_coverage(con, rules, second), "level", "covered", "units") == [(2, 0, 3), (3, 0, 3)]
+    assert "S3" in set(cm.coverage_flags(con, rules, second).query("rule == 'inspection_uncovered'").unit_code)
+    # The rules-file choice the other way: it counts for every cycle its span overlaps.
+    overlap = dataclasses.replace(rules, inspection_count_in_start_cycle=False)
+    assert cm.coverage(con, overlap, second, "S3", 2, overlap.inspection_kinds, "cycle").numerator == 1
+    # A calendar-year window is not a cycle: overlapping is enough (调研/督查 by year are unchanged).
+    assert cm.coverage(con, rules, second, "S3", 2, rules.inspection_kinds, "year").numerator == 1
+
+
+def test_count_in_start_cycle_is_a_rules_file_choice():
+    assert rules_from_dict(_edit(("inspection", "count_in_start_cycle"), False)).inspection_count_in_start_cycle \
+        is False
+    assert rules_from_dict(_edit(("inspection", "count_in_start_cycle"), KeyError)).inspection_count_in_start_cycle \
+        is True
+    with pytest.raises(RulesError) as caught:
+        rules_from_dict(_edit(("inspection", "count_in_start_cycle"), "yes"))
+    assert caught.value.message("zh") == ("规则文件有误：inspection.count_in_start_cycle — "
+                                          "应为 true 或 false，实际为 yes")
+
+
+def test_a_unit_founded_after_the_as_of_date_is_not_yet_counted(con, rules):
+    # S4 joins the group on 2025-07-01: at 2025-06-30 the level has 3 units, from 07-01 on 4.
+    con.execute("""INSERT INTO units (unit_code, unit_name, parent_code, level, org_type, founded_date)
+        VALUES ('S4', '第四公司', 'G', 2, '党委', DATE '2025-07-01')""")
+    store.bump_data_version(con)
+    kinds = rules.supervision_kinds
+    assert (cm.coverage(con, rules, AS_OF, None, 2, kinds).denominator,
+            cm.coverage(con, rules, D(2025, 7, 1), None, 2, kinds).denominator) == (3, 4)
+    assert "S4" not in set(cm.uncovered_units(con, rules, AS_OF, None, 2, kinds).unit_code)
+    assert "S4" in set(cm.uncovered_units(con, rules, D(2025, 7, 1), None, 2, kinds).unit_code)

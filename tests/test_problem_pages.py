@@ -253,11 +253,18 @@ def test_editor_saves_then_undoes(open_page, own_db):
     at.button[-1].click().run()
     assert not at.exception
     assert at.success[0].value == "问题 P2 已更新（批次 #4），可在“上传历史”页或下方按钮撤销。"
-    # the list now shows P2 closed: two problems overdue instead of three
-    assert _metrics(at)["其中逾期"] == "2"
     assert _table_with(at, "变化")["整改状态"].tolist()[-1] == "已销号"
+    # As of means as of (issue 14): the closing is recorded today, after the as-of date 2025-06-30,
+    # so the figures of that date still show P2 open — three overdue (P2, P3, P7).
+    assert _metrics(at)["其中逾期"] == "3"
+    # As of today P2 is closed: overdue are P3, P4, P5, P7, P8, P9 — six instead of seven.
+    at.session_state["as_of"] = dt.date.today()
+    at.run()
+    assert _metrics(at)["其中逾期"] == "6"
     at.button(key="pe_undo").click().run()
     assert not at.exception
     assert at.success[0].value == "已撤销批次 #4，问题 P2 已恢复原状。"
-    assert _metrics(at)["其中逾期"] == "3"
+    at.session_state["as_of"] = dt.date.today()   # the undo's rerun shows the sidebar's date again
+    at.run()
+    assert _metrics(at)["其中逾期"] == "7"
     assert _data_checksums(own_db) == before

@@ -67,12 +67,12 @@ def test_profile_of_b_equals_hand_computed_figures(store, rules):
     assert p.ratings_year == 2026 and p.six_basics.empty
     assert p.child_compliance[["unit_code", "compliance_pct"]].values.tolist() == [["B1", 0.0]]
     assert p.indicators["value"].isna().all() and len(p.indicators) == len(rules.indicators)
-    # Flags in B's subtree: B 7 (three annual, meetings below 90%, severe P3, not supervised, not
-    # inspected), B1 3 (P4 overdue, not inspected, standardisation judged one level below the root B),
-    # B1a 5 gaps → 15, as the overview's ranking counts for B.
-    assert (len(p.flags), p.own_flag_count) == (15, 7)
+    # Flags in B's subtree: B 8 (three annual, meetings below 90%, severe P3, not supervised, not
+    # inspected, standardisation — judged on secondary units, [standardisation] levels, whichever unit
+    # is viewed), B1 2 (P4 overdue, not inspected), B1a 5 gaps → 15, as the overview's ranking counts for B.
+    assert (len(p.flags), p.own_flag_count, p.flag_count) == (15, 8, 15)
     assert p.children[["unit_code", "unit_name", "flag_count", "meeting_completion_pct"]].values.tolist() == [
-        ["B1", "乙一厂", 8, 0.0]]
+        ["B1", "乙一厂", 7, 0.0]]
 
 
 def test_profile_of_a_branch(store, rules):
@@ -98,7 +98,7 @@ def test_group_profile_matches_the_overview(store, rules):
 def test_cards_of_b(store, rules):
     p = profile.unit_profile(store.cursor(), rules, fx.AS_OF, "B")
     assert [(c.label, c.value, c.note, c.status) for c in profile_cards(p, rules, "zh")] == [
-        ("预警（含下属单位）", "15 个", "本单位 7 条", "bad"),
+        ("预警（含下属单位）", "15 个", "本单位 8 条", "bad"),
         ("党组织工作经费占比", "0.75%", "要求 ≥ 1%，缺口 5 万元", "bad"),
         ("经费执行率", "26.7%", "支出 4 / 预算 15 万元", None),
         ("党建考核权重", "8%", "要求 ≥ 10%", "bad"),
@@ -121,7 +121,7 @@ def test_rule_change_changes_the_profile(store, rules):
     laxer = dataclasses.replace(rules, assessment_min_weight_pct=8.0)
     p = profile.unit_profile(store.cursor(), laxer, fx.AS_OF, "B")
     assert bool(p.annual.meets_weight.iloc[0]) is True
-    assert (len(p.flags), p.own_flag_count) == (14, 6)
+    assert (len(p.flags), p.own_flag_count) == (14, 7)
     assert profile_cards(p, laxer, "zh")[3].status == "ok"
 
 

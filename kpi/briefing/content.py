@@ -228,10 +228,12 @@ def flags_section(con, rules: Rules, end: dt.date, root, subtitle: str, lang: st
     flags["label"] = flags["rule"].map({rule: flag_label(rule, lang) for rule in flags["rule"].unique()})
     counts = (flags.groupby("label", sort=False).size().rename("n_flags").reset_index()
               .sort_values("n_flags", ascending=False, kind="stable"))
-    per_unit = flags.groupby("unit_name", sort=False).size().sort_values(ascending=False, kind="stable")
+    # The worst unit is the overview ranking's last (most alerts: own and subtree flags, each once).
+    worst = overview.worst_unit(overview.unit_ranking(_fresh(con), rules, end, root, today=today))
     notes = [t("briefing.takeaway.flags_total", lang, n=len(flags), units=flags.unit_code.nunique()),
-             t("briefing.takeaway.flags_top", lang, rule=counts.iloc[0]["label"], n=int(counts.iloc[0]["n_flags"])),
-             t("briefing.takeaway.flags_unit", lang, unit=per_unit.index[0], n=int(per_unit.iloc[0]))]
+             t("briefing.takeaway.flags_top", lang, rule=counts.iloc[0]["label"], n=int(counts.iloc[0]["n_flags"]))]
+    if worst is not None:
+        notes.append(t("briefing.takeaway.flags_unit", lang, unit=worst.unit_name, n=int(worst.flag_count)))
     fig = charts.flags_chart(counts, subtitle, lang)
     return Section("flags", t("briefing.section.flags", lang), fig, notes, None, flags)
 

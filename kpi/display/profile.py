@@ -92,7 +92,7 @@ def profile_cards(p: UnitProfile, rules: Rules, lang: str = "zh") -> list[Profil
     unit's own row, meetings and attendance of its branches, overdue problems and close-out,
     branch standardisation, and whether the unit itself was supervised this year / inspected this
     cycle. Every value is a field of `p` (see UnitProfile)."""
-    total = len(p.flags)
+    total = p.flag_count
     cards = [ProfileCard("flags", t("profile.card.flags", lang), t("profile.count", lang, n=total),
                          t("profile.note.own_flags", lang, n=p.own_flag_count), "ok" if total == 0 else "bad")]
     cards += _annual_cards(p.annual.iloc[0], rules, lang)

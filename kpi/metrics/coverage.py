@@ -8,6 +8,11 @@ reached by rules.supervision_kinds each calendar year.
 An activity covers the unit it names (被检查单位), not that unit's parent or children. It counts
 in a window when it overlaps it: start_date ≤ window end and (end_date, else start_date) ≥
 window start; windows end at the as-of date, so activities that have not begun do not count.
+An inspection counts for the cycle in which it started, not for every cycle it overlaps, when
+rules.inspection_count_in_start_cycle ([inspection] count_in_start_cycle, default true): in the
+cycle window it must also start on or after the cycle's first day.
+A unit founded after the as-of date (units.founded_date) is not yet in the tree: it is neither
+counted nor listed as uncovered.
 """
 from __future__ import annotations
 
@@ -47,7 +52,9 @@ _COVERED_UNITS_SQL = """
     FROM units u LEFT JOIN supervision a
       ON a.unit_code = u.unit_code AND list_contains(CAST($kinds AS VARCHAR[]), a.kind)
      AND a.start_date <= $end AND coalesce(a.end_date, a.start_date) >= $start
+     AND (NOT $started_within OR a.start_date >= $start)
     WHERE list_contains(CAST($levels AS INTEGER[]), u.level) AND """ + in_subtree("u.unit_code") + """
+      AND (u.founded_date IS NULL OR u.founded_date <= $end)
     GROUP BY ALL ORDER BY u.unit_code"""
 
 
@@ -56,11 +63,19 @@ def activity_count(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | N
     return con.execute(_ACTIVITY_COUNT_SQL, {"as_of": as_of, "root": root}).fetchone()[0]
 
 
+def started_within(rules: Rules, window: Window) -> bool:
+    """Whether an activity must start inside `window` to count in it: in the inspection cycle when
+    rules.inspection_count_in_start_cycle (an inspection counts for the cycle it started in only)."""
+    return window == "cycle" and rules.inspection_count_in_start_cycle
+
+
 def _covered_units(con, rules, as_of, root, levels, kinds, window) -> pd.DataFrame:
-    """Units of `levels` in the subtree with their count of activities of `kinds` in the window."""
+    """Units of `levels` in the subtree existing at as_of with their count of activities of `kinds`
+    counting in the window."""
     start, end = window_dates(rules, as_of, window)
     kinds = list(kinds) if kinds else list(SUPERVISION_KINDS)
     return con.execute(_COVERED_UNITS_SQL, {"kinds": kinds, "end": end, "start": start,
+                                          "started_within": started_within(rules, window),
                                           "levels": list(levels), "root": root}).df()
 
 
@@ -68,7 +83,8 @@ def coverage(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root:
              level: int = LEVEL_SECONDARY, kinds: tuple[str, ...] | None = None,
              window: Window = "year") -> Headline:
     """Coverage = units of `level` in the subtree with ≥ 1 activity of `kinds` (None = any kind)
-    overlapping the window ÷ units of `level` in the subtree, in %; a unit counts once however
+    counting in the window (overlapping it; in the inspection cycle, started in it — see the module
+    docstring) ÷ units of `level` in the subtree existing at as_of, in %; a unit counts once however
     many activities it had. Target 100% (全覆盖: 三年内部巡察全覆盖 for the cycle window,
     调研/督查全覆盖 for the year). None when the subtree has no unit of that level.
     """
@@ -159,7 +175,7 @@ _HEATMAP_SQL = """
 _FINDINGS_SQL = """
     SELECT kind, count(*) AS activities, count(findings) AS reported, sum(findings) AS findings
     FROM supervision WHERE start_date <= $end AND coalesce(end_date, start_date) >= $start
-      AND """ + IN_SUBTREE + """
+      AND (NOT $started_within OR start_date >= $start) AND """ + IN_SUBTREE + """
     GROUP BY kind"""
 
 
@@ -190,7 +206,8 @@ def findings_per_activity(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: d
     none was given), findings_per_activity = findings ÷ reported (an unreported count is missing,
     not 0). Kinds without an activity are left out."""
     start, end = window_dates(rules, as_of, window)
-    df = con.execute(_FINDINGS_SQL, {"end": end, "start": start, "root": root}).df()
+    df = con.execute(_FINDINGS_SQL, {"end": end, "start": start, "root": root,
+                                     "started_within": started_within(rules, window)}).df()
     df["findings_per_activity"] = [None if not r else f / r for f, r in zip(df.findings, df.reported)]
     order = {k: i for i, k in enumerate(SUPERVISION_KINDS)}
     return df.sort_values("kind", key=lambda s: s.map(order)).reset_index(drop=True)

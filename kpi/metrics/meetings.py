@@ -444,23 +444,24 @@ def meeting_flags(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, 
     """Red flags (FLAG_COLUMNS) of organisational life:
     - 'meetings_gap', one per branch and type in `gap_branches`: actual = missed slots in a row,
       required = rules.meeting_gap_slots, gap = actual, detail = MissedRun (type and slot labels);
-    - 'meetings_below', one per secondary unit whose completion (met ÷ required slots) is below
+    - 'meetings_below', one per unit of rules.meeting_flag_levels whose completion (met ÷ required slots) is below
       rules.meeting_flag_below_pct: actual = completion (1 decimal), required = the threshold,
       gap = required − actual in points, detail = 'met/required' slots."""
     gaps = gap_branches(con, rules, as_of, root, today=today)
-    units = completion_by_unit(con, rules, as_of, root, LEVEL_SECONDARY, today=today)
     rows = [{"unit_code": g.unit_code, "unit_name": g.unit_name, "level": LEVEL_BRANCH, "rule": "meetings_gap",
              "actual": int(g.gap_slots), "required": rules.meeting_gap_slots, "gap": int(g.gap_slots),
              "detail": MissedRun(g.meeting_type, g.slots)}
             for g in gaps.itertuples()]
-    below = units[units["completion_pct"].notna()
-                  & (units["completion_pct"] < rules.meeting_flag_below_pct)]
-    for u in below.itertuples():
-        actual = round(float(u.completion_pct), 1)
-        rows.append({"unit_code": u.unit_code, "unit_name": u.unit_name, "level": LEVEL_SECONDARY,
-                     "rule": "meetings_below", "actual": actual, "required": rules.meeting_flag_below_pct,
-                     "gap": round(rules.meeting_flag_below_pct - actual, 1),
-                     "detail": f"{int(u.met_slots)}/{int(u.required_slots)}"})
+    for level in rules.meeting_flag_levels:   # fixed in the rules file, not the level below the root
+        units = completion_by_unit(con, rules, as_of, root, level, today=today)
+        below = units[units["completion_pct"].notna()
+                      & (units["completion_pct"] < rules.meeting_flag_below_pct)]
+        for u in below.itertuples():
+            actual = round(float(u.completion_pct), 1)
+            rows.append({"unit_code": u.unit_code, "unit_name": u.unit_name, "level": level,
+                         "rule": "meetings_below", "actual": actual, "required": rules.meeting_flag_below_pct,
+                         "gap": round(rules.meeting_flag_below_pct - actual, 1),
+                         "detail": f"{int(u.met_slots)}/{int(u.required_slots)}"})
     return pd.DataFrame(rows, columns=FLAG_COLUMNS, dtype=object) if rows else empty_flags()
 
 

@@ -4,14 +4,18 @@ Rule (source documents, 销号管理): every problem has an owner, measures and 
 (整改时限), and is closed (销号) only after verification. Overdue = not closed and past its
 deadline on the as-of date.
 
-How a problem's state at any as-of date is defined — from the problem row's dates, read
-together with its current status so that a re-opened problem does not count as closed:
+How a problem's state at any as-of date is defined — as it was recorded on that date:
 - it exists from `found_date` (a problem found after the as-of date is not counted);
-- closed when `closed_date ≤ as_of` and its current status is 已销号;
-- completed when it is closed, or `completed_date ≤ as_of` and its current status is
-  已完成待验收 or 已销号 (a completion without a date cannot be placed in time, so it is not counted);
-- overdue when not closed and `due_date < as_of` (the current deadline, extensions included);
-- on time when completed and its completion (completed_date, else closed_date) ≤ due_date.
+- its status and deadline are those of its latest snapshot dated on or before the as-of date
+  (the same state the weekly series reads), so a problem closed then and re-opened later counts
+  as closed at that date, and a later extension does not rewrite a past deadline;
+- a problem with no snapshot by then is read from its row: its status only counts from the dates
+  (closed when `closed_date ≤ as_of` and its status is 已销号; completed when `completed_date` or
+  `closed_date ≤ as_of` and its status is 已完成待验收 or 已销号 — a completion without a date cannot
+  be placed in time, so it is not counted), with its current deadline;
+- closed when that status is 已销号; completed when it is 已完成待验收 or 已销号;
+- overdue when not closed and its deadline < as_of;
+- on time when completed and its completion (completed_date, else closed_date) ≤ the deadline.
 
 The problem table keeps only the latest row of each problem. The snapshots
 (`problem_snapshots`, one dated row per problem per upload or edit) complement it: they carry
@@ -60,15 +64,29 @@ def _state_cte(as_of: dt.date, root: str | None, names: bool = False) -> tuple[s
     scope = _scope_sql("p.unit_code", root, params)
     unit_columns = "u.unit_name, u.level," if names else ""
     unit_join = "LEFT JOIN units u ON u.unit_code = p.unit_code" if names else ""
+    # The snapshots of the subtree's problems only (`root` is bound by _scope_sql above).
+    snap_scope = "true" if root is None else (
+        "problem_id IN (SELECT problem_id FROM problems WHERE " + in_subtree("unit_code") + ")")
     sql = f"""
     WITH prm AS (SELECT CAST($as_of AS DATE) AS as_of, CAST($closed_status AS VARCHAR) AS closed_status,
                         CAST($done_status AS VARCHAR) AS done_status),
+    snap AS (
+        SELECT problem_id, arg_max_null(status, k) AS status, arg_max_null(due_date, k) AS due_date
+        FROM (SELECT problem_id, status, due_date, {SNAPSHOT_KEY} AS k FROM problem_changes
+              WHERE as_of <= CAST($as_of AS DATE) AND {snap_scope})
+        GROUP BY problem_id),
     base AS (
-        SELECT p.*, {unit_columns} prm.as_of,
-               coalesce(p.status = prm.closed_status AND p.closed_date <= prm.as_of, false) AS is_closed,
-               coalesce(p.status IN (prm.closed_status, prm.done_status)
-                        AND (p.completed_date <= prm.as_of OR p.closed_date <= prm.as_of), false) AS is_completed
-        FROM problems p CROSS JOIN prm {unit_join}
+        SELECT p.* REPLACE (CASE WHEN s.problem_id IS NULL THEN p.status ELSE s.status END AS status,
+                            CASE WHEN s.problem_id IS NULL THEN p.due_date ELSE s.due_date END AS due_date),
+               {unit_columns} prm.as_of,
+               CASE WHEN s.problem_id IS NOT NULL THEN coalesce(s.status = prm.closed_status, false)
+                    ELSE coalesce(p.status = prm.closed_status AND p.closed_date <= prm.as_of, false)
+               END AS is_closed,
+               CASE WHEN s.problem_id IS NOT NULL THEN coalesce(s.status IN (prm.closed_status, prm.done_status), false)
+                    ELSE coalesce(p.status IN (prm.closed_status, prm.done_status)
+                                  AND (p.completed_date <= prm.as_of OR p.closed_date <= prm.as_of), false)
+               END AS is_completed
+        FROM problems p CROSS JOIN prm {unit_join} LEFT JOIN snap s ON s.problem_id = p.problem_id
         WHERE (p.found_date IS NULL OR p.found_date <= prm.as_of) AND {scope}),
     ps AS (
         SELECT *,

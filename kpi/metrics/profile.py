@@ -5,8 +5,9 @@ root = the unit's code, so the profile of a unit shows exactly what every page s
 scope is that unit. The unit's own annual row is the per-unit annual frame at the unit's own level
 (the subtree of a unit at its own level is the unit itself).
 
-Red flags are those of `overview.red_flags(root=unit)`: rules that judge the units just below the
-root (standardisation) flag the unit's children here, as they would on any page scoped to it.
+Red flags are those of `overview.red_flags(root=unit)`: the whole store's flags raised on units of
+its subtree (each rule raises its flag on the level data/rules.toml states, whichever unit is
+viewed), counted by `overview.unit_alerts` as the ranking and the briefing count them.
 """
 from __future__ import annotations
 
@@ -72,7 +73,9 @@ class UnitProfile:
       six_basics (ratings.six_basics, branches only, else empty), child_compliance
       (ratings.compliance_by_unit, units below it; empty for a branch);
     indicators — per catalogue entry, indicators.indicator_latest of the unit at its own level;
-    flags (overview.red_flags, those raised on units of its subtree; worded by kpi.display.overview.flag_table);
+    flags (overview.red_flags(root = unit): those raised on units of its subtree; worded by
+      kpi.display.overview.flag_table); alerts — (own_flags, subtree_flags) of overview.unit_alerts, the
+      counts the overview's ranking and the briefing use (own_flag_count, flag_count);
     children — units whose parent is the unit, with flag_count and meeting_completion_pct from
       overview.unit_ranking(root = unit, flags = flags).
     """
@@ -100,11 +103,18 @@ class UnitProfile:
     indicators: pd.DataFrame
     flags: pd.DataFrame
     children: pd.DataFrame
+    alerts: tuple[int, int]
 
     @property
     def own_flag_count(self) -> int:
-        """Red flags raised on the unit itself (not on units below it)."""
-        return int((self.flags["unit_code"] == self.unit.code).sum())
+        """Red flags raised on the unit itself (own_flags of overview.unit_alerts)."""
+        return self.alerts[0]
+
+    @property
+    def flag_count(self) -> int:
+        """Red flags raised on the unit or any unit below it, each once (subtree_flags of
+        overview.unit_alerts: the count the overview ranks the unit by)."""
+        return self.alerts[1]
 
 
 def unit_info(con: duckdb.DuckDBPyConnection, unit_code: str) -> UnitInfo:
@@ -207,6 +217,13 @@ def _children(con, rules: Rules, as_of: dt.date, unit: UnitInfo, flags: pd.DataF
     return out[CHILD_COLUMNS]
 
 
+def _own_alerts(alerts: pd.DataFrame, unit: UnitInfo) -> tuple[int, int]:
+    """(own_flags, subtree_flags) of the unit's row of `overview.unit_alerts`; (0, 0) for a unit not
+    yet founded at the as-of date (it has no row)."""
+    row = alerts[alerts["unit_code"] == unit.code]
+    return (0, 0) if row.empty else (int(row.iloc[0]["own_flags"]), int(row.iloc[0]["subtree_flags"]))
+
+
 def unit_profile(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, unit_code: str,
                  lang: str = "zh", today: dt.date | None = None) -> UnitProfile:
     """Every figure of the unit `unit_code` at `as_of` (see UnitProfile for where each comes from).
@@ -216,10 +233,7 @@ def unit_profile(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, u
     # A rule judging units of a fixed level may name an ancestor when seen from a deeper root
     # (meetings_below rates a secondary unit on the root's branches): only the subtree's own flags.
     flags = overview.red_flags(con, rules, as_of, code, lang=lang, today=today)
-    subtree = con.cursor().execute("SELECT unit_code FROM unit_paths WHERE ancestor_code = $code",
-                                   {"code": code}).fetchnumpy()
-    own = flags["unit_code"].isin(subtree["unit_code"]).to_numpy()
-    flags = flags[own].reset_index(drop=True)
+    alerts = overview.unit_alerts(con.cursor(), rules, as_of, code, level=unit.level, flags=flags)
     is_branch = unit.level == LEVEL_BRANCH
     return UnitProfile(
         unit=unit, as_of=as_of, breadcrumb=breadcrumb(con.cursor(), code),
@@ -246,4 +260,5 @@ def unit_profile(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, u
         indicators=_latest_indicators(con, rules, as_of, unit, lang),
         flags=flags,
         children=_children(con, rules, as_of, unit, flags),
+        alerts=_own_alerts(alerts, unit),
     )

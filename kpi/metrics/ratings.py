@@ -71,13 +71,14 @@ def standardisation_compliance(con: duckdb.DuckDBPyConnection, rules: Rules, as_
 
 
 def compliance_by_unit(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root: str | None = None,
-                       level: int | None = None) -> pd.DataFrame:
+                       level: int | None = None, year: int | None = None) -> pd.DataFrame:
     """Per unit at `level` (default: just below the root): branches under it, rated, compliant,
     compliance_pct = compliant ÷ rated × 100 (NA when none rated), target_pct =
     standardisation_target_pct, meets_target = compliance_pct ≥ target_pct, gap_points = max(0,
-    target − compliance_pct)."""
+    target − compliance_pct). Ratings of `year` (default: `ratings_year` of the subtree)."""
+    year = ratings_year(con, as_of, root) if year is None else year
     params = {"root": root, "level": resolved_level(con, root, level), "branch_level": LEVEL_BRANCH,
-              "year": ratings_year(con, as_of, root), "target": rules.standardisation_target_pct}
+              "year": year, "target": rules.standardisation_target_pct}
     return con.execute(
         """SELECT *, CASE WHEN compliance_pct IS NOT NULL THEN round(compliance_pct - target_pct, 6) >= 0 END
                           AS meets_target,
@@ -144,16 +145,21 @@ def rated_branches(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | N
 
 def ratings_flags(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date,
                   root: str | None = None) -> pd.DataFrame:
-    """Red flags: units just below the root whose branch compliance is under
-    standardisation_target_pct. actual = compliance %, required = target %, gap = points short,
-    detail = the rating year."""
-    by_unit = compliance_by_unit(con, rules, as_of, root)
-    below = by_unit[by_unit["meets_target"].eq(False).fillna(False)]
-    if below.empty:
+    """Red flags: units of rules.standardisation_levels in the subtree whose branch compliance is under
+    standardisation_target_pct — the same units whichever unit is viewed, so the ratings are those of
+    the store's latest rating year (`ratings_year` of the whole store), not the subtree's.
+    actual = compliance %, required = target %, gap = points short, detail = the rating year."""
+    parts = []
+    year = ratings_year(con, as_of, None)
+    for level in rules.standardisation_levels:
+        by_unit = compliance_by_unit(con, rules, as_of, root, level, year)
+        below = by_unit[by_unit["meets_target"].eq(False).fillna(False)]
+        if not below.empty:
+            parts.append(pd.DataFrame({
+                "unit_code": below["unit_code"], "unit_name": below["unit_name"], "level": level,
+                "rule": RULE_STANDARDISATION, "actual": below["compliance_pct"].round(2),
+                "required": below["target_pct"], "gap": below["gap_points"].round(2),
+                "detail": below["year"].astype(str)}))
+    if not parts:
         return empty_flags()
-    level = resolved_level(con, root, None)
-    return pd.DataFrame({
-        "unit_code": below["unit_code"], "unit_name": below["unit_name"], "level": level,
-        "rule": RULE_STANDARDISATION, "actual": below["compliance_pct"].round(2),
-        "required": below["target_pct"], "gap": below["gap_points"].round(2),
-        "detail": below["year"].astype(str)}).reset_index(drop=True)[FLAG_COLUMNS]
+    return pd.concat(parts, ignore_index=True)[FLAG_COLUMNS]
