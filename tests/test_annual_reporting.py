@@ -1,0 +1,93 @@
+"""Issue 14 items 2, 3 and 6 (third bullet) beyond the metric tests of test_annual / test_overview:
+an annual row with an unknown or zero payroll loads (its funds ratio reads 未报送 with the reason),
+and the demo group's cards count every secondary unit, the bound scope's own unit included."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from kpi.datasets import ANNUAL
+from kpi.display.overview import flag_table
+from kpi.importing.commit import commit_upload
+from kpi.importing.parse import parse_upload
+from kpi.importing.templates import column_note
+from kpi.metrics import annual
+from tests.fixtures.apptest_helpers import signed_in
+from tests.fixtures.import_fixtures import org_store
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+DEMO_AS_OF = dt.date(2026, 11, 21)
+HEADER = "年度,单位编码,上年度职工工资总额（万元）,党组织工作经费预算（万元）,党建考核权重（%）,专职党务工作人员数\n"
+
+
+def test_a_row_with_unknown_or_zero_payroll_loads_and_reads_not_reported(tmp_path, rules):
+    store = org_store(tmp_path / "i.duckdb")
+    con = store.cursor()
+    # S01 does not know last year's payroll (empty), S02 wrote 0; S09 is complete: 20 / 2000 = 1%.
+    data = (HEADER + "2025,S01,,30,10,2\n2025,S02,0,40,12,3\n2025,S09,2000,20,10,1\n").encode("utf-8-sig")
+    parsed = parse_upload(data, "annual.csv", "annual", con, rules)
+    assert [e.message("zh") for e in parsed.errors] == []
+    assert commit_upload(con, parsed, "ana").inserted == 3
+    funds = annual.funds_by_unit(con, rules, dt.date(2025, 6, 30)).set_index("unit_code")
+    assert funds.funds_ratio_status.to_dict() == {"S01": "not_reported", "S02": "not_reported", "S09": "met"}
+    assert funds.funds_ratio_reason.fillna("").to_dict() == {"S01": "no_payroll", "S02": "no_payroll", "S09": ""}
+    # the rest of their row counts: both weights (10%, 12%) meet the 10% rule
+    weight = annual.weight_by_unit(con, rules, dt.date(2025, 6, 30)).set_index("unit_code")
+    assert weight.assessment_weight_status.to_dict() == {"S01": "met", "S02": "met", "S09": "met"}
+    flags = annual.annual_flags(con, rules, dt.date(2025, 6, 30), root="S02")
+    words = flag_table(flags[flags.rule == "funds_ratio_missing"], "zh")
+    assert words.message.tolist() == ["未报送：2025 年上年度职工工资总额为空或为 0，"
+                                      "无法核对党组织工作经费是否达到上年度职工工资总额 1% 的要求"]
+    store.close()
+
+
+def test_an_empty_budget_is_still_refused_and_the_template_says_payroll_may_be_empty(tmp_path, rules):
+    store = org_store(tmp_path / "i.duckdb")
+    data = (HEADER + "2025,S01,1000,,10,2\n").encode("utf-8-sig")
+    parsed = parse_upload(data, "annual.csv", "annual", store.cursor(), rules)
+    assert [e.message("zh") for e in parsed.errors] == ["第 2 行，“党组织工作经费预算（万元）”列：必填项为空"]
+    assert column_note(ANNUAL, ANNUAL.column("payroll_prev_year"), "zh").startswith("必备列（可留空）")
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def demo_path(tmp_path_factory, demo_store):
+    return demo_store(tmp_path_factory.mktemp("reporting-demo") / "demo.duckdb", DEMO_AS_OF)
+
+
+def _overview(monkeypatch, path: Path, unit_code: str | None) -> AppTest:
+    monkeypatch.setenv("DJ_DB", str(path))
+    at = signed_in(AppTest.from_file(APP, default_timeout=90), "领导", unit_code)
+    at.session_state["as_of"] = DEMO_AS_OF
+    at.run()
+    assert not at.exception
+    return at
+
+
+def _card(at: AppTest, label: str) -> tuple[str, list[str]]:
+    value = next(m.value for m in at.metric if m.label == label)
+    return value, [c.value for c in at.caption]
+
+
+def test_demo_group_card_counts_all_ten_secondary_units(monkeypatch, demo_path):
+    """Was '77.8% · 7/9': G10 sent no annual row and vanished from the denominator."""
+    at = _overview(monkeypatch, demo_path, None)
+    value, captions = _card(at, "经费达标单位占比")
+    assert value == "70.0%"
+    assert "目标 ≥ 100% · 7 达标 / 2 未达标 / 1 未报送，共 10" in captions
+    # and G10 is named in the red-flag list, once per annual rule
+    flags = next(d.value for d in at.dataframe if {"单位名称", "规则", "说明"} <= set(d.value.columns))
+    g10 = flags[flags["单位名称"] == "示范国际贸易有限公司"]
+    assert set(g10["规则"][g10["规则"].str.endswith("未报送")]) == {
+        "党组织工作经费未报送", "党建考核权重未报送", "专职党务人员未报送"}
+
+
+def test_demo_scope_bound_to_g01_counts_g01s_own_row(monkeypatch, demo_path):
+    """Was '100% 达标 4/4' beside a red flag on G01 itself (0.86%)."""
+    at = _overview(monkeypatch, demo_path, "G01")
+    value, captions = _card(at, "经费达标单位占比")
+    assert value == "80.0%"
+    assert "目标 ≥ 100% · 4 达标 / 1 未达标 / 0 未报送，共 5" in captions
