@@ -91,3 +91,19 @@ def test_demo_scope_bound_to_g01_counts_g01s_own_row(monkeypatch, demo_path):
     value, captions = _card(at, "经费达标单位占比")
     assert value == "80.0%"
     assert "目标 ≥ 100% · 4 达标 / 1 未达标 / 0 未报送，共 5" in captions
+
+
+def test_briefing_chart_labels_a_unit_not_reported_instead_of_a_blank_bar(tmp_path, rules):
+    from kpi.briefing.charts import funds_weight_chart  # noqa: PLC0415
+    from tests.fixtures.rule_fixtures import build_rule_store  # noqa: PLC0415
+
+    store = build_rule_store(tmp_path / "r.duckdb")
+    as_of = dt.date(2025, 6, 30)
+    funds = annual.funds_by_unit(store.cursor(), rules, as_of)
+    weight = annual.weight_by_unit(store.cursor(), rules, as_of)
+    fig = funds_weight_chart(funds, weight, 1.0, 10.0, "", "zh")
+    bars = fig.data[0]
+    assert list(bars.y) == ["第一分公司", "第二分公司", "第三分公司", "第四分公司"]
+    assert list(bars.text) == ["1.04%", "0.75%", "1.00%", "未报送"]
+    assert bars.x[3] == 0.0 and list(bars.textposition) == ["inside", "inside", "inside", "outside"]
+    store.close()
