@@ -107,3 +107,52 @@ def test_briefing_chart_labels_a_unit_not_reported_instead_of_a_blank_bar(tmp_pa
     assert list(bars.text) == ["1.04%", "0.75%", "1.00%", "未报送"]
     assert bars.x[3] == 0.0 and list(bars.textposition) == ["inside", "inside", "inside", "outside"]
     store.close()
+
+
+def test_unit_profile_cards_say_not_reported_and_why(tmp_path, rules):
+    from kpi.display.profile import profile_cards  # noqa: PLC0415
+    from kpi.metrics.profile import unit_profile  # noqa: PLC0415
+    from tests.fixtures.rule_fixtures import build_rule_store  # noqa: PLC0415
+
+    store = build_rule_store(tmp_path / "r.duckdb")
+    as_of = dt.date(2025, 6, 30)
+    s4 = {c.key: c for c in profile_cards(unit_profile(store.cursor(), rules, as_of, "S4"), rules, "zh")}
+    assert (s4["funds"].value, s4["funds"].note, s4["funds"].status) == ("未报送", "未上传年度指标数据", "missing")
+    # T11 sent a row without its weight: that figure only is not reported
+    t11 = {c.key: c for c in profile_cards(unit_profile(store.cursor(), rules, as_of, "T11"), rules, "zh")}
+    assert (t11["funds"].value, t11["funds"].status) == ("0.9%", "bad")
+    assert (t11["weight"].value, t11["weight"].note) == ("未报送", "党建考核权重为空")
+    store.close()
+
+
+def _rules_with(**annual_table) -> dict:
+    import tomllib  # noqa: PLC0415
+
+    from kpi.config import DEFAULT_RULES_PATH  # noqa: PLC0415
+
+    with DEFAULT_RULES_PATH.open("rb") as fh:
+        data = tomllib.load(fh)
+    if annual_table.pop("drop", False):
+        del data["annual"]
+    data.get("annual", {}).update(annual_table)
+    return data
+
+
+def test_rules_file_annual_table_defaults_choices_and_refusals():
+    from kpi.rules import AnnualReporting, RulesError, load_rules, rules_from_dict  # noqa: PLC0415
+
+    assert load_rules().annual == AnnualReporting((2, 3), "failing")
+    assert rules_from_dict(_rules_with(drop=True)).annual == AnnualReporting((2, 3), "failing")
+    assert rules_from_dict(_rules_with(not_reported_counts_as="excluded")).annual.counts_as_failing is False
+    with pytest.raises(RulesError) as caught:
+        rules_from_dict(_rules_with(not_reported_counts_as="ignored"))
+    assert caught.value.message("zh") == ("规则文件有误：annual.not_reported_counts_as — “ignored”不是允许的取值"
+                                          "（failing、excluded）")
+    assert caught.value.message("en") == ("Rules file error: annual.not_reported_counts_as — “ignored” is not one "
+                                          "of the allowed values (failing、excluded)")
+    with pytest.raises(RulesError) as caught:
+        rules_from_dict(_rules_with(levels=[2, 5]))
+    assert caught.value.message("zh") == "规则文件有误：annual.levels — “5”不是允许的取值（1、2、3、4）"
+    with pytest.raises(RulesError) as caught:
+        rules_from_dict(_rules_with(level=[2]))
+    assert caught.value.message("zh") == "规则文件有误：annual.level — 未知的键（是否拼写有误？）"
