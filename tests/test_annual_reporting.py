@@ -156,3 +156,14 @@ def test_rules_file_annual_table_defaults_choices_and_refusals():
     with pytest.raises(RulesError) as caught:
         rules_from_dict(_rules_with(level=[2]))
     assert caught.value.message("zh") == "规则文件有误：annual.level — 未知的键（是否拼写有误？）"
+
+
+def test_demo_funds_page_bound_to_g01_counts_and_lists_g01_itself(monkeypatch, demo_path):
+    at = _overview(monkeypatch, demo_path, "G01")
+    at.switch_page("pages/funds.py").run()
+    assert not at.exception
+    # the same count as the overview card: G01 (0.86%) and its four tertiary units
+    assert next(m.value for m in at.metric if m.label == "经费比例达标") == "80.0%"
+    assert "4 达标 / 1 未达标 / 0 未报送，共 5" in [c.value for c in at.caption]
+    below = next(d.value for d in at.dataframe if "经费缺口（万元）" in d.value.columns)
+    assert below["单位编码"].tolist()[0] == "G01" and below["经费"].tolist()[0] == "未达标"
