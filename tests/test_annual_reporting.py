@@ -167,3 +167,15 @@ def test_demo_funds_page_bound_to_g01_counts_and_lists_g01_itself(monkeypatch, d
     assert "4 达标 / 1 未达标 / 0 未报送，共 5" in [c.value for c in at.caption]
     below = next(d.value for d in at.dataframe if "经费缺口（万元）" in d.value.columns)
     assert below["单位编码"].tolist()[0] == "G01" and below["经费"].tolist()[0] == "未达标"
+
+
+def test_demo_briefing_funds_takeaways_count_ten_and_name_the_unit_not_reported(demo_path, rules):
+    from kpi.briefing.content import funds_section  # noqa: PLC0415
+    from kpi.store import open_store  # noqa: PLC0415
+
+    store = open_store(demo_path)
+    section = funds_section(store, rules, DEMO_AS_OF, None, "", "zh")
+    assert section.takeaways[:3] == ["经费达标：7/10 个单位达到上年度工资总额 1% 的标准。",
+                                      "考核权重达标：7/10 个单位的党建考核权重不低于 10%。",
+                                      "未报送年度指标：示范国际贸易有限公司。"]
+    store.close()
