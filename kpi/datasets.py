@@ -26,6 +26,7 @@ class Column:
     kind: text | code (a unit code) | int | number | money (万元, ≥ 0) | pct (percent points,
     0–100; Excel's 0.1 for 10% is read as 10) | score (0–100) | date | year | period (YYYY-MM)
     | enum (one of `choices`) | bool.
+    `required`: the column must be in the file and, unless `blank_ok`, every row must fill it.
     """
 
     name: str
@@ -36,6 +37,7 @@ class Column:
     min_value: float | None = None
     max_value: float | None = None
     aliases: tuple[str, ...] = ()
+    blank_ok: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,8 +74,10 @@ UNITS = Dataset("units", (
 ANNUAL = Dataset("annual", (
     Column("year", "年度", "year", True, aliases=("年份",)),
     _unit(),
+    # A payroll not known (empty) or 0 still loads the row: the unit's funds ratio reads 未报送
+    # (kpi.metrics.annual, reason no_payroll) while its other figures count.
     Column("payroll_prev_year", "上年度职工工资总额（万元）", "money", True,
-           aliases=("上年度职工工资总额", "上年度工资总额（万元）", "上年度工资总额")),
+           aliases=("上年度职工工资总额", "上年度工资总额（万元）", "上年度工资总额"), blank_ok=True),
     Column("fund_budget", "党组织工作经费预算（万元）", "money", True,
            aliases=("党组织工作经费预算", "党建工作经费预算（万元）", "经费预算（万元）", "经费预算")),
     Column("fund_spent", "党组织工作经费实际支出（万元）", "money",

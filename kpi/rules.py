@@ -99,6 +99,26 @@ class MatrixBands:
     overdue_few: int = 2
 
 
+# How a compliance share treats a unit that has not reported ([annual] not_reported_counts_as).
+NOT_REPORTED_FAILING, NOT_REPORTED_EXCLUDED = "failing", "excluded"
+NOT_REPORTED_CHOICES = (NOT_REPORTED_FAILING, NOT_REPORTED_EXCLUDED)
+
+
+@dataclass(frozen=True)
+class AnnualReporting:
+    """Who owes the annual figures and how a missing one counts ([annual]): every unit of `levels`
+    existing during the year is expected to report; one that has not is 未报送, and the share of
+    units meeting a rule counts it as not meeting (`failing`, the default) or leaves it out of the
+    share and reports it beside (`excluded`). The defaults stand for a key the file leaves out."""
+
+    levels: tuple[int, ...] = (2, 3)
+    not_reported_counts_as: str = NOT_REPORTED_FAILING
+
+    @property
+    def counts_as_failing(self) -> bool:
+        return self.not_reported_counts_as == NOT_REPORTED_FAILING
+
+
 @dataclass(frozen=True)
 class StoreWait:
     """How long a command line job waits for a store file another process holds ([store]), before it
@@ -150,6 +170,7 @@ class Rules:
     # [inspection] count_in_start_cycle: an inspection counts for the cycle in which it started only
     # (False: for every cycle its start–end span overlaps).
     inspection_count_in_start_cycle: bool = True
+    annual: AnnualReporting = AnnualReporting()
 
     def indicator(self, code: str) -> Indicator | None:
         return next((i for i in self.indicators if i.code == code), None)
@@ -347,6 +368,21 @@ def _inspection_choices(insp: _Reader) -> dict:
             else start_only}
 
 
+def _annual_reporting(root: _Reader) -> AnnualReporting:
+    """The optional [annual] table; each key may be left out (its default applies)."""
+    default = AnnualReporting()
+    if root.raw("annual", optional=True) is None:
+        return default
+    table = root.sub("annual")
+    levels = (table.choice_list("levels", (1, 2, 3, 4)) if table.raw("levels", optional=True) is not None
+              else default.levels)
+    counts_as = (table.text("not_reported_counts_as", NOT_REPORTED_CHOICES)
+                 if table.raw("not_reported_counts_as", optional=True) is not None
+                 else default.not_reported_counts_as)
+    table.done()
+    return AnnualReporting(tuple(levels), counts_as)
+
+
 def rules_from_dict(data: dict) -> Rules:
     """Validate a parsed rules table and build `Rules`; raises `RulesError`."""
     root = _Reader(data, "")
@@ -388,6 +424,7 @@ def rules_from_dict(data: dict) -> Rules:
         store=_store_wait(root),
         **_flag_levels(meetings, std),
         **_inspection_choices(insp),
+        annual=_annual_reporting(root),
     )
     if rules.min_year >= rules.max_year:
         raise RulesError("import.max_year", "not_after", value=rules.max_year, other=rules.min_year)

@@ -1,9 +1,9 @@
 """经费与考核: funds ratio, fund execution, assessment weight and party-affairs staff per unit, their
 trend over the years, and the units below the rules. Draws only; figures come from kpi.metrics.annual."""
-import pandas as pd
 import streamlit as st
 
 from kpi.charts import annual as charts
+from kpi.display import annual as annual_text
 from kpi.display.tables import labelled
 from kpi.metrics import annual, levels
 from kpi.org import LEVEL_SECONDARY, LEVEL_TERTIARY
@@ -30,27 +30,26 @@ if int(summary["with_data"].sum()) == 0:
     _ui.empty_state("funds.what", "annual")
 else:
     for column, row in zip(st.columns(len(summary)), summary.itertuples()):
-        value = _ui.tr("common.missing") if pd.isna(row.share_pct) else f"{row.share_pct:.1f}%"
-        column.metric(_ui.tr(f"funds.rule.{row.rule}"), value, border=True,
-                      help=_ui.tr("funds.headline_help", complying=row.complying, with_data=row.with_data,
-                                  missing=row.missing))
+        text = annual_text.summary_texts(row, rules, lang)
+        with column.container(border=True):
+            st.metric(text["label"], text["value"], help=text["help"])
+            st.caption(text["counts"])
 
     funds = _ui.compute(annual.funds_by_unit, rules, as_of, root, level)
     weight = _ui.compute(annual.weight_by_unit, rules, as_of, root, level)
     staff = _ui.compute(annual.party_staff_by_unit, rules, as_of, root, level)
+    funds_table = annual_text.annual_table(funds, lang)
     left, right = st.columns(2)
     with left:
-        _ui.chart(charts.funds_ratio_chart(funds, rules, lang, subtitle), labelled(funds, "funds", lang), "funds_ratio",
-                  unit_customdata=1)
+        _ui.chart(charts.funds_ratio_chart(funds, rules, lang, subtitle), funds_table, "funds_ratio", unit_customdata=1)
     with right:
-        _ui.chart(charts.execution_chart(funds, lang, subtitle), labelled(funds, "funds", lang), "funds_execution",
-                  unit_customdata=1)
+        _ui.chart(charts.execution_chart(funds, lang, subtitle), funds_table, "funds_execution", unit_customdata=1)
     left, right = st.columns(2)
     with left:
-        _ui.chart(charts.weight_chart(weight, rules, lang, subtitle), labelled(weight, "funds", lang), "funds_weight",
-                  unit_customdata=1)
+        _ui.chart(charts.weight_chart(weight, rules, lang, subtitle), annual_text.annual_table(weight, lang),
+                  "funds_weight", unit_customdata=1)
     with right:
-        _ui.chart(charts.party_staff_chart(staff, rules, lang, subtitle), labelled(staff, "funds", lang),
+        _ui.chart(charts.party_staff_chart(staff, rules, lang, subtitle), annual_text.annual_table(staff, lang),
                   "funds_party_staff", unit_customdata=1)
 
     st.subheader(_ui.tr("funds.noncompliant_title"))
@@ -58,7 +57,7 @@ else:
     if below_rules.empty:
         st.success(_ui.tr("funds.all_compliant"))
     else:
-        _ui.data_table(labelled(below_rules, "funds", lang), "funds_noncompliant", expanded=True,
+        _ui.data_table(annual_text.annual_table(below_rules, lang), "funds_noncompliant", expanded=True,
                        unit_codes=list(below_rules.unit_code))
 
 trend = _ui.compute(annual.annual_trend, rules, root, level)

@@ -5,6 +5,7 @@ import streamlit as st
 from kpi.charts import coverage as coverage_charts
 from kpi.charts import meetings as meeting_charts
 from kpi.charts import ratings as rating_charts
+from kpi.display import annual as annual_text
 from kpi.display import meetings as meeting_tables
 from kpi.display import overview as overview_text
 from kpi.display import problems as problem_tables
@@ -105,7 +106,7 @@ with left:
     st.caption(_ui.tr("profile.annual_data", year=int(row.year)))
     if p.annual[["fund_budget", "assessment_weight_pct", "party_staff"]].isna().all(axis=None):
         _ui.empty_state("funds.what", "annual")
-    _ui.data_table(labelled(p.annual, "funds", lang), f"profile_annual_{unit.code}", expanded=True)
+    _ui.data_table(annual_text.annual_table(p.annual, lang), f"profile_annual_{unit.code}", expanded=True)
 with right:
     st.subheader(_ui.tr("profile.section.problems"))
     if p.problem_rates["total"].iloc[0] == 0:

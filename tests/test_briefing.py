@@ -49,7 +49,7 @@ def _text(slide) -> str:
 # Issue 15: the matrix is the first content slide, 本周变化 follows the headline numbers, and each
 # section's chart slide is followed by the list naming its units (when there are any).
 SLIDE_TITLES = ["党建督导周报", "单位×规则矩阵", "本周核心指标", "本周变化", "经费与考核权重",
-                "未达标单位：经费、考核权重、专职党务", "组织生活", "连续 2 个周期以上未开会的支部", "问题整改",
+                "未达标及未报送单位：经费、考核权重、专职党务", "组织生活", "连续 2 个周期以上未开会的支部", "问题整改",
                 "超期未整改问题（按超期天数）", "督查调研覆盖", "预警清单"]
 HEADLINE_SLIDE, PROBLEM_SLIDE, COVERAGE_SLIDE = 2, 8, 10
 

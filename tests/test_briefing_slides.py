@@ -92,10 +92,13 @@ def test_the_matrix_is_the_first_content_slide_with_the_metric_cells(built, fixt
 def test_lists_name_the_units_with_value_gap_owner_and_days(built):
     _, files = built
     slides = {s.shapes.title.text: s for s in _slides(files.pptx)}
-    assert _table(slides["未达标单位：经费、考核权重、专职党务"]) == [
+    assert _table(slides["未达标及未报送单位：经费、考核权重、专职党务"]) == [
         ["单位", "规则", "实际", "标准", "差距"],
         ["第二分公司", "党组织工作经费", "0.60%", "≥ 1%", "差 20.0 万元"],
-        ["第二分公司", "党建考核权重", "8.0%", "≥ 10%", "差 2.0 个百分点"]]
+        ["第二分公司", "党建考核权重", "8.0%", "≥ 10%", "差 2.0 个百分点"],
+        # the fixture's annual rows leave party-affairs staff empty: both units have not reported it
+        ["第一分公司", "专职党务人员", "未报送", "≥ 1%", "专职党务工作人员数为空"],
+        ["第二分公司", "专职党务人员", "未报送", "≥ 1%", "专职党务工作人员数为空"]]
     assert _table(slides["连续 2 个周期以上未开会的支部"]) == [
         ["支部", "连续未开的会议", "最长连续未开"],
         ["第一支部", "党小组会", "2 个周期（2026-01、2026-02）"],
@@ -146,16 +149,23 @@ def test_demo_briefing_names_every_unit_failing_the_funds_rule_and_has_native_ch
     failing = funds[funds.meets_funds.eq(False).fillna(False)]
     assert len(failing) >= 2
     slides = _slides(files.pptx)
-    listed = next(s for s in slides if s.shapes.title.text == "未达标单位：经费、考核权重、专职党务")
+    listed = next(s for s in slides if s.shapes.title.text == "未达标及未报送单位：经费、考核权重、专职党务")
     rows = _table(listed)
     for unit in failing.itertuples():
         row = next(r for r in rows if r[0] == unit.unit_name and r[1] == "党组织工作经费")
         assert row[2:] == [f"{unit.fund_ratio_pct:.2f}%", "≥ 1%", f"差 {unit.shortfall_wan:,.1f} 万元"]
+    # and the unit that has not reported is named under each rule, with the reason
+    assert [r for r in rows if r[2] == "未报送"] == [
+        ["示范国际贸易有限公司", rule, "未报送", required, "未上传年度指标数据"]
+        for rule, required in (("党组织工作经费", "≥ 1%"), ("党建考核权重", "≥ 10%"), ("专职党务人员", "≥ 1%"))]
     charts = {s.name: s.chart for slide in slides for s in slide.shapes if s.has_chart}
     assert set(charts) == {"chart:funds:1", "chart:funds:2", "chart:meetings:1", "chart:problems:1", "chart:flags:1"}
     funds_chart = charts["chart:funds:1"]
-    # the data travels in the file: the categories and values are the metric's
-    assert list(funds_chart.plots[0].categories) == list(funds.unit_name)
+    # the data travels in the file: the categories and values are the metric's; the unit that has not
+    # reported (G10, no annual row this year) is named as such, not left a blank bar
+    assert list(funds_chart.plots[0].categories) == [
+        f"{n}（未报送）" if s == "not_reported" else n for n, s in zip(funds.unit_name, funds.funds_ratio_status)]
+    assert list(funds.funds_ratio_status).count("not_reported") == 1
     values = funds_chart.plots[0].series[0].values
     assert [None if v is None else round(v, 6) for v in values] == [
         None if v != v else round(v, 6) for v in funds.fund_ratio_pct]

@@ -88,7 +88,8 @@ def _funds_frame() -> pd.DataFrame:
         "unit_name": ["甲公司", "乙公司", "丙公司", "丁公司"], "unit_code": ["A", "B", "C", "D"],
         "fund_ratio_pct": [1.2, 0.96, 0.4, None], "meets_funds": [True, False, False, None],
         "payroll_prev_year": [5000.0, 4457.1, None, None], "fund_budget": [60.0, 42.8, 10.0, None],
-        "required_budget": [50.0, 44.571, 25.0, None], "shortfall_wan": [0.0, 1.771, 15.0, None]})
+        "required_budget": [50.0, 44.571, 25.0, None], "shortfall_wan": [0.0, 1.771, 15.0, None],
+        "funds_ratio_status": ["met", "failing", "failing", "not_reported"]})
 
 
 def test_funds_bars_labels_and_target():

@@ -123,15 +123,21 @@ def test_every_demo_cell_is_the_value_of_the_metric_function(demo, rules):
             "supervision": coverage.coverage(demo.cursor(), rules, DEMO_AS_OF, code, 2, rules.supervision_kinds,
                                              "year").value,
             "inspection": overview.inspection_cycle_coverage(demo, rules, DEMO_AS_OF, code).value,
-            "unreported": sum(pd.isna(v) for v in (funds.loc[code, "payroll_prev_year"], funds.loc[code, "fund_budget"],
-                                                   weight.loc[code, "assessment_weight_pct"],
-                                                   staff.loc[code, "party_staff"])),
+            # the annual rules the cards count as not reported (未报送) for the unit
+            "unreported": sum(v == "not_reported" for v in (funds.loc[code, "funds_ratio_status"],
+                                                            weight.loc[code, "assessment_weight_status"],
+                                                            staff.loc[code, "party_staff_status"])),
         }
         for rule, value in expected.items():
             assert _same(matrix.cell(code, rule)["value"], value), (code, rule)
         # red is exactly what the metric itself calls failing
         assert (matrix.cell(code, "funds")["status"] == "red") == _fails(funds.loc[code, "meets_funds"])
         assert (matrix.cell(code, "standardisation")["status"] == "red") == _fails(std.loc[code, "meets_target"])
+    # the demo's one secondary unit without this year's row: nothing reported, as the cards count it
+    missing = funds[funds.funds_ratio_status == "not_reported"].index.tolist()
+    assert len(missing) == 1
+    cell = matrix.cell(missing[0], "unreported")
+    assert (cell["status"], cell["value"]) == ("red", 3)
     # the demo has units in every state, and the worst unit comes first
     assert set(matrix.cells.status) == {"red", "amber", "green", "grey"}
     reds = list(matrix.units.red)

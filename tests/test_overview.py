@@ -9,6 +9,8 @@ from streamlit.testing.v1 import AppTest
 
 from kpi.display import overview as overview_text
 from kpi.metrics import overview
+from kpi.rules import AnnualReporting
+from kpi.store import bump_data_version
 from tests.fixtures import overview_fixture as fx
 from tests.fixtures.apptest_helpers import chart_spec, signed_in
 
@@ -105,12 +107,47 @@ def test_ranking_counts_flags_in_each_subtree(store, rules):
 
 def test_subtree_scope(store, rules):
     cards = {c.key: c for c in overview.headline_cards(store.cursor(), rules, fx.AS_OF, root="A")}
-    # Below A the breakdown level is A1 (no annual row: missing, never 0%); meetings 30 of 46 owed slots.
-    assert cards["funds"].now.value is None and cards["funds"].now.status == "missing"
+    # Below A the breakdown level is A1, and A's own row counts beside it: both meet; meetings 30 of 46 owed slots.
+    assert (cards["funds"].now.value, cards["funds"].now.numerator, cards["funds"].now.denominator) == (100.0, 2, 2)
     assert round(cards["meetings"].now.value, 1) == 65.2
     assert cards["overdue"].now.value == 1
     ranking = overview.unit_ranking(store.cursor(), rules, fx.AS_OF, root="A")
     assert ranking[["unit_code", "flag_count"]].values.tolist() == [["A1", 5]]
+
+
+def test_a_scope_counts_its_own_unit_as_its_red_flags_do(store, rules):
+    """Bound to B: B's own funds row (0.75%, flagged) counts in B's card beside B1's (1.2%): 1 of 2,
+    not '100% 1/1' next to a red flag on B itself."""
+    cards = {c.key: c for c in overview.headline_cards(store.cursor(), rules, fx.AS_OF, root="B")}
+    funds = cards["funds"].now
+    assert (funds.value, funds.numerator, funds.denominator, funds.failing, funds.not_reported) == (50.0, 1, 2, 1, 0)
+    assert overview_text.card_texts(cards["funds"], rules, "zh")["counts"] == "1 达标 / 1 未达标 / 0 未报送，共 2"
+    flags = overview.red_flags(store.cursor(), rules, fx.AS_OF, root="B")
+    assert flags[flags.rule == "funds_ratio"].unit_code.tolist() == ["B"]
+
+
+def test_a_unit_not_reported_is_counted_flagged_and_worded(tmp_path, rules):
+    st = fx.build(tmp_path / "missing.duckdb")
+    con = st.cursor()
+    con.execute("DELETE FROM annual WHERE unit_code = 'A1'")
+    bump_data_version(con)
+    cards = {c.key: c for c in overview.headline_cards(st.cursor(), rules, fx.AS_OF, root="A")}
+    funds = cards["funds"].now
+    # A meets, A1 sent nothing: 1 met / 0 below / 1 not reported of 2 → 50% (not reported counts as not meeting)
+    assert (funds.value, funds.numerator, funds.denominator, funds.not_reported) == (50.0, 1, 2, 1)
+    assert overview_text.card_texts(cards["funds"], rules, "zh")["counts"] == "1 达标 / 0 未达标 / 1 未报送，共 2"
+    assert overview_text.card_texts(cards["funds"], rules, "en")["counts"] == "1 met / 0 below / 1 not reported, of 2"
+    excluded = dataclasses.replace(rules, annual=AnnualReporting(not_reported_counts_as="excluded"))
+    shown = {c.key: c for c in overview.headline_cards(st.cursor(), excluded, fx.AS_OF, root="A")}["funds"]
+    assert (shown.now.value, shown.now.numerator, shown.now.denominator) == (100.0, 1, 1)
+    assert overview_text.card_texts(shown, excluded, "zh")["counts"] == "1 达标 / 0 未达标 / 1 未报送，共 2"
+    rows = overview_text.flag_table(overview.red_flags(st.cursor(), rules, fx.AS_OF, root="A"), "zh")
+    missing = rows[rows.rule.str.endswith("未报送")]
+    assert missing[["unit_code", "rule"]].values.tolist() == [
+        ["A1", "党建考核权重未报送"], ["A1", "党组织工作经费未报送"], ["A1", "专职党务人员未报送"]]
+    assert missing.message.iloc[1] == ("未报送：2026 年未上传年度指标数据，"
+                                       "无法核对党组织工作经费是否达到上年度职工工资总额 1% 的要求")
+    st.close()
 
 
 def test_weight_rule_change_changes_the_card(store, rules):

@@ -5,6 +5,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -51,11 +52,13 @@ def metrics(at: AppTest) -> dict[str, str]:
 
 def test_funds_page_in_chinese(store_path):
     at = open_page("pages/funds.py")
-    assert metrics(at) == {"经费比例达标": "66.7%", "考核权重达标": "66.7%", "专职党务人员达标": "66.7%"}
+    # 2 of the 4 secondary units meet each rule; S4 sent nothing: 未报送, counted as not meeting (default).
+    assert metrics(at) == {"经费比例达标": "50.0%", "考核权重达标": "50.0%", "专职党务人员达标": "50.0%"}
+    assert [c.value for c in at.caption].count("2 达标 / 1 未达标 / 1 未报送，共 4") == 3
     shown = charts(at)
     assert list(shown) == ["党组织工作经费预算占上年度职工工资总额比例", "党组织工作经费执行率（实际支出 ÷ 预算）",
                            "党建考核在经营业绩考核中的权重", "专职党务工作人员占职工总数比例",
-                           "历年达标单位占比（有数据的单位中）"]
+                           "历年达标单位占比"]
     funds = shown["党组织工作经费预算占上年度职工工资总额比例"]
     assert funds["layout"]["title"]["text"].endswith(ZH_SUB)
     bars, missing = funds["data"]
@@ -66,32 +69,39 @@ def test_funds_page_in_chinese(store_path):
     # Hover values formatted in Python (2 decimals for a ratio near the 1% rule), never None or NaN.
     assert bars["customdata"][2][2:] == ["0.75%", "8,000.0", "60.0", "80.0", "20.0"]
     assert bars["text"] == ["1.04%", "1.00%", "0.75%"]
-    assert (missing["y"], missing["text"]) == (["第四分公司"], ["无数据"])
+    assert (missing["y"], missing["text"]) == (["第四分公司"], ["未报送"])
     assert funds["layout"]["shapes"][0]["x0"] == 1.0
     assert funds["layout"]["annotations"][0]["text"] == "要求 ≥ 1%"
-    trend = shown["历年达标单位占比（有数据的单位中）"]["data"]
+    trend = shown["历年达标单位占比"]["data"]
     assert trend[0]["x"] == ["2024", "2025", "2026"]
-    assert trend[0]["y"] == pytest.approx([100.0, 200 / 3, 100.0])
-    assert trend[1]["y"][:2] == pytest.approx([50.0, 200 / 3]) and trend[1]["y"][2] is None
+    # funds: 2024 S1, S2 meet of 4 units (S3, S4 not reported); 2025 2 of 4; 2026 only S1 sent a row: 1 of 4
+    assert trend[0]["y"] == pytest.approx([50.0, 50.0, 25.0])
+    assert trend[0]["customdata"][0] == ["2", "0", "2", "4"]
+    # weight: 2024 S2 meets (S1 9% fails) 1 of 4; 2025 2 of 4; 2026 nobody has a weight: no share
+    assert trend[1]["y"][:2] == pytest.approx([25.0, 50.0]) and trend[1]["y"][2] is None
     table = next(d.value for d in at.dataframe if {"权重差距（百分点）", "经费缺口（万元）"} <= set(d.value.columns))
-    assert table["单位编码"].tolist() == ["S2", "S3"]
-    assert table["经费缺口（万元）"].tolist() == [20.0, 0.0]
-    assert table["权重差距（百分点）"].tolist() == [0.0, 2.0]
+    assert table["单位编码"].tolist() == ["S2", "S3", "S4"]
+    assert table["经费"].tolist() == ["未达标", "达标", "未报送"]
+    assert table["经费未报送原因"].tolist()[2] == "未上传年度指标数据"
+    assert table["经费缺口（万元）"].tolist()[:2] == [20.0, 0.0] and pd.isna(table["经费缺口（万元）"].iloc[2])
+    assert table["权重差距（百分点）"].tolist()[:2] == [0.0, 2.0]
 
 
 def test_funds_page_in_english_and_level_three(store_path):
     at = open_page("pages/funds.py", "en")
-    assert metrics(at) == {"Funds ratio met": "66.7%", "Assessment weight met": "66.7%",
-                           "Party-affairs staff met": "66.7%"}
+    assert metrics(at) == {"Funds ratio met": "50.0%", "Assessment weight met": "50.0%",
+                           "Party-affairs staff met": "50.0%"}
     funds = charts(at)["Party work funds budget as % of previous year's payroll"]
     assert funds["layout"]["title"]["text"].endswith(EN_SUB)
-    assert funds["data"][1]["text"] == ["no data"]
+    assert funds["data"][1]["text"] == ["not reported"]
     at.radio(key="funds_level").set_value(3).run(timeout=60)
     assert not at.exception
     funds = charts(at)["Party work funds budget as % of previous year's payroll"]
     assert funds["data"][0]["y"] == ["一分一厂"] and funds["data"][0]["x"] == [0.9]
     assert funds["data"][1]["y"] == ["一分二厂", "二分一厂", "三分一厂"]
+    assert funds["data"][1]["text"] == ["not reported"] * 3
     assert metrics(at)["Funds ratio met"] == "0.0%"
+    assert "0 met / 1 below / 3 not reported, of 4" in [c.value for c in at.caption]
 
 
 def test_weight_rule_from_edited_rules_file_changes_the_page(store_path, tmp_path, monkeypatch):
@@ -101,7 +111,7 @@ def test_weight_rule_from_edited_rules_file_changes_the_page(store_path, tmp_pat
     edited.write_text(text.replace("min_weight_pct = 10.0", "min_weight_pct = 12"), encoding="utf-8")
     monkeypatch.setenv("DJ_RULES", str(edited))
     at = open_page("pages/funds.py")
-    assert metrics(at)["考核权重达标"] == "33.3%"
+    assert metrics(at)["考核权重达标"] == "25.0%"
     weight = charts(at)["党建考核在经营业绩考核中的权重"]
     assert weight["data"][0]["y"] == ["第一分公司", "第二分公司", "第三分公司"]
     assert weight["data"][0]["marker"]["color"] == [theme.PRIMARY, theme.BAD, theme.BAD]

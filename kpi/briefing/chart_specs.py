@@ -27,7 +27,10 @@ def _status_colours(meets: pd.Series) -> list[str]:
 
 
 def _funds(data: pd.DataFrame, rules: Rules, lang: str) -> list[ChartSpec]:
-    names = [str(n) for n in data.unit_name]
+    # A unit that has not reported (未报送) has no bar: its category says so, never a blank.
+    owed = data.funds_ratio_status.eq("not_reported").fillna(False) | data.assessment_weight_status.eq(
+        "not_reported").fillna(False)
+    names = [t("briefing.chart.not_reported_unit", lang, unit=n) if o else str(n) for n, o in zip(data.unit_name, owed)]
     return [
         ChartSpec("bar", t("briefing.chart.funds_native", lang, value=f"{rules.funds_min_ratio_pct:g}"), names,
                   [Series(t("briefing.chart.funds_series", lang), _values(data.fund_ratio_pct),

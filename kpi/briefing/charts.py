@@ -21,12 +21,19 @@ def _bar_colours(meets: pd.Series) -> list[str]:
     return [theme.MISSING if pd.isna(m) else (theme.OK if bool(m) else theme.BAD) for m in meets]
 
 
-_INSIDE_LABELS = {"textposition": "inside", "insidetextanchor": "end", "textfont": {"color": "#FFFFFF"},
-                  "cliponaxis": False}
-
-
 def _labels(values: pd.Series, decimals: int) -> list[str]:
     return ["" if pd.isna(v) else f"{v:.{decimals}f}%" for v in values]
+
+
+def _rule_bar(values: pd.Series, statuses: pd.Series, decimals: int, lang: str) -> dict:
+    """A rule's bars with their labels: the value inside the bar's end; a unit that has not reported
+    the figure gets no bar but a grey 未报送 where its bar would start, never a blank."""
+    owed = [s == "not_reported" for s in statuses]
+    labels = _labels(values, decimals)
+    return {"x": [0.0 if o else v for v, o in zip(values, owed)],
+            "text": [t("common.not_reported", lang) if o else label for label, o in zip(labels, owed)],
+            "textposition": ["outside" if o else "inside" for o in owed], "insidetextanchor": "end",
+            "textfont": {"color": [theme.MISSING if o else "#FFFFFF" for o in owed]}, "cliponaxis": False}
 
 
 def funds_weight_chart(funds: pd.DataFrame, weight: pd.DataFrame, funds_rule: float, weight_rule: float,
@@ -38,14 +45,14 @@ def funds_weight_chart(funds: pd.DataFrame, weight: pd.DataFrame, funds_rule: fl
                                         t("briefing.chart.weight_series", lang)))
     # Value labels sit inside the bars' ends and the rule lines are drawn below the bars, so a
     # rule line never strikes through a label.
-    fig.add_bar(y=theme.texts(funds.unit_name), x=funds.fund_ratio_pct, orientation="h",
+    fig.add_bar(y=theme.texts(funds.unit_name), orientation="h",
                 marker_color=_bar_colours(funds.meets_funds), row=1, col=1, showlegend=False,
-                text=_labels(funds.fund_ratio_pct, 2), **_INSIDE_LABELS,
-                hovertemplate="%{y}<br>%{x:.2f}%<extra></extra>")
-    fig.add_bar(y=theme.texts(weight.unit_name), x=weight.assessment_weight_pct, orientation="h",
+                **_rule_bar(funds.fund_ratio_pct, funds.funds_ratio_status, 2, lang),
+                hovertemplate="%{y}<br>%{text}<extra></extra>")
+    fig.add_bar(y=theme.texts(weight.unit_name), orientation="h",
                 marker_color=_bar_colours(weight.meets_weight), row=1, col=2, showlegend=False,
-                text=_labels(weight.assessment_weight_pct, 1), **_INSIDE_LABELS,
-                hovertemplate="%{y}<br>%{x:.1f}%<extra></extra>")
+                **_rule_bar(weight.assessment_weight_pct, weight.assessment_weight_status, 1, lang),
+                hovertemplate="%{y}<br>%{text}<extra></extra>")
     rule_lines = ((1, funds_rule, "briefing.chart.funds_rule"), (2, weight_rule, "briefing.chart.weight_rule"))
     for col, value, key in rule_lines:
         fig.add_vline(x=value, line_dash="dash", line_color=theme.ACCENT, row=1, col=col, layer="below",

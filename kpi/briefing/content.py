@@ -140,6 +140,12 @@ def funds_section(con, rules: Rules, end: dt.date, root, subtitle: str, lang: st
                rule=f"{rules.funds_min_ratio_pct:g}"),
              t("briefing.takeaway.weight", lang, met=wc.numerator, units=wc.denominator,
                rule=f"{rules.assessment_min_weight_pct:g}")]
+    owed = (list(funds.unit_name[funds.funds_ratio_status == annual.NOT_REPORTED])
+            + list(weight.unit_name[weight.assessment_weight_status == annual.NOT_REPORTED]))
+    if owed:   # not reporting is a finding: named, not left out of the count
+        names = list(dict.fromkeys(owed))
+        shown = "、".join(names[:MAX_NAMES]) + (f"… (+{len(names) - MAX_NAMES})" if len(names) > MAX_NAMES else "")
+        notes.append(t("briefing.takeaway.not_reported", lang, units=shown))
     known = funds.dropna(subset=["fund_ratio_pct"])
     if not known.empty:
         lowest = known.sort_values("fund_ratio_pct").iloc[0]

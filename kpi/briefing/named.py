@@ -36,8 +36,9 @@ def _pct(value: float, decimals: int) -> str:
 
 
 def annual_failures(con, rules: Rules, end: dt.date, root: str | None, lang: str) -> Table:
-    """Units just below the root breaking the funds, weight or party-staff rule in the as-of year
-    (`annual.funds_by_unit`, `weight_by_unit`, `party_staff_by_unit`), largest gap first per rule."""
+    """Units just below the root (and the scope's own unit) breaking the funds, weight or party-staff
+    rule in the as-of year (`annual.funds_by_unit`, `weight_by_unit`, `party_staff_by_unit`), largest
+    gap first per rule; then, per rule, the units that have not reported it (未报送) and why."""
     funds = annual.funds_by_unit(con.cursor(), rules, end, root)
     weight = annual.weight_by_unit(con.cursor(), rules, end, root)
     staff = annual.party_staff_by_unit(con.cursor(), rules, end, root)
@@ -55,6 +56,11 @@ def annual_failures(con, rules: Rules, end: dt.date, root: str | None, lang: str
         for r in failing.itertuples():
             rows.append([r.unit_name, t(f"overview.rule.{rule}", lang), _pct(getattr(r, value), decimals),
                          t("briefing.list.required_min", lang, value=f"{required:g}"), gap_text(getattr(r, gap))])
+    for frame, _, rule, _, _, required, _, _ in checks:
+        owed = frame[frame[f"{rule}_status"].eq(annual.NOT_REPORTED).fillna(False)]
+        rows += [[r.unit_name, t(f"overview.rule.{rule}", lang), t("common.not_reported", lang),
+                  t("briefing.list.required_min", lang, value=f"{required:g}"),
+                  t(f"flags.reason.{getattr(r, f'{rule}_reason')}", lang)] for r in owed.itertuples()]
     columns = [t(f"briefing.table.{c}", lang) for c in ("unit", "rule", "actual", "required", "gap")]
     return Table("annual_failures", t("briefing.list.annual_title", lang), columns, rows, None,
                  [3.2, 2.6, 1.4, 1.4, 2.4],

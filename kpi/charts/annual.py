@@ -25,7 +25,8 @@ def funds_ratio_chart(df: pd.DataFrame, rules: Rules, lang: str, subtitle: str) 
              HoverField(t("funds.hover.shortfall_wan", lang), "shortfall_wan", ",.1f")]
     return rule_bars(df, "fund_ratio_pct", "meets_funds", rules.funds_min_ratio_pct,
                      _rule_label(rules.funds_min_ratio_pct, lang), t("funds.chart.funds_ratio", lang),
-                     subtitle, t("funds.axis.ratio_pct", lang), hover, lang, decimals=2)
+                     subtitle, t("funds.axis.ratio_pct", lang), hover, lang, decimals=2,
+                     status_col="funds_ratio_status")
 
 
 def execution_chart(df: pd.DataFrame, lang: str, subtitle: str) -> go.Figure:
@@ -34,7 +35,7 @@ def execution_chart(df: pd.DataFrame, lang: str, subtitle: str) -> go.Figure:
              HoverField(t("funds.hover.budget", lang), "fund_budget", ",.1f"),
              HoverField(t("funds.hover.spent", lang), "fund_spent", ",.1f")]
     return rule_bars(df, "execution_pct", None, None, "", t("funds.chart.execution", lang), subtitle,
-                     t("funds.axis.execution_pct", lang), hover, lang)
+                     t("funds.axis.execution_pct", lang), hover, lang, status_col="funds_ratio_status")
 
 
 def weight_chart(df: pd.DataFrame, rules: Rules, lang: str, subtitle: str) -> go.Figure:
@@ -43,7 +44,7 @@ def weight_chart(df: pd.DataFrame, rules: Rules, lang: str, subtitle: str) -> go
              HoverField(t("funds.hover.shortfall_points", lang), "weight_shortfall_points", ".1f")]
     return rule_bars(df, "assessment_weight_pct", "meets_weight", rules.assessment_min_weight_pct,
                      _rule_label(rules.assessment_min_weight_pct, lang), t("funds.chart.weight", lang),
-                     subtitle, t("funds.axis.weight_pct", lang), hover, lang)
+                     subtitle, t("funds.axis.weight_pct", lang), hover, lang, status_col="assessment_weight_status")
 
 
 def party_staff_chart(df: pd.DataFrame, rules: Rules, lang: str, subtitle: str) -> go.Figure:
@@ -54,17 +55,20 @@ def party_staff_chart(df: pd.DataFrame, rules: Rules, lang: str, subtitle: str) 
              HoverField(t("funds.hover.staff_shortfall", lang), "staff_shortfall", ",.0f")]
     return rule_bars(df, "party_staff_ratio_pct", "meets_party_staff", rules.party_staff_min_ratio_pct,
                      _rule_label(rules.party_staff_min_ratio_pct, lang), t("funds.chart.party_staff", lang),
-                     subtitle, t("funds.axis.staff_ratio_pct", lang), hover, lang, decimals=2)
+                     subtitle, t("funds.axis.staff_ratio_pct", lang), hover, lang, decimals=2,
+                     status_col="party_staff_status")
 
 
 def trend_chart(df: pd.DataFrame, lang: str, subtitle: str) -> go.Figure:
-    """Per year, the share of units (with data) complying with each annual rule."""
+    """Per year, the share of units complying with each annual rule (kpi.metrics.annual.annual_trend:
+    the units not reported in the denominator or not, as the rules file says)."""
     fig = go.Figure()
     for colour, rule in zip((theme.ACCENT, theme.PRIMARY, theme.SERIES[3]), ANNUAL_RULES):
         name = t(f"funds.rule.{rule}", lang)
         # Counts as text: a year without data reads "—" in the hover, never None.
         custom = [[count_text(v, lang) for v in row]
-                  for row in df[[f"{rule}_complying", f"{rule}_with_data", "units"]].itertuples(index=False)]
+                  for row in df[[f"{rule}_complying", f"{rule}_failing", f"{rule}_not_reported", "units"]]
+                  .itertuples(index=False)]
         fig.add_trace(go.Scatter(
             x=df["year"].astype(str).tolist(),
             y=[None if pd.isna(v) else float(v) for v in df[f"{rule}_share_pct"]], mode="lines+markers", name=name,

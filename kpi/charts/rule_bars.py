@@ -1,6 +1,7 @@
 """Sorted horizontal bars of one figure per unit against a rule line: the shape shared by the funds,
 weight, party-staff and standardisation charts. Units breaking the rule are drawn in theme.BAD;
-units without data are listed with a grey 'no data' mark, never as a zero bar."""
+units without data are listed with a grey 'no data' mark — 'not reported' (未报送) for a unit that
+owes the figure — never as a zero bar."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -38,10 +39,11 @@ def hovertemplate(fields: list[HoverField], first: int = 0) -> str:
 
 def rule_bars(df: pd.DataFrame, value_col: str, meets_col: str | None, rule_value: float | None,
               rule_label: str, title: str, subtitle: str, axis_title: str, hover: list[HoverField],
-              lang: str, decimals: int = 1) -> go.Figure:
+              lang: str, decimals: int = 1, status_col: str | None = None) -> go.Figure:
     """Bars of `value_col` (a percentage) per unit (unit_name/unit_code columns), highest at the top,
     each labelled with its value (`decimals` decimals: 2 where the rule sits near 1%, so 0.96 never
-    reads as 1.0), the label placed where the rule line cannot strike it (theme.bar_labels)."""
+    reads as 1.0), the label placed where the rule line cannot strike it (theme.bar_labels); a unit
+    without a value whose `status_col` is 'not_reported' is marked 未报送, any other 'no data'."""
     df = theme.escaped(df, "unit_name", "unit_code")
     have = df[df[value_col].notna()].sort_values(value_col, ascending=False, kind="stable")
     missing = df[df[value_col].isna()]
@@ -57,13 +59,14 @@ def rule_bars(df: pd.DataFrame, value_col: str, meets_col: str | None, rule_valu
         x=values, y=have["unit_name"].tolist(), orientation="h", marker_color=colours,
         customdata=custom, hovertemplate=hovertemplate(hover, first=2), name=axis_title, **labels))
     if not missing.empty:
+        owed = missing[status_col].eq("not_reported").fillna(False) if status_col else [False] * len(missing)
+        marks = [t("common.not_reported" if o else "common.missing", lang) for o in owed]
         fig.add_trace(go.Scatter(
             x=[0] * len(missing), y=missing["unit_name"].tolist(), mode="text",
-            text=[t("common.missing", lang)] * len(missing), textposition="middle right",
+            text=marks, textposition="middle right",
             textfont={"color": theme.MISSING}, name=t("common.missing", lang),
-            customdata=missing[["unit_name", "unit_code"]].values.tolist(),
-            hovertemplate="<b>%{customdata[0]}</b> (%{customdata[1]})<br>"
-                          + t("common.missing", lang) + "<extra></extra>"))
+            customdata=[[n, c, m] for n, c, m in zip(missing["unit_name"], missing["unit_code"], marks)],
+            hovertemplate="<b>%{customdata[0]}</b> (%{customdata[1]})<br>%{customdata[2]}<extra></extra>"))
     order = list(missing["unit_name"]) + list(have["unit_name"])
     fig.update_yaxes(categoryorder="array", categoryarray=order, automargin=True)
     fig.update_xaxes(title_text=axis_title, range=[0, axis_end])

@@ -22,8 +22,9 @@ def cell_text(cell: dict, lang: str = "zh") -> str:
     """The text of one matrix cell (a dict of `RuleMatrix.cell`)."""
     rule, value = cell["rule"], cell["value"]
     if _missing(value):
-        # a unit whose level the visit rule does not check ([supervision] levels) is not applicable
-        return t("matrix.cell.not_applicable" if rule == "supervision" else "matrix.cell.missing", lang)
+        # a unit whose level the visit rule does not check ([supervision] levels), or that owes no annual
+        # row ([annual] levels), is not applicable
+        return t("matrix.cell.not_applicable" if rule in ("supervision", "unreported") else "matrix.cell.missing", lang)
     if rule in _PCT_DECIMALS:
         return t("matrix.cell.pct", lang, value=f"{value:.{_PCT_DECIMALS[rule]}f}")
     if rule == "overdue":

@@ -11,6 +11,7 @@ from kpi.display.formats import short_number
 from kpi.display.meetings import missed_run
 from kpi.i18n import t
 from kpi.metrics import overview
+from kpi.metrics.annual import NotReported
 from kpi.metrics.meetings import MissedRun
 from kpi.rules import Rules
 from kpi.store import memo
@@ -27,7 +28,8 @@ def flag_rows(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root
 def flag_table(flags: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     """The red flags as a reader sees them: unit, level, the rule's short name and one sentence
     saying by how much the rule is broken (message `flags.<rule>` filled from actual / required /
-    gap / detail). A flag whose detail is empty says 'never' (e.g. no activity ever)."""
+    gap / detail). A flag whose detail is empty says 'never' (e.g. no activity ever); a figure not
+    reported (annual.NotReported) says for which year and why."""
     never = t("overview.never", lang)
     # A large group raises tens of thousands of flags over a few distinct figures: format each
     # distinct value once (keyed with its type, so that 1 and True stay apart).
@@ -36,15 +38,15 @@ def flag_table(flags: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     def short(value: object) -> str:
         key = (type(value), value)
         if key not in shown:
-            shown[key] = missed_run(value, lang) if isinstance(value, MissedRun) else short_number(value)
+            shown[key] = _structured(value, lang) if isinstance(value, tuple) else short_number(value)
         return shown[key]
 
     levels = {level: t(f"common.level.{int(level)}", lang) for level in flags["level"].unique()}
     rules = {rule: t(f"overview.rule.{rule}", lang) for rule in flags["rule"].unique()}
     rows = []
     for flag in flags.itertuples(index=False):
-        # A MissedRun is a tuple: pd.isna would test its fields one by one.
-        missing = flag.detail is None or (not isinstance(flag.detail, MissedRun) and pd.isna(flag.detail))
+        # A MissedRun or NotReported is a tuple: pd.isna would test its fields one by one.
+        missing = flag.detail is None or (not isinstance(flag.detail, tuple) and pd.isna(flag.detail))
         detail = never if missing else flag.detail
         rows.append({
             "unit_code": flag.unit_code,
@@ -57,10 +59,20 @@ def flag_table(flags: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["unit_code", "unit_name", "level", "rule", "message"])
 
 
+def not_reported(detail: NotReported, lang: str) -> str:
+    """A '<rule>_missing' flag's detail in words: '2026 年（未上传年度数据）'."""
+    return t("flags.not_reported_detail", lang, year=detail.year, reason=t(f"flags.reason.{detail.reason}", lang))
+
+
+def _structured(detail: tuple, lang: str) -> str:
+    return missed_run(detail, lang) if isinstance(detail, MissedRun) else not_reported(detail, lang)
+
+
 def worded_details(flags: pd.DataFrame, lang: str = "zh") -> list:
-    """The `detail` column of red flags with structured details (meetings.MissedRun) in words, every
-    other value as it is: for a table that shows the flags' own columns (the briefing's)."""
-    return [missed_run(d, lang) if isinstance(d, MissedRun) else d for d in flags["detail"]]
+    """The `detail` column of red flags with structured details (meetings.MissedRun,
+    annual.NotReported) in words, every other value as it is: for a table that shows the flags' own
+    columns (the briefing's)."""
+    return [_structured(d, lang) if isinstance(d, (MissedRun, NotReported)) else d for d in flags["detail"]]
 
 
 def card_texts(card: overview.Card, rules: Rules, lang: str = "zh") -> dict[str, str]:
@@ -90,6 +102,10 @@ def card_texts(card: overview.Card, rules: Rules, lang: str = "zh") -> dict[str,
     help_params = {"rule": short_number(float(rule_value))} if rule_value is not None else {}
     counts = (t("overview.of", lang, numerator=now.numerator, denominator=now.denominator)
               if pct and now.denominator else "")
+    if now.not_reported is not None and now.numerator + now.failing + now.not_reported:
+        # An annual rule: every unit owing its figures counted once — met, below, not reported (未报送).
+        counts = t("overview.of_reported", lang, met=now.numerator, failing=now.failing, missing=now.not_reported,
+                   units=now.numerator + now.failing + now.not_reported)
     return {"label": t(f"overview.card.{card.key}", lang), "value": value, "change": change,
             "target": target,
             # A figure without a target (the close-out rate) gets no verdict, not a green 'meets'.

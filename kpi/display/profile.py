@@ -51,16 +51,24 @@ def _annual_cards(row: pd.Series, rules: Rules, lang: str) -> list[ProfileCard]:
     if not _missing(row.party_staff) and not _missing(row.staff_count):
         staff_note = t("profile.note.people", lang, staff=int(row.party_staff), total=int(row.staff_count)) + staff_note
     return [
-        ProfileCard("funds", t("profile.card.funds", lang), _pct(row.fund_ratio_pct, lang), funds_note,
-                    _rule_status(row.meets_funds)),
+        _owed(ProfileCard("funds", t("profile.card.funds", lang), _pct(row.fund_ratio_pct, lang), funds_note,
+                          _rule_status(row.meets_funds)), row, "funds_ratio", lang),
         ProfileCard("execution", t("profile.card.execution", lang), _pct(row.execution_pct, lang, 1),
                     execution_note, None),
-        ProfileCard("weight", t("profile.card.weight", lang), _pct(row.assessment_weight_pct, lang),
-                    t("profile.note.min", lang, rule=short_number(rules.assessment_min_weight_pct)),
-                    _rule_status(row.meets_weight)),
-        ProfileCard("party_staff", t("profile.card.party_staff", lang), _pct(row.party_staff_ratio_pct, lang),
-                    staff_note, _rule_status(row.meets_party_staff)),
+        _owed(ProfileCard("weight", t("profile.card.weight", lang), _pct(row.assessment_weight_pct, lang),
+                          t("profile.note.min", lang, rule=short_number(rules.assessment_min_weight_pct)),
+                          _rule_status(row.meets_weight)), row, "assessment_weight", lang),
+        _owed(ProfileCard("party_staff", t("profile.card.party_staff", lang), _pct(row.party_staff_ratio_pct, lang),
+                          staff_note, _rule_status(row.meets_party_staff)), row, "party_staff", lang),
     ]
+
+
+def _owed(card: ProfileCard, row: pd.Series, rule: str, lang: str) -> ProfileCard:
+    """`card` reading 未报送 and why, when the unit owes the annual figure of `rule` and has not sent it."""
+    if row.get(f"{rule}_status") != "not_reported":
+        return card
+    return ProfileCard(card.key, card.label, t("common.not_reported", lang),
+                       t(f"flags.reason.{row[f'{rule}_reason']}", lang), "missing")
 
 
 def _share_card(key: str, h: Headline, note_key: str, lang: str, judged: bool = True) -> ProfileCard:

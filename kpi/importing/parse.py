@@ -334,7 +334,7 @@ def _typed(cells: Cells, spec: Dataset, con, rules, keys_repeat: bool = True,
         typed[col.name] = conv.values.astype(DTYPES[col.kind])
         if conv.bad.any():
             issues.append(_row_issue(Issue(conv.bad, col.name, conv.reason, conv.params), coded.codes))
-        if col.required:
+        if col.required and not col.blank_ok:
             empty = typed[col.name].isna() & ~conv.bad
             if empty.any():
                 issues.append(_row_issue(Issue(empty, col.name, "required"), coded.codes))

@@ -93,7 +93,8 @@ _NOTES_FILL = PatternFill("solid", fgColor="FFF2CC")
 
 def column_note(ds: Dataset, column: Column, lang: str = "zh") -> str:
     """What a column holds and what is allowed in it, e.g. '必填。日期，如 2025-03-05。'"""
-    parts = [t("templates.required" if column.required else "templates.optional", lang)]
+    need = "required_blank_ok" if column.required and column.blank_ok else "required" if column.required else "optional"
+    parts = [t(f"templates.{need}", lang)]
     if column.kind == "enum":
         parts.append(t("templates.kind.enum", lang, choices=" / ".join(column.choices)))
     else:

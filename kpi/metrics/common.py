@@ -22,6 +22,10 @@ class Headline:
     denominator: int | None = None
     unit: str = "%"
     higher_is_better: bool = True
+    # Annual rules only: units below the rule and units that have not reported (未报送), shown beside
+    # the numerator (kpi.metrics.annual: the denominator holds them or not as the rules file says).
+    failing: int | None = None
+    not_reported: int | None = None
 
     @property
     def status(self) -> str:

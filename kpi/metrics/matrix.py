@@ -16,8 +16,12 @@ that owns the figure, nothing is recomputed here:
   rules.supervision_levels);
 - inspection: `overview.inspection_cycle_coverage(root=unit)` (units of rules.inspection_levels in
   the unit's subtree inspected this cycle, %);
-- unreported: how many of the four annual figures the unit has not reported for the year
-  (payroll, funds budget, assessment weight, party-affairs staff), from the same three frames.
+- unreported: how many of the three annual rules the unit has not reported for the year (未报送,
+  `<rule>_status` of the same three frames: the units the cards count as not reported); grey for a
+  unit that owes no annual row (its level does not report, rules [annual] levels).
+
+Rows are the children only, also where the scope's own unit has figures of its own (the cards and
+the funds page count it, kpi.metrics.annual `with_root`): a row sums up a child's subtree.
 
 Status: 'red' breaks the rule, 'grey' no data or not applicable, 'amber' at risk as set in
 rules [matrix] (`kpi.rules.MatrixBands`), else 'green'.
@@ -38,8 +42,8 @@ RED, AMBER, GREEN, GREY = "red", "amber", "green", "grey"
 STATUSES = (RED, AMBER, GREEN, GREY)
 MATRIX_RULES = ("funds", "weight", "party_staff", "meetings", "standardisation", "overdue", "supervision",
                 "inspection", "unreported")
-# The annual figures a unit reports each year; one missing makes 未报送 amber, all missing red.
-ANNUAL_FIELDS = ("payroll_prev_year", "fund_budget", "assessment_weight_pct", "party_staff")
+# The annual rules a unit reports on each year; one not reported makes 未报送 amber, all red.
+ANNUAL_FIELDS = annual.ANNUAL_RULES
 CELL_COLUMNS = ["unit_code", "rule", "status", "value", "target", "numerator", "denominator"]
 
 
@@ -95,9 +99,10 @@ def _cell(unit: str, rule: str, status: str, value, target=None, numerator=None,
 
 
 def _annual_cells(con, rules: Rules, as_of: dt.date, root: str | None, level: int) -> list[dict]:
-    funds = annual.funds_by_unit(con.cursor(), rules, as_of, root, level).set_index("unit_code")
-    weight = annual.weight_by_unit(con.cursor(), rules, as_of, root, level).set_index("unit_code")
-    staff = annual.party_staff_by_unit(con.cursor(), rules, as_of, root, level).set_index("unit_code")
+    funds = annual.funds_by_unit(con.cursor(), rules, as_of, root, level, with_root=False).set_index("unit_code")
+    weight = annual.weight_by_unit(con.cursor(), rules, as_of, root, level, with_root=False).set_index("unit_code")
+    staff = annual.party_staff_by_unit(con.cursor(), rules, as_of, root, level,
+                                       with_root=False).set_index("unit_code")
     near = rules.matrix.near_pct
     out = []
     for code in funds.index:
@@ -107,8 +112,11 @@ def _annual_cells(con, rules: Rules, as_of: dt.date, root: str | None, level: in
                   ("party_staff", s.meets_party_staff, s.party_staff_ratio_pct, rules.party_staff_min_ratio_pct))
         for rule, meets, value, threshold in checks:
             out.append(_cell(code, rule, _ratio_status(meets, _num(value), threshold, near), value, threshold))
-        reported = [f.payroll_prev_year, f.fund_budget, w.assessment_weight_pct, s.party_staff]
-        missing = sum(1 for v in reported if v is None or pd.isna(v))
+        statuses = [f.funds_ratio_status, w.assessment_weight_status, s.party_staff_status]
+        if all(pd.isna(v) for v in statuses):   # owes no annual row and sent none
+            out.append(_cell(code, "unreported", GREY, None))
+            continue
+        missing = sum(1 for v in statuses if v == annual.NOT_REPORTED)
         status = GREEN if missing == 0 else (RED if missing == len(ANNUAL_FIELDS) else AMBER)
         out.append(_cell(code, "unreported", status, missing, 0, missing, len(ANNUAL_FIELDS)))
     return out
@@ -163,7 +171,7 @@ def rule_matrix(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, ro
     docstring for each column's metric and status)."""
     level = level_below_root(con, root)
     cells = _annual_cells(con, rules, as_of, root, level)
-    names = annual.funds_by_unit(con.cursor(), rules, as_of, root, level)[["unit_code", "unit_name"]]
+    names = annual.funds_by_unit(con.cursor(), rules, as_of, root, level, with_root=False)[["unit_code", "unit_name"]]
     cells += _meeting_cells(con, rules, as_of, root, level, today)
     cells += _standardisation_cells(con, rules, as_of, root, level)
     for code in names.unit_code:
