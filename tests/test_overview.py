@@ -132,8 +132,10 @@ def test_overview_page_shows_the_same_numbers(monkeypatch, tmp_path):
         ("支部标准化达标率", "66.7%", "持平"), ("问题销号率", "25.0%", "-8.3 个百分点"),
         ("超期未整改问题", "2 个", "+1 个"), ("未销号严重问题", "1 个", "持平"),
         ("本年度督查调研覆盖率", "50.0%", "持平"), ("本轮巡察覆盖率", "25.0%", "持平")]
-    assert at.subheader[1].value == "预警清单（22 条）"
-    ranking = chart_spec(at.get("plotly_chart")[0])
+    # The matrix comes first (tests/test_cockpit.py); the red flags and the ranking are tabs below the cards.
+    assert at.subheader[0].value == "单位×规则矩阵"
+    assert [tab.label for tab in at.tabs] == ["预警清单（22 条）", "下属单位排名"]
+    ranking = chart_spec(at.get("plotly_chart")[1])
     assert ranking["layout"]["title"]["text"] == "下属单位预警数排名（越少越好）<br><sup>截至 2026-06-30 · 全集团</sup>"
     assert ranking["data"][0]["x"] == [15, 7]
     assert ranking["data"][0]["y"] == ["乙公司", "甲公司"]
@@ -146,6 +148,6 @@ def test_overview_page_in_english(monkeypatch, tmp_path):
     assert not at.exception
     assert at.title[0].value == "Leadership overview"
     assert at.metric[3].label == "Meetings held on schedule" and at.metric[3].value == "41.7%"
-    assert at.subheader[1].value == "Red flags (22)"
-    title = chart_spec(at.get("plotly_chart")[0])["layout"]["title"]["text"]
+    assert [tab.label for tab in at.tabs] == ["Red flags (22)", "Ranking of units"]
+    title = chart_spec(at.get("plotly_chart")[1])["layout"]["title"]["text"]
     assert title == "Red flags per unit (fewer is better)<br><sup>As of 2026-06-30 · Whole group</sup>"
