@@ -17,7 +17,8 @@ _ui.require_role(__file__)
 STATUS_BADGE = {"ok": "green", "warn": "orange", "bad": "red", "missing": "gray"}
 LEGEND_BADGE = {"red": "red", "amber": "orange", "green": "green", "grey": "gray"}
 # The presentation view shows the cards in one row: the matrix and the cards fill one 16:9 screen.
-CARDS_PER_ROW = 10 if _ui.presentation_mode() else 5
+PRESENTING = _ui.presentation_mode()
+CARDS_PER_ROW = 10 if PRESENTING else 5
 ROW_HEIGHT = 35  # st.dataframe's row height in pixels: the matrix is drawn tall enough for every unit
 # 说明 at a fixed width (pixels) that fits beside the other columns at 1280 px, so long sentences wrap.
 FLAG_MESSAGE_WIDTH = 360
@@ -49,13 +50,14 @@ event = st.dataframe(texts.style.apply(lambda _: fills, axis=None), hide_index=T
                      height=ROW_HEIGHT * (len(texts) + 1) + 3, row_height=ROW_HEIGHT, key="overview_matrix",
                      on_select="rerun", selection_mode="single-cell")
 _ui.open_profile_of(_ui.selected_unit(event, list(matrix.units.unit_code)))
-st.caption(_ui.tr("overview.matrix_hint"))
+if not PRESENTING:  # a hint for the mouse, not for the meeting room
+    st.caption(_ui.tr("overview.matrix_hint"))
 
 cards = _ui.compute(overview.headline_cards, rules, as_of, root)
 for start in range(0, len(cards), CARDS_PER_ROW):
     for column, card in zip(st.columns(CARDS_PER_ROW), cards[start:start + CARDS_PER_ROW]):
         text = overview_text.card_texts(card, rules, lang)
-        with column.container(border=True):
+        with column.container(border=True, height="stretch"):  # cards of a row equally tall
             steady = card.change == 0
             st.metric(text["label"], text["value"], text["change"], help=text["help"],
                       delta_color="off" if steady else "normal" if card.now.higher_is_better else "inverse",
@@ -65,7 +67,7 @@ for start in range(0, len(cards), CARDS_PER_ROW):
                 st.badge(text["status"], color=STATUS_BADGE[card.now.status])
             st.caption(" · ".join(part for part in (text["target"], text["counts"]) if part))
 
-if _ui.presentation_mode():
+if PRESENTING:
     st.stop()  # the presentation view is the matrix and the cards: one screen, nothing to scroll to
 
 flag_rows = _ui.compute(overview_text.flag_rows, rules, as_of, root, lang=lang)
