@@ -100,6 +100,15 @@ class MatrixBands:
 
 
 @dataclass(frozen=True)
+class StoreWait:
+    """How long a command line job waits for a store file another process holds ([store]), before it
+    gives up with a message naming the holder. A running dashboard does not count: it takes the job
+    over at once (kpi/cli/handoff.py). The default stands for a key the file leaves out."""
+
+    lock_wait_seconds: float = 30.0
+
+
+@dataclass(frozen=True)
 class Rules:
     funds_min_ratio_pct: float
     assessment_min_weight_pct: float
@@ -130,6 +139,10 @@ class Rules:
     sign_in_global: int
     workbook: WorkbookLimits = WorkbookLimits()
     matrix: MatrixBands = MatrixBands()
+    # [meetings] yearly_owed_if_founded_before_month: a branch founded during the year owes that
+    # year's yearly meetings (组织生活会, 民主评议党员) only when founded before this month.
+    meeting_yearly_founded_before_month: int = 10
+    store: StoreWait = StoreWait()
 
     def indicator(self, code: str) -> Indicator | None:
         return next((i for i in self.indicators if i.code == code), None)
@@ -287,6 +300,21 @@ def _matrix_bands(root: _Reader) -> MatrixBands:
     return MatrixBands(default.near_pct if near is None else near, default.overdue_few if few is None else few)
 
 
+def _yearly_founded_before_month(meetings: _Reader) -> int:
+    """[meetings] yearly_owed_if_founded_before_month, 1–12 (1: only branches existing on 1 January
+    owe the year); left out, the default (October: the regulations place 组织生活会 in Q4)."""
+    month = meetings.integer("yearly_owed_if_founded_before_month", 1, 12, optional=True)
+    return Rules.meeting_yearly_founded_before_month if month is None else month
+def _store_wait(root: _Reader) -> StoreWait:
+    """The optional [store] table; its key may be left out (the default applies)."""
+    if root.raw("store", optional=True) is None:
+        return StoreWait()
+    table = root.sub("store")
+    wait = table.number("lock_wait_seconds", 0, 3600, optional=True)
+    table.done()
+    return StoreWait() if wait is None else StoreWait(wait)
+
+
 def rules_from_dict(data: dict) -> Rules:
     """Validate a parsed rules table and build `Rules`; raises `RulesError`."""
     root = _Reader(data, "")
@@ -324,6 +352,8 @@ def rules_from_dict(data: dict) -> Rules:
         sign_in_global=sec.integer("sign_in_global", 1, 1_000_000),
         workbook=_workbook_limits(imp),
         matrix=_matrix_bands(root),
+        meeting_yearly_founded_before_month=_yearly_founded_before_month(meetings),
+        store=_store_wait(root),
     )
     if rules.min_year >= rules.max_year:
         raise RulesError("import.max_year", "not_after", value=rules.max_year, other=rules.min_year)

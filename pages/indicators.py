@@ -30,8 +30,11 @@ series = _ui.compute(indicators.indicator_series, rules, code, root, end=as_of)
 if series.empty:
     _ui.empty_state("indicators.what", "indicators")
 else:
-    _ui.chart(charts.series_chart(series, indicator, lang, subtitle), labelled(series, "indicators", lang),
-              f"indicator_{code}", unit_customdata=0)
+    units = dict(zip(series["unit_code"], series["unit_name"]))
+    highlight = st.selectbox(_ui.tr("indicators.highlight"), [None, *units], key=f"indicators_highlight_{code}",
+                             format_func=lambda c: _ui.tr("indicators.highlight_none") if c is None else units[c])
+    _ui.chart(charts.series_chart(series, indicator, lang, subtitle, highlight), labelled(series, "indicators", lang),
+              f"indicator_{code}")
     st.subheader(_ui.tr("indicators.latest_title"))
     latest = _ui.compute(indicators.indicator_latest, rules, code, as_of, root)
     _ui.data_table(labelled(latest, "indicators", lang), f"indicator_latest_{code}", expanded=True,

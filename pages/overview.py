@@ -62,7 +62,8 @@ for start in range(0, len(cards), CARDS_PER_ROW):
             st.metric(text["label"], text["value"], text["change"], help=text["help"],
                       delta_color="off" if steady else "normal" if card.now.higher_is_better else "inverse",
                       delta_arrow="off" if steady else "auto",
-                      delta_description=_ui.tr("overview.change_description") if text["change"] else None)
+                      delta_description=_ui.tr("overview.change_description") if text["change"] and not steady
+                      else None)
             if text["status"]:
                 st.badge(text["status"], color=STATUS_BADGE[card.now.status])
             st.caption(" · ".join(part for part in (text["target"], text["counts"]) if part))

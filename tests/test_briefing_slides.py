@@ -72,12 +72,14 @@ def test_the_matrix_is_the_first_content_slide_with_the_metric_cells(built, fixt
     _, files = built
     slide = _slides(files.pptx)[1]
     assert slide.shapes.title.text == "单位×规则矩阵"
-    # hand-checked against the fixture (see briefing_fixture): S2 breaks funds, weight, meetings (0 of 13
-    # slots), visit and inspection; S1 meetings (4 of 13), visit and inspection; no ratings; staff unreported.
+    # hand-checked against the fixture (see briefing_fixture): S2 breaks funds, weight, meetings (0 of 6
+    # owed slots: January and February of the 3 monthly types; March, Q1 and the year are still running),
+    # visit and inspection; S1 meetings (4 of 7: Jan 主题党日 and 支委会, Feb 主题党日, and March's
+    # 党小组会 held early on 03-04), visit and inspection; no ratings; staff unreported.
     assert _table(slide) == [
         ["单位", "经费", "考核权重", "专职党务", "三会一课", "标准化", "问题整改", "督查调研", "巡察覆盖", "未报送"],
         ["第二分公司", "0.60%", "8.0%", "无数据", "0.0%", "无数据", "无超期", "未覆盖", "0/1", "缺 1 项"],
-        ["第一分公司", "1.20%", "12.0%", "无数据", "30.8%", "无数据", "超期 1 个", "未覆盖", "0/1", "缺 1 项"],
+        ["第一分公司", "1.20%", "12.0%", "无数据", "57.1%", "无数据", "超期 1 个", "未覆盖", "0/1", "缺 1 项"],
     ]
     expected = matrix_rows(rule_matrix(fixture_store.cursor(), rules, SUNDAY), "zh")
     assert [[name] + [text for text, _ in cells] for name, cells in expected] == _table(slide)[1:]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -57,8 +58,28 @@ def missing(path: Path) -> str:
 
 
 def locked(path: Path) -> str:
+    """The refusal when DuckDB's lock error names no holder."""
     return (f"数据库 {path} 正被另一个程序使用（通常是正在运行的看板），本命令无法打开它，未做任何改动。"
             "请先停止看板（或那个程序），或等它结束后再运行本命令。")
+
+
+def locked_by_program(path: Path, pid: int) -> str:
+    """The refusal when a program that is neither the dashboard nor a command holds the store, after
+    the [store] lock_wait_seconds of SHORT_WAIT_RULES."""
+    program = os.path.realpath(f"/proc/{pid}/exe")  # DuckDB names the holder's executable
+    return (f"数据库 {path} 正被另一个程序 {program}（PID {pid}）使用；已等待 0.5 秒仍未释放，本命令未做任何改动。"
+            "请关闭该程序（例如 DuckDB 命令行或 Python 脚本）后再运行本命令。")
+
+
+@pytest.fixture
+def short_lock_wait(tmp_path, monkeypatch) -> float:
+    """The rules with [store] lock_wait_seconds = 0.5 (30 in data/rules.toml): how long a command waits."""
+    rules = (ROOT / "data" / "rules.toml").read_text(encoding="utf-8")
+    assert "lock_wait_seconds = 30\n" in rules
+    path = tmp_path / "rules.toml"
+    path.write_text(rules.replace("lock_wait_seconds = 30\n", "lock_wait_seconds = 0.5\n"), encoding="utf-8")
+    monkeypatch.setenv("DJ_RULES", str(path))
+    return 0.5
 
 
 def read_only(path: Path) -> str:
@@ -79,13 +100,13 @@ def empty_store(tmp_path) -> Path:
 
 
 @pytest.fixture
-def held_store(empty_store):
-    """A store another process holds open (as the running dashboard does), released after the test."""
+def holder(empty_store):
+    """A Python process (not the dashboard) holding the store open; released after the test."""
     holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(empty_store)], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline() == "ready\n"
-        yield empty_store
+        yield holder
     finally:
         holder.stdin.close()
         holder.wait(timeout=60)
@@ -131,16 +152,36 @@ def test_only_demo_and_admin_create_make_a_new_store(tmp_path, capsys, name):
     assert new.exists()
 
 
+@pytest.fixture
+def held_store(empty_store, holder):
+    return empty_store
+
+
 @pytest.mark.parametrize("name", EVERY_COMMAND)
-def test_a_store_in_use_by_another_program_says_so_and_what_to_do(held_store, tmp_path, capsys, name):
-    assert refusal(capsys, command(name, held_store, tmp_path)) == (2, [locked(held_store)], "")
+def test_a_store_in_use_by_another_program_waits_then_names_it_and_what_to_do(
+        held_store, holder, short_lock_wait, tmp_path, capsys, name):
+    started = time.monotonic()
+    assert refusal(capsys, command(name, held_store, tmp_path)) == (
+        2, [locked_by_program(held_store, holder.pid)], "")
+    assert short_lock_wait <= time.monotonic() - started < short_lock_wait + 20  # bounded, not forever
 
 
-def test_a_store_in_use_in_english(held_store, tmp_path, capsys):
+def test_a_store_in_use_in_english(held_store, holder, short_lock_wait, tmp_path, capsys):
+    program = os.path.realpath(f"/proc/{holder.pid}/exe")
     assert refusal(capsys, command("briefing", held_store, tmp_path) + ["--lang", "en"]) == (2, [
-        f"The database {held_store} is in use by another program (usually the running dashboard); this command "
+        f"The database {held_store} is in use by another program {program} (PID {holder.pid}); waited 0.5 s "
+        "and it was not released; nothing was changed. Close that program (such as the DuckDB command line or "
+        "a Python script), then run this command again."], "")
+
+
+def test_a_lock_error_naming_no_holder_keeps_the_general_message(tmp_path):
+    from kpi.cli.common import StoreLocked
+    path = tmp_path / "s.duckdb"
+    assert StoreLocked(path).message("zh") == locked(path)
+    assert StoreLocked(path).message("en") == (
+        f"The database {path} is in use by another program (usually the running dashboard); this command "
         "cannot open it and changed nothing. Stop the dashboard (or that program) first, or run this command "
-        "once it has finished."], "")
+        "once it has finished.")
 
 
 @pytest.mark.parametrize("name", EVERY_COMMAND)

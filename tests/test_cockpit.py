@@ -61,9 +61,9 @@ def test_matrix_shows_the_cells_of_rule_matrix(demo_db, matrix, monkeypatch):
     assert list(matrix.units.unit_code) == ["G01", "G03", "G05", "G02", "G09", "G04", "G10", "G07", "G08", "G06"]
     assert list(shown.columns) == ["单位", "经费", "考核权重", "专职党务", "三会一课", "标准化", "问题整改", "督查调研",
                                    "巡察覆盖", "未报送"]
-    assert shown.iloc[0].tolist() == ["示范电力有限公司", "0.86%", "12.0%", "1.24%", "93.6%", "92.0%", "无超期",
+    assert shown.iloc[0].tolist() == ["示范电力有限公司", "0.86%", "12.0%", "1.24%", "97.1%", "92.0%", "无超期",
                                       "未覆盖", "4/5", "已报送"]
-    assert shown.iloc[6].tolist() == ["示范国际贸易有限公司", "无数据", "无数据", "无数据", "94.6%", "89.7%", "无超期",
+    assert shown.iloc[6].tolist() == ["示范国际贸易有限公司", "无数据", "无数据", "无数据", "97.9%", "89.7%", "无超期",
                                       "已覆盖", "5/5", "全部未报"]
     statuses = {(c["unit_code"], c["rule"]): c["status"] for c in matrix.cells.to_dict("records")}
     assert [statuses[("G01", rule)] for rule in ("funds", "weight", "supervision", "inspection")] == [
@@ -100,7 +100,7 @@ def test_matrix_in_english(demo_db, monkeypatch):
     at = _cockpit(demo_db, monkeypatch, lang="en")
     shown = at.dataframe(key="overview_matrix").value
     assert list(shown.columns)[:3] == ["Unit", "Funds", "Weight"]
-    assert shown.iloc[6].tolist() == ["示范国际贸易有限公司", "no data", "no data", "no data", "94.6%", "89.7%", "none",
+    assert shown.iloc[6].tolist() == ["示范国际贸易有限公司", "no data", "no data", "no data", "97.9%", "89.7%", "none",
                                       "visited", "5/5", "all missing"]
 
 

@@ -135,7 +135,8 @@ def test_briefing_page_downloads_a_pptx(server, browser):
     download.save_as(target)
     assert target.suffix == ".pptx" and target.stat().st_size > 10_000
     slides = Presentation(str(target)).slides
-    assert len(slides) == 7
+    # cover, matrix, headline numbers, 本周变化, each area's chart and named list, the appendix
+    assert len(slides) == 13
     title_slide_text = "".join(shape.text_frame.text for shape in slides[0].shapes if shape.has_text_frame)
     assert "党建督导周报" in title_slide_text
     page.close()

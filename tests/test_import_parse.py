@@ -150,6 +150,24 @@ GOOD = {
              description="三会一课记录不全", severity="一般", owner="王五", measures="补齐记录", due_date="2025-04-30",
              status="已完成待验收", completed_date="2025-04-15")], [3],
         {"encoding": "gb18030", "dropped": {"title": 1, "notes": 0, "total": 1, "empty": 0, "duplicate": 0}}),
+    # Other spellings of enumerated values (data/aliases.toml) are stored as the canonical value.
+    "meetings_aliases.csv": ("meetings", {}, [
+        meeting("B0111", "支部委员会会议", "2025-03-05", 5, 5), meeting("B0111", "支部委员会会议", "2025-04-05"),
+        meeting("B0112", "支部党员大会", "2025-03-06", 20, 18, "一季度大会"),
+        meeting("B0112", "主题党日", "2025-03-07"),
+        meeting("B0111", "党小组会", "2025-03-08"), meeting("B0111", "组织生活会", "2025-12-20"),
+        meeting("B0112", "支部委员会会议", "2025-03-09"), meeting("B0112", "民主评议党员", "2025-12-21"),
+        meeting("B0112", "党课", "2025-03-10")], [2, 3, 4, 5, 6, 7, 8, 9, 10], {}),
+    "problems_aliases.csv": ("problems", {}, [
+        full("problems", problem_id="P801", unit_code="S01", source="巡察", found_date="2025-01-10",
+             category="组织建设", description="问题甲", severity="较重", owner="张三", measures="限期整改",
+             due_date="2025-03-31", status="整改中"),
+        full("problems", problem_id="P802", unit_code="S02", source="自查", found_date="2025-01-11",
+             description="问题乙", severity="严重", due_date="2025-04-30", status="已完成待验收",
+             completed_date="2025-04-01"),
+        full("problems", problem_id="P803", unit_code="S01", source="审计", found_date="2025-01-12",
+             description="问题丙", severity="一般", due_date="2025-05-31", status="已销号",
+             completed_date="2025-04-20", closed_date="2025-04-25")], [2, 3, 4], {}),
     "supervision_utf8_serial_dates.csv": ("supervision", {}, [
         full("supervision", activity_id="DC-2025-01", unit_code="S01", kind="督查", start_date="2025-01-01",
              end_date="2025-01-03", lead="党群工作部", findings=3),
@@ -203,7 +221,7 @@ FLAGGED = {
     "meetings_date_out_of_years.csv": ("meetings", {}, [
         "第 2 行，“日期”列，值“1998-07-01”：日期的年份应在 2000 到 2100 之间"]),
     "meetings_bad_type.csv": ("meetings", {}, [
-        f"第 2 行，“会议类型”列，值“党员大会”：不是允许的取值，可选：{CHOICES_MEETING}"]),
+        f"第 2 行，“会议类型”列，值“党员座谈会”：不是允许的取值，可选：{CHOICES_MEETING}"]),
     "meetings_missing_date.csv": ("meetings", {}, [
         "第 2 行，“日期”列：必填项为空", "第 3 行，“日期”列，值“—”：必填项为空"]),
     "meetings_not_integer.csv": ("meetings", {}, ["第 2 行，“应到人数”列，值“12.5”：应为整数",

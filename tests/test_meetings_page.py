@@ -47,7 +47,7 @@ def test_page_in_chinese(app):
     at = app()
     assert at.title[0].value == "组织生活"
     assert [(m.label, m.value) for m in at.metric] == [
-        ("组织生活完成率", "47.1%"), ("参会率", "85.2%"), ("连续未开预警", "7")]
+        ("组织生活完成率", "56.3%"), ("参会率", "85.2%"), ("连续未开预警", "7")]
     sub = "<br><sup>截至 2025-08-15 · 全集团</sup>"
     assert _titles(at) == [
         "各类会议完成率" + sub, "各单位组织生活完成率" + sub, "各单位参会率" + sub,
@@ -55,15 +55,17 @@ def test_page_in_chinese(app):
     by_type, by_unit, turnout, heatmap, _ = _charts(at)
     assert by_type["data"][0]["x"] == ["支部党员大会", "支部委员会会议", "党小组会", "党课", "主题党日",
                                        "组织生活会", "民主评议党员"]
-    assert by_type["data"][0]["text"] == ["50.0%", "50.0%", "30.8%", "40.0%", "65.4%", "33.3%", "33.3%"]
+    assert by_type["data"][0]["text"] == ["62.5%", "56.5%", "34.8%", "57.1%", "70.8%", "100.0%", "100.0%"]
     assert by_unit["data"][0]["x"] == ["一公司", "二公司", "三公司"]
-    assert by_unit["data"][0]["text"] == ["71.9%", "7.5%", None]
+    assert by_unit["data"][0]["text"] == ["79.3%", "10.3%", "—"]
+    assert by_unit["data"][0]["textposition"][2] == "none"   # no bar, no label: the 无数据 mark says it
     assert by_unit["data"][1]["text"] == ["无数据"]          # 三公司 has no branch: missing, not 0 %
-    assert turnout["data"][0]["text"] == ["85.1%", "90.0%", None]
-    # Only branches with an unmet 支部党员大会 period: B1 met all three quarters, B3 its only one.
+    assert turnout["data"][0]["text"] == ["85.1%", "90.0%", "—"]
+    # Only branches with a missed 支部党员大会 period: B1 met all three quarters, B3 its only one
+    # (early). Q3 is running: in progress (2, grey), not unmet (0, red).
     assert heatmap["data"][0]["y"] == ["甲厂第二支部", "乙厂第四支部"]
-    assert heatmap["data"][0]["x"] == ["2025-Q1", "2025-Q2", "2025-Q3"]
-    assert heatmap["data"][0]["z"] == [[1, 0, 0], [0, 0, 0]]
+    assert heatmap["data"][0]["x"] == ["2025年第1季度", "2025年第2季度", "2025年第3季度"]
+    assert heatmap["data"][0]["z"] == [[1, 0, 2], [0, 0, 2]]
     gaps = next(d.value for d in at.dataframe if "连续未开周期数" in d.value.columns)
     assert gaps["连续未开周期数"].tolist() == [2, 7, 2, 7, 7, 2, 7]
     assert gaps["会议类型"].tolist()[:2] == ["支部委员会会议", "党小组会"]
@@ -73,13 +75,14 @@ def test_page_in_english(app):
     at = app("en")
     assert at.title[0].value == "Organisational life"
     assert [(m.label, m.value) for m in at.metric] == [
-        ("Organisational life completion", "47.1%"), ("Attendance rate", "85.2%"), ("Gap alerts", "7")]
+        ("Organisational life completion", "56.3%"), ("Attendance rate", "85.2%"), ("Gap alerts", "7")]
     sub = "<br><sup>As of 2025-08-15 · Whole group</sup>"
     assert _titles(at) == [
         "Completion by meeting type" + sub, "Organisational life completion by unit" + sub,
         "Attendance rate by unit" + sub, "Branch general meeting held per branch and period (quarterly)" + sub,
         "甲厂第一支部: meeting calendar 2025" + sub]
     assert _charts(at)[0]["data"][0]["x"][:2] == ["Branch general meeting", "Branch committee meeting"]
+    assert _charts(at)[3]["data"][0]["x"] == ["Q1 2025", "Q2 2025", "Q3 2025"]
 
 
 def test_choosing_a_type_and_a_branch(app):
@@ -90,7 +93,9 @@ def test_choosing_a_type_and_a_branch(app):
     assert not at.exception
     heatmap, calendar = _charts(at)[3], _charts(at)[4]
     assert heatmap["data"][0]["y"] == ["甲厂第一支部", "甲厂第二支部", "乙厂新建支部", "乙厂第四支部"]
-    assert heatmap["data"][0]["z"][2] == [2, 2, 2, 2, 2, 2, 1, 0]
+    # B3 (founded 06-15): Jan–Jun not required (3), July met (1), August running and not met yet:
+    # in progress (2), never red (0).
+    assert heatmap["data"][0]["z"][2] == [3, 3, 3, 3, 3, 3, 1, 2]
     assert heatmap["data"][0]["text"][2] == [0, 0, 0, 0, 0, 1, 1, 0]
     assert calendar["layout"]["title"]["text"].startswith("乙厂新建支部 2025 年组织生活日历")
     assert "乙厂新建支部 2025 年会议记录（4 条）" in [c.value for c in at.caption]
@@ -120,17 +125,17 @@ def test_page_on_the_demo_group(tmp_path, monkeypatch, demo_store):
 
 
 def test_bimonthly_committee_meetings_in_the_rules_file_change_the_page(app, tmp_path, monkeypatch):
-    # tests/test_meetings.py counts it by hand: 支委会 every two months → 8 of 13 slots met for that
-    # type and 44 of 91 overall (48.4%), instead of the monthly rule's 47.1%.
+    # tests/test_meetings.py counts it by hand: 支委会 every two months → 8 of 12 owed slots met for
+    # that type and 44 of 76 overall (57.9%), instead of the monthly rule's 56.3%.
     text = DEFAULT_RULES_PATH.read_text(encoding="utf-8").replace(
         'type = "支部委员会会议"\nevery = "month"', 'type = "支部委员会会议"\nevery = "bimonth"')
     assert 'every = "bimonth"' in text
     (tmp_path / "rules.toml").write_text(text, encoding="utf-8")
     monkeypatch.setenv("DJ_RULES", str(tmp_path / "rules.toml"))
     at = app()
-    assert at.metric[0].value == "48.4%"
+    assert at.metric[0].value == "57.9%"
     by_type = _charts(at)[0]
-    assert by_type["data"][0]["text"][1] == "61.5%"
+    assert by_type["data"][0]["text"][1] == "66.7%"
 
 
 def test_a_large_scope_offers_a_branch_search_instead_of_every_branch(tmp_path, monkeypatch):
@@ -148,7 +153,7 @@ def test_a_large_scope_offers_a_branch_search_instead_of_every_branch(tmp_path, 
     at.switch_page("pages/meetings.py").run()
     assert not at.exception
     # The heat map draws the 60 branches with most unmet 支部党员大会 periods: B4 and every X branch
-    # miss Q1–Q3 (B2 only Q2–Q3); ties go by code, so B4 and X0000–X0058.
+    # miss Q1–Q2 (B2 only Q2; Q3 is still running); ties go by code, so B4 and X0000–X0058.
     heatmap = _charts(at)[3]
     assert heatmap["data"][0]["y"] == ["乙厂第四支部"] + [f"乙厂班组{i:04d}支部" for i in range(59)]
     captions = [c.value for c in at.caption]

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.testing.v1 import AppTest
 
 from kpi.display import overview as overview_text
@@ -30,8 +31,11 @@ def _card_values(cards):
 
 def test_cards_equal_hand_computed_values(store, rules):
     # funds: A 12/1000 = 1.2% meets, B 15/2000 = 0.75% fails → 1 of 2 units.
-    # meetings: A1a 24 of 24 slots, A1b 6 (monthly 支委会), B1a 0 → 30/72; a week earlier A1a's three
-    #   June monthly meetings (06-25) had not happened → 27/72 = 37.5%, change +4.2 points.
+    # meetings (a slot is owed once ended, or when met while running): June, Q2 ended on 06-30, the
+    #   year is running. A1a 24 of 24 (its yearly ones met in March), A1b 6 of 22 (monthly 支委会),
+    #   B1a 0 of 22 → 30/68. A week earlier (06-23) June and Q2 were running: A1a 21 of 21 (June's
+    #   monthly meetings of 06-25 not yet held: in progress), A1b 6 of 18 (June 支委会 met early),
+    #   B1a 0 of 17 → 27/56 = 48.2%; change −4.1 points, from June and Q2 truly becoming overdue.
     # problems: P1 closed, P2 overdue 30 days, P3 严重 open, P4 found 06-25 and overdue since 06-28
     #   → close-out 1/4 (a week earlier 1/3), overdue 2 (a week earlier 1).
     # supervision: A visited (督查 2026-04-01), B not → 1/2; inspection cycle 2024–2026 over levels
@@ -40,7 +44,7 @@ def test_cards_equal_hand_computed_values(store, rules):
     assert [c.key for c in cards] == list(overview.CARD_KEYS)
     assert _card_values(cards) == {
         "funds": (50.0, 1, 2, 0.0), "weight": (50.0, 1, 2, 0.0), "party_staff": (50.0, 1, 2, 0.0),
-        "meetings": (41.7, 30, 72, 4.2), "standardisation": (66.7, 2, 3, 0.0),
+        "meetings": (44.1, 30, 68, -4.1), "standardisation": (66.7, 2, 3, 0.0),
         "closeout": (25.0, 1, 4, -8.3), "overdue": (2, 2, 3, 1), "severe_open": (1, 1, 1, 0),
         "supervision": (50.0, 1, 2, 0.0), "inspection": (25.0, 1, 4, 0.0),
     }
@@ -50,9 +54,10 @@ def test_cards_equal_hand_computed_values(store, rules):
 def test_card_texts(store, rules):
     cards = {c.key: c for c in overview.headline_cards(store.cursor(), rules, fx.AS_OF)}
     assert overview_text.card_texts(cards["meetings"], rules, "zh") == {
-        "label": "组织生活完成率", "value": "41.7%", "change": "+4.2 个百分点", "target": "目标 ≥ 100%",
-        "status": "未达标", "counts": "30 / 72",
-        "help": "本年度已开始的周期中，按要求召开会议的周期数 ÷ 应开周期数（三会一课等，依规则文件）"}
+        "label": "组织生活完成率", "value": "44.1%", "change": "-4.1 个百分点", "target": "目标 ≥ 100%",
+        "status": "未达标", "counts": "30 / 68",
+        "help": ("本年度已结束的周期（及已提前完成的进行中周期）中，按要求召开会议的周期数 ÷ 应开周期数"
+                 "（三会一课等，依规则文件）")}
     overdue = overview_text.card_texts(cards["overdue"], rules, "en")
     assert (overdue["label"], overdue["value"], overdue["change"], overdue["target"], overdue["status"]) == (
         "Overdue problems", "2", "+1", "Target ≤ 0", "Below the rule")
@@ -74,7 +79,7 @@ def test_red_flags_name_unit_rule_and_shortfall(store, rules):
     ]
     assert ("A1b", "组织生活连续未开", "党课（2026-Q1、2026-Q2）：连续 2 个周期未按要求召开（连续 2 个即预警）") in rows
     assert ("A", "组织生活完成率",
-            "组织生活完成率 62.5%，低于预警线 90%，差 27.5 个百分点（已完成/应开周期：30/48）") in rows
+            "组织生活完成率 65.2%，低于预警线 90%，差 24.8 个百分点（已完成/应开周期：30/46）") in rows
     assert rows[14:] == [
         ("A1", "问题超期", "1 个问题逾期未销号，最长已逾期 30 天"),
         ("B1", "问题超期", "1 个问题逾期未销号，最长已逾期 2 天"),
@@ -95,14 +100,14 @@ def test_ranking_counts_flags_in_each_subtree(store, rules):
     # A: itself 2 flags, A1 1, A1b 4 → 7; B: itself 8, B1 2, B1a 5 → 15.
     ranking = overview.unit_ranking(store.cursor(), rules, fx.AS_OF)
     assert ranking[["rank", "unit_code", "flag_count", "meeting_completion_pct"]].values.tolist() == [
-        [1, "A", 7, 62.5], [2, "B", 15, 0.0]]
+        [1, "A", 7, pytest.approx(3000 / 46)], [2, "B", 15, 0.0]]
 
 
 def test_subtree_scope(store, rules):
     cards = {c.key: c for c in overview.headline_cards(store.cursor(), rules, fx.AS_OF, root="A")}
-    # Below A the breakdown level is A1 (no annual row: missing, never 0%); meetings 30 of 48 slots.
+    # Below A the breakdown level is A1 (no annual row: missing, never 0%); meetings 30 of 46 owed slots.
     assert cards["funds"].now.value is None and cards["funds"].now.status == "missing"
-    assert round(cards["meetings"].now.value, 1) == 62.5
+    assert round(cards["meetings"].now.value, 1) == 65.2
     assert cards["overdue"].now.value == 1
     ranking = overview.unit_ranking(store.cursor(), rules, fx.AS_OF, root="A")
     assert ranking[["unit_code", "flag_count"]].values.tolist() == [["A1", 5]]
@@ -127,11 +132,16 @@ def test_overview_page_shows_the_same_numbers(monkeypatch, tmp_path):
     assert not at.exception
     assert at.title[0].value == "领导驾驶舱"
     assert [(m.label, m.value, m.delta) for m in at.metric] == [
-        ("经费达标单位占比", "50.0%", "持平"), ("考核权重达标单位占比", "50.0%", "持平"),
-        ("党务人员达标单位占比", "50.0%", "持平"), ("组织生活完成率", "41.7%", "+4.2 个百分点"),
-        ("支部标准化达标率", "66.7%", "持平"), ("问题销号率", "25.0%", "-8.3 个百分点"),
-        ("超期未整改问题", "2 个", "+1 个"), ("未销号严重问题", "1 个", "持平"),
-        ("本年度督查调研覆盖率", "50.0%", "持平"), ("本轮巡察覆盖率", "25.0%", "持平")]
+        ("经费达标单位占比", "50.0%", "与上周持平"), ("考核权重达标单位占比", "50.0%", "与上周持平"),
+        ("党务人员达标单位占比", "50.0%", "与上周持平"), ("组织生活完成率", "44.1%", "-4.1 个百分点"),
+        ("支部标准化达标率", "66.7%", "与上周持平"), ("问题销号率", "25.0%", "-8.3 个百分点"),
+        ("超期未整改问题", "2 个", "+1 个"), ("未销号严重问题", "1 个", "与上周持平"),
+        ("本年度督查调研覆盖率", "50.0%", "与上周持平"), ("本轮巡察覆盖率", "25.0%", "与上周持平")]
+    # An unchanged figure carries no arrow and no "较上周" after "与上周持平"; a change keeps both.
+    steady = [(m.proto.direction, m.proto.delta_description) for m in at.metric if m.delta == "与上周持平"]
+    assert steady == [(MetricProto.MetricDirection.NONE, "")] * 7
+    moved = at.metric[3].proto
+    assert (moved.direction, moved.delta_description) == (MetricProto.MetricDirection.DOWN, "较上周")
     # The matrix comes first (tests/test_cockpit.py); the red flags and the ranking are tabs below the cards.
     assert at.subheader[0].value == "单位×规则矩阵"
     assert [tab.label for tab in at.tabs] == ["预警清单（22 条）", "下属单位排名"]
@@ -147,7 +157,7 @@ def test_overview_page_in_english(monkeypatch, tmp_path):
     at.radio(key="lang").set_value("en").run()
     assert not at.exception
     assert at.title[0].value == "Leadership overview"
-    assert at.metric[3].label == "Meetings held on schedule" and at.metric[3].value == "41.7%"
+    assert at.metric[3].label == "Meetings held on schedule" and at.metric[3].value == "44.1%"
     assert [tab.label for tab in at.tabs] == ["Red flags (22)", "Ranking of units"]
     title = chart_spec(at.get("plotly_chart")[1])["layout"]["title"]["text"]
     assert title == "Red flags per unit (fewer is better)<br><sup>As of 2026-06-30 · Whole group</sup>"

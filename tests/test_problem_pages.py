@@ -118,7 +118,12 @@ def test_rectification_zh(open_page):
     at = open_page("rectification.py")
     assert _metrics(at) == {"逾期问题": "3", "销号率": "25.0%", "未销号的严重问题": "2"}
     charts = _charts(at)
-    assert charts["整改状态漏斗"]["data"][0]["x"] == [8, 7, 3, 2]
+    # Per CURRENT status (issue 14 item 8), not "reached the stage" (8, 7, 3, 2 before).
+    by_status = charts["各整改状态的问题数（按当前状态）"]
+    assert by_status["data"][0]["x"] == [1, 4, 1, 2]
+    assert by_status["data"][0]["y"] == ["未启动", "整改中", "已完成待验收", "已销号"]
+    assert by_status["data"][0]["text"] == ["1（12.5%）", "4（50.0%）", "1（12.5%）", "2（25.0%）"]
+    assert by_status["layout"]["xaxis"]["title"]["text"] == "问题数（按当前状态）"
     by_source = charts["按问题来源的完成率、销号率、按时完成率"]["data"]
     assert by_source[0]["x"] == ["巡察", "审计", "督查", "上级反馈"]
     assert by_source[1]["y"] == [pytest.approx(100 / 3), 50.0, 0.0, 0.0]
@@ -129,6 +134,8 @@ def test_rectification_zh(open_page):
     burn = charts["每周未销号问题与逾期问题（燃尽图）"]["data"]
     assert burn[0]["y"] == [0, 0, 0, 3, 3, 3, 3, 5, 5, 5, 6, 6]
     assert burn[1]["y"] == [0, 0, 0, 2, 2, 2, 2, 2, 2, 3, 3, 3]
+    assert burn[0]["x"][0] == "第16周（4.14–4.20）" and burn[0]["x"][-1] == "第27周（6.30–7.6）"
+    assert charts["每周未销号问题与逾期问题（燃尽图）"]["layout"]["yaxis"]["tickformat"] == ",d"
     assert [s.value for s in at.subheader] == ["未来 7 天到期（1 个）", "未来 30 天到期（2 个）"]
 
 
@@ -138,6 +145,8 @@ def test_rectification_en(open_page):
     by_unit = _charts(at)["Completion, close-out and on-time rates by secondary unit"]["data"]
     assert by_unit[0]["x"] == ["第一公司", "第二公司", "第三公司", "Group level"]
     assert by_unit[0]["y"] == [50.0, 0.0, 100.0, 0.0]
+    burn = _charts(at)["Open and overdue problems per week (burn-down)"]["data"]
+    assert burn[0]["x"][0] == "Wk 16 (14–20 Apr)" and burn[0]["x"][-1] == "Wk 27 (30 Jun–6 Jul)"
 
 
 def test_coverage_year_then_cycle(open_page):

@@ -63,7 +63,9 @@ def test_funds_page_in_chinese(store_path):
     assert bars["x"] == pytest.approx([1.04, 1.0, 0.75])
     assert bars["marker"]["color"] == [theme.PRIMARY, theme.PRIMARY, theme.BAD]
     assert bars["customdata"][2][:2] == ["第二分公司", "S2"]
-    assert bars["customdata"][2][2:] == [0.75, 8000.0, 60.0, 80.0, 20.0]
+    # Hover values formatted in Python (2 decimals for a ratio near the 1% rule), never None or NaN.
+    assert bars["customdata"][2][2:] == ["0.75%", "8,000.0", "60.0", "80.0", "20.0"]
+    assert bars["text"] == ["1.04%", "1.00%", "0.75%"]
     assert (missing["y"], missing["text"]) == (["第四分公司"], ["无数据"])
     assert funds["layout"]["shapes"][0]["x0"] == 1.0
     assert funds["layout"]["annotations"][0]["text"] == "要求 ≥ 1%"
@@ -139,24 +141,31 @@ def test_indicators_page(store_path):
     at = open_page("pages/indicators.py")
     assert metrics(at) == {"理论学习覆盖率": "97.5%"}
     shown = charts(at)
-    series = shown["理论学习覆盖率：各单位按期变化与目标"]
-    assert [(s["name"], s["x"], s["y"]) for s in series["data"]] == [
-        ("第一分公司", ["2025-05", "2025-06"], [98.0, 97.5]), ("第二分公司", ["2025-05"], [99.0])]
+    series = shown["理论学习覆盖率：各单位范围、中位数与目标"]
+    # The group's range (lowest–highest) and median per period, not one tangled line per unit.
+    assert [(s.get("name"), s["x"], s["y"]) for s in series["data"]] == [
+        (None, ["2025年5月", "2025年6月"], [98.0, 97.5]),
+        ("各单位范围（最低–最高）", ["2025年5月", "2025年6月"], [99.0, 97.5]),
+        ("各单位中位数", ["2025年5月", "2025年6月"], [98.5, 97.5])]
     assert series["layout"]["shapes"][0]["y0"] == 98.0
+    assert series["layout"]["annotations"][0]["text"] == "目标 98%"
+    at.selectbox(key="indicators_highlight_theory_study_coverage").set_value("S1").run(timeout=60)
+    unit = charts(at)["理论学习覆盖率：各单位范围、中位数与目标"]["data"][-1]
+    assert (unit["name"], unit["x"], unit["y"]) == ("第一分公司", ["2025年5月", "2025年6月"], [98.0, 97.5])
     funnel = shown["党员发展流程（各阶段人数）"]["data"][0]
     assert funnel["y"] == ["入党申请人", "入党积极分子", "发展对象", "预备党员", "正式党员"]
     assert funnel["x"] == [9.0, 4.0, 2.0, None, 38.0]
     assert funnel["text"][3] == "无数据"
     at.selectbox(key="indicators_code").set_value("publicity_articles").run(timeout=60)
-    series = charts(at)["宣传稿件数：各单位按期变化与目标"]
-    assert series["data"][0]["y"] == [7.0, 2.0]
+    series = charts(at)["宣传稿件数：各单位范围、中位数与目标"]
+    assert series["data"][2]["name"] == "各单位中位数" and series["data"][2]["y"] == [7.0, 2.0]
 
 
 def test_indicators_page_in_english(store_path):
     at = open_page("pages/indicators.py", "en")
     assert metrics(at) == {"Theory study coverage": "97.5%"}
     shown = charts(at)
-    assert "Theory study coverage by unit over time, against target" in shown
+    assert "Theory study coverage: range across units, median and target" in shown
     funnel = shown["Member-development pipeline (people per stage)"]["data"][0]
     assert funnel["y"][0] == "Applicants for membership" and funnel["text"][3] == "no data"
 

@@ -121,3 +121,22 @@ def test_missing_file_refused(tmp_path):
     assert caught.value.setting == str(missing)
     assert caught.value.message("zh") == f"规则文件有误：{missing} — 找不到规则文件"
     assert str(caught.value) == caught.value.message("en")
+
+
+def test_yearly_meetings_founding_month_is_a_validated_rule():
+    # Default: a branch founded before October owes that year's 组织生活会 / 民主评议党员.
+    assert load_rules(DEFAULT_RULES_PATH).meeting_yearly_founded_before_month == 10
+    assert _defaults()["meetings"]["yearly_owed_if_founded_before_month"] == 10
+    assert rules_from_dict(_edit(("meetings", "yearly_owed_if_founded_before_month"), 7)
+                           ).meeting_yearly_founded_before_month == 7
+    # Left out of an older rules file: the documented default.
+    assert rules_from_dict(_edit(("meetings", "yearly_owed_if_founded_before_month"), KeyError)
+                           ).meeting_yearly_founded_before_month == 10
+    with pytest.raises(RulesError) as caught:
+        rules_from_dict(_edit(("meetings", "yearly_owed_if_founded_before_month"), 13))
+    assert caught.value.message("zh") == ("规则文件有误：meetings.yearly_owed_if_founded_before_month — "
+                                          "13 超出允许范围 1–12")
+    with pytest.raises(RulesError) as caught:
+        rules_from_dict(_edit(("meetings", "yearly_owed_if_founded_before_month"), "10月"))
+    assert caught.value.message("en") == ("Rules file error: meetings.yearly_owed_if_founded_before_month — "
+                                          "must be a whole number, got 10月")

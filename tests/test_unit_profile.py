@@ -3,7 +3,7 @@ selecting a unit in a table or chart opens its profile.
 
 Fixture (see its docstring and tests/test_overview.py): G → A, B → A1, B1 → A1a, A1b, B1a, as of
 2026-06-30. B: funds 15 / 2000 = 0.75% (short 5 万元), weight 8 (short 2 points), party staff
-8 / 1000 = 0.8% (short 2 people); its only branch B1a held no meeting (0 of 24 slots); problems P3
+8 / 1000 = 0.8% (short 2 people); its only branch B1a held no meeting (0 of 22 owed slots); problems P3
 (B, 严重, open, due 07-31) and P4 (B1, overdue since 06-28: 2 days); no supervision activity;
 B1a rated not compliant.
 """
@@ -22,7 +22,9 @@ from tests.fixtures import overview_fixture as fx
 from tests.fixtures.apptest_helpers import chart_spec, signed_in
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-MONTHLY_SLOTS, QUARTERLY_SLOTS, YEARLY_SLOTS = 6, 2, 1
+# Owed by a branch at 2026-06-30: every month and quarter has ended; the year is still running
+# (in progress, owed only where already met).
+MONTHLY_SLOTS, QUARTERLY_SLOTS, YEARLY_SLOTS = 6, 2, 0
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +43,9 @@ def test_profile_of_b_equals_hand_computed_figures(store, rules):
     assert round(row.execution_pct, 2) == 26.67  # spent 4 of 15
     assert (row.assessment_weight_pct, row.weight_shortfall_points, bool(row.meets_weight)) == (8.0, 2.0, False)
     assert (row.party_staff_ratio_pct, row.staff_shortfall, bool(row.meets_party_staff)) == (0.8, 2.0, False)
-    # B1a, B's only branch, has 24 required slots up to June and held none.
+    # B1a, B's only branch, owes the 22 monthly and quarterly slots up to June and held none.
     done = p.meeting_completion
-    assert (done.value, done.numerator, done.denominator) == (0.0, 0, 24)
+    assert (done.value, done.numerator, done.denominator) == (0.0, 0, 22)
     assert (p.attendance.value, p.attendance.denominator) == (None, 0)
     assert p.completion_by_type[["meeting_type", "required_slots", "met_slots"]].values.tolist() == [
         ["支部党员大会", QUARTERLY_SLOTS, 0], ["支部委员会会议", MONTHLY_SLOTS, 0], ["党小组会", MONTHLY_SLOTS, 0],
@@ -101,7 +103,7 @@ def test_cards_of_b(store, rules):
         ("经费执行率", "26.7%", "支出 4 / 预算 15 万元", None),
         ("党建考核权重", "8%", "要求 ≥ 10%", "bad"),
         ("专职党务人员占比", "0.8%", "8 / 1000 人，要求 ≥ 1%", "bad"),
-        ("组织生活完成率", "0.0%", "0 / 24 个周期 · 目标 ≥ 100%", "bad"),
+        ("组织生活完成率", "0.0%", "0 / 22 个周期 · 目标 ≥ 100%", "bad"),
         ("参会率", "无数据", "", None),
         ("超期未整改问题", "1 个", "未销号问题 2 个", "bad"),
         ("问题销号率", "0.0%", "0 / 2 个问题", None),
@@ -192,7 +194,11 @@ def test_profile_page_of_b(monkeypatch, tmp_path):
     assert titles == ["各类会议完成率<br><sup>截至 2026-06-30 · 乙公司</sup>",
                       "本轮巡察覆盖率（按层级）<br><sup>截至 2026-06-30 · 乙公司</sup>",
                       "各单位支部标准化规范化达标率<br><sup>截至 2026-06-30 · 乙公司</sup>"]
-    assert chart_spec(at.get("plotly_chart")[0])["data"][0]["y"] == [0.0] * 7
+    by_type = chart_spec(at.get("plotly_chart")[0])
+    # Five types at 0 %; the two yearly ones owe nothing yet (the year is running): "进行中", not 0 %
+    # and not "no data".
+    assert by_type["data"][0]["y"] == [0.0] * 5 + [None] * 2
+    assert [(d["x"], d["text"]) for d in by_type["data"][1:]] == [(["组织生活会", "民主评议党员"], ["进行中"] * 2)]
     assert [i.value for i in at.info] == [
         "该单位及下属单位尚无督查记录：督查记录来自“数据上传”页的“督查记录”。",
         "暂无其他指标数据：请在“数据上传”页上传“其他指标”。"]

@@ -123,6 +123,7 @@ _DUMMY_HASH = _HASHER.hash("not a password of anyone")
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.@\-]{2,64}$")
 ACCOUNT_COLUMNS = ("username", "display_name", "email", "role", "unit_code", "created_at", "disabled",
                    "last_login", "demo")
+_SELECT_ACCOUNTS = "SELECT " + ", ".join(ACCOUNT_COLUMNS) + " FROM accounts"
 
 # The demo group's accounts (README "演示账号 / Demo accounts"): user name, display name, password,
 # role, and where it is bound: None = whole store, 'root' = the group, 'secondary' = the first 二级单位.
@@ -166,16 +167,15 @@ def has_accounts(con: duckdb.DuckDBPyConnection) -> bool:
 
 def get_account(con: duckdb.DuckDBPyConnection, username: str) -> Account | None:
     """The account named `username`, or None."""
-    df = con.execute(f"SELECT {', '.join(ACCOUNT_COLUMNS)} FROM accounts WHERE username = ?", [username]).df()
+    df = con.execute(_SELECT_ACCOUNTS + " WHERE username = $username", {"username": username}).df()
     return None if df.empty else _account(df.iloc[0].to_dict())
 
 
 def account_by_email(con: duckdb.DuckDBPyConnection, email: str) -> Account | None:
     """The account whose e-mail (or user name) is `email`, case-insensitive — for single sign-on."""
     df = con.execute(
-        f"""SELECT {', '.join(ACCOUNT_COLUMNS)} FROM accounts
-            WHERE lower(email) = lower(?) OR lower(username) = lower(?) ORDER BY username LIMIT 1""",
-        [email, email]).df()
+        _SELECT_ACCOUNTS + " WHERE lower(email) = lower($email) OR lower(username) = lower($email) "
+        "ORDER BY username LIMIT 1", {"email": email}).df()
     return None if df.empty else _account(df.iloc[0].to_dict())
 
 
@@ -192,7 +192,7 @@ def _check_fields(con: duckdb.DuckDBPyConnection, rules: Rules, role: str, unit_
     if role not in ROLES:
         raise BadRole(role=role)
     if unit_code is not None and con.execute(
-            "SELECT count(*) FROM units WHERE unit_code = ?", [unit_code]).fetchone()[0] == 0:
+            "SELECT count(*) FROM units WHERE unit_code = $unit_code", {"unit_code": unit_code}).fetchone()[0] == 0:
         raise UnknownUnit(unit=unit_code)
     if password is not None and len(password) < rules.min_password_length:
         raise ShortPassword(n=rules.min_password_length)
@@ -212,9 +212,12 @@ def create_account(con: duckdb.DuckDBPyConnection, rules: Rules, username: str, 
     _check_fields(con, rules, role, unit_code, password)
     con.execute(
         """INSERT INTO accounts (username, display_name, email, password_hash, role, unit_code, created_at,
-                                 disabled, last_login, demo) VALUES (?, ?, ?, ?, ?, ?, ?, false, NULL, ?)""",
-        [username, display_name.strip(), (email or "").strip() or None, hash_password(password), role,
-         unit_code, _now(), demo])
+                                 disabled, last_login, demo)
+           VALUES ($username, $display_name, $email, $password_hash, $role, $unit_code, $created_at, false, NULL,
+                   $demo)""",
+        {"username": username, "display_name": display_name.strip(), "email": (email or "").strip() or None,
+         "password_hash": hash_password(password), "role": role, "unit_code": unit_code, "created_at": _now(),
+         "demo": demo})
     return get_account(con, username)
 
 
@@ -238,10 +241,13 @@ def update_account(con: duckdb.DuckDBPyConnection, rules: Rules, username: str, 
     after = {"role": role, "unit_code": unit_code, "display_name": display_name.strip(),
              "email": (email or "").strip() or None, "disabled": disabled}
     changed = [f for f, v in after.items() if getattr(before, f) != v]
-    con.execute("UPDATE accounts SET role = ?, unit_code = ?, display_name = ?, email = ?, disabled = ? "
-                "WHERE username = ?", [role, unit_code, after["display_name"], after["email"], disabled, username])
+    con.execute("UPDATE accounts SET role = $role, unit_code = $unit_code, display_name = $display_name, "
+                "email = $email, disabled = $disabled WHERE username = $username",
+                {"role": role, "unit_code": unit_code, "display_name": after["display_name"],
+                 "email": after["email"], "disabled": disabled, "username": username})
     if new_password:
-        con.execute("UPDATE accounts SET password_hash = ? WHERE username = ?", [hash_password(new_password), username])
+        con.execute("UPDATE accounts SET password_hash = $password_hash WHERE username = $username",
+                    {"password_hash": hash_password(new_password), "username": username})
         changed.append("password")
     return changed
 
@@ -255,12 +261,12 @@ def delete_account(con: duckdb.DuckDBPyConnection, username: str, *, by: Account
     check_manages_account(con, by, account)
     if account.role == ADMIN and _other_admins(con, username) == 0:
         raise LastAdmin()
-    con.execute("DELETE FROM accounts WHERE username = ?", [username])
+    con.execute("DELETE FROM accounts WHERE username = $username", {"username": username})
 
 
 def _other_admins(con: duckdb.DuckDBPyConnection, username: str) -> int:
-    return con.execute("SELECT count(*) FROM accounts WHERE role = ? AND NOT disabled AND username <> ?",
-                       [ADMIN, username]).fetchone()[0]
+    return con.execute("SELECT count(*) FROM accounts WHERE role = $admin AND NOT disabled AND username <> $username",
+                       {"admin": ADMIN, "username": username}).fetchone()[0]
 
 
 # Sign-in attempts (see the module docstring). The name locks are striped: a made-up name costs no
@@ -320,11 +326,12 @@ def counted_failures(con: duckdb.DuckDBPyConnection, rules: Rules, username: str
     (ids below its clears_before), other than the attempt `besides`."""
     return con.execute(
         """SELECT count(*), max(started_at) FROM login_attempts
-           WHERE username = ? AND started_at > ? AND outcome IN (?, ?) AND attempt_id <> coalesce(?, -1)
+           WHERE username = $username AND started_at > $since AND outcome IN ($failure, $pending)
+             AND attempt_id <> coalesce($besides, -1)
              AND attempt_id >= (SELECT coalesce(max(clears_before), 0) FROM login_attempts
-                                WHERE username = ? AND outcome = ?)""",
-        [username, now - dt.timedelta(minutes=rules.lockout_minutes), FAILURE, PENDING, besides,
-         username, SUCCESS]).fetchall()[0]
+                                WHERE username = $username AND outcome = $success)""",
+        {"username": username, "since": now - dt.timedelta(minutes=rules.lockout_minutes), "failure": FAILURE,
+         "pending": PENDING, "besides": besides, "success": SUCCESS}).fetchall()[0]
 
 
 def locked_minutes(con: duckdb.DuckDBPyConnection, rules: Rules, username: str, now: dt.datetime,
@@ -344,9 +351,9 @@ def _rate_refusal(con: duckdb.DuckDBPyConnection, rules: Rules, client: str,
     allow within `sign_in_window_seconds` before `now`; None when another attempt may start."""
     window = dt.timedelta(seconds=rules.sign_in_window_seconds)
     mine, my_oldest, everyone, oldest = con.execute(
-        """SELECT count(*) FILTER (WHERE client = ?), min(started_at) FILTER (WHERE client = ?),
+        """SELECT count(*) FILTER (WHERE client = $client), min(started_at) FILTER (WHERE client = $client),
                   count(*), min(started_at)
-           FROM login_attempts WHERE started_at > ?""", [client, client, now - window]).fetchall()[0]
+           FROM login_attempts WHERE started_at > $since""", {"client": client, "since": now - window}).fetchall()[0]
     for count, first, limit, refusal in ((mine, my_oldest, rules.sign_in_per_client, TooManyAttemptsClient),
                                          (everyone, oldest, rules.sign_in_global, TooManyAttemptsGlobal)):
         if count >= limit:
@@ -361,26 +368,29 @@ def _start_attempt(con: duckdb.DuckDBPyConnection, rules: Rules, username: str, 
     verified; refuses (SignInRefused) beyond a rate limit, writing nothing."""
     window = max(dt.timedelta(minutes=rules.lockout_minutes), dt.timedelta(seconds=rules.sign_in_window_seconds))
     with _ATTEMPTS_GATE:
-        con.execute("DELETE FROM login_attempts WHERE started_at <= ?", [now - window])  # read by no window
+        # read by no window
+        con.execute("DELETE FROM login_attempts WHERE started_at <= $since", {"since": now - window})
         refusal = _rate_refusal(con, rules, client, now)
         if refusal is not None:
             raise refusal
         return con.execute(
-            "INSERT INTO login_attempts (username, client, started_at, outcome) VALUES (?, ?, ?, ?) "
-            "RETURNING attempt_id",
-            [username, client, now, PENDING]).fetchall()[0][0]
+            "INSERT INTO login_attempts (username, client, started_at, outcome) "
+            "VALUES ($username, $client, $now, $pending) RETURNING attempt_id",
+            {"username": username, "client": client, "now": now, "pending": PENDING}).fetchall()[0][0]
 
 
 def _finish_attempt(con: duckdb.DuckDBPyConnection, attempt: int, outcome: str,
                     clears_before: int | None = None) -> None:
-    con.execute("UPDATE login_attempts SET outcome = ?, clears_before = ? WHERE attempt_id = ?",
-                [outcome, clears_before, attempt])
+    con.execute("UPDATE login_attempts SET outcome = $outcome, clears_before = $clears_before "
+                "WHERE attempt_id = $attempt",
+                {"outcome": outcome, "clears_before": clears_before, "attempt": attempt})
 
 
 def _first_pending(con: duckdb.DuckDBPyConnection, username: str, besides: int) -> int | None:
     """The lowest id among the other attempts of `username` still pending (running elsewhere)."""
-    return con.execute("SELECT min(attempt_id) FROM login_attempts WHERE username = ? AND outcome = ? "
-                       "AND attempt_id <> ?", [username, PENDING, besides]).fetchall()[0][0]
+    return con.execute("SELECT min(attempt_id) FROM login_attempts WHERE username = $username AND outcome = $pending "
+                       "AND attempt_id <> $besides",
+                       {"username": username, "pending": PENDING, "besides": besides}).fetchall()[0][0]
 
 
 def authenticate(con: duckdb.DuckDBPyConnection, rules: Rules, username: str, password: str,
@@ -401,7 +411,8 @@ def authenticate(con: duckdb.DuckDBPyConnection, rules: Rules, username: str, pa
             _finish_attempt(con, attempt, LOCKED)
             raise SignInLocked(username=username, minutes=minutes)
         first_pending = _first_pending(con, username, attempt)
-        row = con.execute("SELECT password_hash, disabled FROM accounts WHERE username = ?", [username]).fetchall()
+        row = con.execute("SELECT password_hash, disabled FROM accounts WHERE username = $username",
+                          {"username": username}).fetchall()
         matches = password_matches(row[0][0] if row else None, password)
         if not matches or row[0][1]:
             _finish_attempt(con, attempt, FAILURE)
@@ -411,7 +422,8 @@ def authenticate(con: duckdb.DuckDBPyConnection, rules: Rules, username: str, pa
             raise BadCredentials("disabled" if matches else "bad_credentials")
         forgiven_below = attempt if first_pending is None else min(attempt, first_pending)
         _finish_attempt(con, attempt, SUCCESS, clears_before=forgiven_below)
-        con.execute("UPDATE accounts SET last_login = ? WHERE username = ?", [now, username])
+        con.execute("UPDATE accounts SET last_login = $now WHERE username = $username",
+                    {"now": now, "username": username})
         return get_account(con, username)
 
 
@@ -454,7 +466,8 @@ def _token_digest(token: str) -> str:
 
 
 def _spend_setup_token(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("DELETE FROM meta WHERE key IN (?, ?)", [SETUP_TOKEN_HASH, SETUP_TOKEN_PROCESS])
+    con.execute("DELETE FROM meta WHERE key IN ($hash_key, $process_key)",
+                {"hash_key": SETUP_TOKEN_HASH, "process_key": SETUP_TOKEN_PROCESS})
 
 
 def ensure_setup_token(con: duckdb.DuckDBPyConnection) -> str | None:

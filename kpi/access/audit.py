@@ -24,8 +24,19 @@ def record(con: duckdb.DuckDBPyConnection, username: str | None, action: str, ta
     batch, an account); `detail` says more in plain words. Never pass a password."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
-    con.execute("INSERT INTO audit_log (logged_at, username, action, target, detail) VALUES (?, ?, ?, ?, ?)",
-                [at or dt.datetime.now().replace(microsecond=0), username, action, target, detail])
+    con.execute("INSERT INTO audit_log (logged_at, username, action, target, detail) "
+                "VALUES ($logged_at, $username, $action, $target, $detail)",
+                {"logged_at": at or dt.datetime.now().replace(microsecond=0), "username": username,
+                 "action": action, "target": target, "detail": detail})
+
+
+_ENTRIES = ("SELECT " + ", ".join(COLUMNS) + """ FROM audit_log
+    WHERE (CAST($username AS VARCHAR) IS NULL OR username = $username)
+      AND (len(CAST($actions AS VARCHAR[])) = 0 OR list_contains(CAST($actions AS VARCHAR[]), action))
+      AND (CAST($start AS DATE) IS NULL OR CAST(logged_at AS DATE) >= $start)
+      AND (CAST($end AS DATE) IS NULL OR CAST(logged_at AS DATE) <= $end)
+      AND (CAST($usernames AS VARCHAR[]) IS NULL OR list_contains(CAST($usernames AS VARCHAR[]), username))
+    ORDER BY id DESC""")
 
 
 def entries(con: duckdb.DuckDBPyConnection, username: str | None = None, actions: tuple[str, ...] = (),
@@ -35,22 +46,16 @@ def entries(con: duckdb.DuckDBPyConnection, username: str | None = None, actions
     (inclusive) and a list of user names (an administrator's subtree, see kpi.access.roles); every filter
     bound, None / empty = no filter (but an empty `usernames` list keeps nothing)."""
     return con.execute(
-        f"""SELECT {', '.join(COLUMNS)} FROM audit_log
-            WHERE (CAST(? AS VARCHAR) IS NULL OR username = ?)
-              AND (len(CAST(? AS VARCHAR[])) = 0 OR list_contains(CAST(? AS VARCHAR[]), action))
-              AND (CAST(? AS DATE) IS NULL OR CAST(logged_at AS DATE) >= ?)
-              AND (CAST(? AS DATE) IS NULL OR CAST(logged_at AS DATE) <= ?)
-              AND (CAST(? AS VARCHAR[]) IS NULL OR list_contains(CAST(? AS VARCHAR[]), username))
-            ORDER BY id DESC""",
-        [username, username, list(actions), list(actions), start, start, end, end, usernames, usernames]).df()
+        _ENTRIES, {"username": username, "actions": list(actions), "start": start, "end": end,
+                   "usernames": usernames}).df()
 
 
 def users_in_log(con: duckdb.DuckDBPyConnection, usernames: list[str] | None = None) -> list[str]:
     """Every user name that appears in the log (only those in `usernames` unless None), sorted."""
     return [r[0] for r in con.execute(
         """SELECT DISTINCT username FROM audit_log WHERE username IS NOT NULL
-             AND (CAST(? AS VARCHAR[]) IS NULL OR list_contains(CAST(? AS VARCHAR[]), username))
-           ORDER BY username""", [usernames, usernames]).fetchall()]
+             AND (CAST($usernames AS VARCHAR[]) IS NULL OR list_contains(CAST($usernames AS VARCHAR[]), username))
+           ORDER BY username""", {"usernames": usernames}).fetchall()]
 
 
 def note_rules_file(con: duckdb.DuckDBPyConnection, path: Path, username: str | None) -> bool:

@@ -37,7 +37,7 @@ from kpi import org
 from kpi.access import audit
 from kpi.datasets import get_dataset
 from kpi.i18n import TranslatedError
-from kpi.store import quote_identifier as q
+from kpi.store.sql import with_identifiers
 
 LEADER, ANALYST, ADMIN = "领导", "分析员", "管理员"
 ROLES = (LEADER, ANALYST, ADMIN)
@@ -143,8 +143,8 @@ def is_admin(account: Account) -> bool:
 
 def in_subtree(con: duckdb.DuckDBPyConnection, unit_code: str, root: str) -> bool:
     """True when `unit_code` is `root` or lies below it."""
-    return con.execute("SELECT count(*) FROM unit_paths WHERE unit_code = ? AND ancestor_code = ?",
-                       [unit_code, root]).fetchone()[0] > 0
+    return con.execute("SELECT count(*) FROM unit_paths WHERE unit_code = $unit_code AND ancestor_code = $root",
+                       {"unit_code": unit_code, "root": root}).fetchone()[0] > 0
 
 
 def scoped_root(account: Account, requested_root: str | None, con: duckdb.DuckDBPyConnection) -> str | None:
@@ -173,7 +173,8 @@ def check_problem_editable(con: duckdb.DuckDBPyConnection, account: Account, pro
     """Refuse an edit of `problem_id` by a role that may not edit, or outside the account's subtree."""
     if not may_edit_problems(account):
         raise Forbidden()
-    row = con.execute("SELECT unit_code FROM problems WHERE problem_id = ?", [problem_id]).fetchone()
+    row = con.execute("SELECT unit_code FROM problems WHERE problem_id = $problem_id",
+                      {"problem_id": problem_id}).fetchone()
     if row is None:
         raise UnknownProblem(problem_id=problem_id)
     if account.unit_code is not None and not in_subtree(con, row[0], account.unit_code):
@@ -189,7 +190,7 @@ def check_undo_allowed(con: duckdb.DuckDBPyConnection, account: Account, batch_i
         return
     if account.role != ANALYST:
         raise Forbidden()
-    row = con.execute("SELECT user_name FROM batches WHERE batch_id = ?", [batch_id]).fetchone()
+    row = con.execute("SELECT user_name FROM batches WHERE batch_id = $batch_id", {"batch_id": batch_id}).fetchone()
     if row is None or row[0] != account.username:
         raise NotOwnBatch(batch_id=batch_id)
 
@@ -197,7 +198,8 @@ def check_undo_allowed(con: duckdb.DuckDBPyConnection, account: Account, batch_i
 def _check_batch_managed(con: duckdb.DuckDBPyConnection, account: Account, batch_id: int) -> None:
     """Refuse (BatchOutside) an undo by the bound `account` of a batch not made by an
     account it manages, or that wrote or overwrote a row of a unit outside its subtree."""
-    row = con.execute("SELECT user_name, dataset FROM batches WHERE batch_id = ?", [batch_id]).fetchone()
+    row = con.execute("SELECT user_name, dataset FROM batches WHERE batch_id = $batch_id",
+                      {"batch_id": batch_id}).fetchone()
     if row is None or row[0] not in managed_usernames(con, account) \
             or _batch_rows_outside(con, row[1], batch_id, account.unit_code):
         raise BatchOutside(batch_id=batch_id, root=unit_name(con, account.unit_code))
@@ -208,10 +210,11 @@ def _batch_rows_outside(con: duckdb.DuckDBPyConnection, dataset: str, batch_id: 
     subtree: the rows it wrote (`batch_id`) and the rows it overwrote (`<table>_undo`)."""
     table = get_dataset(dataset).name  # a name from the fixed dataset registry, never user text
     return con.execute(
-        f"""SELECT count(*) FROM (SELECT unit_code FROM {q(table)} WHERE batch_id = ?
-                                  UNION ALL SELECT unit_code FROM {q(table + '_undo')} WHERE undo_batch_id = ?)
-            WHERE unit_code NOT IN (SELECT unit_code FROM unit_paths WHERE ancestor_code = ?)""",
-        [batch_id, batch_id, root]).fetchone()[0]
+        with_identifiers("""SELECT count(*) FROM (SELECT unit_code FROM {table} WHERE batch_id = $batch_id
+                                  UNION ALL SELECT unit_code FROM {undo} WHERE undo_batch_id = $batch_id)
+            WHERE unit_code NOT IN (SELECT unit_code FROM unit_paths WHERE ancestor_code = $root)""",
+                         table=table, undo=table + "_undo"),
+        {"batch_id": batch_id, "root": root}).fetchone()[0]
 
 
 def managed_usernames(con: duckdb.DuckDBPyConnection, account: Account) -> list[str] | None:
@@ -221,7 +224,7 @@ def managed_usernames(con: duckdb.DuckDBPyConnection, account: Account) -> list[
         return None
     names = {r[0] for r in con.execute(
         """SELECT a.username FROM accounts a JOIN unit_paths p ON p.unit_code = a.unit_code
-           WHERE p.ancestor_code = ?""", [account.unit_code]).fetchall()}
+           WHERE p.ancestor_code = $unit_code""", {"unit_code": account.unit_code}).fetchall()}
     return sorted(names | {account.username})
 
 

@@ -60,7 +60,8 @@ def undo(con: duckdb.DuckDBPyConnection, account: Account, batch_id: int,
     (undo out of order, units in use), store.WriteRefused (the confirmation went stale)."""
     with store.transaction(con):
         roles.check_undo_allowed(con, account, batch_id)
-        file_name = con.execute("SELECT file_name FROM batches WHERE batch_id = ?", [batch_id]).fetchone()
+        file_name = con.execute("SELECT file_name FROM batches WHERE batch_id = $batch_id",
+                                {"batch_id": batch_id}).fetchone()
         undo_batch(con, batch_id, account.username, expected_version=expected_version)
         audit.record(con, account.username, "undo", f"#{batch_id}", (file_name[0] if file_name else None) or "")
 

@@ -12,6 +12,7 @@ import pandas as pd
 
 from kpi.briefing.model import ChartSpec, Section, Series
 from kpi.charts import theme
+from kpi.display import formats
 from kpi.i18n import enum_label, t
 from kpi.metrics import meetings
 from kpi.rules import Rules
@@ -55,8 +56,8 @@ def _meetings(data: pd.DataFrame, rules: Rules, lang: str) -> list[ChartSpec]:
 
 
 def week_label(week: str, lang: str) -> str:
-    """'2026-W46' as the UI says it: 第46周 / W46."""
-    return t("briefing.chart.week_label", lang, week=int(week.rsplit("W", 1)[1]))
+    """'2026-W46' as the UI says it everywhere (kpi.display.formats): 第46周（11.9–11.15）/ Wk 46 (9–15 Nov)."""
+    return formats.week_label(week, lang)
 
 
 def _problems(data: pd.DataFrame, lang: str) -> list[ChartSpec]:

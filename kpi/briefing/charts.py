@@ -13,6 +13,7 @@ from plotly.subplots import make_subplots
 
 from kpi.briefing.chart_specs import week_label
 from kpi.charts import theme
+from kpi.display import formats
 from kpi.i18n import enum_label, t
 
 
@@ -58,13 +59,16 @@ def funds_weight_chart(funds: pd.DataFrame, weight: pd.DataFrame, funds_rule: fl
 def meetings_chart(by_type: pd.DataFrame, target: float, subtitle: str, lang: str) -> go.Figure:
     """Completion (%) of each required meeting type, horizontal bars, target as a dashed line."""
     labels = [enum_label(v, lang) for v in by_type.meeting_type]
-    text = ["" if pd.isna(v) else f"{v:.1f}%" for v in by_type.completion_pct]
+    values = [None if pd.isna(v) else float(v) for v in by_type.completion_pct]
+    # Labels the target line would strike go inside the bar's end (theme.bar_labels).
+    text, axis_end = theme.bar_labels(values, ["" if v is None else f"{v:.1f}%" for v in values], [target],
+                                      horizontal=True, top=target)
     fig = go.Figure(go.Bar(
-        y=labels, x=by_type.completion_pct, orientation="h", marker_color=theme.PRIMARY, text=text,
-        textposition="outside", customdata=by_type[["met_slots", "required_slots"]],
+        y=labels, x=by_type.completion_pct, orientation="h", marker_color=theme.PRIMARY, **text,
+        customdata=by_type[["met_slots", "required_slots"]],
         hovertemplate="%{y}<br>%{x:.1f}% (%{customdata[0]}/%{customdata[1]})<extra></extra>"))
     fig.update_yaxes(autorange="reversed", automargin=True)
-    fig.update_xaxes(title_text=t("briefing.chart.completion_axis", lang), range=[0, target * 1.12])
+    fig.update_xaxes(title_text=t("briefing.chart.completion_axis", lang), range=[0, axis_end])
     theme.rule_line(fig, target, t("briefing.chart.target_rule", lang, value=f"{target:g}"), axis="x")
     return theme.styled(fig, t("briefing.chart.meetings", lang), subtitle)
 
@@ -89,6 +93,7 @@ def problems_chart(weekly: pd.DataFrame, subtitle: str, lang: str) -> go.Figure:
     # counts: whole-number ticks, with head room for the labels above the highest point
     fig.update_yaxes(title_text=t("briefing.chart.count_axis", lang), range=[0, top * 1.18], tick0=0,
                      dtick=max(1, math.ceil(top / 6)), tickformat="d")
+    theme.sparse_categories(fig, weeks, most=6)   # 第48周 over （11.23–11.29）, level
     return theme.styled(fig, t("briefing.chart.problems", lang), subtitle)
 
 
@@ -96,9 +101,13 @@ def coverage_chart(heat: pd.DataFrame, subtitle: str, lang: str) -> go.Figure:
     """Supervision activities per unit and month as a heat map; an empty cell is a month without a visit."""
     grid = theme.escaped(heat, "unit_name").pivot_table(index="unit_name", columns="month", values="activities",
                                                       aggfunc="sum", sort=False)
-    fig = go.Figure(go.Heatmap(
-        z=grid.values, x=list(grid.columns), y=list(grid.index), colorscale=[[0, "#FFFFFF"], [1, theme.PRIMARY]],
-        xgap=2, ygap=2, colorbar={"title": t("briefing.chart.activities_axis", lang)},
+    fig = go.Figure()
+    months = theme.period_axis(fig, list(grid.columns), lang)   # 2026年1月, ticked 1月 2月 …
+    top = 0 if grid.empty else grid.max(axis=None)
+    fig.add_trace(go.Heatmap(
+        z=grid.values, x=months, y=list(grid.index), colorscale=[[0, "#FFFFFF"], [1, theme.PRIMARY]],
+        xgap=2, ygap=2, colorbar={"title": t("briefing.chart.activities_axis", lang), "tickformat": ",d",
+                                  "tick0": 0, "dtick": formats.nice_step(top)},
         hovertemplate="%{y}<br>%{x}: %{z}<extra></extra>"))
     fig.update_yaxes(autorange="reversed", showgrid=False, automargin=True)
     fig.update_xaxes(showgrid=False)

@@ -15,9 +15,10 @@ from kpi.display import overview as overview_text
 from kpi.i18n import TranslatedError, enum_label, has, t
 from kpi.metrics import annual, coverage, meetings, overview, problems
 from kpi.metrics.common import Headline
-from kpi.org import subtree_filter_sql, subtree_params, unit_name
+from kpi.org import unit_name
 from kpi.periods import week_bounds
 from kpi.rules import Rules
+from kpi.store.sql import IN_SUBTREE
 
 MAX_NAMES = 5
 
@@ -61,16 +62,15 @@ def parse_week(week: str) -> tuple[dt.date, dt.date]:
         raise BadWeek(week=week) from None
 
 
+_HAS_DATA_BY = ("SELECT EXISTS (SELECT 1 FROM meetings WHERE date <= $end AND " + IN_SUBTREE + ")"
+                " OR EXISTS (SELECT 1 FROM problems WHERE found_date <= $end AND " + IN_SUBTREE + ")"
+                " OR EXISTS (SELECT 1 FROM supervision WHERE start_date <= $end AND " + IN_SUBTREE + ")"
+                " OR EXISTS (SELECT 1 FROM annual WHERE year <= $year AND " + IN_SUBTREE + ")")
+
+
 def has_data_by(con: duckdb.DuckDBPyConnection, end: dt.date, root: str | None) -> bool:
     """True when the scope holds a meeting, problem, supervision or annual row dated on or before `end`."""
-    scope = subtree_filter_sql()
-    row = con.execute(f"""SELECT
-        EXISTS (SELECT 1 FROM meetings WHERE date <= ? AND {scope})
-        OR EXISTS (SELECT 1 FROM problems WHERE found_date <= ? AND {scope})
-        OR EXISTS (SELECT 1 FROM supervision WHERE start_date <= ? AND {scope})
-        OR EXISTS (SELECT 1 FROM annual WHERE year <= ? AND {scope})""",
-                      [end, *subtree_params(root), end, *subtree_params(root), end, *subtree_params(root),
-                       end.year, *subtree_params(root)]).fetchall()
+    row = con.execute(_HAS_DATA_BY, {"end": end, "year": end.year, "root": root}).fetchall()
     return bool(row[0][0])
 
 

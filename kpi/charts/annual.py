@@ -6,6 +6,7 @@ import plotly.graph_objects as go
 
 from kpi.charts import theme
 from kpi.charts.rule_bars import HoverField, rule_bars
+from kpi.display.formats import count_text
 from kpi.i18n import t
 from kpi.metrics.annual import ANNUAL_RULES
 from kpi.rules import Rules
@@ -24,7 +25,7 @@ def funds_ratio_chart(df: pd.DataFrame, rules: Rules, lang: str, subtitle: str) 
              HoverField(t("funds.hover.shortfall_wan", lang), "shortfall_wan", ",.1f")]
     return rule_bars(df, "fund_ratio_pct", "meets_funds", rules.funds_min_ratio_pct,
                      _rule_label(rules.funds_min_ratio_pct, lang), t("funds.chart.funds_ratio", lang),
-                     subtitle, t("funds.axis.ratio_pct", lang), hover, lang)
+                     subtitle, t("funds.axis.ratio_pct", lang), hover, lang, decimals=2)
 
 
 def execution_chart(df: pd.DataFrame, lang: str, subtitle: str) -> go.Figure:
@@ -53,7 +54,7 @@ def party_staff_chart(df: pd.DataFrame, rules: Rules, lang: str, subtitle: str) 
              HoverField(t("funds.hover.staff_shortfall", lang), "staff_shortfall", ",.0f")]
     return rule_bars(df, "party_staff_ratio_pct", "meets_party_staff", rules.party_staff_min_ratio_pct,
                      _rule_label(rules.party_staff_min_ratio_pct, lang), t("funds.chart.party_staff", lang),
-                     subtitle, t("funds.axis.staff_ratio_pct", lang), hover, lang)
+                     subtitle, t("funds.axis.staff_ratio_pct", lang), hover, lang, decimals=2)
 
 
 def trend_chart(df: pd.DataFrame, lang: str, subtitle: str) -> go.Figure:
@@ -61,12 +62,14 @@ def trend_chart(df: pd.DataFrame, lang: str, subtitle: str) -> go.Figure:
     fig = go.Figure()
     for colour, rule in zip((theme.ACCENT, theme.PRIMARY, theme.SERIES[3]), ANNUAL_RULES):
         name = t(f"funds.rule.{rule}", lang)
-        custom = df[[f"{rule}_complying", f"{rule}_with_data", "units"]].astype(object)
+        # Counts as text: a year without data reads "—" in the hover, never None.
+        custom = [[count_text(v, lang) for v in row]
+                  for row in df[[f"{rule}_complying", f"{rule}_with_data", "units"]].itertuples(index=False)]
         fig.add_trace(go.Scatter(
             x=df["year"].astype(str).tolist(),
             y=[None if pd.isna(v) else float(v) for v in df[f"{rule}_share_pct"]], mode="lines+markers", name=name,
             line={"color": colour, "width": 3}, marker={"size": 9},
-            customdata=custom.where(custom.notna(), None).values.tolist(),
+            customdata=custom,
             hovertemplate=f"<b>{name}</b> %{{x}}<br>" + t("funds.hover.trend", lang) + "<extra></extra>"))
     fig.update_yaxes(title_text=t("funds.axis.share_pct", lang), range=[0, 105])
     fig.update_xaxes(title_text=t("funds.axis.year", lang), type="category")

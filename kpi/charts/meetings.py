@@ -12,31 +12,39 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from kpi.charts import theme
+from kpi.display.formats import pct_text, period_label
 from kpi.i18n import enum_label, t
 from kpi.metrics.meetings import FULL_COMPLETION_PCT
 
-MET, UNMET, NOT_REQUIRED = "met", "unmet", "not_required"
+MET, UNMET, IN_PROGRESS, NOT_REQUIRED = "met", "unmet", "in_progress", "not_required"
 HEATMAP_BRANCHES = 60  # rows of the slot heat map still readable on a screen and on a slide
-STATUS_COLOURS = {MET: theme.OK, UNMET: theme.BAD, NOT_REQUIRED: theme.MISSING}
-_STATUS_CODE = {UNMET: 0, MET: 1, NOT_REQUIRED: 2}
-# Three flat bands over z = 0, 1, 2 (zmin 0, zmax 2) so the heat map reads as discrete colours.
-_DISCRETE_SCALE = [[0.0, theme.BAD], [0.25, theme.BAD], [0.25, theme.OK], [0.75, theme.OK],
-                   [0.75, theme.MISSING], [1.0, theme.MISSING]]
+# A running period not met yet is neither good nor bad: a mid grey, darker than "not required".
+IN_PROGRESS_GREY = "#8C959F"
+STATUS_COLOURS = {MET: theme.OK, UNMET: theme.BAD, IN_PROGRESS: IN_PROGRESS_GREY, NOT_REQUIRED: theme.MISSING}
+_STATUS_CODE = {UNMET: 0, MET: 1, IN_PROGRESS: 2, NOT_REQUIRED: 3}
+# Four flat bands over z = 0 … 3 (zmin 0, zmax 3) so the heat map reads as discrete colours.
+_DISCRETE_SCALE = [[0.0, theme.BAD], [1 / 6, theme.BAD], [1 / 6, theme.OK], [0.5, theme.OK],
+                   [0.5, IN_PROGRESS_GREY], [5 / 6, IN_PROGRESS_GREY], [5 / 6, theme.MISSING], [1.0, theme.MISSING]]
 
 
 def _pct_text(value: float | None, lang: str) -> str:
     return t("meetings.chart.no_data", lang) if value is None or pd.isna(value) else f"{value:.1f}%"
 
 
-def _slot_status(required: bool, met) -> str:
+def slot_status(required: bool, in_progress: bool, met) -> str:
+    """The colour state of a slot row of `meeting_slots` / `branch_calendar`: in progress (running,
+    not met yet: grey, never red), not required, met or not met (an owed slot)."""
+    if in_progress:
+        return IN_PROGRESS
     if not required:
         return NOT_REQUIRED
     return MET if bool(met) else UNMET
 
 
 def _status_text(status: str, running: bool, lang: str) -> str:
+    """The state in words; a slot met while still running says so."""
     text = t(f"meetings.status.{status}", lang)
-    return text + t("meetings.status.running", lang) if running and status == UNMET else text
+    return text + t("meetings.status.running", lang) if running and status == MET else text
 
 
 def completion_colour(pct: float | None, alert_pct: float) -> str:
@@ -48,29 +56,35 @@ def completion_colour(pct: float | None, alert_pct: float) -> str:
     return theme.WARN if pct >= alert_pct else theme.BAD
 
 
-def _missing_markers(fig: go.Figure, labels: list[str], lang: str) -> None:
-    """Say 'no data' where a bar is missing, so it cannot be read as 0 %."""
+def _missing_markers(fig: go.Figure, labels: list[str], lang: str, key: str = "meetings.chart.no_data") -> None:
+    """Say 'no data' (or the message `key`) where a bar is missing, so it cannot be read as 0 %."""
     if labels:
         fig.add_trace(go.Scatter(x=labels, y=[0] * len(labels), mode="text", showlegend=False,
-                                 text=[t("meetings.chart.no_data", lang)] * len(labels),
+                                 text=[t(key, lang)] * len(labels),
                                  textposition="top center", textfont={"color": theme.MISSING},
                                  hoverinfo="skip"))
 
 
 def _completion_bars(labels: list[str], pct: pd.Series, hover: list[str], alert_pct: float,
-                     lang: str, title: str, subtitle: str) -> go.Figure:
+                     lang: str, title: str, subtitle: str, running: list[bool] | None = None) -> go.Figure:
+    """Completion bars; a missing bar says 'no data', or 'in progress' where `running` is True
+    (nothing owed yet, periods still running)."""
     values = [None if pd.isna(v) else float(v) for v in pct]
+    running = running or [False] * len(values)
+    lines = [FULL_COMPLETION_PCT, alert_pct]
+    text, axis_end = theme.bar_labels(values, [pct_text(v, 1, lang) for v in values], lines,
+                                      top=FULL_COMPLETION_PCT)
     fig = go.Figure(go.Bar(
-        x=labels, y=values, marker_color=[completion_colour(v, alert_pct) for v in values],
-        text=[None if v is None else f"{v:.1f}%" for v in values], textposition="outside",
+        x=labels, y=values, marker_color=[completion_colour(v, alert_pct) for v in values], **text,
         hovertext=hover, hovertemplate="%{hovertext}<extra></extra>", showlegend=False))
-    _missing_markers(fig, [lab for lab, v in zip(labels, values) if v is None], lang)
+    _missing_markers(fig, [lab for lab, v, r in zip(labels, values, running) if v is None and not r], lang)
+    _missing_markers(fig, [lab for lab, v, r in zip(labels, values, running) if v is None and r], lang,
+                     "meetings.status.in_progress")
     theme.styled(fig, title, subtitle)
     theme.rule_line(fig, FULL_COMPLETION_PCT, t("meetings.chart.target_line", lang))
-    fig.add_hline(y=alert_pct, line_dash="dot", line_color=theme.WARN,
-                  annotation_text=t("meetings.chart.alert_line", lang, pct=f"{alert_pct:g}"),
-                  annotation_position="bottom left", annotation_font_color=theme.WARN)
-    fig.update_yaxes(title_text=t("meetings.chart.completion_axis", lang), range=[0, 115])
+    theme.rule_line(fig, alert_pct, t("meetings.chart.alert_line", lang, pct=f"{alert_pct:g}"),
+                    colour=theme.WARN, dash="dot")
+    fig.update_yaxes(title_text=t("meetings.chart.completion_axis", lang), range=[0, axis_end])
     return fig
 
 
@@ -81,7 +95,8 @@ def completion_by_type_chart(df: pd.DataFrame, alert_pct: float, lang: str, subt
                every=t(f"meetings.every.{r.every}", lang), met=r.met_slots, required=r.required_slots,
                pct=_pct_text(r.completion_pct, lang)) for r in df.itertuples()]
     return _completion_bars(labels, df["completion_pct"], hover, alert_pct, lang,
-                            t("meetings.chart.by_type_title", lang), subtitle)
+                            t("meetings.chart.by_type_title", lang), subtitle,
+                            running=[bool(n > 0) for n in df["in_progress_slots"]])
 
 
 def completion_by_unit_chart(df: pd.DataFrame, alert_pct: float, lang: str, subtitle: str) -> go.Figure:
@@ -104,12 +119,12 @@ def attendance_chart(df: pd.DataFrame, lang: str, subtitle: str) -> go.Figure:
                expected=0 if pd.isna(r.expected) else int(r.expected),
                pct=_pct_text(r.attendance_pct, lang), meetings=r.meetings) for r in df.itertuples()]
     labels = list(df["unit_name"])
-    fig = go.Figure(go.Bar(x=labels, y=values, marker_color=theme.PRIMARY, showlegend=False,
-                           text=[None if v is None else f"{v:.1f}%" for v in values], textposition="outside",
+    text, axis_end = theme.bar_labels(values, [pct_text(v, 1, lang) for v in values], top=100)
+    fig = go.Figure(go.Bar(x=labels, y=values, marker_color=theme.PRIMARY, showlegend=False, **text,
                            hovertext=hover, hovertemplate="%{hovertext}<extra></extra>"))
     _missing_markers(fig, [lab for lab, v in zip(labels, values) if v is None], lang)
     theme.styled(fig, t("meetings.chart.attendance_title", lang), subtitle)
-    fig.update_yaxes(title_text=t("meetings.chart.attendance_axis", lang), range=[0, 115])
+    fig.update_yaxes(title_text=t("meetings.chart.attendance_axis", lang), range=[0, axis_end])
     return fig
 
 
@@ -129,11 +144,14 @@ def _status_legend(fig: go.Figure, lang: str) -> None:
 
 def slot_heatmap(df: pd.DataFrame, meeting_type: str, every: str, lang: str, subtitle: str) -> go.Figure:
     """Branch × slot grid for one meeting type (rows of `meeting_slots`): green met, red not met,
-    grey not required; the number is the meetings held in the slot."""
+    mid grey in progress (the running period, not met yet), light grey not required; the number
+    is the meetings held in the slot."""
     df = theme.escaped(df, "unit_name", "unit_code")
     frame = df.assign(branch=_branch_labels(df),
-                      status=[_slot_status(r, m) for r, m in zip(df["required"], df["met"])])
+                      status=[slot_status(r, p, m) for r, p, m in zip(df["required"], df["in_progress"], df["met"])])
     frame["code"] = frame["status"].map(_STATUS_CODE)
+    raw_slots = list(dict.fromkeys(frame["slot_label"]))
+    frame["slot_label"] = [period_label(s, lang) for s in frame["slot_label"]]
     frame["hover"] = [t("meetings.chart.hover_slot", lang, branch=b, slot=s, held=h,
                         status=_status_text(st, not e, lang))
                       for b, s, h, st, e in zip(frame["branch"], frame["slot_label"], frame["held"],
@@ -144,7 +162,7 @@ def slot_heatmap(df: pd.DataFrame, meeting_type: str, every: str, lang: str, sub
         index="branch", columns="slot_label").reindex(index=branches)
 
     fig = go.Figure(go.Heatmap(
-        z=grid["code"][slots].values.tolist(), x=slots, y=branches, zmin=0, zmax=2, colorscale=_DISCRETE_SCALE,
+        z=grid["code"][slots].values.tolist(), x=slots, y=branches, zmin=0, zmax=3, colorscale=_DISCRETE_SCALE,
         showscale=False, xgap=2, ygap=2, text=grid["held"][slots].values.tolist(), texttemplate="%{text}",
         hovertext=grid["hover"][slots].values.tolist(), hovertemplate="%{hovertext}<extra></extra>"))
     _status_legend(fig, lang)
@@ -152,7 +170,8 @@ def slot_heatmap(df: pd.DataFrame, meeting_type: str, every: str, lang: str, sub
                         every=t(f"meetings.every.{every}", lang)), subtitle)
     fig.update_layout(height=max(380, 150 + 26 * len(branches)), xaxis={"showgrid": False, "side": "bottom"},
                       yaxis={"autorange": "reversed", "showgrid": False, "automargin": True})
-    fig.update_xaxes(title_text=t("meetings.chart.slot_axis", lang), type="category")
+    fig.update_xaxes(title_text=t("meetings.chart.slot_axis", lang))
+    theme.period_axis(fig, raw_slots, lang)
     return fig
 
 
@@ -162,10 +181,11 @@ def calendar_chart(cal: pd.DataFrame, meetings: pd.DataFrame, branch: str, year:
     with a diamond on each meeting's date (`branch_meetings`)."""
     bands = cal.assign(
         type_label=[enum_label(m, lang) for m in cal["meeting_type"]],
-        status=[_slot_status(r, m) for r, m in zip(cal["required"], cal["met"])],
+        status=[slot_status(r, p, m) for r, p, m in zip(cal["required"], cal["in_progress"], cal["met"])],
         band_end=pd.to_datetime(cal["slot_end"]) + pd.Timedelta(days=1))
     bands["status_label"] = [_status_text(s, not e, lang) for s, e in zip(bands["status"], bands["ended"])]
-    bands["hover"] = [t("meetings.chart.hover_calendar", lang, type=r.type_label, slot=r.slot_label, held=r.held,
+    bands["hover"] = [t("meetings.chart.hover_calendar", lang, type=r.type_label, slot=period_label(r.slot_label, lang),
+                        held=r.held,
                         dates="" if pd.isna(r.dates) else r.dates, status=r.status_label)
                       for r in bands.itertuples()]
     order = list(dict.fromkeys(list(bands["type_label"]) + [enum_label(m, lang) for m in meetings["meeting_type"]]))
@@ -186,7 +206,9 @@ def calendar_chart(cal: pd.DataFrame, meetings: pd.DataFrame, branch: str, year:
                                           meetings["topic"])],
             hovertemplate="%{hovertext}<extra></extra>"))
     theme.styled(fig, t("meetings.chart.calendar_title", lang, branch=branch, year=year), subtitle)
-    fig.update_xaxes(range=[dt.date(year, 1, 1), dt.date(year + 1, 1, 1)], dtick="M1", tickformat="%m",
+    months = [dt.date(year, m, 1) for m in range(1, 13)]
+    fig.update_xaxes(range=[dt.date(year, 1, 1), dt.date(year + 1, 1, 1)], tickvals=months,
+                     ticktext=[t(f"formats.month_name.{m.month}", lang) for m in months],
                      title_text=t("meetings.chart.month_axis", lang))
     fig.update_yaxes(title_text=None, autorange="reversed", automargin=True)
     fig.update_layout(height=max(380, 150 + 48 * len(order)), legend_title_text="")

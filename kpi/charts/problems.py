@@ -5,6 +5,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from kpi.charts import theme
+from kpi.display.formats import count_text, pct_text, week_label
 from kpi.i18n import enum_label, t
 
 RATE_COLUMNS = ("completion_pct", "closeout_pct", "ontime_pct")
@@ -18,15 +19,26 @@ def _plain(df: pd.DataFrame) -> list[list]:
 
 
 def funnel_chart(df: pd.DataFrame, lang: str, subtitle: str) -> go.Figure:
-    """The 未启动 → 整改中 → 已完成待验收 → 已销号 funnel: problems at each stage or beyond."""
+    """Problems per CURRENT status (status_funnel's at_status), in stage order 未启动 → 整改中 →
+    已完成待验收 → 已销号, top to bottom: a bar named 未启动 counts the problems not started now,
+    never those that reached the stage (the hover gives that cumulative count too)."""
     labels = [enum_label(s, lang) for s in df.status]
-    fig = go.Figure(go.Funnel(
-        y=labels, x=df.reached, textinfo="value+percent initial",
-        marker={"color": [theme.MISSING, theme.WARN, theme.SERIES[3], theme.OK]},
-        customdata=_plain(df[["at_status"]]),
-        hovertemplate="<b>%{y}</b><br>" + t("rectification.hover.reached", lang) + ": %{x}<br>"
-                      + t("rectification.hover.at_status", lang) + ": %{customdata[0]}<extra></extra>"))
-    return theme.styled(fig, t("rectification.chart.funnel", lang), subtitle)
+    counts = [int(n) for n in df.at_status]
+    total = sum(counts)
+    texts = [t("rectification.status_share", lang, n=count_text(n, lang),
+               share=pct_text(100 * n / total if total else None, 1, lang)) for n in counts]
+    text, axis_end = theme.bar_labels(counts, texts, horizontal=True)
+    fig = go.Figure(go.Bar(
+        x=counts, y=labels, orientation="h", marker_color=[theme.MISSING, theme.WARN, theme.SERIES[3], theme.OK],
+        customdata=[[count_text(r, lang)] for r in df.reached], **text,
+        hovertemplate="<b>%{y}</b><br>" + t("rectification.hover.at_status", lang) + ": %{x:,d}<br>"
+                      + t("rectification.hover.reached", lang) + ": %{customdata[0]}<extra></extra>"))
+    fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], automargin=True)
+    fig.update_xaxes(title_text=t("rectification.axis.at_status", lang))
+    theme.count_axis(fig, max(counts, default=0), axis="x")
+    fig.update_xaxes(range=[0, axis_end])
+    fig.update_layout(showlegend=False, height=360)
+    return theme.styled(fig, t("rectification.chart.by_status", lang), subtitle)
 
 
 def rates_chart(df: pd.DataFrame, by: str, lang: str, subtitle: str) -> go.Figure:
@@ -41,7 +53,8 @@ def rates_chart(df: pd.DataFrame, by: str, lang: str, subtitle: str) -> go.Figur
     for col, colour in zip(RATE_COLUMNS, RATE_COLOURS):
         fig.add_trace(go.Bar(x=names, y=df[col].astype(float), name=t(f"rectification.rate.{col}", lang),
                              marker_color=colour, customdata=custom, hovertemplate=hover,
-                             texttemplate="%{y:.0f}", textposition="outside", cliponaxis=False))
+                             texttemplate="%{y:.0f}", textposition="outside", cliponaxis=False,
+                             textfont={"size": theme.LABEL_FONT_PX - 2}))
     fig.update_layout(barmode="group")
     fig.update_xaxes(automargin=True, tickangle=-30)
     fig.update_yaxes(title_text=t("rectification.axis.pct", lang), range=[0, 110])
@@ -61,7 +74,8 @@ def ageing_chart(df: pd.DataFrame, lang: str, subtitle: str) -> go.Figure:
                                            + ": %{customdata[0]}<extra></extra>"))
     fig.update_layout(barmode="stack")
     fig.update_xaxes(title_text=t("rectification.axis.age", lang), type="category")
-    fig.update_yaxes(title_text=t("rectification.axis.problems", lang), rangemode="tozero")
+    fig.update_yaxes(title_text=t("rectification.axis.problems", lang))
+    theme.count_axis(fig, max(df.problems, default=0))
     return theme.styled(fig, t("rectification.chart.ageing", lang), subtitle)
 
 
@@ -77,29 +91,30 @@ def bucket_label(lower, upper, lang: str) -> str:
 def burndown_chart(df: pd.DataFrame, lang: str, subtitle: str) -> go.Figure:
     """Open and overdue problems at each week's end (burn-down), from the snapshots."""
     fig = go.Figure()
-    custom = _plain(df[["week_start", "week_end"]].astype(str))
+    weeks = [week_label(w, lang) for w in df.week]  # 第48周（11.23–11.29）: the dates are in the label
     for col, colour in (("open", theme.PRIMARY), ("overdue", theme.BAD)):
         fig.add_trace(go.Scatter(
-            x=df.week, y=df[col], mode="lines+markers", name=t(f"rectification.series.{col}", lang),
-            line={"color": colour, "width": 3}, marker={"size": 8}, customdata=custom,
-            hovertemplate="<b>%{x}</b> (%{customdata[0]} – %{customdata[1]})<br>%{fullData.name}: %{y}"
-                          "<extra></extra>"))
+            x=weeks, y=df[col], mode="lines+markers", name=t(f"rectification.series.{col}", lang),
+            line={"color": colour, "width": 3}, marker={"size": 8},
+            hovertemplate="<b>%{x}</b><br>%{fullData.name}: %{y:,d}<extra></extra>"))
     fig.update_xaxes(title_text=t("rectification.axis.week", lang), type="category")
-    fig.update_yaxes(title_text=t("rectification.axis.problems", lang), rangemode="tozero")
+    fig.update_yaxes(title_text=t("rectification.axis.problems", lang))
+    theme.count_axis(fig, max([*df["open"], *df["overdue"]], default=0))
+    theme.sparse_categories(fig, weeks, most=6)
     return theme.styled(fig, t("rectification.chart.burndown", lang), subtitle)
 
 
 def new_vs_closed_chart(df: pd.DataFrame, lang: str, subtitle: str) -> go.Figure:
     """Problems new and closed out per ISO week, side by side."""
     fig = go.Figure()
-    custom = _plain(df[["week_start", "week_end"]].astype(str))
+    weeks = [week_label(w, lang) for w in df.week]  # 第48周（11.23–11.29）: the dates are in the label
     for col, colour in (("new", theme.ACCENT), ("closed", theme.OK)):
         fig.add_trace(go.Bar(
-            x=df.week, y=df[col], name=t(f"rectification.series.{col}", lang), marker_color=colour,
-            customdata=custom,
-            hovertemplate="<b>%{x}</b> (%{customdata[0]} – %{customdata[1]})<br>%{fullData.name}: %{y}"
-                          "<extra></extra>"))
+            x=weeks, y=df[col], name=t(f"rectification.series.{col}", lang), marker_color=colour,
+            hovertemplate="<b>%{x}</b><br>%{fullData.name}: %{y:,d}<extra></extra>"))
     fig.update_layout(barmode="group")
     fig.update_xaxes(title_text=t("rectification.axis.week", lang), type="category")
-    fig.update_yaxes(title_text=t("rectification.axis.problems", lang), rangemode="tozero")
+    fig.update_yaxes(title_text=t("rectification.axis.problems", lang))
+    theme.count_axis(fig, max([*df["new"], *df["closed"]], default=0))
+    theme.sparse_categories(fig, weeks, most=6)
     return theme.styled(fig, t("rectification.chart.new_vs_closed", lang), subtitle)

@@ -9,8 +9,8 @@ from kpi.charts.rule_bars import HoverField, rule_bars
 from kpi.i18n import t
 from kpi.rules import Rules
 
-# One star is the weakest rating, five the best: grey through slate to party red.
-STAR_COLOURS = {1: theme.MISSING, 2: "#8C6D46", 3: theme.PRIMARY, 4: "#5B8DB8", 5: theme.ACCENT}
+# One star is the weakest rating, five the best: one hue, light to dark, so the order reads at a glance.
+STAR_COLOURS = dict(zip(range(1, 6), theme.SEQUENTIAL))
 SCORE_RANGE = [0, 100]
 
 
@@ -37,10 +37,13 @@ def star_chart(df: pd.DataFrame, lang: str, subtitle: str) -> go.Figure:
             x=part["unit_name"].tolist(), y=part["branches"].tolist(), name=label,
             marker_color=STAR_COLOURS.get(int(stars), theme.PRIMARY),
             customdata=part[["unit_code"]].values.tolist(),
-            hovertemplate=f"<b>%{{x}}</b> (%{{customdata[0]}})<br>{label}: %{{y}}<extra></extra>"))
+            hovertemplate=f"<b>%{{x}}</b> (%{{customdata[0]}})<br>{label}: %{{y:,d}}<extra></extra>"))
     fig.update_layout(barmode="stack")
     fig.update_xaxes(categoryorder="array", categoryarray=list(dict.fromkeys(df["unit_name"])))
     fig.update_yaxes(title_text=t("ratings.axis.branches", lang))
+    theme.count_axis(fig, df.groupby("unit_name")["branches"].sum().max() if len(df) else 0)
+    # Legend 1 → 5 left to right, as the stack reads bottom to top.
+    fig.update_layout(legend_traceorder="normal")
     return theme.styled(fig, t("ratings.chart.stars", lang), subtitle)
 
 

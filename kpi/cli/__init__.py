@@ -7,13 +7,22 @@ command and turns whatever it raises into one translated message on standard err
 
 Exit codes (kpi.cli.common): 0 done; 2 refused — bad arguments, bad input, a store or output that
 cannot be used, or any other failure; never a traceback.
+
+A store held by another process: a running dashboard takes the job over (kpi.cli.handoff); any other
+holder is waited for ([store] lock_wait_seconds of the rules), then named in the refusal.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
+import sys
+import time
 
-from kpi.cli import common
+from kpi.cli import common, handoff
+from kpi.rules import RulesError, StoreWait, load_rules
+
+# How often a command waiting for a held store tries again: the holder's end has no event to wait on.
+_LOCK_POLL_SECONDS = 0.2
 
 COMMANDS = {
     "import": "kpi.cli.import_cmd",
@@ -48,11 +57,45 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
 def main(argv: list[str] | None = None) -> int:
     """Parse `argv` (default: the process arguments), run the command named and return its exit code."""
     parser, modules = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help (0) or argparse's refusal (2), already printed
         return exc.code if isinstance(exc.code, int) else common.EXIT_REFUSED
     try:
-        return modules[args.command].run(args)
+        return _run_when_free(modules[args.command], args, argv)
     except Exception as exc:  # noqa: BLE001  (every failure of every command: one message, exit 2)
         return common.report_failure(exc, args.lang)
+
+
+def _lock_wait_seconds() -> float:
+    try:
+        return load_rules().store.lock_wait_seconds
+    except RulesError:  # the command itself reports a bad rules file when it needs the rules
+        return StoreWait().lock_wait_seconds
+
+
+def _run_when_free(module, args: argparse.Namespace, argv: list[str]) -> int:
+    """Run the command; while another process holds its store, hand the job to the dashboard holding it,
+    or — no dashboard answering — try again until [store] lock_wait_seconds have passed, then refuse
+    naming the holder. A job the dashboard runs (on its own store) never waits here."""
+    deadline = waited = None
+    while True:
+        try:
+            return module.run(args)
+        except common.StoreLocked as locked:
+            if common.HOSTED_STORE.get() is not None:
+                raise
+            if args.command in handoff.COMMANDS:
+                code = handoff.hand_off(argv, args)
+                if code is not None:
+                    return code
+            elif locked.holder is not None and locked.holder.kind == "dashboard":
+                raise common.StoreLocked(locked.path, locked.holder, not_handed_over=True) from locked
+            now = time.monotonic()
+            if deadline is None:
+                waited = _lock_wait_seconds()
+                deadline = now + waited
+            if now >= deadline:
+                raise common.StoreLocked(locked.path, locked.holder, waited) from locked
+            time.sleep(min(_LOCK_POLL_SECONDS, deadline - now))

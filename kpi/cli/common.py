@@ -11,6 +11,7 @@ import errno
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import duckdb
 from kpi import config, store
 from kpi.i18n import DEFAULT_LANGUAGE, LANGUAGES, TranslatedError, t
 from kpi.importing.commit import SameFile
+from kpi.store.unavailable import LockHolder, lock_holder
 
 # The exit-code table. argparse's own refusals (unknown option, bad choice) also exit 2.
 EXIT_OK = 0  # done
@@ -42,12 +44,24 @@ class StoreMissing(CliError):
 
 
 class StoreLocked(CliError):
-    """Another process (the dashboard, another command) holds the store open."""
+    """Another process holds the store open and did not take the job over (a running dashboard does,
+    kpi/cli/handoff.py). `holder` is who holds it (from DuckDB's error; None when it does not say) —
+    the message names it: a dashboard that did not answer, another command, any other program; `waited`
+    the seconds the command waited for it ([store] lock_wait_seconds); `not_handed_over` for a command
+    a dashboard never takes over (admin), refused at once when the dashboard holds the store."""
 
     key = "store_locked"
 
-    def __init__(self, path: Path):
-        super().__init__(path=str(path))
+    def __init__(self, path: Path, holder: LockHolder | None = None, waited: float = 0.0,
+                 not_handed_over: bool = False):
+        self.path, self.holder = path, holder
+        params: dict[str, object] = {"path": str(path)}
+        if holder is not None:
+            # a command the dashboard never takes over (admin): say where to do it instead
+            self.key = "store_locked_by.dashboard_no_jobs" if not_handed_over and holder.kind == "dashboard" \
+                else f"store_locked_by.{holder.kind}"
+            params.update(pid=holder.pid, program=holder.program, seconds=f"{waited:g}")
+        super().__init__(**params)
 
 
 class StoreReadOnly(CliError):
@@ -125,6 +139,18 @@ def db_path(args: argparse.Namespace) -> Path:
     return Path(args.db) if args.db else config.db_path([])
 
 
+# The store a running dashboard lends to a job it took over (kpi/cli/handoff.py), for that job's thread
+# only: the job works on the server's own open store instead of opening the file a second time.
+HOSTED_STORE: ContextVar[store.Store | None] = ContextVar("hosted_store", default=None)
+
+
+def _hosted(path: Path) -> store.Store | None:
+    hosted = HOSTED_STORE.get()
+    if hosted is not None and hosted.path.resolve() == path.resolve():
+        return hosted
+    return None
+
+
 @contextmanager
 def opened_store(path: Path, *, create: bool = False) -> Iterator[store.Store]:
     """The store at `path`, open for the `with` block and closed after it.
@@ -135,6 +161,10 @@ def opened_store(path: Path, *, create: bool = False) -> Iterator[store.Store]:
     """
     if not create and not path.exists():
         raise StoreMissing(path)
+    hosted = _hosted(path)
+    if hosted is not None:  # a job the dashboard took over: its store stays open after the job
+        yield hosted
+        return
     try:
         opened = store.open_store(path)
     except duckdb.Error as exc:
@@ -150,7 +180,7 @@ def opened_store(path: Path, *, create: bool = False) -> Iterator[store.Store]:
 def _open_failure(exc: duckdb.Error, path: Path) -> Exception:
     for marker, refusal in _OPEN_FAILURES:
         if marker in str(exc):
-            return refusal(path)
+            return StoreLocked(path, lock_holder(exc)) if refusal is StoreLocked else refusal(path)
     return exc
 
 

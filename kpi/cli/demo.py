@@ -39,7 +39,7 @@ def _load(con, path: Path, as_of: dt.date, seed: int, lang: str) -> int:
     seconds = f"{time.perf_counter() - started:.2f}"
     print(t("demo.loaded", lang, as_of=as_of.isoformat(), seed=seed, seconds=seconds, path=str(path)))
     for name in DATASETS:
-        rows = con.execute(f"SELECT count(*) FROM {store.quote_identifier(name)}").fetchone()[0]
+        rows = con.execute(store.with_identifiers("SELECT count(*) FROM {table}", table=name)).fetchone()[0]
         print(t("demo.table_rows", lang, table=t(f"common.dataset.{name}", lang), rows=rows))
     rows = con.execute("SELECT count(*) FROM problem_snapshots").fetchone()[0]
     print(t("demo.table_rows", lang, table=t("demo.snapshots", lang), rows=rows))

@@ -18,7 +18,6 @@ from kpi import store
 from kpi.datasets import DATASETS
 from kpi.demo.generate import DEMO, group_tables, insert_batch_row, write_tables
 from kpi.rules import load_rules
-from kpi.store import quote_identifier as q
 
 DEMO_SEED = 20240701
 DEMO_KIND = "demo"
@@ -64,10 +63,10 @@ def clear_demo(con: duckdb.DuckDBPyConnection) -> None:
     not load it again) and bumps the data version."""
     with store.transaction(con):  # one writer at a time, like commits and undos
         for name in DATASETS:
-            con.execute(f"DELETE FROM {q(name)}")
-            con.execute(f"DELETE FROM {q(name + '_undo')}")
+            con.execute(store.with_identifiers("DELETE FROM {table}", table=name))
+            con.execute(store.with_identifiers("DELETE FROM {table}", table=name + "_undo"))
         con.execute("DELETE FROM problem_snapshots")
-        con.execute("DELETE FROM batches WHERE kind = ?", [DEMO_KIND])
+        con.execute("DELETE FROM batches WHERE kind = $kind", {"kind": DEMO_KIND})
         store.set_meta(con, "demo", "0")
         store.set_meta(con, "demo_cleared", "1")
         store.bump_data_version(con)

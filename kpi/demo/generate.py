@@ -31,6 +31,7 @@ from kpi.demo.problems import bulk_timeline, demo_timeline, problems_on, snapsho
 from kpi.demo.supervision import bulk_supervision, demo_supervision
 from kpi.rules import Rules
 from kpi.store import quote_identifier as q
+from kpi.store.sql import insert_batch
 
 _FRAME = "_kpi_demo_frame"
 # What the generator returns: per table, a function that draws its frames in order (more than one
@@ -94,8 +95,8 @@ def group_tables(size: GroupSize, as_of: dt.date, seed: int, rules: Rules) -> Ta
 
 def _column_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
     return dict(con.execute(
-        "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? AND schema_name = 'main'",
-        [table]).fetchall())
+        "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = $table AND schema_name = 'main'",
+        {"table": table}).fetchall())
 
 
 def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, batch_id: int) -> None:
@@ -106,7 +107,7 @@ def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame
     con.register(_FRAME, frame)
     try:
         con.execute(f"INSERT INTO {q(table)} ({', '.join(map(q, columns))}, batch_id) "
-                    f"SELECT {casts}, ? FROM {_FRAME}", [batch_id])
+                    f"SELECT {casts}, $batch_id FROM {_FRAME}", {"batch_id": batch_id})
     finally:
         con.unregister(_FRAME)
 
@@ -114,11 +115,8 @@ def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame
 def insert_batch_row(con: duckdb.DuckDBPyConnection, batch_id: int, dataset: str, rows: int, as_of: dt.date,
                      kind: str, user: str, file_name: str) -> None:
     """The `batches` row of a generated dataset: every row inserted, none updated or unchanged."""
-    con.execute(
-        """INSERT INTO batches (batch_id, dataset, file_name, sha256, rows_total, rows_inserted, rows_updated,
-                                rows_unchanged, user_name, created_at, kind, as_of)
-           VALUES (?, ?, ?, NULL, ?, ?, 0, 0, ?, current_timestamp::TIMESTAMP, ?, ?)""",
-        [batch_id, dataset, file_name, rows, rows, user, kind, as_of])
+    insert_batch(con, batch_id=batch_id, dataset=dataset, file_name=file_name, sha256=None, rows_total=rows,
+                 rows_inserted=rows, rows_updated=0, rows_unchanged=0, user_name=user, kind=kind, as_of=as_of)
 
 
 def _insert_all(con: duckdb.DuckDBPyConnection, table: str, frames: Iterable[pd.DataFrame], batch_id: int) -> int:

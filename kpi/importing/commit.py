@@ -36,12 +36,14 @@ from kpi.i18n import DEFAULT_LANGUAGE, TranslatedError, t
 from kpi.importing.errors import UploadRefused
 from kpi.importing.model import ParsedUpload
 from kpi.store import quote_identifier as q
+from kpi.store.sql import insert_batch, with_identifiers
 
 _INCOMING = "_kpi_commit_incoming"
 DEMO_KIND = "demo"
 
 BATCH_COLUMNS = ["batch_id", "dataset", "file_name", "sha256", "rows_total", "rows_inserted",
                  "rows_updated", "rows_unchanged", "user_name", "created_at", "kind", "undone_at", "as_of"]
+_SELECT_BATCHES = "SELECT " + ", ".join(BATCH_COLUMNS)
 
 
 class BatchRefused(TranslatedError):
@@ -135,8 +137,8 @@ class BatchResult:
 
 def _table_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
     rows = con.execute(
-        "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? AND NOT internal "
-        "AND schema_name = 'main'", [table]).fetchall()
+        "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = $table AND NOT internal "
+        "AND schema_name = 'main'", {"table": table}).fetchall()
     return dict(rows)
 
 
@@ -211,10 +213,10 @@ def find_same_file(con: duckdb.DuckDBPyConnection, dataset: str, sha256: str,
     same sheet choice (`sheet_choice`), or None. `sheets` None matches any choice, and so does a
     batch written before schema v7 (its choice was not recorded)."""
     df = con.execute(
-        f"""SELECT {', '.join(BATCH_COLUMNS)} FROM batches
-            WHERE dataset = ? AND sha256 = ? AND undone_at IS NULL
-              AND (CAST(? AS VARCHAR) IS NULL OR sheets_loaded IS NULL OR sheets_loaded = ?)
-            ORDER BY batch_id DESC LIMIT 1""", [dataset, sha256, sheets, sheets]).df()
+        _SELECT_BATCHES + """ FROM batches
+            WHERE dataset = $dataset AND sha256 = $sha256 AND undone_at IS NULL
+              AND (CAST($sheets AS VARCHAR) IS NULL OR sheets_loaded IS NULL OR sheets_loaded = $sheets)
+            ORDER BY batch_id DESC LIMIT 1""", {"dataset": dataset, "sha256": sha256, "sheets": sheets}).df()
     return None if df.empty else df.iloc[0].to_dict()
 
 
@@ -238,8 +240,8 @@ def _save_overwritten(con: duckdb.DuckDBPyConnection, ds: Dataset, incoming: str
     names = ", ".join(q(c) for c in [*ds.names, "batch_id", "undo_batch_id"])
     con.execute(
         f"""INSERT INTO {q(ds.name + '_undo')} ({names})
-            SELECT {cols}, ? FROM {q(ds.name)} t JOIN {_updated_keys(ds, incoming)} u
-            ON {_key_match(ds, 't', 'u')}""", [batch_id])
+            SELECT {cols}, $batch_id FROM {q(ds.name)} t JOIN {_updated_keys(ds, incoming)} u
+            ON {_key_match(ds, 't', 'u')}""", {"batch_id": batch_id})
 
 
 def _delete_overwritten(con: duckdb.DuckDBPyConnection, ds: Dataset, incoming: str) -> None:
@@ -252,24 +254,23 @@ def _insert_rows(con: duckdb.DuckDBPyConnection, ds: Dataset, incoming: str, bat
     unchanged rows are exactly those whose key is still stored (with none, every row goes in)."""
     names = ", ".join(q(c) for c in [*ds.names, "batch_id"])
     keep = f"WHERE NOT EXISTS (SELECT 1 FROM {q(ds.name)} t WHERE {_key_match(ds, 't', 's')})" if unchanged else ""
-    con.execute(f"INSERT INTO {q(ds.name)} ({names}) SELECT s.*, ? FROM {incoming} s {keep}", [batch_id])
+    con.execute(f"INSERT INTO {q(ds.name)} ({names}) SELECT s.*, $batch_id FROM {incoming} s {keep}",
+                {"batch_id": batch_id})
 
 
 def _insert_snapshots(con: duckdb.DuckDBPyConnection, incoming: str, batch_id: int, as_of: dt.date) -> None:
     con.execute(
         f"""INSERT INTO problem_snapshots (problem_id, status, due_date, as_of, batch_id)
-            SELECT problem_id, status, due_date, ?, ? FROM {incoming} s""", [as_of, batch_id])
+            SELECT problem_id, status, due_date, $as_of, $batch_id FROM {incoming} s""",
+        {"as_of": as_of, "batch_id": batch_id})
 
 
 def _insert_batch(con: duckdb.DuckDBPyConnection, result: BatchResult, file_name: str, sha256: str,
                   user: str, kind: str, as_of: dt.date, sheets: str | None) -> None:
-    con.execute(
-        """INSERT INTO batches (batch_id, dataset, file_name, sha256, rows_total, rows_inserted,
-                                rows_updated, rows_unchanged, user_name, created_at, kind, undone_at, as_of,
-                                sheets_loaded)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)""",
-        [result.batch_id, result.dataset, file_name, sha256, result.rows_total, result.inserted,
-         result.updated, result.unchanged, user, dt.datetime.now().replace(microsecond=0), kind, as_of, sheets])
+    insert_batch(con, batch_id=result.batch_id, dataset=result.dataset, file_name=file_name, sha256=sha256,
+                 rows_total=result.rows_total, rows_inserted=result.inserted, rows_updated=result.updated,
+                 rows_unchanged=result.unchanged, user_name=user, kind=kind, as_of=as_of,
+                 created_at=dt.datetime.now().replace(microsecond=0), sheets_loaded=sheets)
 
 
 @contextmanager
@@ -368,7 +369,7 @@ def commit_frame(con: duckdb.DuckDBPyConnection, dataset: str, frame: pd.DataFra
 
 
 def _batch_row(con: duckdb.DuckDBPyConnection, batch_id: int) -> dict:
-    df = con.execute(f"SELECT {', '.join(BATCH_COLUMNS)} FROM batches WHERE batch_id = ?", [batch_id]).df()
+    df = con.execute(_SELECT_BATCHES + " FROM batches WHERE batch_id = $batch_id", {"batch_id": batch_id}).df()
     if df.empty:
         raise UnknownBatch(batch_id=batch_id)
     return df.iloc[0].to_dict()
@@ -383,8 +384,8 @@ def _check_undoable(con: duckdb.DuckDBPyConnection, batch: dict) -> None:
         raise DemoBatch(batch_id=batch_id)
     later = con.execute(
         """SELECT batch_id, file_name FROM batches
-           WHERE dataset = ? AND batch_id > ? AND undone_at IS NULL ORDER BY batch_id DESC LIMIT 1""",
-        [batch["dataset"], batch_id]).fetchone()
+           WHERE dataset = $dataset AND batch_id > $batch_id AND undone_at IS NULL ORDER BY batch_id DESC LIMIT 1""",
+        {"dataset": batch["dataset"], "batch_id": batch_id}).fetchone()
     if later is not None:
         raise UndoLaterFirst(batch_id=batch_id, later=int(later[0]), file=later[1] or "")
     if batch["dataset"] == UNITS.name:
@@ -392,8 +393,8 @@ def _check_undoable(con: duckdb.DuckDBPyConnection, batch: dict) -> None:
 
 
 # The units a units batch added (its rows that its undo does not restore from units_undo).
-_UNITS_ADDED = """SELECT unit_code FROM units WHERE batch_id = ?
-                  EXCEPT SELECT unit_code FROM units_undo WHERE undo_batch_id = ?"""
+_UNITS_ADDED = """SELECT unit_code FROM units WHERE batch_id = $batch_id
+                  EXCEPT SELECT unit_code FROM units_undo WHERE undo_batch_id = $batch_id"""
 
 
 def _unit_references_sql() -> str:
@@ -408,11 +409,14 @@ def _unit_references_sql() -> str:
     return "\n UNION ALL ".join(parts)
 
 
-_UNIT_USERS = f"""
-    WITH added AS ({_UNITS_ADDED}), refs AS ({_unit_references_sql()})
+_UNIT_USERS = ("WITH added AS (" + _UNITS_ADDED + "), refs AS (" + _unit_references_sql() + """)
     SELECT b.batch_id, b.dataset, r.unit_code
     FROM refs r JOIN added a ON r.unit_code = a.unit_code JOIN batches b ON b.batch_id = r.batch_id
-    WHERE b.undone_at IS NULL AND b.batch_id <> ?"""
+    WHERE b.undone_at IS NULL AND b.batch_id <> $batch_id""")
+_UNIT_USERS_BY_BATCH = ("SELECT batch_id, dataset, list(DISTINCT unit_code ORDER BY unit_code) FROM ("
+                        + _UNIT_USERS + ") GROUP BY batch_id, dataset ORDER BY batch_id")
+_ACCOUNTS_BOUND_TO_ADDED = ("SELECT username, unit_code FROM accounts WHERE unit_code IN (" + _UNITS_ADDED
+                            + ") ORDER BY username")
 
 
 def _check_units_unused(con: duckdb.DuckDBPyConnection, batch_id: int) -> None:
@@ -420,14 +424,11 @@ def _check_units_unused(con: duckdb.DuckDBPyConnection, batch_id: int) -> None:
     row of another active batch or bound to an account: the undo would leave rows the importer
     refuses (a meeting of a unit that does not exist). Rows written outside any batch are not
     counted."""
-    users = con.execute(
-        f"""SELECT batch_id, dataset, list(DISTINCT unit_code ORDER BY unit_code) FROM ({_UNIT_USERS})
-            GROUP BY batch_id, dataset ORDER BY batch_id""", [batch_id, batch_id, batch_id]).fetchall()
+    users = con.execute(_UNIT_USERS_BY_BATCH, {"batch_id": batch_id}).fetchall()
     if users:
         units = sorted({code for _, _, codes in users for code in codes})
         raise UnitsInUse(batch_id, units, users=[(int(b), d) for b, d, _ in users])
-    bound = con.execute(f"""SELECT username, unit_code FROM accounts WHERE unit_code IN ({_UNITS_ADDED})
-                            ORDER BY username""", [batch_id, batch_id]).fetchall()
+    bound = con.execute(_ACCOUNTS_BOUND_TO_ADDED, {"batch_id": batch_id}).fetchall()
     if bound:
         raise UnitsBound(batch_id, sorted({code for _, code in bound}), accounts=[name for name, _ in bound])
 
@@ -447,22 +448,25 @@ def undo_batch(con: duckdb.DuckDBPyConnection, batch_id: int, user: str, expecte
         batch = _batch_row(con, batch_id)
         _check_undoable(con, batch)
         ds = get_dataset(batch["dataset"])
-        names = ", ".join(q(c) for c in [*ds.names, "batch_id"])
-        undo_table = q(ds.name + "_undo")
-        con.execute(f"DELETE FROM {q(ds.name)} WHERE batch_id = ?", [batch_id])
-        con.execute(f"INSERT INTO {q(ds.name)} ({names}) SELECT {names} FROM {undo_table} WHERE undo_batch_id = ?",
-                    [batch_id])
-        con.execute(f"DELETE FROM {undo_table} WHERE undo_batch_id = ?", [batch_id])
-        con.execute("DELETE FROM problem_snapshots WHERE batch_id = ?", [batch_id])
-        con.execute("UPDATE batches SET undone_at = ?, undone_by = ? WHERE batch_id = ?",
-                    [dt.datetime.now().replace(microsecond=0), user, batch_id])
+        names = [*ds.names, "batch_id"]
+        undo_table = ds.name + "_undo"
+        con.execute(with_identifiers("DELETE FROM {table} WHERE batch_id = $batch_id", table=ds.name),
+                    {"batch_id": batch_id})
+        con.execute(with_identifiers("INSERT INTO {table} ({names}) SELECT {names} FROM {undo} "
+                                     "WHERE undo_batch_id = $batch_id", table=ds.name, names=names, undo=undo_table),
+                    {"batch_id": batch_id})
+        con.execute(with_identifiers("DELETE FROM {undo} WHERE undo_batch_id = $batch_id", undo=undo_table),
+                    {"batch_id": batch_id})
+        con.execute("DELETE FROM problem_snapshots WHERE batch_id = $batch_id", {"batch_id": batch_id})
+        con.execute("UPDATE batches SET undone_at = $undone_at, undone_by = $user WHERE batch_id = $batch_id",
+                    {"undone_at": dt.datetime.now().replace(microsecond=0), "user": user, "batch_id": batch_id})
         store.bump_data_version(con, [ds.name])
 
 
 def list_batches(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every batch, newest first, with `undoable`: active, not demo, and the latest active of its dataset."""
     return con.execute(
-        f"""SELECT {', '.join(BATCH_COLUMNS)},
-                   undone_at IS NULL AND coalesce(kind, 'upload') <> ? AND batch_id = max(batch_id)
+        _SELECT_BATCHES + """,
+                   undone_at IS NULL AND coalesce(kind, 'upload') <> $demo_kind AND batch_id = max(batch_id)
                        FILTER (WHERE undone_at IS NULL) OVER (PARTITION BY dataset) AS undoable
-            FROM batches ORDER BY batch_id DESC""", [DEMO_KIND]).df()
+            FROM batches ORDER BY batch_id DESC""", {"demo_kind": DEMO_KIND}).df()

@@ -18,11 +18,12 @@ from kpi.rules import Rules
 
 EDITABLE = ("status", "measures", "due_date", "completed_date", "closed_date")
 EDIT_KIND = "edit"
+_SELECT_PROBLEM = "SELECT " + ", ".join(PROBLEMS.names) + " FROM problems WHERE problem_id = $problem_id"
 
 
 def stored_problem(con: duckdb.DuckDBPyConnection, problem_id: str) -> dict | None:
     """The problem's stored row by English column name (dates as datetime.date), or None."""
-    df = con.execute(f"SELECT {', '.join(PROBLEMS.names)} FROM problems WHERE problem_id = ?", [problem_id]).df()
+    df = con.execute(_SELECT_PROBLEM, {"problem_id": problem_id}).df()
     if df.empty:
         return None
     row = df.iloc[0].to_dict()

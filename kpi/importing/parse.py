@@ -32,6 +32,7 @@ import pandas as pd
 import pyarrow as pa
 
 from kpi.datasets import Dataset, get_dataset
+from kpi.importing.aliases import AliasesError, load_aliases
 from kpi.importing.error_report import error_report_xlsx
 from kpi.importing.errors import CellError, UploadRefused
 from kpi.importing.headers import HEADER_SEARCH_ROWS, HeaderMatch, find_header, is_notes_row
@@ -320,12 +321,16 @@ def _typed(cells: Cells, spec: Dataset, con, rules, keys_repeat: bool = True,
     """Each present column's distinct values in canonical dtypes, and every issue over the rows."""
     typed: dict[str, pd.Series] = {}
     issues: list[Issue] = []
+    try:  # the office's other spellings of enumerated values (data/aliases.toml)
+        aliases = load_aliases()
+    except AliasesError as exc:  # a bad table must not let values through unchecked, nor crash the page
+        raise UploadRefused([CellError(None, None, None, "aliases_unusable", {"key": exc.setting})]) from None
     for col in spec.columns:
         if col.name not in cells:
             continue
         coded = cells[col.name]
         kind = "code" if col.name in CODE_LIKE and col.kind == "text" else col.kind
-        conv = convert_distinct(coded.texts, kind, col.choices)
+        conv = convert_distinct(coded.texts, kind, col.choices, aliases.get(col.name))
         typed[col.name] = conv.values.astype(DTYPES[col.kind])
         if conv.bad.any():
             issues.append(_row_issue(Issue(conv.bad, col.name, conv.reason, conv.params), coded.codes))

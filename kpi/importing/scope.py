@@ -26,7 +26,7 @@ from kpi.access.roles import Account, Forbidden, may_upload
 from kpi.datasets import Dataset, get_dataset
 from kpi.importing.errors import CellError, UploadRefused
 from kpi.importing.validate import Issue
-from kpi.store import quote_identifier as q
+from kpi.store.sql import with_identifiers
 
 # Reasons, under `import.` in kpi/messages/import.toml.
 OUTSIDE = "scope.outside"
@@ -44,7 +44,7 @@ def root_label(con: duckdb.DuckDBPyConnection, root: str) -> str:
 def subtree_codes(con: duckdb.DuckDBPyConnection, root: str) -> frozenset[str]:
     """Every unit code of the subtree of `root` (itself included)."""
     return frozenset(r[0] for r in con.execute(
-        "SELECT unit_code FROM unit_paths WHERE ancestor_code = ?", [root]).fetchall())
+        "SELECT unit_code FROM unit_paths WHERE ancestor_code = $root", {"root": root}).fetchall())
 
 
 def scope_columns(ds: Dataset) -> list[str]:
@@ -61,19 +61,19 @@ def _stored_codes(con: duckdb.DuckDBPyConnection, codes: list[str]) -> set[str]:
     """Those of `codes` that are stored units (anywhere in the tree)."""
     if not codes:
         return set()
-    return {r[0] for r in con.execute("SELECT unit_code FROM units WHERE unit_code IN (SELECT unnest(?))",
-                                      [codes]).fetchall()}
+    return {r[0] for r in con.execute("SELECT unit_code FROM units WHERE unit_code IN (SELECT unnest($codes))",
+                                      {"codes": codes}).fetchall()}
 
 
 def _taken_keys(con: duckdb.DuckDBPyConnection, ds: Dataset, root: str, keys: list[str]) -> set[str]:
     """Those of `keys` (values of the dataset's one key column) stored for a unit outside the subtree."""
     if not keys:
         return set()
-    key = q(ds.key[0])
     return {r[0] for r in con.execute(
-        f"""SELECT DISTINCT {key} FROM {q(ds.name)} WHERE {key} IN (SELECT unnest(?))
-            AND unit_code NOT IN (SELECT unit_code FROM unit_paths WHERE ancestor_code = ?)""",
-        [keys, root]).fetchall()}
+        with_identifiers("""SELECT DISTINCT {key} FROM {table} WHERE {key} IN (SELECT unnest($keys))
+            AND unit_code NOT IN (SELECT unit_code FROM unit_paths WHERE ancestor_code = $root)""",
+                         key=ds.key[0], table=ds.name),
+        {"keys": keys, "root": root}).fetchall()}
 
 
 def _present(values: pd.Series) -> list[str]:

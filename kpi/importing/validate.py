@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from kpi.datasets import CLOSED_STATUS, Dataset
-from kpi.org import subtree_filter_sql, subtree_params
+from kpi.store.sql import IN_SUBTREE
 
 MAX_SUGGESTIONS = 50
 # The columns `cross_issues` compares within one row.
@@ -154,8 +154,8 @@ def store_units(con, root: str | None = None) -> list[tuple[str, str]]:
     (an upload by an account bound to `root` resolves nothing outside its scope)."""
     if root is None:
         return [(c, n) for c, n in con.execute("SELECT unit_code, unit_name FROM units").fetchall()]
-    return [(c, n) for c, n in con.execute(f"SELECT unit_code, unit_name FROM units WHERE {subtree_filter_sql()}",
-                                           subtree_params(root)).fetchall()]
+    return [(c, n) for c, n in con.execute("SELECT unit_code, unit_name FROM units WHERE " + IN_SUBTREE,
+                                           {"root": root}).fetchall()]
 
 
 def resolve_units(values: pd.Series, directory: UnitDirectory) -> tuple[pd.Series, list[Issue]]:

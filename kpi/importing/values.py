@@ -18,10 +18,13 @@ are read:
 - periods (YYYY-MM): 2025-03, 2025/3, 2025.3, 2025年3月, 202503, or any date (its month).
 - years: 2025, 2025年, 2025年度.
 - booleans: 是/否, 达标/不达标, true/false, 1/0, Y/N, yes/no, √/×.
-- enumerations: the stored Chinese value, or its English label (kpi/messages/enums.toml).
+- enumerations: the stored Chinese value, another spelling of it listed in the import alias table
+  (data/aliases.toml, kpi.importing.aliases: 支委会 → 支部委员会会议), or its English label
+  (kpi/messages/enums.toml); the stored value is always the canonical one.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -178,8 +181,13 @@ def _english_labels() -> dict[str, str]:
             for key, texts in catalogue().items() if key.startswith("enums.") and "en" in texts}
 
 
-def to_enum(cells: pd.Series, null: pd.Series, choices: tuple[str, ...]) -> Converted:
+def to_enum(cells: pd.Series, null: pd.Series, choices: tuple[str, ...],
+            aliases: Mapping[str, str] | None = None) -> Converted:
+    """The allowed value of each cell: itself, the canonical value of a listed alias (keys
+    normalised as here: NFKC, no whitespace), or the value of its English label."""
     norm = nfkc(cells).str.replace(r"\s+", "", regex=True)
+    if aliases:
+        norm = norm.map(lambda text: aliases.get(text, text)).astype(norm.dtype)
     known = norm.isin(choices)
     if (known | null).all():  # nothing to look up among the English labels
         values = norm.where(known).where(~null).astype("string")
@@ -196,9 +204,11 @@ def to_text(cells: pd.Series, null: pd.Series, fold_width: bool = False) -> Conv
     return Converted(values, pd.Series(False, index=cells.index), "")
 
 
-def convert_distinct(cells: pd.Series, kind: str, choices: tuple[str, ...] = ()) -> Converted:
+def convert_distinct(cells: pd.Series, kind: str, choices: tuple[str, ...] = (),
+                     aliases: Mapping[str, str] | None = None) -> Converted:
     """The typed values of `kind` (see kpi.datasets.Column) of a column's distinct cell texts
-    (stripped): the parser converts each distinct text once, however many rows hold it."""
+    (stripped): the parser converts each distinct text once, however many rows hold it.
+    `aliases` (an enumeration's other spellings → canonical value) applies to enumerations."""
     null = null_mask(cells)
     if kind in ("int", "number", "money", "pct", "score"):
         return to_number(cells, null, kind)
@@ -211,5 +221,5 @@ def convert_distinct(cells: pd.Series, kind: str, choices: tuple[str, ...] = ())
     if kind == "bool":
         return to_bool(cells, null)
     if kind == "enum":
-        return to_enum(cells, null, choices)
+        return to_enum(cells, null, choices, aliases)
     return to_text(cells, null, fold_width=kind == "code")

@@ -21,6 +21,7 @@ import pandas as pd
 from kpi.metrics.common import FLAG_COLUMNS, Headline, share_pct
 from kpi.metrics.levels import resolved_level
 from kpi.rules import Rules
+from kpi.store.sql import IN_SUBTREE, in_subtree, with_identifiers
 
 RULE_FUNDS, RULE_WEIGHT, RULE_STAFF = "funds_ratio", "assessment_weight", "party_staff"
 ANNUAL_RULES = (RULE_FUNDS, RULE_WEIGHT, RULE_STAFF)
@@ -32,8 +33,7 @@ ALL_UNITS_PCT = 100.0
 _PER_UNIT_SQL = """
 WITH scope AS (
     SELECT unit_code, unit_name, level, staff_count FROM units
-    WHERE (CAST($root AS VARCHAR) IS NULL
-           OR unit_code IN (SELECT unit_code FROM unit_paths WHERE ancestor_code = CAST($root AS VARCHAR)))
+    WHERE """ + IN_SUBTREE + """
       AND (CAST($level AS INTEGER) IS NULL OR level = CAST($level AS INTEGER))
 ), joined AS (
     SELECT s.unit_code, s.unit_name, s.level, coalesce(a.year, CAST($year AS INTEGER)) AS year,
@@ -78,7 +78,7 @@ def _params(rules: Rules, root: str | None, level: int | None, year: int | None)
 
 def _per_unit(con, rules: Rules, year: int | None, root: str | None, level: int | None,
               columns: list[str]) -> pd.DataFrame:
-    sql = f"SELECT {', '.join(columns)} FROM ({_PER_UNIT_SQL}) ORDER BY unit_code"
+    sql = with_identifiers("SELECT {columns} FROM (" + _PER_UNIT_SQL + ") ORDER BY unit_code", columns=columns)
     return con.execute(sql, _params(rules, root, level, year)).df()
 
 
@@ -122,6 +122,18 @@ def party_staff_by_unit(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.
 
 
 _MEETS = {RULE_FUNDS: "meets_funds", RULE_WEIGHT: "meets_weight", RULE_STAFF: "meets_party_staff"}
+# Per annual rule: units with data and complying units (and, by year, their share) — from _MEETS.
+_SUMMARY_SQL = ("SELECT count(*) AS units, "
+                + ", ".join("count(" + col + ") AS " + rule + "_with_data, CAST(coalesce(count_if(" + col
+                            + "), 0) AS BIGINT) AS " + rule + "_complying" for rule, col in _MEETS.items())
+                + " FROM (" + _PER_UNIT_SQL + ")")
+_TREND_SQL = ("SELECT year, (SELECT count(*) FROM units u WHERE " + in_subtree("u.unit_code")
+              + " AND (CAST($level AS INTEGER) IS NULL OR u.level = CAST($level AS INTEGER))) AS units, "
+              + ", ".join("count(" + col + ") AS " + rule + "_with_data, CAST(coalesce(count_if(" + col
+                          + "), 0) AS BIGINT) AS " + rule + "_complying, CASE WHEN count(" + col
+                          + ") > 0 THEN count_if(" + col + ") * 100.0 / count(" + col + ") END AS " + rule
+                          + "_share_pct" for rule, col in _MEETS.items())
+              + " FROM (" + _PER_UNIT_SQL + ") WHERE year IS NOT NULL GROUP BY year ORDER BY year")
 
 
 def compliance_summary(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root: str | None = None,
@@ -132,11 +144,7 @@ def compliance_summary(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.d
 
     A parent's compliance is this share of units, never the average of the units' percentages.
     """
-    parts = ", ".join(f"count({col}) AS {rule}_with_data, "
-                      f"CAST(coalesce(count_if({col}), 0) AS BIGINT) AS {rule}_complying"
-                      for rule, col in _MEETS.items())
-    sql = f"SELECT count(*) AS units, {parts} FROM ({_PER_UNIT_SQL})"
-    row = con.execute(sql, _params(rules, root, resolved_level(con, root, level), as_of.year)).df().iloc[0]
+    row = con.execute(_SUMMARY_SQL, _params(rules, root, resolved_level(con, root, level), as_of.year)).df().iloc[0]
     units = int(row["units"])
     records = []
     for rule in ANNUAL_RULES:
@@ -178,19 +186,7 @@ def annual_trend(con: duckdb.DuckDBPyConnection, rules: Rules, root: str | None 
     """Per year present in `annual`, for the units at `level` in the subtree (current tree): units,
     and for funds, weight and party staff: <rule>_with_data, <rule>_complying and
     <rule>_share_pct = complying ÷ with_data × 100 (NA when no unit has data that year)."""
-    parts = ", ".join(
-        f"count({col}) AS {rule}_with_data, CAST(coalesce(count_if({col}), 0) AS BIGINT) AS {rule}_complying, "
-        f"CASE WHEN count({col}) > 0 THEN count_if({col}) * 100.0 / count({col}) END AS {rule}_share_pct"
-        for rule, col in _MEETS.items())
-    sql = (f"SELECT year, (SELECT count(*) FROM units u WHERE {_scope_units_where()}) AS units, {parts} "
-           f"FROM ({_PER_UNIT_SQL}) WHERE year IS NOT NULL GROUP BY year ORDER BY year")
-    return con.execute(sql, _params(rules, root, resolved_level(con, root, level), None)).df()
-
-
-def _scope_units_where() -> str:
-    return ("(CAST($root AS VARCHAR) IS NULL OR u.unit_code IN "
-            "(SELECT unit_code FROM unit_paths WHERE ancestor_code = CAST($root AS VARCHAR))) "
-            "AND (CAST($level AS INTEGER) IS NULL OR u.level = CAST($level AS INTEGER))")
+    return con.execute(_TREND_SQL, _params(rules, root, resolved_level(con, root, level), None)).df()
 
 
 def annual_flags(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date,
@@ -202,8 +198,11 @@ def annual_flags(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date,
     'party_staff': actual/required in % of staff, gap in people. detail = the year.
     Values rounded to 2 decimals for display.
     """
-    sql = f"""
-        WITH t AS ({_PER_UNIT_SQL})
+    out = con.execute(_FLAGS_SQL, _params(rules, root, None, as_of.year)).df()
+    return out[FLAG_COLUMNS]
+
+
+_FLAGS_SQL = "WITH t AS (" + _PER_UNIT_SQL + """)
         SELECT unit_code, unit_name, level, 'funds_ratio' AS rule, round(fund_ratio_pct, 2) AS actual,
                $funds_pct AS required, round(shortfall_wan, 2) AS gap, CAST(year AS VARCHAR) AS detail
         FROM t WHERE NOT meets_funds
@@ -216,8 +215,6 @@ def annual_flags(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date,
                $staff_pct, CAST(staff_shortfall AS DOUBLE), CAST(year AS VARCHAR)
         FROM t WHERE NOT meets_party_staff
         ORDER BY rule, unit_code"""
-    out = con.execute(sql, _params(rules, root, None, as_of.year)).df()
-    return out[FLAG_COLUMNS]
 
 
 def noncompliant_units(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root: str | None = None,
@@ -226,9 +223,9 @@ def noncompliant_units(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.d
     are: shortfall_wan (万元 of funds budget), weight_shortfall_points (points of assessment weight),
     staff_shortfall (people) and staff_shortfall_points; a rule without data leaves its columns NA."""
     return con.execute(
-        f"""SELECT unit_code, unit_name, year, fund_ratio_pct, shortfall_wan, assessment_weight_pct,
+        """SELECT unit_code, unit_name, year, fund_ratio_pct, shortfall_wan, assessment_weight_pct,
                    weight_shortfall_points, party_staff_ratio_pct, staff_shortfall, staff_shortfall_points
-            FROM ({_PER_UNIT_SQL})
+            FROM (""" + _PER_UNIT_SQL + """)
             WHERE meets_funds = false OR meets_weight = false OR meets_party_staff = false
             ORDER BY unit_code""",
         _params(rules, root, resolved_level(con, root, level), as_of.year)).df()

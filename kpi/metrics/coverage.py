@@ -18,8 +18,9 @@ import pandas as pd
 
 from kpi.datasets import SUPERVISION_KINDS
 from kpi.metrics.common import FLAG_COLUMNS, Headline, empty_flags, share_pct
-from kpi.org import LEVEL_SECONDARY, subtree_filter_sql, subtree_params
+from kpi.org import LEVEL_SECONDARY
 from kpi.rules import Rules
+from kpi.store.sql import IN_SUBTREE, in_subtree
 
 # 全覆盖: the rule is met only when every unit is reached.
 FULL_COVERAGE_PCT = 100.0
@@ -40,26 +41,27 @@ def window_dates(rules: Rules, as_of: dt.date, window: Window = "year") -> tuple
 
 
 # Fixed SQL text, composed once from the shared subtree filter; every value is bound.
-_ACTIVITY_COUNT_SQL = "SELECT count(*) FROM supervision WHERE start_date <= ? AND " + subtree_filter_sql()
+_ACTIVITY_COUNT_SQL = "SELECT count(*) FROM supervision WHERE start_date <= $as_of AND " + IN_SUBTREE
 _COVERED_UNITS_SQL = """
     SELECT u.unit_code, u.unit_name, u.level, u.parent_code, count(a.activity_id) AS activities
     FROM units u LEFT JOIN supervision a
-      ON a.unit_code = u.unit_code AND list_contains(CAST(? AS VARCHAR[]), a.kind)
-     AND a.start_date <= ? AND coalesce(a.end_date, a.start_date) >= ?
-    WHERE list_contains(CAST(? AS INTEGER[]), u.level) AND """ + subtree_filter_sql("u.unit_code") + """
+      ON a.unit_code = u.unit_code AND list_contains(CAST($kinds AS VARCHAR[]), a.kind)
+     AND a.start_date <= $end AND coalesce(a.end_date, a.start_date) >= $start
+    WHERE list_contains(CAST($levels AS INTEGER[]), u.level) AND """ + in_subtree("u.unit_code") + """
     GROUP BY ALL ORDER BY u.unit_code"""
 
 
 def activity_count(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | None = None) -> int:
     """Activities on units of the subtree begun by as_of (0 = nothing to show yet)."""
-    return con.execute(_ACTIVITY_COUNT_SQL, [as_of, *subtree_params(root)]).fetchone()[0]
+    return con.execute(_ACTIVITY_COUNT_SQL, {"as_of": as_of, "root": root}).fetchone()[0]
 
 
 def _covered_units(con, rules, as_of, root, levels, kinds, window) -> pd.DataFrame:
     """Units of `levels` in the subtree with their count of activities of `kinds` in the window."""
     start, end = window_dates(rules, as_of, window)
     kinds = list(kinds) if kinds else list(SUPERVISION_KINDS)
-    return con.execute(_COVERED_UNITS_SQL, [kinds, end, start, list(levels), *subtree_params(root)]).df()
+    return con.execute(_COVERED_UNITS_SQL, {"kinds": kinds, "end": end, "start": start,
+                                          "levels": list(levels), "root": root}).df()
 
 
 def coverage(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root: str | None = None,
@@ -129,11 +131,11 @@ def uncovered_units(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date
         SELECT u.unit_code, u.unit_name, u.level, p.unit_name AS parent_name,
                last.start_date AS last_activity_date, last.kind AS last_activity_kind
         FROM units u LEFT JOIN units p ON p.unit_code = u.parent_code
-        LEFT JOIN (SELECT unit_code, start_date, kind FROM supervision WHERE start_date <= ?
+        LEFT JOIN (SELECT unit_code, start_date, kind FROM supervision WHERE start_date <= $as_of
                    QUALIFY row_number() OVER (PARTITION BY unit_code ORDER BY start_date DESC, activity_id) = 1
                   ) last ON last.unit_code = u.unit_code
-        WHERE list_contains(CAST(? AS VARCHAR[]), u.unit_code)
-        ORDER BY last.start_date NULLS FIRST, u.unit_code""", [as_of, codes]).df()
+        WHERE list_contains(CAST($codes AS VARCHAR[]), u.unit_code)
+        ORDER BY last.start_date NULLS FIRST, u.unit_code""", {"as_of": as_of, "codes": codes}).df()
     df["last_activity_date"] = pd.to_datetime(df.last_activity_date).dt.date
     return df
 
@@ -141,11 +143,11 @@ def uncovered_units(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date
 # Fixed statement text (the subtree fragment is constant); every value is bound. The months are
 # one bound DATE list, not a registered frame.
 _HEATMAP_SQL = """
-    WITH u AS (SELECT unit_code, unit_name FROM units WHERE level = ? AND """ + subtree_filter_sql() + """),
+    WITH u AS (SELECT unit_code, unit_name FROM units WHERE level = $level AND """ + IN_SUBTREE + """),
     a AS (SELECT p.ancestor_code, s.activity_id, s.start_date, coalesce(s.end_date, s.start_date) AS end_date
           FROM supervision s JOIN unit_paths p ON p.unit_code = s.unit_code
-          WHERE s.start_date <= ?),
-    m AS (SELECT unnest(CAST(? AS DATE[])) AS month_start)
+          WHERE s.start_date <= $as_of),
+    m AS (SELECT unnest(CAST($months AS DATE[])) AS month_start)
     SELECT u.unit_code, u.unit_name, strftime(m.month_start, '%Y-%m') AS month,
            count(a.activity_id) AS activities
     FROM u CROSS JOIN m
@@ -156,8 +158,8 @@ _HEATMAP_SQL = """
 
 _FINDINGS_SQL = """
     SELECT kind, count(*) AS activities, count(findings) AS reported, sum(findings) AS findings
-    FROM supervision WHERE start_date <= ? AND coalesce(end_date, start_date) >= ?
-      AND """ + subtree_filter_sql() + """
+    FROM supervision WHERE start_date <= $end AND coalesce(end_date, start_date) >= $start
+      AND """ + IN_SUBTREE + """
     GROUP BY kind"""
 
 
@@ -177,7 +179,8 @@ def activity_heatmap(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str |
     activities on the unit and on every unit below it; an activity counts in every month its
     start–end span touches (an activity without an end date in its start month).
     Columns: unit_code, unit_name, month ('YYYY-MM'), activities (0 for none)."""
-    return con.execute(_HEATMAP_SQL, [level, *subtree_params(root), as_of, _month_starts(as_of, months)]).df()
+    return con.execute(_HEATMAP_SQL, {"level": level, "root": root, "as_of": as_of,
+                                            "months": _month_starts(as_of, months)}).df()
 
 
 def findings_per_activity(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date,
@@ -187,7 +190,7 @@ def findings_per_activity(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: d
     none was given), findings_per_activity = findings ÷ reported (an unreported count is missing,
     not 0). Kinds without an activity are left out."""
     start, end = window_dates(rules, as_of, window)
-    df = con.execute(_FINDINGS_SQL, [end, start, *subtree_params(root)]).df()
+    df = con.execute(_FINDINGS_SQL, {"end": end, "start": start, "root": root}).df()
     df["findings_per_activity"] = [None if not r else f / r for f, r in zip(df.findings, df.reported)]
     order = {k: i for i, k in enumerate(SUPERVISION_KINDS)}
     return df.sort_values("kind", key=lambda s: s.map(order)).reset_index(drop=True)

@@ -22,12 +22,10 @@ import pandas as pd
 from kpi.metrics.common import Headline
 from kpi.metrics.levels import resolved_level
 from kpi.rules import Indicator, Rules
+from kpi.store.sql import IN_SUBTREE, in_subtree
 
 THEORY_STUDY_CODE = "theory_study_coverage"
 _AGGREGATES = {"sum": "sum", "mean": "avg"}
-
-_SUBTREE = ("(CAST($root AS VARCHAR) IS NULL OR {col} IN "
-            "(SELECT unit_code FROM unit_paths WHERE ancestor_code = CAST($root AS VARCHAR)))")
 
 
 def period_of(value: dt.date | str | None) -> str | None:
@@ -44,10 +42,9 @@ def _catalogue_entry(rules: Rules, code: str) -> Indicator:
     return indicator
 
 
-def _rolled_up_sql(indicator: Indicator) -> str:
-    """SQL of (unit_code, period, value, reporting_units) for the units at $level in the subtree."""
-    head = f"""
-        WITH anc AS (SELECT unit_code FROM units WHERE level = $level AND {_SUBTREE.format(col="unit_code")}),
+# (unit_code, period, value, reporting_units) for the units at $level in the subtree, per rollup.
+_ROLLED_UP_HEAD = """
+        WITH anc AS (SELECT unit_code FROM units WHERE level = $level AND """ + IN_SUBTREE + """),
         d AS (
             SELECT p.ancestor_code AS unit_code, i.unit_code AS source_code, i.period, i.value
             FROM indicators i JOIN unit_paths p ON p.unit_code = i.unit_code
@@ -58,19 +55,21 @@ def _rolled_up_sql(indicator: Indicator) -> str:
         periods AS (
             SELECT DISTINCT period FROM d WHERE CAST($start AS VARCHAR) IS NULL OR period >= CAST($start AS VARCHAR)
         )"""
-    if indicator.rollup == "last":
-        return head + """,
+_ROLLED_UP = {
+    "last": _ROLLED_UP_HEAD + """,
         carried AS (
             SELECT d.unit_code, g.period, d.source_code, arg_max(d.value, d.period) AS value
             FROM d JOIN periods g ON d.period <= g.period
             GROUP BY d.unit_code, g.period, d.source_code
         )
         SELECT unit_code, period, sum(value) AS value, count(*) AS reporting_units
-        FROM carried GROUP BY unit_code, period"""
-    return head + f"""
-        SELECT d.unit_code, d.period, {_AGGREGATES[indicator.rollup]}(d.value) AS value,
+        FROM carried GROUP BY unit_code, period""",
+    **{rollup: _ROLLED_UP_HEAD + """
+        SELECT d.unit_code, d.period, """ + aggregate + """(d.value) AS value,
                count(DISTINCT d.source_code) AS reporting_units
         FROM d JOIN periods g ON g.period = d.period GROUP BY d.unit_code, d.period"""
+       for rollup, aggregate in _AGGREGATES.items()},
+}
 
 
 def _meets_sql(value: str, target: str = "CAST($target AS DOUBLE)", higher: str = "$higher") -> str:
@@ -79,6 +78,38 @@ def _meets_sql(value: str, target: str = "CAST($target AS DOUBLE)", higher: str 
     return f"""CASE WHEN {target} IS NULL OR {value} IS NULL THEN NULL
                     WHEN {higher} THEN round({value} - {target}, 6) >= 0
                     ELSE round({target} - {value}, 6) >= 0 END"""
+
+
+_SERIES_SQL = {rollup: """SELECT r.unit_code, u.unit_name, r.period, r.value, r.reporting_units,
+                   CAST($target AS DOUBLE) AS target, """ + _meets_sql("r.value") + """ AS meets
+            FROM (""" + rolled_up + """) r JOIN units u ON u.unit_code = r.unit_code
+            ORDER BY r.unit_code, r.period""" for rollup, rolled_up in _ROLLED_UP.items()}
+_LATEST_SQL = {rollup: """WITH r AS (
+                SELECT * FROM (""" + rolled_up + """)
+                QUALIFY row_number() OVER (PARTITION BY unit_code ORDER BY period DESC) = 1)
+            SELECT u.unit_code, u.unit_name, r.period, r.value, r.reporting_units,
+                   CAST($target AS DOUBLE) AS target, """ + _meets_sql("r.value") + """ AS meets
+            FROM units u LEFT JOIN r ON r.unit_code = u.unit_code
+            WHERE u.level = $level AND """ + in_subtree("u.unit_code") + """
+            ORDER BY u.unit_code""" for rollup, rolled_up in _ROLLED_UP.items()}
+_PIPELINE_SQL = """SELECT indicator_code AS code, sum(value) AS count, count(*) AS reporting_units FROM (
+        SELECT unit_code, indicator_code, arg_max(value, period) AS value
+        FROM indicators
+        WHERE list_contains($codes, indicator_code) AND value IS NOT NULL AND period <= $end
+          AND """ + IN_SUBTREE + """
+        GROUP BY unit_code, indicator_code)
+    GROUP BY indicator_code"""
+# The subtree's reports of $code up to $end, and their roll-up to one value per rollup.
+_SUBTREE_REPORTS = ("SELECT unit_code, period, value FROM indicators "
+                    "WHERE indicator_code = $code AND value IS NOT NULL AND period <= $end AND " + IN_SUBTREE)
+_SUBTREE_LATEST_SQL = {
+    "last": """SELECT sum(value), max(period), count(*) FROM (
+                   SELECT unit_code, arg_max(value, period) AS value, max(period) AS period
+                   FROM (""" + _SUBTREE_REPORTS + ") GROUP BY unit_code)",
+    **{rollup: "WITH d AS (" + _SUBTREE_REPORTS + ") SELECT " + aggregate
+       + "(value), max(period), count(DISTINCT unit_code) FROM d WHERE period = (SELECT max(period) FROM d)"
+       for rollup, aggregate in _AGGREGATES.items()},
+}
 
 
 # Fixed statement text; the catalogue arrives as four bound lists of the same length (zipped by
@@ -122,11 +153,7 @@ def indicator_series(con: duckdb.DuckDBPyConnection, rules: Rules, code: str, ro
     NA without a target). Only units and periods with data are listed."""
     indicator = _catalogue_entry(rules, code)
     params = _params(indicator, root, resolved_level(con, root, level), start, end)
-    return con.execute(
-        f"""SELECT r.unit_code, u.unit_name, r.period, r.value, r.reporting_units,
-                   CAST($target AS DOUBLE) AS target, {_meets_sql("r.value")} AS meets
-            FROM ({_rolled_up_sql(indicator)}) r JOIN units u ON u.unit_code = r.unit_code
-            ORDER BY r.unit_code, r.period""", params).df()
+    return con.execute(_SERIES_SQL[indicator.rollup], params).df()
 
 
 def indicator_latest(con: duckdb.DuckDBPyConnection, rules: Rules, code: str, as_of: dt.date,
@@ -136,15 +163,7 @@ def indicator_latest(con: duckdb.DuckDBPyConnection, rules: Rules, code: str, as
     A unit whose subtree reported nothing has period, value and meets NA."""
     indicator = _catalogue_entry(rules, code)
     params = _params(indicator, root, resolved_level(con, root, level), None, as_of)
-    return con.execute(
-        f"""WITH r AS (
-                SELECT * FROM ({_rolled_up_sql(indicator)})
-                QUALIFY row_number() OVER (PARTITION BY unit_code ORDER BY period DESC) = 1)
-            SELECT u.unit_code, u.unit_name, r.period, r.value, r.reporting_units,
-                   CAST($target AS DOUBLE) AS target, {_meets_sql("r.value")} AS meets
-            FROM units u LEFT JOIN r ON r.unit_code = u.unit_code
-            WHERE u.level = $level AND {_SUBTREE.format(col="u.unit_code")}
-            ORDER BY u.unit_code""", params).df()
+    return con.execute(_LATEST_SQL[indicator.rollup], params).df()
 
 
 def unit_latest(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, unit_code: str) -> pd.DataFrame:
@@ -168,13 +187,7 @@ def member_pipeline(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date
     as_of, reporting_units. A stage nobody reported has count NA."""
     stages = sorted((i for i in rules.indicators if i.pipeline_stage is not None), key=lambda i: i.pipeline_stage)
     counts = con.execute(
-        f"""SELECT indicator_code AS code, sum(value) AS count, count(*) AS reporting_units FROM (
-                SELECT unit_code, indicator_code, arg_max(value, period) AS value
-                FROM indicators
-                WHERE list_contains($codes, indicator_code) AND value IS NOT NULL AND period <= $end
-                  AND {_SUBTREE.format(col="unit_code")}
-                GROUP BY unit_code, indicator_code)
-            GROUP BY indicator_code""",
+        _PIPELINE_SQL,
         {"codes": [i.code for i in stages] or [""], "end": period_of(as_of), "root": root}).df()
     frame = pd.DataFrame({"stage": [i.pipeline_stage for i in stages], "code": [i.code for i in stages],
                           "name": [i.name(lang) for i in stages]})
@@ -189,19 +202,8 @@ def subtree_latest_value(con: duckdb.DuckDBPyConnection, rules: Rules, code: str
     ≤ as_of with data, rolled up per the catalogue (sum / mean over that period's reports; last: each
     unit's latest value ≤ as_of, added up). (None, None, 0) when nothing was reported."""
     indicator = _catalogue_entry(rules, code)
-    base = f"""SELECT unit_code, period, value FROM indicators
-               WHERE indicator_code = $code AND value IS NOT NULL AND period <= $end
-                 AND {_SUBTREE.format(col="unit_code")}"""
-    if indicator.rollup == "last":
-        sql = f"""SELECT sum(value), max(period), count(*) FROM (
-                      SELECT unit_code, arg_max(value, period) AS value, max(period) AS period
-                      FROM ({base}) GROUP BY unit_code)"""
-    else:
-        sql = f"""WITH d AS ({base})
-                  SELECT {_AGGREGATES[indicator.rollup]}(value), max(period), count(DISTINCT unit_code)
-                  FROM d WHERE period = (SELECT max(period) FROM d)"""
     value, period, reporting = con.execute(
-        sql, {"code": code, "end": period_of(as_of), "root": root}).fetchone()
+        _SUBTREE_LATEST_SQL[indicator.rollup], {"code": code, "end": period_of(as_of), "root": root}).fetchone()
     return (None if value is None else float(value)), period, int(reporting)
 
 
@@ -212,3 +214,12 @@ def theory_study_headline(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: d
     rules.theory_min_coverage_pct (≥ 98% by default, source document). None when nothing reported."""
     value, _, _ = subtree_latest_value(con, rules, THEORY_STUDY_CODE, as_of, root)
     return Headline("theory_study_coverage", value, rules.theory_min_coverage_pct)
+
+
+def group_range(series: pd.DataFrame) -> pd.DataFrame:
+    """Per period of an `indicator_series` frame (in order): the lowest, median and highest value
+    over the units that have one, and how many units that is (period, low, median, high, units) —
+    the group's range that a single unit is read against."""
+    have = series[series["value"].notna()]
+    return (have.groupby("period", sort=True)["value"]
+            .agg(low="min", median="median", high="max", units="count").reset_index())

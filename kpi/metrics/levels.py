@@ -11,7 +11,7 @@ def level_below_root(con: duckdb.DuckDBPyConnection, root: str | None) -> int:
     children, is its own breakdown. An unknown root falls back to secondary units."""
     if root is None:
         return LEVEL_SECONDARY
-    row = con.execute("SELECT level FROM units WHERE unit_code = ?", [root]).fetchone()
+    row = con.execute("SELECT level FROM units WHERE unit_code = $root", {"root": root}).fetchone()
     if row is None:
         return LEVEL_SECONDARY
     return min(int(row[0]) + 1, LEVEL_BRANCH)

@@ -6,14 +6,24 @@ its period (`every`: month / bimonth / quarter / half_year / year).
 
 Definitions shared by every function here, for the as-of date `A` (a future date is treated as
 today, see `kpi.periods.effective_as_of`) and the window [W, A] with W = 1 January of A's year
-(or an earlier `start`):
-- a slot is REQUIRED when it has begun (slot_start ≤ A) and the branch existed at its start
-  (founded_date IS NULL — long existing — or founded_date ≤ slot_start);
-- a slot is MET when the branch held ≥ min_count meetings of that type dated within
-  [slot_start, min(slot_end, A)];
-- a slot has ENDED when slot_end ≤ A (data as of A include meetings held on A).
-A branch with required slots and no meetings is 0 % — that is data. A scope with no required slot
-has no completion (None), never 0 %.
+(or an earlier `start`). They live in one place, `SlotGrid`, and every figure reads them there:
+- the rule APPLIES to a branch in a slot when the branch existed at the slot's start
+  (founded_date IS NULL — long existing — or founded_date ≤ slot_start); for a yearly slot, a
+  branch founded during the year owes it when founded before the month
+  rules.meeting_yearly_founded_before_month (default October: 组织生活会 is held in Q4);
+- a slot is MET when the rule applies and the branch held ≥ min_count meetings of that type
+  dated within [slot_start, min(slot_end, A)];
+- a slot has ENDED when slot_end ≤ A (data as of A include meetings held on A);
+- a slot is OWED (`required`) once it has ended, or earlier if it is already met: "a period is
+  owed only once it has ended; a period still running counts only when it is already met";
+- a slot is IN PROGRESS (进行中) when the rule applies, it has not ended and it is not met yet:
+  neither owed nor missed, shown grey, never red;
+- a slot is MISSED when it is owed and not met (so it has ended).
+Completion = met ÷ owed slots. A month's slots count as ended on its last day, so nothing changes
+on the first day of the next month except meetings held that day (on 1 January the window itself
+moves to the new year: completion is None until a slot of the year is met or has ended). A branch
+with owed slots and no meetings is 0 % — that is data. A scope with no owed slot has no
+completion (None), never 0 %.
 
 Slots come from `kpi.periods` as a small registered frame (≤ 12 per rule) joined to the branches
 in SQL, so the work stays in DuckDB for any number of branches.
@@ -34,19 +44,17 @@ from kpi.org import LEVEL_BRANCH, LEVEL_SECONDARY
 from kpi.periods import MONTHS_PER_SLOT, effective_as_of, slot_label, slots_between
 from kpi.rules import Rules
 from kpi.store import memo
+from kpi.store.sql import IN_SUBTREE, in_subtree, with_identifiers
 from kpi.store.sqlframes import registered
 
 # Every required slot must be met: the target is the rule itself, not a tunable threshold.
 FULL_COMPLETION_PCT = 100.0
 
-_IN_SCOPE = ("(CAST($root AS VARCHAR) IS NULL OR {col} IN "
-             "(SELECT unit_code FROM unit_paths WHERE ancestor_code = CAST($root AS VARCHAR)))")
-
 # Units at $level that hold branches of the scope: those inside the subtree, and the ancestor of
 # a deeper root (a tertiary root seen at secondary level shows its own branches only).
-_UNITS_AT_LEVEL = f"""units_at AS (
+_UNITS_AT_LEVEL = """units_at AS (
     SELECT unit_code, unit_name FROM units
-    WHERE level = $level AND ({_IN_SCOPE.format(col="unit_code")}
+    WHERE level = $level AND (""" + IN_SUBTREE + """
         OR unit_code IN (SELECT ancestor_code FROM unit_paths WHERE unit_code = CAST($root AS VARCHAR))))"""
 
 
@@ -58,16 +66,27 @@ def window(as_of: dt.date, start: dt.date | None = None, today: dt.date | None =
     return (min(start, first) if start else first), end
 
 
+def owed_if_founded_before(rules: Rules, first: dt.date, every: str) -> dt.date:
+    """The day a branch must have been founded before to owe the slot starting on `first`: the day
+    after the slot's start (founded on or before it), or, for a yearly slot, the first day of
+    rules.meeting_yearly_founded_before_month of that year (a branch founded in September still
+    holds its 组织生活会 in the fourth quarter; one founded in October is not asked to)."""
+    if every == "year":
+        return dt.date(first.year, rules.meeting_yearly_founded_before_month, 1)
+    return first + dt.timedelta(days=1)
+
+
 def slots_frame(rules: Rules, start: dt.date, end: dt.date) -> pd.DataFrame:
     """One row per rule and slot overlapping [start, end]: meeting_type, every, months (per slot),
-    min_count, rule_order, slot_no (0, 1, … within the rule), slot_start, slot_end, slot_label."""
+    min_count, rule_order, slot_no (0, 1, … within the rule), slot_start, slot_end, slot_label,
+    founded_before (`owed_if_founded_before`)."""
     rows = [(rule.type, rule.every, MONTHS_PER_SLOT[rule.every], rule.min_count, order, number, first, last,
-             slot_label(first, rule.every))
+             slot_label(first, rule.every), owed_if_founded_before(rules, first, rule.every))
             for order, rule in enumerate(rules.meeting_rules)
             for number, (first, last) in enumerate(slots_between(start, end, rule.every))]
     frame = pd.DataFrame(rows, columns=["meeting_type", "every", "months", "min_count", "rule_order", "slot_no",
-                                        "slot_start", "slot_end", "slot_label"])
-    for col in ("slot_start", "slot_end"):
+                                        "slot_start", "slot_end", "slot_label", "founded_before"])
+    for col in ("slot_start", "slot_end", "founded_before"):
         frame[col] = pd.to_datetime(frame[col])
     for col in ("months", "min_count"):
         frame[col] = frame[col].astype("int64")
@@ -80,7 +99,8 @@ def slots_frame(rules: Rules, start: dt.date, end: dt.date) -> pd.DataFrame:
 class SlotGrid:
     """Every branch of the scope (rows, by unit code) × every rule slot of the window (columns, in
     rules order then date order), with the meetings held in each: the one intermediate every
-    figure of this module is computed from."""
+    figure of this module is computed from, and the one place the definitions of the module
+    docstring (applies, met, ended, owed = `required`, in progress, missed) are written."""
 
     rules: Rules
     root: str | None
@@ -90,21 +110,40 @@ class SlotGrid:
     held: np.ndarray        # [branch, slot]: meetings of the slot's type in [slot_start, min(slot_end, as_of)]
 
     @functools.cached_property
-    def required(self) -> np.ndarray:
-        """[branch, slot]: the branch existed at the slot's start (or has no founding date)."""
+    def applies(self) -> np.ndarray:
+        """[branch, slot]: the rule applies to the branch in this slot — it has no founding date
+        (long existing) or was founded before the slot's `founded_before` day (on or before the
+        slot's start; for a yearly slot, before the configured month of the year)."""
         founded = self.branches["founded_date"].to_numpy(dtype="datetime64[D]")[:, None]
-        starts = self.slots["slot_start"].to_numpy(dtype="datetime64[D]")[None, :]
-        return np.isnat(founded) | (founded <= starts)
+        cutoff = self.slots["founded_before"].to_numpy(dtype="datetime64[D]")[None, :]
+        return np.isnat(founded) | (founded < cutoff)
 
     @functools.cached_property
     def ended(self) -> np.ndarray:
-        """[slot]: slot_end ≤ as_of."""
+        """[slot]: slot_end ≤ as_of (meetings held on the as-of date are in the data)."""
         return self.slots["slot_end"].to_numpy(dtype="datetime64[D]") <= np.datetime64(self.as_of, "D")
 
     @functools.cached_property
     def met(self) -> np.ndarray:
-        """[branch, slot]: a required slot with held ≥ min_count (False where not required)."""
-        return self.required & (self.held >= self.slots["min_count"].to_numpy()[None, :])
+        """[branch, slot]: the rule applies and held ≥ min_count (False where it does not apply)."""
+        return self.applies & (self.held >= self.slots["min_count"].to_numpy()[None, :])
+
+    @functools.cached_property
+    def required(self) -> np.ndarray:
+        """[branch, slot]: the slot is OWED — it applies and has ended, or is still running but
+        already met. A running slot not met yet is neither owed nor missed (`in_progress`), so
+        completion does not drop on the first day of a month."""
+        return self.applies & (self.ended[None, :] | self.met)
+
+    @functools.cached_property
+    def in_progress(self) -> np.ndarray:
+        """[branch, slot]: 进行中 — the rule applies, the slot has not ended and is not met yet."""
+        return self.applies & ~self.ended[None, :] & ~self.met
+
+    @functools.cached_property
+    def missed(self) -> np.ndarray:
+        """[branch, slot]: owed and not met (only an ended slot can be missed)."""
+        return self.required & ~self.met
 
     @functools.cached_property
     def codes(self) -> np.ndarray:
@@ -135,13 +174,14 @@ def _held_counts(con: duckdb.DuckDBPyConnection, slots: pd.DataFrame, codes: pd.
         types["first_month"] = types["first_day"].dt.year * 12 + types["first_day"].dt.month
         branches = pd.DataFrame({"unit_code": codes.to_numpy(), "bid": np.arange(len(codes), dtype=np.int64)})
         with registered(con, types) as type_table, registered(con, branches) as branch_table:
-            found = con.execute(f"""
+            found = con.execute(with_identifiers("""
                 SELECT b.bid * $width + r.base + (year(m.date) * 12 + month(m.date) - r.first_month) // r.months
                        AS cell
                 FROM meetings m
                 JOIN {type_table} r ON m.meeting_type = r.meeting_type
                 JOIN {branch_table} b ON b.unit_code = m.unit_code
                 WHERE m.date BETWEEN CAST(r.first_day AS DATE) AND CAST($as_of AS DATE)""",
+                                                 type_table=type_table, branch_table=branch_table),
                                 {"width": len(slots), "as_of": as_of}).fetchnumpy()["cell"]
         held = np.bincount(np.asarray(found, dtype=np.int64), minlength=held.size)
     return held.reshape(len(codes), len(slots))
@@ -151,9 +191,9 @@ def _build_grid(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, ro
                 start: dt.date | None = None, today: dt.date | None = None) -> SlotGrid:
     first, end = window(as_of, start, today)
     slots = slots_frame(rules, first, end)
-    branches = con.execute(f"""
+    branches = con.execute("""
         SELECT unit_code, unit_name, founded_date FROM units
-        WHERE level = $level AND {_IN_SCOPE.format(col="unit_code")} ORDER BY unit_code""",
+        WHERE level = $level AND """ + IN_SUBTREE + " ORDER BY unit_code",
                            {"level": LEVEL_BRANCH, "root": root}).df()
     branches["founded_date"] = pd.to_datetime(branches["founded_date"])
     return SlotGrid(rules, root, end, slots, branches, _held_counts(con, slots, branches["unit_code"], end))
@@ -178,6 +218,7 @@ def _slot_rows(grid: SlotGrid, rows: np.ndarray, cols: np.ndarray) -> pd.DataFra
                                                           "slot_label")},
         "required": required,
         "ended": np.tile(grid.ended[cols], n),
+        "in_progress": grid.in_progress[np.ix_(rows, cols)].ravel(),
         "held": grid.held[np.ix_(rows, cols)].ravel(),
         "met": met,
     })
@@ -190,24 +231,26 @@ def meeting_slots(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, 
                   meeting_type: str | None = None, only_with_unmet: bool = False,
                   start: dt.date | None = None, today: dt.date | None = None) -> pd.DataFrame:
     """Every branch × rule slot of the window (the heat map): unit_code, unit_name, meeting_type,
-    every, slot_start, slot_end, slot_label, required, ended, held, met.
+    every, slot_start, slot_end, slot_label, required, ended, in_progress, held, met.
 
-    held = meetings of the type dated in [slot_start, min(slot_end, as_of)];
-    met = held ≥ min_count for a required slot, NULL (not required) before the branch existed.
-    `meeting_type` keeps one type; `only_with_unmet` keeps branches with at least one unmet slot
-    (of that type when given). Rule: 《中国共产党支部工作条例（试行）》 meeting frequencies.
+    required = the slot is owed (ended, or running and already met); in_progress = 进行中 (running,
+    not met yet: neither owed nor missed); held = meetings of the type dated in
+    [slot_start, min(slot_end, as_of)]; met = held ≥ min_count for an owed slot, NULL where the
+    slot is not owed (in progress, or before the branch existed). `meeting_type` keeps one type;
+    `only_with_unmet` keeps branches with at least one missed slot (of that type when given).
+    Rule: 《中国共产党支部工作条例（试行）》 meeting frequencies; definitions: `SlotGrid`.
     """
     grid = slot_grid(con, rules, as_of, root, start, today)
     cols = grid.columns_of(meeting_type)
     rows = np.arange(len(grid.branches))
     if only_with_unmet:
-        rows = np.flatnonzero((grid.required[:, cols] & ~grid.met[:, cols]).any(axis=1))
+        rows = np.flatnonzero(grid.missed[:, cols].any(axis=1))
     return _slot_rows(grid, rows, cols)
 
 
 def worst_branches(slots: pd.DataFrame, limit: int) -> pd.DataFrame:
-    """The rows of `meeting_slots` for at most `limit` branches: those with the most unmet required
-    slots (required and not met), ties by unit code; rows keep their order. A heat map of tens of
+    """The rows of `meeting_slots` for at most `limit` branches: those with the most missed slots
+    (owed and not met), ties by unit code; rows keep their order. A heat map of tens of
     thousands of branches cannot be read: it shows the branches needing attention first."""
     if slots.empty or slots["unit_code"].nunique() <= limit:
         return slots
@@ -226,24 +269,29 @@ def heatmap_slots(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, 
 
 
 def _per_type(grid: SlotGrid) -> pd.DataFrame:
-    """Per rule of the window, in rules order: meeting_type, every, min_count, required and met slots."""
+    """Per rule of the window, in rules order: meeting_type, every, min_count, required (owed), met
+    and in-progress slots."""
     rows = []
     for meeting_type, rule in grid.slots.groupby("meeting_type", sort=False):
         cols = rule.index.to_numpy()
         rows.append((meeting_type, rule["every"].iloc[0], int(rule["min_count"].iloc[0]),
-                     int(grid.required[:, cols].sum()), int(grid.met[:, cols].sum())))
-    return pd.DataFrame(rows, columns=["meeting_type", "every", "min_count", "required_slots", "met_slots"])
+                     int(grid.required[:, cols].sum()), int(grid.met[:, cols].sum()),
+                     int(grid.in_progress[:, cols].sum())))
+    return pd.DataFrame(rows, columns=["meeting_type", "every", "min_count", "required_slots", "met_slots",
+                                       "in_progress_slots"])
 
 
 def completion_by_type(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root: str | None = None,
                        start: dt.date | None = None, today: dt.date | None = None) -> pd.DataFrame:
-    """Per required meeting type: required_slots, met_slots, completion_pct = met ÷ required × 100
-    (None when no branch of the scope has a required slot of that type). Types in rules order.
+    """Per required meeting type: required_slots (owed: ended, or running and already met),
+    met_slots, completion_pct = met ÷ owed × 100 (None when no branch of the scope owes a slot of
+    that type; a running slot not met yet is in progress, not missed); in_progress_slots = those
+    running slots (a type with nothing owed yet but slots in progress is 进行中, not "no data"). Types in rules order.
     Rule: each type at least `min_count` per `every` (《中国共产党支部工作条例（试行）》)."""
     out = _per_type(slot_grid(con, rules, as_of, root, start, today))
     for c in ("meeting_type", "every"):
         out[c] = out[c].astype("str")
-    for c in ("min_count", "required_slots", "met_slots"):
+    for c in ("min_count", "required_slots", "met_slots", "in_progress_slots"):
         out[c] = out[c].astype("int64")
     out["completion_pct"] = np.where(out["required_slots"] > 0,
                                      out["met_slots"] * 100.0 / out["required_slots"].where(out["required_slots"] > 0),
@@ -255,7 +303,8 @@ def completion_by_unit(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.d
                        level: int = LEVEL_SECONDARY, start: dt.date | None = None,
                        today: dt.date | None = None) -> pd.DataFrame:
     """Per unit at `level` (rolled up from its branches via unit_paths): required_slots,
-    met_slots, completion_pct = Σ met ÷ Σ required slots × 100 (None without a required slot);
+    met_slots, completion_pct = Σ met ÷ Σ owed slots × 100 (None without an owed slot; owed =
+    `SlotGrid.required`: ended, or running and already met);
     branches_total = branches with at least one required slot, branches_complete = those whose
     every required slot is met, branch_compliance_pct = complete ÷ total × 100 (a parent's
     compliance as the share of its complying branches). Rule: all types of rules [meetings]."""
@@ -264,8 +313,10 @@ def completion_by_unit(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.d
                                "req": grid.required.sum(axis=1, dtype=np.int64),
                                "met": grid.met.sum(axis=1, dtype=np.int64)})
     with registered(con, per_branch) as name:
-        return con.execute(f"""
-            WITH {_UNITS_AT_LEVEL}
+        return con.execute(with_identifiers(_COMPLETION_BY_UNIT, per_branch=name), {"root": root, "level": level}).df()
+
+
+_COMPLETION_BY_UNIT = "WITH " + _UNITS_AT_LEVEL + """
             SELECT u.unit_code, u.unit_name,
                    CAST(coalesce(sum(pb.req), 0) AS BIGINT) AS required_slots,
                    CAST(coalesce(sum(pb.met), 0) AS BIGINT) AS met_slots,
@@ -277,24 +328,25 @@ def completion_by_unit(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.d
                              / count(pb.unit_code) FILTER (WHERE pb.req > 0) END AS branch_compliance_pct
             FROM units_at u
             LEFT JOIN unit_paths p ON p.ancestor_code = u.unit_code
-            LEFT JOIN {name} pb ON pb.unit_code = p.unit_code
+            LEFT JOIN {per_branch} pb ON pb.unit_code = p.unit_code
             GROUP BY u.unit_code, u.unit_name
-            ORDER BY u.unit_code""", {"root": root, "level": level}).df()
+            ORDER BY u.unit_code"""
 
 
 def meeting_headline(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root: str | None = None,
                      start: dt.date | None = None, today: dt.date | None = None) -> Headline:
-    """Overall completion = Σ met ÷ Σ required slots × 100 over every branch and type of the scope,
-    target 100 (every required meeting held); None when no branch has a required slot."""
+    """Overall completion (组织生活完成率) = Σ met ÷ Σ owed slots × 100 over every branch and type of
+    the scope, a slot being owed once it has ended or, still running, once it is met
+    (`SlotGrid.required`); target 100 (every owed meeting held); None when nothing is owed. It
+    does not drop on the first day of a month: the month just begun is in progress, not missed."""
     grid = slot_grid(con, rules, as_of, root, start, today)
     required, met = int(grid.required.sum()), int(grid.met.sum())
     return Headline("meetings.headline.completion", share_pct(met, required), FULL_COMPLETION_PCT,
                     numerator=met, denominator=required)
 
 
-def _attendance_where() -> str:
-    return (f"m.date BETWEEN $first AND $as_of AND m.expected IS NOT NULL AND m.attended IS NOT NULL "
-            f"AND {_IN_SCOPE.format(col='m.unit_code')}")
+_ATTENDANCE_WHERE = ("m.date BETWEEN $first AND $as_of AND m.expected IS NOT NULL AND m.attended IS NOT NULL "
+                     "AND " + in_subtree("m.unit_code"))
 
 
 def attendance(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | None = None,
@@ -305,15 +357,14 @@ def attendance(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | None 
     rows with 应到 or 实到 empty are left out; None when nothing is left (no data, not 0 %).
     No rule sets a minimum: this is shown for judgement, not flagged."""
     first, end = window(as_of, start, today)
-    return con.execute(f"""
-        WITH {_UNITS_AT_LEVEL}
+    return con.execute("WITH " + _UNITS_AT_LEVEL + """
         SELECT u.unit_code, u.unit_name, count(m.unit_code) AS meetings,
                CAST(sum(m.attended) AS BIGINT) AS attended, CAST(sum(m.expected) AS BIGINT) AS expected,
                CASE WHEN sum(m.expected) > 0 THEN sum(m.attended) * 100.0 / sum(m.expected) END
                    AS attendance_pct
         FROM units_at u
         LEFT JOIN unit_paths p ON p.ancestor_code = u.unit_code
-        LEFT JOIN meetings m ON m.unit_code = p.unit_code AND {_attendance_where()}
+        LEFT JOIN meetings m ON m.unit_code = p.unit_code AND """ + _ATTENDANCE_WHERE + """
         GROUP BY u.unit_code, u.unit_name ORDER BY u.unit_code""",
                        {"root": root, "level": level, "first": first, "as_of": end}).df()
 
@@ -323,9 +374,9 @@ def attendance_headline(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: st
     """Attendance over the scope = Σ 实到 ÷ Σ 应到 × 100 (rows with either empty left out);
     no target (no rule sets one); None when nothing is recorded."""
     first, end = window(as_of, start, today)
-    attended, expected = con.execute(f"""
+    attended, expected = con.execute("""
         SELECT coalesce(sum(m.attended), 0), coalesce(sum(m.expected), 0) FROM meetings m
-        WHERE {_attendance_where()}""", {"root": root, "first": first, "as_of": end}).fetchall()[0]
+        WHERE """ + _ATTENDANCE_WHERE, {"root": root, "first": first, "as_of": end}).fetchall()[0]
     return Headline("meetings.headline.attendance", share_pct(int(attended), int(expected)), None,
                     numerator=int(attended), denominator=int(expected))
 
@@ -348,13 +399,13 @@ def gap_branches(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, r
     unit_code, unit_name, meeting_type, every, gap_slots (length of the run), first_slot,
     last_slot, slots (labels). One row per branch and type: its longest run (latest on a tie).
 
-    Only ENDED slots count (slot_end ≤ as_of): the running slot can still be met before it ends,
-    so counting it would flag a branch that has done nothing wrong yet. Rule: rules
-    [meetings] gap_slots (连续未按期召开即预警)."""
+    Only MISSED slots count (`SlotGrid.missed`: owed and not met, so ended): the running slot can
+    still be met before it ends, so counting it would flag a branch that has done nothing wrong
+    yet. Rule: rules [meetings] gap_slots (连续未按期召开即预警)."""
     grid = slot_grid(con, rules, as_of, root, start, today)
-    # A branch's required slots of a type are consecutive (from its founding on) and the ended
+    # A branch's applicable slots of a type are consecutive (from its founding on) and the ended
     # ones come first, so a run of missed slots is a run of True along the row.
-    missed = grid.required & grid.ended[None, :] & ~grid.met
+    missed = grid.missed
     parts = []
     for order, (meeting_type, rule) in enumerate(grid.slots.groupby("meeting_type", sort=False)):
         cols = rule.index.to_numpy()
@@ -416,7 +467,8 @@ def meeting_flags(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, 
 def branch_calendar(con: duckdb.DuckDBPyConnection, rules: Rules, unit_code: str, year: int,
                     as_of: dt.date | None = None, today: dt.date | None = None) -> pd.DataFrame:
     """One branch's year, per rule type and slot: slot_start, slot_end, slot_label, required,
-    ended, held, met and the dates (MM-DD) of the meetings counted. Slots run from 1 January to
+    ended, in_progress, held, met (as in `meeting_slots`: a running slot not met yet is in
+    progress, not owed) and the dates (MM-DD) of the meetings counted. Slots run from 1 January to
     the end of `year`, or to the (effective) as-of date when earlier; none when that lies before
     the year."""
     end = min(dt.date(year, 12, 31), effective_as_of(as_of or dt.date(year, 12, 31), today))
@@ -428,8 +480,9 @@ def branch_calendar(con: duckdb.DuckDBPyConnection, rules: Rules, unit_code: str
         rows = rows[:0]
     cal = _slot_rows(grid, rows, grid.columns_of()).drop(columns=["unit_code", "unit_name"])
     held = con.execute("""
-        SELECT meeting_type, date FROM meetings WHERE unit_code = ? AND date BETWEEN ? AND ?
-        ORDER BY date""", [unit_code, window(end, None, today)[0], grid.as_of]).fetchall()
+        SELECT meeting_type, date FROM meetings WHERE unit_code = $unit_code AND date BETWEEN $start AND $as_of
+        ORDER BY date""",
+        {"unit_code": unit_code, "start": window(end, None, today)[0], "as_of": grid.as_of}).fetchall()
     dates = []
     for slot in cal.itertuples():
         days = [d.strftime("%m-%d") for kind, d in held
@@ -446,11 +499,11 @@ def branch_meetings(con: duckdb.DuckDBPyConnection, unit_code: str, year: int, a
     until = effective_as_of(as_of or dt.date(year, 12, 31), today)
     return con.execute("""
         SELECT date, meeting_type, topic, expected, attended FROM meetings
-        WHERE unit_code = ? AND year(date) = ? AND date <= ? ORDER BY date, meeting_type""",
-                       [unit_code, year, until]).df()
+        WHERE unit_code = $unit_code AND year(date) = $year AND date <= $until ORDER BY date, meeting_type""",
+                       {"unit_code": unit_code, "year": year, "until": until}).df()
 
 
 def meeting_records_in_scope(con: duckdb.DuckDBPyConnection, root: str | None = None) -> int:
     """How many meeting records exist for branches of the scope (any date): 0 means no data."""
-    return int(con.execute(f"SELECT count(*) FROM meetings m WHERE {_IN_SCOPE.format(col='m.unit_code')}",
+    return int(con.execute("SELECT count(*) FROM meetings m WHERE " + in_subtree("m.unit_code"),
                            {"root": root}).fetchall()[0][0])

@@ -15,9 +15,9 @@ import pandas as pd
 from kpi.metrics import annual, coverage, meetings, problems, ratings
 from kpi.metrics.common import FLAG_COLUMNS, Headline, share_pct
 from kpi.metrics.levels import level_below_root
-from kpi.org import subtree_filter_sql, subtree_params
 from kpi.rules import Rules
 from kpi.store import memo
+from kpi.store.sql import IN_SUBTREE, with_identifiers
 from kpi.store.sqlframes import registered
 
 CARD_KEYS = ("funds", "weight", "party_staff", "meetings", "standardisation",
@@ -108,6 +108,10 @@ def red_flags(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root
     return pd.concat(parts, ignore_index=True)
 
 
+_UNITS_AT_LEVEL = ("SELECT unit_code, unit_name FROM units WHERE level = $level AND " + IN_SUBTREE
+                   + " ORDER BY unit_code")
+
+
 def unit_ranking(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root: str | None = None,
                  flags: pd.DataFrame | None = None, today: dt.date | None = None) -> pd.DataFrame:
     """Ranking of the units just below the root (secondary units for the whole group).
@@ -118,14 +122,12 @@ def unit_ranking(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, r
     """
     level = level_below_root(con, root)
     flags = red_flags(con, rules, as_of, root, today=today) if flags is None else flags
-    units = con.execute(
-        f"SELECT unit_code, unit_name FROM units WHERE level = ? AND {subtree_filter_sql()} ORDER BY unit_code",
-        [level, *subtree_params(root)]).df()
+    units = con.execute(_UNITS_AT_LEVEL, {"level": level, "root": root}).df()
     # Each flag counts for its unit's ancestor at `level` (a flag above that level for none).
     with registered(con, flags[["unit_code"]], "flags") as flagged:
-        counts = con.execute(f"""SELECT p.ancestor_code AS unit_code, count(*) AS flag_count
-            FROM {flagged} f JOIN unit_paths p ON p.unit_code = f.unit_code AND p.ancestor_level = ?
-            GROUP BY p.ancestor_code""", [level]).df().set_index("unit_code")["flag_count"]
+        counts = con.execute(with_identifiers("""SELECT p.ancestor_code AS unit_code, count(*) AS flag_count
+            FROM {flagged} f JOIN unit_paths p ON p.unit_code = f.unit_code AND p.ancestor_level = $level
+            GROUP BY p.ancestor_code""", flagged=flagged), {"level": level}).df().set_index("unit_code")["flag_count"]
     done = meetings.completion_by_unit(con.cursor(), rules, as_of, root, level=level, today=today)
     out = (units.merge(counts, left_on="unit_code", right_index=True, how="left")
            .merge(done[["unit_code", "completion_pct"]], on="unit_code", how="left")

@@ -30,8 +30,9 @@ import pandas as pd
 
 from kpi.datasets import CLOSED_STATUS, PROBLEM_STATUSES, SEVERITIES
 from kpi.metrics.common import FLAG_COLUMNS, Headline, empty_flags, share_pct
-from kpi.org import LEVEL_SECONDARY, subtree_filter_sql, subtree_params
+from kpi.org import LEVEL_SECONDARY
 from kpi.rules import Rules
+from kpi.store.sql import SNAPSHOT_KEY, SNAPSHOT_ORDER, contains, in_subtree, like_contains
 
 NOT_STARTED, IN_PROGRESS, DONE_AWAITING, _ = PROBLEM_STATUSES
 SEVERE = SEVERITIES[-1]
@@ -41,27 +42,27 @@ NO_PROBLEMS = 0.0
 BY_COLUMNS = {None: None, "source": "ps.source", "category": "ps.category", "secondary": "sec.ancestor_code"}
 
 
-def _scope_sql(column: str, root: str | None, params: list) -> str:
+def _scope_sql(column: str, root: str | None, params: dict) -> str:
     """A WHERE fragment keeping rows whose `column` (a name written in this module) lies in the
-    subtree of `root`; appends its bound values to `params`. With no root it is `true`, so the whole
-    store is read without the unit_paths subquery."""
+    subtree of `root`; binds `root` in `params`. With no root it is `true`, so the whole store is
+    read without the unit_paths subquery."""
     if root is None:
         return "true"
-    params.extend(subtree_params(root))
-    return subtree_filter_sql(column)
+    params["root"] = root
+    return in_subtree(column)
 
 
-def _state_cte(as_of: dt.date, root: str | None, names: bool = False) -> tuple[str, list]:
+def _state_cte(as_of: dt.date, root: str | None, names: bool = False) -> tuple[str, dict]:
     """`WITH ps AS (...)`: every problem of the subtree found by `as_of`, with its state flags, and
     with its unit's unit_name and level when `names` (a list or flags show them; counts do not need
     the join to units)."""
-    params: list = [as_of, CLOSED_STATUS, DONE_AWAITING]
+    params: dict = {"as_of": as_of, "closed_status": CLOSED_STATUS, "done_status": DONE_AWAITING}
     scope = _scope_sql("p.unit_code", root, params)
     unit_columns = "u.unit_name, u.level," if names else ""
     unit_join = "LEFT JOIN units u ON u.unit_code = p.unit_code" if names else ""
     sql = f"""
-    WITH prm AS (SELECT CAST(? AS DATE) AS as_of, CAST(? AS VARCHAR) AS closed_status,
-                        CAST(? AS VARCHAR) AS done_status),
+    WITH prm AS (SELECT CAST($as_of AS DATE) AS as_of, CAST($closed_status AS VARCHAR) AS closed_status,
+                        CAST($done_status AS VARCHAR) AS done_status),
     base AS (
         SELECT p.*, {unit_columns} prm.as_of,
                coalesce(p.status = prm.closed_status AND p.closed_date <= prm.as_of, false) AS is_closed,
@@ -132,8 +133,9 @@ def problem_headlines(con: duckdb.DuckDBPyConnection, as_of: dt.date,
     cte, params = _state_cte(as_of, root)
     total, closed, overdue, severe, severe_open = con.execute(f"""{cte}
         SELECT count(*), count(*) FILTER (WHERE is_closed), count(*) FILTER (WHERE is_overdue),
-               count(*) FILTER (WHERE severity = ?), count(*) FILTER (WHERE severity = ? AND NOT is_closed)
-        FROM ps""", params + [SEVERE, SEVERE]).fetchone()
+               count(*) FILTER (WHERE severity = $severe),
+               count(*) FILTER (WHERE severity = $severe AND NOT is_closed)
+        FROM ps""", {**params, "severe": SEVERE}).fetchone()
     has_data = total > 0
     return {
         "overdue": Headline("problems.headline.overdue", overdue if has_data else None, NO_PROBLEMS,
@@ -157,7 +159,7 @@ def overdue_problems(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str |
     """
     cte, params = _state_cte(as_of, root, names=True)
     return con.execute(f"""{cte} SELECT {_LIST_COLUMNS} FROM ps WHERE is_overdue
-        ORDER BY days_overdue DESC, problem_id LIMIT ?""", params + [limit]).df()
+        ORDER BY days_overdue DESC, problem_id LIMIT $limit""", {**params, "limit": limit}).df()
 
 
 def ageing_buckets(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date,
@@ -173,13 +175,14 @@ def ageing_buckets(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date,
     cte, params = _state_cte(as_of, root)
     lowers = [None, *bounds]
     uppers = [*bounds, None]
-    counts, bound = [], []
-    for low, high in zip(lowers, uppers):
-        inside = "(CAST(? AS INTEGER) IS NULL OR age_days > ?) AND (CAST(? AS INTEGER) IS NULL OR age_days <= ?)"
+    counts, bound = [], {}
+    for i, (low, high) in enumerate(zip(lowers, uppers)):
+        inside = (f"(CAST($low{i} AS INTEGER) IS NULL OR age_days > $low{i}) "
+                  f"AND (CAST($high{i} AS INTEGER) IS NULL OR age_days <= $high{i})")
         counts += [f"count(*) FILTER (WHERE {inside})", f"count(*) FILTER (WHERE {inside} AND is_overdue)"]
-        bound += [low, low, high, high] * 2
+        bound |= {f"low{i}": low, f"high{i}": high}
     row = con.execute(f"{cte} SELECT {', '.join(counts)} FROM ps WHERE NOT is_closed AND age_days IS NOT NULL",
-                      params + bound).fetchone()
+                      {**params, **bound}).fetchone()
     rows = [{"bucket": i, "lower_days": low, "upper_days": high, "problems": row[2 * i], "overdue": row[2 * i + 1]}
             for i, (low, high) in enumerate(zip(lowers, uppers))]
     return pd.DataFrame(rows).astype({"lower_days": "Int64", "upper_days": "Int64"})
@@ -197,8 +200,9 @@ def due_soon(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root:
     cte, params = _state_cte(as_of, root, names=True)
     df = con.execute(f"""{cte}
         SELECT {_LIST_COLUMNS}, date_diff('day', as_of, due_date) AS days_left FROM ps
-        WHERE NOT is_closed AND due_date >= as_of AND date_diff('day', as_of, due_date) <= ?
-        ORDER BY due_date, problem_id LIMIT ?""", params + [max(rules.due_soon_days), limit]).df()
+        WHERE NOT is_closed AND due_date >= as_of AND date_diff('day', as_of, due_date) <= $days
+        ORDER BY due_date, problem_id LIMIT $limit""",
+                     {**params, "days": max(rules.due_soon_days), "limit": limit}).df()
     windows = sorted(rules.due_soon_days)
     df["window_days"] = pd.array([next(w for w in windows if d <= w) for d in df.days_left], dtype="Int64")
     return df
@@ -210,9 +214,10 @@ def due_soon_counts(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date
     within it (as_of ≤ due_date ≤ as_of + w) — the rows of `due_soon` with days_left ≤ w."""
     windows = sorted(rules.due_soon_days)
     cte, params = _state_cte(as_of, root)
-    counts = ", ".join("count(*) FILTER (WHERE date_diff('day', as_of, due_date) <= ?)" for _ in windows)
+    counts = ", ".join(f"count(*) FILTER (WHERE date_diff('day', as_of, due_date) <= $days{i})"
+                       for i in range(len(windows)))
     row = con.execute(f"""{cte} SELECT {counts} FROM ps WHERE NOT is_closed AND due_date >= as_of""",
-                      params + windows).fetchone()
+                      {**params, **{f"days{i}": w for i, w in enumerate(windows)}}).fetchone()
     return dict(zip(windows, row))
 
 
@@ -226,10 +231,10 @@ def status_funnel(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | No
     """
     cte, params = _state_cte(as_of, root)
     counts = dict(con.execute(f"""{cte}
-        SELECT CASE WHEN is_closed THEN ? WHEN is_completed THEN ? WHEN status = ? THEN ? ELSE ? END AS s,
+        SELECT CASE WHEN is_closed THEN $closed_status WHEN is_completed THEN $done_status
+                    WHEN status = $not_started THEN $not_started ELSE $in_progress END AS s,
                count(*) FROM ps GROUP BY 1""",
-                              params + [CLOSED_STATUS, DONE_AWAITING, NOT_STARTED, NOT_STARTED, IN_PROGRESS]
-                              ).fetchall())
+                              {**params, "not_started": NOT_STARTED, "in_progress": IN_PROGRESS}).fetchall())
     at = [int(counts.get(s, 0)) for s in PROBLEM_STATUSES]
     reached = [sum(at[i:]) for i in range(len(at))]
     return pd.DataFrame({"status": list(PROBLEM_STATUSES), "at_status": at, "reached": reached})
@@ -259,26 +264,25 @@ def weekly_series(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | No
     # 已销号 and the group before (the state at point i − 1) was not.
     points = [starts[0] - dt.timedelta(days=1), *ends]
     n = weeks
-    on_or_after = ("CASE " + " ".join(f"WHEN {{d}} <= CAST(? AS DATE) THEN {i}" for i in range(n + 1))
+    on_or_after = ("CASE " + " ".join(f"WHEN as_of <= CAST($p{i} AS DATE) THEN {i}" for i in range(n + 1))
                    + f" ELSE {n + 1} END")
-    after_date = ("CASE " + " ".join(f"WHEN {{d}} < CAST(? AS DATE) THEN {i}" for i in range(n + 1))
+    after_date = ("CASE " + " ".join(f"WHEN due < CAST($p{i} AS DATE) THEN {i}" for i in range(n + 1))
                   + f" ELSE {n + 1} END")
-    scope_params: list = []
+    scope_params: dict = {}
     in_scope = f"problem_id IN (SELECT problem_id FROM problems WHERE {_scope_sql('unit_code', root, scope_params)})"
     # A subtree's problems are picked first (a small set); for the whole store the problems still
     # in the problem table are checked once per problem, after grouping.
     before, after = ("true", in_scope) if root is None else (in_scope, "true")
     rows = con.execute(f"""
         WITH reached AS (
-            SELECT problem_id, {on_or_after.format(d="as_of")} AS lo, status = ? AS closed, due_date,
-                   CAST(date_diff('day', DATE '1970-01-01', as_of) AS BIGINT) * 4294967296
-                       + coalesce(batch_id + 1, 0) AS k
-            FROM problem_changes WHERE as_of <= CAST(? AS DATE) AND {before}),
+            SELECT problem_id, {on_or_after} AS lo, status = $closed_status AS closed, due_date,
+                   {SNAPSHOT_KEY} AS k
+            FROM problem_changes WHERE as_of <= CAST($p{n} AS DATE) AND {before}),
         groups AS (
             SELECT problem_id, lo, arg_max(closed, k) AS closed, arg_max_null(due_date, k) AS due
             FROM reached GROUP BY problem_id, lo),
         held AS (
-            SELECT lo, closed, {after_date.format(d="due")} AS c, coalesce(lead(lo) OVER w, {n + 1}) AS hi,
+            SELECT lo, closed, {after_date} AS c, coalesce(lead(lo) OVER w, {n + 1}) AS hi,
                    lag(closed) OVER w AS closed_before, row_number() OVER w = 1 AS first
             FROM groups WHERE {after}
             WINDOW w AS (PARTITION BY problem_id ORDER BY lo)),
@@ -289,7 +293,8 @@ def weekly_series(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | No
             UNION ALL SELECT greatest(lo, c), 0, 1, 0, 0 FROM held WHERE NOT closed AND greatest(lo, c) < hi
             UNION ALL SELECT hi, 0, -1, 0, 0 FROM held WHERE NOT closed AND greatest(lo, c) < hi)
         SELECT i, sum(open), sum(overdue), sum(new), sum(closed) FROM events WHERE i <= {n} GROUP BY i""",
-                       [*points, CLOSED_STATUS, points[-1], *scope_params, *points]).fetchall()
+                       {**{f"p{i}": p for i, p in enumerate(points)}, "closed_status": CLOSED_STATUS,
+                        **scope_params}).fetchall()
     steps = np.zeros((4, n + 1), dtype=np.int64)
     for i, *values in rows:
         steps[:, i] = values
@@ -300,17 +305,20 @@ def weekly_series(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | No
     return df[["week_start", "week_end", "week", "open", "new", "closed", "overdue"]]
 
 
+_STATUS_HISTORY = """
+    SELECT as_of, status, due_date, batch_id,
+           lag(due_date) OVER w AS previous_due_date, lag(status) OVER w AS previous_status
+    FROM problem_snapshots WHERE problem_id = $problem_id
+    WINDOW w AS (ORDER BY """ + SNAPSHOT_ORDER + """)
+    ORDER BY """ + SNAPSHOT_ORDER
+
+
 def status_history(con: duckdb.DuckDBPyConnection, problem_id: str) -> pd.DataFrame:
     """The problem's snapshots in date order: as_of, status, due_date, batch_id, plus
     previous_due_date, deadline_changed (the deadline differs from the previous snapshot's),
     deadline_extended (it moved later), reopened (previous snapshot 已销号, this one not).
     """
-    df = con.execute("""
-        SELECT as_of, status, due_date, batch_id,
-               lag(due_date) OVER w AS previous_due_date, lag(status) OVER w AS previous_status
-        FROM problem_snapshots WHERE problem_id = ?
-        WINDOW w AS (ORDER BY as_of, batch_id NULLS FIRST)
-        ORDER BY as_of, batch_id NULLS FIRST""", [problem_id]).df()
+    df = con.execute(_STATUS_HISTORY, {"problem_id": problem_id}).df()
     prev_due, due = df.previous_due_date, df.due_date
     df["deadline_changed"] = (prev_due.notna() & (prev_due != due)).astype(bool)
     df["deadline_extended"] = (prev_due.notna() & due.notna() & (due > prev_due)).astype(bool)
@@ -333,31 +341,31 @@ class ProblemFilter:
     text: str | None = None
 
 
-def _in_list(column: str, values: tuple[str, ...], params: list) -> str:
-    """`column` (a name written in this module) is one of `values`, bound as one list; no filter when empty."""
+def _in_list(column: str, values: tuple[str, ...], params: dict) -> str:
+    """`column` (a name written in this module) is one of `values`, bound as one list named after the
+    column; no filter when empty."""
     if not values:
         return "true"
-    params.append(list(values))
-    return f"list_contains(CAST(? AS VARCHAR[]), {column})"
+    params[column] = list(values)
+    return f"list_contains(CAST(${column} AS VARCHAR[]), {column})"
 
 
-def _list_where(f: ProblemFilter, params: list) -> str:
+def _list_where(f: ProblemFilter, params: dict) -> str:
     """The WHERE clause of `problem_list` for `f`; appends its bound values to `params`."""
     where = [_in_list("source", f.sources, params), _in_list("category", f.categories, params),
              _in_list("severity", f.severities, params), _in_list("status", f.statuses, params)]
     if f.overdue_only:
         where.append("is_overdue")
     if f.found_from is not None:
-        where.append("found_date >= ?")
-        params.append(f.found_from)
+        where.append("found_date >= $found_from")
+        params["found_from"] = f.found_from
     if f.found_to is not None:
-        where.append("found_date <= ?")
-        params.append(f.found_to)
+        where.append("found_date <= $found_to")
+        params["found_to"] = f.found_to
     text = (f.text or "").strip()
     if text:
-        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        where.append("(description ILIKE '%' || ? || '%' ESCAPE '\\' OR measures ILIKE '%' || ? || '%' ESCAPE '\\')")
-        params.extend([escaped, escaped])
+        where.append(f"({contains('description')} OR {contains('measures')})")
+        params["pattern"] = like_contains(text)
     return " AND ".join(where)
 
 
@@ -370,11 +378,11 @@ def problem_list(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | Non
     (what a screen shows); None returns them all (what an export writes).
     """
     cte, cte_params = _state_cte(as_of, root, names=True)
-    where_params: list = []
+    where_params: dict = {}
     where = _list_where(filters or ProblemFilter(), where_params)
     return con.execute(f"""{cte} SELECT {_LIST_COLUMNS} FROM ps WHERE {where}
         ORDER BY is_overdue DESC, days_overdue DESC NULLS LAST, is_closed, due_date NULLS LAST, problem_id
-        LIMIT ?""", cte_params + where_params + [limit]).df()
+        LIMIT $limit""", {**cte_params, **where_params, "limit": limit}).df()
 
 
 def problem_list_counts(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | None = None,
@@ -382,18 +390,18 @@ def problem_list_counts(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: st
     """How many problems `problem_list` returns for `filters` ('listed'), how many of those are
     overdue at as_of ('overdue'), and how many problems the subtree has found by as_of in all ('all')."""
     cte, cte_params = _state_cte(as_of, root)
-    where_params: list = []
+    where_params: dict = {}
     where = _list_where(filters or ProblemFilter(), where_params)
     listed, overdue, everything = con.execute(f"""{cte}
         SELECT count(*) FILTER (WHERE {where}), count(*) FILTER (WHERE ({where}) AND is_overdue), count(*)
-        FROM ps""", cte_params + where_params + where_params).fetchone()
+        FROM ps""", {**cte_params, **where_params}).fetchone()
     return {"listed": listed, "overdue": overdue, "all": everything}
 
 
 def problem_options(con: duckdb.DuckDBPyConnection, root: str | None = None) -> dict[str, list[str]]:
     """Distinct categories of the subtree's problems (sources, severities and statuses are the
     fixed enumerations), for the list's filters."""
-    params: list = []
+    params: dict = {}
     rows = con.execute(f"""SELECT DISTINCT category FROM problems
         WHERE category IS NOT NULL AND {_scope_sql('unit_code', root, params)} ORDER BY 1""", params).fetchall()
     return {"categories": [r[0] for r in rows]}
@@ -415,8 +423,8 @@ def problem_flags(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | No
         UNION ALL
         SELECT unit_code, any_value(unit_name), any_value(level), 'problems_severe_open', count(*),
                string_agg(problem_id, '、' ORDER BY problem_id)
-        FROM ps WHERE severity = ? AND NOT is_closed GROUP BY unit_code
-        ORDER BY rule, actual DESC, unit_code""", params + [SEVERE]).df()
+        FROM ps WHERE severity = $severe AND NOT is_closed GROUP BY unit_code
+        ORDER BY rule, actual DESC, unit_code""", {**params, "severe": SEVERE}).df()
     if df.empty:
         return empty_flags()
     df["required"] = 0

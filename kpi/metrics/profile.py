@@ -19,8 +19,9 @@ import pandas as pd
 from kpi.i18n import TranslatedError
 from kpi.metrics import annual, coverage, indicators, meetings, overview, problems, ratings
 from kpi.metrics.common import Headline
-from kpi.org import LEVEL_BRANCH, breadcrumb, subtree_filter_sql, subtree_params
+from kpi.org import LEVEL_BRANCH, breadcrumb
 from kpi.rules import Rules
+from kpi.store.sql import IN_SUBTREE, in_subtree
 
 RECENT_ACTIVITIES = 10
 CHILD_COLUMNS = ["unit_code", "unit_name", "level", "org_type", "member_count", "staff_count", "flag_count",
@@ -109,7 +110,7 @@ class UnitProfile:
 def unit_info(con: duckdb.DuckDBPyConnection, unit_code: str) -> UnitInfo:
     """The unit's row of the tree; UnknownUnit when there is none."""
     row = con.execute("""SELECT unit_code, unit_name, level, org_type, parent_code, member_count, staff_count
-                         FROM units WHERE unit_code = ?""", [unit_code]).fetchone()
+                         FROM units WHERE unit_code = $unit_code""", {"unit_code": unit_code}).fetchone()
     if row is None:
         raise UnknownUnit(unit_code)
     code, name, level, org_type, parent, members, staff = row
@@ -117,13 +118,23 @@ def unit_info(con: duckdb.DuckDBPyConnection, unit_code: str) -> UnitInfo:
                     None if members is None else int(members), None if staff is None else int(staff))
 
 
+_UNIT_IN_SUBTREE = "SELECT 1 FROM units WHERE unit_code = $code AND " + IN_SUBTREE
+_SUBTREE_SIZE = "SELECT count(*) FROM units WHERE " + IN_SUBTREE
+_PICKER_UNITS = ("SELECT unit_code, unit_name, level FROM units WHERE " + IN_SUBTREE
+                 + " AND ($everything OR level < $branch_level OR unit_code = $current) ORDER BY unit_code")
+_RECENT_ACTIVITIES = """
+    SELECT s.activity_id, s.unit_code, u.unit_name, s.kind, s.start_date, s.end_date, s.lead, s.findings
+    FROM supervision s JOIN units u ON u.unit_code = s.unit_code
+    WHERE s.start_date <= $as_of AND """ + in_subtree("s.unit_code") + """
+    ORDER BY s.start_date DESC, s.activity_id LIMIT $limit"""
+
+
 def default_unit(con: duckdb.DuckDBPyConnection, *candidates: str | None, within: str | None = None) -> str | None:
     """The first candidate code that lies in the subtree of `within` (the whole tree when None),
     else `within` itself, else the top of the tree (lowest level, then code); None when there is
     no such unit."""
     for code in (*candidates, within):
-        if code and con.execute(f"SELECT 1 FROM units WHERE unit_code = ? AND {subtree_filter_sql()}",
-                                [code, *subtree_params(within)]).fetchone():
+        if code and con.execute(_UNIT_IN_SUBTREE, {"code": code, "root": within}).fetchone():
             return code
     if within is not None:
         return None
@@ -137,12 +148,10 @@ def picker_units(con: duckdb.DuckDBPyConnection, within: str | None, current: st
     most `max_units`; otherwise only those above branch level plus `current` (branches of a large
     group are reached from their parent's profile, not from a list of tens of thousands).
     Columns unit_code, unit_name, level, in tree order (by code)."""
-    total = con.execute(f"SELECT count(*) FROM units WHERE {subtree_filter_sql()}",
-                        subtree_params(within)).fetchone()[0]
+    total = con.execute(_SUBTREE_SIZE, {"root": within}).fetchone()[0]
     everything = total <= max_units
-    return con.execute(f"""SELECT unit_code, unit_name, level FROM units
-        WHERE {subtree_filter_sql()} AND (? OR level < ? OR unit_code = ?) ORDER BY unit_code""",
-                       [*subtree_params(within), everything, LEVEL_BRANCH, current]).df()
+    return con.execute(_PICKER_UNITS, {"root": within, "everything": everything, "branch_level": LEVEL_BRANCH,
+                                       "current": current}).df()
 
 
 def recent_activities(con: duckdb.DuckDBPyConnection, as_of: dt.date, unit_code: str,
@@ -150,11 +159,7 @@ def recent_activities(con: duckdb.DuckDBPyConnection, as_of: dt.date, unit_code:
     """The latest `limit` supervision activities begun by as_of on the unit or any unit below it,
     latest first: activity_id, unit_code, unit_name, kind, start_date, end_date, lead, findings.
     Records as uploaded; no figure is derived from them."""
-    df = con.execute(f"""
-        SELECT s.activity_id, s.unit_code, u.unit_name, s.kind, s.start_date, s.end_date, s.lead, s.findings
-        FROM supervision s JOIN units u ON u.unit_code = s.unit_code
-        WHERE s.start_date <= ? AND {subtree_filter_sql('s.unit_code')}
-        ORDER BY s.start_date DESC, s.activity_id LIMIT ?""", [as_of, *subtree_params(unit_code), limit]).df()
+    df = con.execute(_RECENT_ACTIVITIES, {"as_of": as_of, "root": unit_code, "limit": limit}).df()
     for col in ("start_date", "end_date"):
         df[col] = pd.to_datetime(df[col]).dt.date
     return df
@@ -193,7 +198,7 @@ def _latest_indicators(con, rules: Rules, as_of: dt.date, unit: UnitInfo, lang: 
 
 def _children(con, rules: Rules, as_of: dt.date, unit: UnitInfo, flags: pd.DataFrame) -> pd.DataFrame:
     tree = con.execute("""SELECT unit_code, unit_name, level, org_type, member_count, staff_count
-                          FROM units WHERE parent_code = ? ORDER BY unit_code""", [unit.code]).df()
+                          FROM units WHERE parent_code = $code ORDER BY unit_code""", {"code": unit.code}).df()
     if tree.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in CHILD_COLUMNS})
     ranking = overview.unit_ranking(con.cursor(), rules, as_of, unit.code, flags=flags)
@@ -211,7 +216,8 @@ def unit_profile(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, u
     # A rule judging units of a fixed level may name an ancestor when seen from a deeper root
     # (meetings_below rates a secondary unit on the root's branches): only the subtree's own flags.
     flags = overview.red_flags(con, rules, as_of, code, lang=lang, today=today)
-    subtree = con.cursor().execute("SELECT unit_code FROM unit_paths WHERE ancestor_code = ?", [code]).fetchnumpy()
+    subtree = con.cursor().execute("SELECT unit_code FROM unit_paths WHERE ancestor_code = $code",
+                                   {"code": code}).fetchnumpy()
     own = flags["unit_code"].isin(subtree["unit_code"]).to_numpy()
     flags = flags[own].reset_index(drop=True)
     is_branch = unit.level == LEVEL_BRANCH

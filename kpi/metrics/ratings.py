@@ -22,16 +22,14 @@ from kpi.metrics.levels import resolved_level
 from kpi.org import LEVEL_BRANCH, LEVEL_SECONDARY
 from kpi.rules import Rules
 from kpi.store import quote_identifier
+from kpi.store.sql import IN_SUBTREE, in_subtree
 
 RULE_STANDARDISATION = "standardisation"
 
-_SUBTREE = ("(CAST($root AS VARCHAR) IS NULL OR {col} IN "
-            "(SELECT unit_code FROM unit_paths WHERE ancestor_code = CAST($root AS VARCHAR)))")
-
 # Branches of each unit at $level in the subtree, with their rating of $year (if any).
-_BY_UNIT_SQL = f"""
+_BY_UNIT_SQL = """
 WITH scope AS (
-    SELECT unit_code, unit_name FROM units WHERE level = $level AND {_SUBTREE.format(col="unit_code")}
+    SELECT unit_code, unit_name FROM units WHERE level = $level AND """ + IN_SUBTREE + """
 ), branches AS (
     SELECT p.ancestor_code, p.unit_code FROM unit_paths p JOIN units b ON b.unit_code = p.unit_code
     WHERE b.level = $branch_level
@@ -53,7 +51,7 @@ GROUP BY s.unit_code, s.unit_name ORDER BY s.unit_code
 def ratings_year(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | None = None) -> int | None:
     """The latest year ≤ as_of.year with a rating of a branch in the subtree; None when there is none."""
     row = con.execute(
-        f"SELECT max(year) FROM ratings WHERE year <= $year AND {_SUBTREE.format(col='unit_code')}",
+        "SELECT max(year) FROM ratings WHERE year <= $year AND " + IN_SUBTREE,
         {"year": as_of.year, "root": root}).fetchone()
     return None if row[0] is None else int(row[0])
 
@@ -64,9 +62,9 @@ def standardisation_compliance(con: duckdb.DuckDBPyConnection, rules: Rules, as_
     standardisation_target_pct. Pooled over branches, never an average of units' percentages."""
     year = ratings_year(con, as_of, root)
     rated, compliant = con.execute(
-        f"""SELECT count(r.compliant), CAST(coalesce(count_if(r.compliant), 0) AS BIGINT)
+        """SELECT count(r.compliant), CAST(coalesce(count_if(r.compliant), 0) AS BIGINT)
             FROM ratings r JOIN units b ON b.unit_code = r.unit_code
-            WHERE r.year = $year AND b.level = $branch_level AND {_SUBTREE.format(col='r.unit_code')}""",
+            WHERE r.year = $year AND b.level = $branch_level AND """ + in_subtree("r.unit_code"),
         {"year": year, "branch_level": LEVEL_BRANCH, "root": root}).fetchone()
     return Headline("standardisation_compliance", share_pct(int(compliant), int(rated)),
                     rules.standardisation_target_pct, int(compliant), int(rated))
@@ -81,11 +79,11 @@ def compliance_by_unit(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.d
     params = {"root": root, "level": resolved_level(con, root, level), "branch_level": LEVEL_BRANCH,
               "year": ratings_year(con, as_of, root), "target": rules.standardisation_target_pct}
     return con.execute(
-        f"""SELECT *, CASE WHEN compliance_pct IS NOT NULL THEN round(compliance_pct - target_pct, 6) >= 0 END
+        """SELECT *, CASE WHEN compliance_pct IS NOT NULL THEN round(compliance_pct - target_pct, 6) >= 0 END
                           AS meets_target,
                    CASE WHEN compliance_pct IS NOT NULL THEN greatest(0.0, target_pct - compliance_pct) END
                           AS gap_points
-            FROM ({_BY_UNIT_SQL}) ORDER BY unit_code""", params).df()
+            FROM (""" + _BY_UNIT_SQL + ") ORDER BY unit_code", params).df()
 
 
 def star_distribution(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | None = None,
@@ -95,12 +93,32 @@ def star_distribution(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str 
     params = {"root": root, "level": resolved_level(con, root, level), "branch_level": LEVEL_BRANCH,
               "year": ratings_year(con, as_of, root)}
     return con.execute(
-        f"""SELECT s.unit_code, s.unit_name, CAST($year AS INTEGER) AS year, r.stars, count(*) AS branches
+        """SELECT s.unit_code, s.unit_name, CAST($year AS INTEGER) AS year, r.stars, count(*) AS branches
             FROM units s JOIN unit_paths p ON p.ancestor_code = s.unit_code
             JOIN units b ON b.unit_code = p.unit_code AND b.level = $branch_level
             JOIN ratings r ON r.unit_code = b.unit_code AND r.year = $year
-            WHERE s.level = $level AND {_SUBTREE.format(col='s.unit_code')} AND r.stars IS NOT NULL
+            WHERE s.level = $level AND """ + in_subtree("s.unit_code") + """ AND r.stars IS NOT NULL
             GROUP BY s.unit_code, s.unit_name, r.stars ORDER BY s.unit_code, r.stars""", params).df()
+
+
+# One row per basic (its order, the branch's score, its peers' average), from the fixed BASIC_COLUMNS.
+_BASIC_ROWS = " UNION ALL ".join(
+    "SELECT '" + name + "' AS basic, " + str(i) + " AS ord, br." + quote_identifier(name) + " AS branch_score, "
+    "(SELECT avg(p." + quote_identifier(name) + ") FROM peers p) AS unit_average FROM branch br"
+    for i, name in enumerate(BASIC_COLUMNS))
+_SIX_BASICS_SQL = """WITH sec AS (
+        SELECT p.ancestor_code AS secondary_code, u.unit_name AS secondary_name
+        FROM unit_paths p JOIN units u ON u.unit_code = p.ancestor_code
+        WHERE p.unit_code = $unit AND p.ancestor_level = $secondary
+    ), peers AS (
+        SELECT r.* FROM ratings r JOIN unit_paths p ON p.unit_code = r.unit_code
+        JOIN units b ON b.unit_code = r.unit_code AND b.level = $branch_level
+        WHERE r.year = $year AND p.ancestor_code = (SELECT secondary_code FROM sec)
+    ), branch AS (SELECT * FROM ratings WHERE unit_code = $unit AND year = $year)
+    SELECT basic, branch_score, unit_average, CAST($year AS INTEGER) AS year,
+           (SELECT secondary_code FROM sec) AS secondary_code,
+           (SELECT secondary_name FROM sec) AS secondary_name
+    FROM (""" + _BASIC_ROWS + ") ORDER BY ord"
 
 
 def six_basics(con: duckdb.DuckDBPyConnection, as_of: dt.date, unit_code: str) -> pd.DataFrame:
@@ -109,24 +127,8 @@ def six_basics(con: duckdb.DuckDBPyConnection, as_of: dt.date, unit_code: str) -
     as_of.year): basic, branch_score, unit_average, year, secondary_code, secondary_name.
     Empty when the branch has no rating."""
     year = ratings_year(con, as_of, unit_code)
-    selects = " UNION ALL ".join(
-        f"SELECT '{name}' AS basic, {i} AS ord, br.{quote_identifier(name)} AS branch_score, "
-        f"(SELECT avg(p.{quote_identifier(name)}) FROM peers p) AS unit_average FROM branch br"
-        for i, name in enumerate(BASIC_COLUMNS))
     return con.execute(
-        f"""WITH sec AS (
-                SELECT p.ancestor_code AS secondary_code, u.unit_name AS secondary_name
-                FROM unit_paths p JOIN units u ON u.unit_code = p.ancestor_code
-                WHERE p.unit_code = $unit AND p.ancestor_level = $secondary
-            ), peers AS (
-                SELECT r.* FROM ratings r JOIN unit_paths p ON p.unit_code = r.unit_code
-                JOIN units b ON b.unit_code = r.unit_code AND b.level = $branch_level
-                WHERE r.year = $year AND p.ancestor_code = (SELECT secondary_code FROM sec)
-            ), branch AS (SELECT * FROM ratings WHERE unit_code = $unit AND year = $year)
-            SELECT basic, branch_score, unit_average, CAST($year AS INTEGER) AS year,
-                   (SELECT secondary_code FROM sec) AS secondary_code,
-                   (SELECT secondary_name FROM sec) AS secondary_name
-            FROM ({selects}) ORDER BY ord""",
+        _SIX_BASICS_SQL,
         {"unit": unit_code, "year": year, "secondary": LEVEL_SECONDARY, "branch_level": LEVEL_BRANCH}).df()
 
 
@@ -134,9 +136,9 @@ def rated_branches(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | N
     """Branches of the subtree rated in `ratings_year` (unit_code, unit_name, stars, compliant): the
     choices of the six-basics radar."""
     return con.execute(
-        f"""SELECT r.unit_code, b.unit_name, r.stars, r.compliant
+        """SELECT r.unit_code, b.unit_name, r.stars, r.compliant
             FROM ratings r JOIN units b ON b.unit_code = r.unit_code AND b.level = $branch_level
-            WHERE r.year = $year AND {_SUBTREE.format(col='r.unit_code')} ORDER BY r.unit_code""",
+            WHERE r.year = $year AND """ + in_subtree("r.unit_code") + " ORDER BY r.unit_code",
         {"year": ratings_year(con, as_of, root), "root": root, "branch_level": LEVEL_BRANCH}).df()
 
 

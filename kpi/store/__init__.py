@@ -4,17 +4,19 @@
 - migrations: the versioned schema, literal SQL frozen once released;
 - transactions: `transaction()` (one writing transaction at a time) and `WriteRefused` (StaleWrite, WriteConflict);
 - state: the data version caches key on, when each dataset last changed, empty / demo, checksums;
-- sql: `quote_identifier`, the only way an identifier enters a statement (values are always bound);
+- sql: the SQL helpers — `quote_identifier` / `with_identifiers` (the only way an identifier enters a
+  statement; values are always bound, by name), `in_subtree`, `like_contains`, the snapshot order, `insert_batch`;
 - meta: the key–value table `meta`; derived: tables kept right from the data (unit_paths,
   problem_changes); memo: a per-process cache keyed on the data version; sqlframes: a pandas
-  frame visible to SQL for a `with` block.
+  frame visible to SQL for a `with` block; unavailable: why a file cannot be opened (DuckDB's words,
+  the lock's holder) and the page's message for it.
 
 `from kpi import store` then `store.open_store(...)`, `store.transaction(...)`: the names below are
 the package's public API.
 """
 from kpi.store.connection import DUCKDB_CONFIG, Store, StoreError, StoreTooNew, migrate, open_store, schema_version
 from kpi.store.meta import meta_value, set_meta
-from kpi.store.sql import dataset_select_sql, quote_identifier
+from kpi.store.sql import dataset_select_sql, quote_identifier, with_identifiers
 from kpi.store.state import (
     DATASET_TABLES,
     bump_data_version,
@@ -30,5 +32,5 @@ __all__ = [
     "DATASET_TABLES", "DUCKDB_CONFIG", "StaleWrite", "Store", "StoreError", "StoreTooNew", "WriteConflict",
     "WriteRefused", "bump_data_version", "changed_at", "data_version", "dataset_select_sql", "is_demo", "is_empty",
     "meta_value", "migrate", "open_store", "quote_identifier", "schema_version", "set_meta", "table_checksums",
-    "transaction", "write_lock",
+    "transaction", "with_identifiers", "write_lock",
 ]

@@ -47,7 +47,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
         with transaction(con):
             con.execute(MIGRATIONS[version - 1])
             con.execute("DELETE FROM meta WHERE key = 'schema_version'")
-            con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(version)])
+            con.execute("INSERT INTO meta VALUES ('schema_version', $version)", {"version": str(version)})
     return start
 
 

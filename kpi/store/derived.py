@@ -13,10 +13,8 @@ import duckdb
 
 from kpi.store.meta import meta_value, set_meta
 from kpi.store.migrations import INSERT_UNIT_PATHS
+from kpi.store.sql import SNAPSHOT_KEY, SNAPSHOT_ORDER, SNAPSHOT_ORDER_NEWEST_FIRST
 
-# Snapshots are ordered by (as_of, batch_id NULLS FIRST); this key orders them the same way
-# (batch ids below 2³² − 1).
-SNAPSHOT_KEY = "(CAST(date_diff('day', DATE '1970-01-01', as_of) AS BIGINT) * 4294967296 + coalesce(batch_id + 1, 0))"
 BATCH_KEY = "coalesce(batch_id, -1)"
 _COLUMNS = "problem_id, status, due_date, as_of, batch_id"
 
@@ -49,44 +47,44 @@ def _changes_of(source: str, carry: str = "") -> str:
             SELECT {columns}, row_number() OVER w AS n,
                    lag(status) OVER w AS previous_status, lag(due_date) OVER w AS previous_due
             FROM {source}
-            WINDOW w AS (PARTITION BY problem_id ORDER BY as_of, batch_id NULLS FIRST))
+            WINDOW w AS (PARTITION BY problem_id ORDER BY {SNAPSHOT_ORDER}))
         WHERE n = 1 OR status IS DISTINCT FROM previous_status OR due_date IS DISTINCT FROM previous_due"""
 
 
 # The statements of the upkeep, fixed text composed once from the fragments above; every value
 # (batch keys, problem ids, the last kept key) is bound.
-_IN_BATCHES = f"list_contains(CAST(? AS BIGINT[]), {BATCH_KEY})"
-_LISTED = "problem_id IN (SELECT unnest(CAST(? AS VARCHAR[])))"
+_IN_BATCHES = "list_contains(CAST($batches AS BIGINT[]), " + BATCH_KEY + ")"
+_LISTED = "problem_id IN (SELECT unnest(CAST($problem_ids AS VARCHAR[])))"
 # True when every row of the selection comes after every snapshot kept (NULL: no row).
-_AFTER_KEPT = f"min({SNAPSHOT_KEY}) > coalesce(CAST(? AS BIGINT), -1)"
+_AFTER_KEPT = "min(" + SNAPSHOT_KEY + ") > coalesce(CAST($kept_max AS BIGINT), -1)"
 CHANGES_OF_ALL = _changes_of("problem_snapshots")
-BATCH_COUNTS = f"SELECT {BATCH_KEY}, count(*) FROM problem_snapshots GROUP BY ALL"
-KEPT_MAX = f"SELECT max({SNAPSHOT_KEY}) FROM problem_snapshots WHERE NOT {_IN_BATCHES}"
-GONE_AFTER_KEPT = f"SELECT {_AFTER_KEPT} FROM problem_changes WHERE {_IN_BATCHES}"
-NEW_AFTER_KEPT = f"SELECT {_AFTER_KEPT} FROM problem_snapshots WHERE {_IN_BATCHES}"
-GONE_PROBLEMS = f"SELECT DISTINCT problem_id FROM problem_changes WHERE {_IN_BATCHES}"
-NEW_PROBLEMS = f"SELECT DISTINCT problem_id FROM problem_snapshots WHERE {_IN_BATCHES}"
-DROP_GONE = f"DELETE FROM problem_changes WHERE {_IN_BATCHES}"
-DROP_LISTED = f"DELETE FROM problem_changes WHERE {_LISTED}"
+BATCH_COUNTS = "SELECT " + BATCH_KEY + ", count(*) FROM problem_snapshots GROUP BY ALL"
+KEPT_MAX = "SELECT max(" + SNAPSHOT_KEY + ") FROM problem_snapshots WHERE NOT " + _IN_BATCHES
+GONE_AFTER_KEPT = "SELECT " + _AFTER_KEPT + " FROM problem_changes WHERE " + _IN_BATCHES
+NEW_AFTER_KEPT = "SELECT " + _AFTER_KEPT + " FROM problem_snapshots WHERE " + _IN_BATCHES
+GONE_PROBLEMS = "SELECT DISTINCT problem_id FROM problem_changes WHERE " + _IN_BATCHES
+NEW_PROBLEMS = "SELECT DISTINCT problem_id FROM problem_snapshots WHERE " + _IN_BATCHES
+DROP_GONE = "DELETE FROM problem_changes WHERE " + _IN_BATCHES
+DROP_LISTED = "DELETE FROM problem_changes WHERE " + _LISTED
 REBUILD_LISTED = ("INSERT INTO problem_changes"
-                  + _changes_of(f"(SELECT {_COLUMNS} FROM problem_snapshots WHERE {_LISTED})"))
+                  + _changes_of("(SELECT " + _COLUMNS + " FROM problem_snapshots WHERE " + _LISTED + ")"))
 # Each problem's last change placed before the new rows: the window marks the new rows that
 # change the state; only those are added.
-APPEND_NEW = ("INSERT INTO problem_changes SELECT " + _COLUMNS + " FROM (" + _changes_of(f"""(
-    SELECT {_COLUMNS}, false AS added FROM problem_changes WHERE problem_id IN ({NEW_PROBLEMS})
-    QUALIFY row_number() OVER (PARTITION BY problem_id ORDER BY as_of DESC, batch_id DESC NULLS LAST) = 1
-    UNION ALL
-    SELECT {_COLUMNS}, true AS added FROM problem_snapshots WHERE {_IN_BATCHES})""", "added") + ") WHERE added")
+APPEND_NEW = ("INSERT INTO problem_changes SELECT " + _COLUMNS + " FROM (" + _changes_of(
+    "(SELECT " + _COLUMNS + ", false AS added FROM problem_changes WHERE problem_id IN (" + NEW_PROBLEMS + ")"
+    " QUALIFY row_number() OVER (PARTITION BY problem_id ORDER BY " + SNAPSHOT_ORDER_NEWEST_FIRST + ") = 1"
+    " UNION ALL SELECT " + _COLUMNS + ", true AS added FROM problem_snapshots WHERE " + _IN_BATCHES + ")",
+    "added") + ") WHERE added")
 
 
 def _rebuild(con: duckdb.DuckDBPyConnection, problem_ids: list[str]) -> None:
     """The change rows of these problems, rebuilt from their snapshots."""
-    con.execute(DROP_LISTED, [problem_ids])
-    con.execute(REBUILD_LISTED, [problem_ids])
+    con.execute(DROP_LISTED, {"problem_ids": problem_ids})
+    con.execute(REBUILD_LISTED, {"problem_ids": problem_ids})
 
 
 def _ids(con: duckdb.DuckDBPyConnection, query: str, batches: list[int]) -> list[str]:
-    return [row[0] for row in con.execute(query, [batches]).fetchall()]
+    return [row[0] for row in con.execute(query, {"batches": batches}).fetchall()]
 
 
 def refresh_problem_changes(con: duckdb.DuckDBPyConnection) -> bool:
@@ -104,21 +102,22 @@ def refresh_problem_changes(con: duckdb.DuckDBPyConnection) -> bool:
         return False
     gone = [b for b in seen if now.get(b) != seen[b]]
     new = [b for b in now if seen.get(b) != now[b]]
-    kept_max = con.execute(KEPT_MAX, [new]).fetchall()[0][0]
+    kept_max = con.execute(KEPT_MAX, {"batches": new}).fetchall()[0][0]
     if gone:
-        if con.execute(GONE_AFTER_KEPT, [kept_max, gone]).fetchall()[0][0] is False:
+        if con.execute(GONE_AFTER_KEPT, {"kept_max": kept_max, "batches": gone}).fetchall()[0][0] is False:
             # A later snapshot may now change the state: rebuild those problems.
             _rebuild(con, _ids(con, GONE_PROBLEMS, gone))
         else:
-            con.execute(DROP_GONE, [gone])
+            con.execute(DROP_GONE, {"batches": gone})
     if new:
-        if con.execute(NEW_AFTER_KEPT, [kept_max, new]).fetchall()[0][0] and not gone:
-            con.execute(APPEND_NEW, [new, new])
+        if con.execute(NEW_AFTER_KEPT, {"kept_max": kept_max, "batches": new}).fetchall()[0][0] and not gone:
+            con.execute(APPEND_NEW, {"batches": new})
         else:
             _rebuild(con, _ids(con, NEW_PROBLEMS, new))
     con.execute("DELETE FROM problem_change_batches")
     if now:
-        con.executemany("INSERT INTO problem_change_batches VALUES (?, ?)", list(now.items()))
+        con.executemany("INSERT INTO problem_change_batches VALUES ($batch_key, $snapshots)",
+                        [{"batch_key": key, "snapshots": count} for key, count in now.items()])
     return True
 
 

@@ -9,7 +9,7 @@ import duckdb
 
 from kpi.store import derived
 from kpi.store.meta import meta_value, set_meta
-from kpi.store.sql import quote_identifier
+from kpi.store.sql import with_identifiers
 
 DATASET_TABLES = ("units", "annual", "meetings", "problems", "supervision", "ratings", "indicators")
 
@@ -37,7 +37,7 @@ def changed_at(con: duckdb.DuckDBPyConnection, datasets: Iterable[str] | None = 
     names = list(DATASET_TABLES if datasets is None else datasets)
     rows = con.execute(
         """SELECT count(*), max(CAST(value AS BIGINT)) FROM meta
-           WHERE key IN (SELECT 'changed_at.' || unnest(CAST(? AS VARCHAR[])))""", [names]).fetchall()
+           WHERE key IN (SELECT 'changed_at.' || unnest(CAST($names AS VARCHAR[])))""", {"names": names}).fetchall()
     recorded, latest = rows[0]
     return int(latest) if recorded == len(set(names)) else data_version(con)
 
@@ -45,7 +45,7 @@ def changed_at(con: duckdb.DuckDBPyConnection, datasets: Iterable[str] | None = 
 def is_empty(con: duckdb.DuckDBPyConnection) -> bool:
     """True when no dataset table holds a row."""
     return all(
-        con.execute(f"SELECT count(*) FROM {quote_identifier(t)}").fetchone()[0] == 0
+        con.execute(with_identifiers("SELECT count(*) FROM {table}", table=t)).fetchone()[0] == 0
         for t in DATASET_TABLES
     )
 
@@ -61,7 +61,6 @@ def table_checksums(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]
         "SELECT table_name FROM duckdb_tables() ORDER BY table_name").fetchall()]
     out = {}
     for name in names:
-        q = quote_identifier(name)
         out[name] = tuple(con.execute(
-            f"SELECT count(*), coalesce(sum(hash(t)), 0) FROM {q} t").fetchone())
+            with_identifiers("SELECT count(*), coalesce(sum(hash(t)), 0) FROM {table} t", table=name)).fetchone())
     return out

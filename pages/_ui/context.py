@@ -7,13 +7,16 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 
+import duckdb
 import streamlit as st
 
-from kpi import config, org, store
+from kpi import cli, config, org, store
 from kpi.access import roles
+from kpi.cli import handoff
 from kpi.display.textsafe import markdown_text
 from kpi.i18n import DEFAULT_LANGUAGE, TranslatedError, t
 from kpi.rules import Rules, RulesError, load_rules
+from kpi.store.unavailable import page_refusal
 
 # The session-state key of the account signed in for this run (set by session.refresh_account).
 ACCOUNT_KEY = "_auth_account"
@@ -56,12 +59,27 @@ def refusal(error) -> str:
 
 @st.cache_resource(show_spinner=False)
 def _open_store(path: str) -> store.Store:
-    return store.open_store(path)
+    opened = store.open_store(path)
+    # From now on this process holds the file's lock: it takes over `python -m kpi` jobs on it.
+    handoff.serve(opened, cli.main)
+    return opened
 
 
 def get_store() -> store.Store:
-    """The store for this server (one DuckDB connection, shared; a cursor per use)."""
-    return _open_store(str(config.db_path()))
+    """The store for this server (one DuckDB connection, shared; a cursor per use). A store that cannot
+    be opened (held by another program, read-only, not a DuckDB file, too new) stops the page with one
+    message saying what to do; a failure is not cached, so the next run tries again."""
+    path = config.db_path()
+    try:
+        return _open_store(str(path))
+    except store.StoreError as exc:
+        st.error(refusal(exc))
+    except duckdb.Error as exc:
+        refused = page_refusal(exc, path)
+        if refused is None:
+            raise
+        st.error(refusal(refused))
+    st.stop()
 
 
 def cursor():
