@@ -12,4 +12,6 @@ ICON = Path(__file__).resolve().parent / "data" / "icon.svg"
 st.set_page_config(page_title="党建督导看板", page_icon=str(ICON), layout="wide")
 _ui.bootstrap()
 _ui.sidebar()
-_ui.navigation().run()
+page = _ui.navigation()
+_ui.page_frame(page)  # shared style; the presentation view (view=present)
+page.run()

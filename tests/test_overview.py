@@ -179,8 +179,10 @@ def test_overview_page_shows_the_same_numbers(monkeypatch, tmp_path):
     assert steady == [(MetricProto.MetricDirection.NONE, "")] * 7
     moved = at.metric[3].proto
     assert (moved.direction, moved.delta_description) == (MetricProto.MetricDirection.DOWN, "较上周")
-    assert at.subheader[1].value == "预警清单（22 条）"
-    ranking = chart_spec(at.get("plotly_chart")[0])
+    # The matrix comes first (tests/test_cockpit.py); the red flags and the ranking are tabs below the cards.
+    assert at.subheader[0].value == "单位×规则矩阵"
+    assert [tab.label for tab in at.tabs] == ["预警清单（22 条）", "下属单位排名"]
+    ranking = chart_spec(at.get("plotly_chart")[1])
     assert ranking["layout"]["title"]["text"] == "下属单位预警数排名（越少越好）<br><sup>截至 2026-06-30 · 全集团</sup>"
     assert ranking["data"][0]["x"] == [15, 7]
     assert ranking["data"][0]["y"] == ["乙公司", "甲公司"]
@@ -193,6 +195,6 @@ def test_overview_page_in_english(monkeypatch, tmp_path):
     assert not at.exception
     assert at.title[0].value == "Leadership overview"
     assert at.metric[3].label == "Meetings held on schedule" and at.metric[3].value == "44.1%"
-    assert at.subheader[1].value == "Red flags (22)"
-    title = chart_spec(at.get("plotly_chart")[0])["layout"]["title"]["text"]
+    assert [tab.label for tab in at.tabs] == ["Red flags (22)", "Ranking of units"]
+    title = chart_spec(at.get("plotly_chart")[1])["layout"]["title"]["text"]
     assert title == "Red flags per unit (fewer is better)<br><sup>As of 2026-06-30 · Whole group</sup>"

@@ -53,3 +53,15 @@ def matrix_rows(matrix: RuleMatrix, lang: str = "zh") -> list[tuple[str, list[tu
     return [(unit.unit_name, [(cell_text(cells[(unit.unit_code, rule)], lang), cells[(unit.unit_code, rule)]["status"])
                               for rule in MATRIX_RULES])
             for unit in matrix.units.itertuples()]
+
+
+def matrix_frames(matrix: RuleMatrix, lang: str = "zh") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The matrix as two frames of the same shape, for a table on screen: the texts (header
+    `column_labels`, the unit name first, then one cell text per rule) and each cell's status
+    (None under the unit name). Rows worst first, as in `matrix_rows`."""
+    rows = matrix_rows(matrix, lang)
+    labels = column_labels(lang)
+    texts = pd.DataFrame([[name] + [text for text, _ in cells] for name, cells in rows], columns=labels, dtype=object)
+    statuses = pd.DataFrame([[None] + [status for _, status in cells] for _, cells in rows], columns=labels,
+                            dtype=object)
+    return texts, statuses

@@ -6,7 +6,8 @@ one way only (a module imports only those above it in this list):
   the signed-in account and the chosen subtree;
 - session: sign-in / sign-out, idle expiry, single sign-on, role checks of a page, audit of the UI;
 - widgets: charts with their data, unit tables that open a profile, downloads, empty states;
-- frame: start-up of a new store, the sidebar and the navigation (for app.py only).
+- frame: start-up of a new store, the sidebar, the navigation and the frame of every page (for app.py),
+  and whether the page is shown in the presentation view.
 
 Pages write `from pages import _ui` and call `_ui.tr(...)`, `_ui.chart(...)`: the names below.
 Streamlit lists no page from this folder: the navigation is built by `frame.navigation` only.
@@ -28,7 +29,7 @@ from pages._ui.context import (
     tr,
     tr_md,
 )
-from pages._ui.frame import bootstrap, navigation, sidebar
+from pages._ui.frame import bootstrap, navigation, page_frame, presentation_mode, sidebar
 from pages._ui.session import (
     account_box,
     client_address,
@@ -60,7 +61,8 @@ __all__ = [
     "ACCOUNT_KEY", "PAGES", "PAGES_DIR", "PAGE_ROLES", "PROFILE_PAGE", "TABLE_ROWS", "account_box", "as_of",
     "bootstrap", "chart", "client_address", "compute", "current_account", "cursor", "data_table", "empty_state",
     "get_rules", "get_store", "lang", "log_export", "may_open", "md", "navigation", "note_rules_file",
-    "open_profile_of", "pop_notice", "refresh_account", "refusal", "require_role", "role_label", "scope",
+    "open_profile_of", "page_frame", "pop_notice", "presentation_mode",
+    "refresh_account", "refusal", "require_role", "role_label", "scope",
     "scope_label", "selected_unit", "sidebar", "sign_in", "sign_out", "sso_configured", "sso_email",
     "start_session", "subtitle", "tr", "tr_md", "unit_table",
 ]

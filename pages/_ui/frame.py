@@ -10,7 +10,7 @@ import streamlit as st
 from kpi import actions, org, store
 from kpi.i18n import t
 from pages._ui import session
-from pages._ui.context import current_account, cursor, get_rules, tr
+from pages._ui.context import as_of, current_account, cursor, get_rules, md, scope_label, tr
 from pages._ui.sitemap import PAGES, PAGES_DIR, may_open
 
 
@@ -79,3 +79,74 @@ def navigation() -> st.navigation:
         session.account_box(account)
     # Every permitted page listed: a collapsed list hides pages behind Streamlit's untranslated "View N more".
     return st.navigation(sections, expanded=True)
+
+
+# The presentation view (演示视图): the URL parameter view=present, or the sidebar button. Kept in the
+# session too, so that a page switch (which drops the URL's parameters) stays in the view.
+PRESENT_PARAM, PRESENT_VALUE, PRESENT_KEY = "view", "present", "present_view"
+
+# Every page: card titles and changes wrap instead of ending in "…" in narrow columns (1280×800), a row of
+# cards wraps rather than squeezing a card below 9rem; less space above the title and at the sides
+# (Streamlit's 6rem and 5rem), so the cockpit's matrix is above the fold and all its columns fit at 1280 px.
+PAGE_CSS = """<style>
+[data-testid="stMetricLabel"] *, [data-testid="stMetricDelta"] *, [data-testid="stMetricDeltaDescription"] * {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
+[data-testid="stMetricLabel"] { height: auto !important; min-height: 1.5rem; }
+div:has(> [data-testid="stMetricDelta"]) { flex-wrap: wrap; row-gap: 0.25rem; }
+[data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] [data-testid="stMetric"]) { flex-wrap: wrap; }
+[data-testid="stColumn"]:has([data-testid="stMetric"]) { min-width: 9rem; }
+[data-testid="stMainBlockContainer"] { padding-top: 4rem !important; padding-left: 3rem; padding-right: 3rem; }
+</style>"""
+
+# The presentation view: no sidebar, toolbar, expanders or downloads; the page's own title gives way to
+# the frame's, which names the scope and the as-of date; less padding, so a page fills a 16:9 screen.
+PRESENT_CSS = """<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
+[data-testid="stToolbar"], [data-testid="stDecoration"],
+[data-testid="stLayoutWrapper"]:has(> [data-testid="stExpander"]), [data-testid="stExpander"],
+[data-testid="stElementContainer"]:has([data-testid="stDownloadButton"]),
+[data-testid="stMain"] [data-testid="stElementContainer"]:has([data-testid="stHeading"] h1) {
+  display: none !important; }
+.st-key-present_title [data-testid="stElementContainer"]:has([data-testid="stHeading"] h1) {
+  display: block !important; }
+.st-key-present_title h1 { padding: 0 !important; font-size: 2rem; }
+[data-testid="stMainBlockContainer"] { padding: 1rem 2rem 0.5rem !important; max-width: none !important; }
+</style>"""
+
+
+def presentation_mode() -> bool:
+    """True in the presentation view: the URL says view=present, or the session entered it."""
+    if st.query_params.get(PRESENT_PARAM) == PRESENT_VALUE:
+        st.session_state[PRESENT_KEY] = True
+    return bool(st.session_state.get(PRESENT_KEY))
+
+
+def _enter_presentation() -> None:
+    st.session_state[PRESENT_KEY] = True
+    st.query_params[PRESENT_PARAM] = PRESENT_VALUE
+
+
+def _leave_presentation() -> None:
+    st.session_state[PRESENT_KEY] = False
+    st.query_params.pop(PRESENT_PARAM, None)
+
+
+def page_frame(page) -> None:
+    """What every page shares around its own content, drawn after `navigation` and before the page
+    runs: the style of cards; signed in, the sidebar's presentation-view button, and in the
+    presentation view its style, the exit button and a title naming the page, scope and as-of date."""
+    st.html(PAGE_CSS)
+    if current_account() is None:
+        return
+    if not presentation_mode():
+        st.sidebar.button(tr("present.enter"), key="present_enter", icon=":material/slideshow:",
+                          help=tr("present.enter_help"), on_click=_enter_presentation)
+        return
+    st.query_params[PRESENT_PARAM] = PRESENT_VALUE  # after a page switch, the link shows the view again
+    st.html(PRESENT_CSS)
+    with st.container(key="present_title", horizontal=True, vertical_alignment="center"):
+        # The scope is a unit's name, typed by users: escaped for Markdown (the page and the date are ours).
+        st.title(tr("present.title", page=page.title, scope=md(scope_label()), as_of=as_of().isoformat()),
+                 width="stretch", anchor=False)
+        st.button(tr("present.exit"), key="present_exit", type="tertiary", icon=":material/close:",
+                  on_click=_leave_presentation)

@@ -59,12 +59,13 @@ PROFILE_PAGE = "pages/unit_profile.py"
 
 
 def selected_unit(event, unit_codes: list[str] | None = None, unit_customdata: int | None = None) -> str | None:
-    """The unit picked in the selection `event` of st.dataframe (first selected row → unit_codes)
+    """The unit picked in the selection `event` of st.dataframe (first selected row or cell → unit_codes)
     or st.plotly_chart (first clicked point → its customdata[unit_customdata], else the
     unit_codes entry of its index on the first trace); None when nothing (usable) is selected.
     Chart customdata holds text escaped for Plotly (kpi.charts.theme.text): read back unescaped."""
     selection = (event or {}).get("selection") or {}
-    rows = selection.get("rows") or []
+    # A selected cell (selection_mode "single-cell") stands for its row.
+    rows = selection.get("rows") or [cell[0] for cell in selection.get("cells") or []]
     if rows:
         row = rows[0]
         return unit_codes[row] if unit_codes is not None and 0 <= row < len(unit_codes) else None
@@ -101,11 +102,12 @@ def _first_rows(data: pd.DataFrame) -> pd.DataFrame:
 
 
 def unit_table(data: pd.DataFrame, key: str, unit_codes: list[str] | None = None, unit_column: str = "unit_code",
-               height: int | str = "auto") -> None:
+               height: int | str = "auto", column_config: dict | None = None, row_height: int | None = None) -> None:
     """A table of units (one row each in `unit_codes`, default the `unit_column` column) in which
-    selecting a row opens that unit's profile."""
+    selecting a row opens that unit's profile; `column_config` and `row_height` as st.dataframe's
+    (a row taller than 4rem lets long texts wrap)."""
     codes = list(data[unit_column]) if unit_codes is None else list(unit_codes)
     event = st.dataframe(_first_rows(data), hide_index=True, width="stretch", height=height, key=key, on_select="rerun",
-                         selection_mode="single-row")
+                         selection_mode="single-row", column_config=column_config, row_height=row_height)
     st.caption(tr("profile.drill.table_hint"))
     open_profile_of(selected_unit(event, codes))
