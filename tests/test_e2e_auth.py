@@ -90,11 +90,10 @@ def test_admin_signs_in_sees_overview_then_signs_out(browser, server):
 
 def test_leader_is_refused_at_the_upload_url(browser, server):
     url, _ = server
-    page = _tab(browser, f"{url}/upload")
-    assert _dismiss_not_found(page)  # signed out, only the sign-in page exists
+    page = _tab(browser, f"{url}/upload")  # signed out, the sign-in form answers at any page's address
     assert not any(marker in _main_text(page) for marker in UPLOAD_MARKERS)
     sign_in(page, *DEMO_LEADER)
-    _dismiss_not_found(page)
+    assert _dismiss_not_found(page)  # the upload page is not in the leader's navigation
     page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
     text = _main_text(page)
     assert not any(marker in text for marker in UPLOAD_MARKERS), text[:500]
