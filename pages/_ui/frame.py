@@ -97,6 +97,6 @@ def navigation() -> st.navigation:
         session.account_box(account)
     # Every permitted page listed: a collapsed list hides pages behind Streamlit's untranslated "View N more".
     nav = st.navigation(sections, expanded=True)
-    viewlink.open_requested_page(nav.url_path, pages)  # the page a link asked for before signing in
+    viewlink.open_requested_page(account, nav.url_path, pages)  # the page a link asked for before signing in
     viewlink.show_notes()
     return nav

@@ -21,6 +21,7 @@ from kpi import org
 from kpi.access import roles
 from kpi.i18n import LANGUAGES
 from pages._ui.context import as_of, cursor, lang, md, refusal, tr, tr_md
+from pages._ui.session import role_label
 from pages._ui.sitemap import PAGES
 
 SCOPE_PARAM, AS_OF_PARAM, LANG_PARAM = "scope", "as_of", "lang"
@@ -126,12 +127,15 @@ def checked_scope(account: roles.Account, code: str, scope_options: list[str]) -
     return code
 
 
-def open_requested_page(current_url_path: str, pages: dict) -> None:
-    """Switch to the page the URL asked for before signing in (once), when the account may open it;
-    `pages` maps a page file to its st.Page in this run's navigation."""
+def open_requested_page(account: roles.Account, current_url_path: str, pages: dict) -> None:
+    """Switch to the page the URL asked for before signing in (once), when `account` may open it
+    (else say that its role may not); `pages` maps a page file to its st.Page in this run's navigation."""
     request = st.session_state.get(REQUEST_KEY) or {}
     page = request.pop("page", None)
-    if page is None or page.removesuffix(".py") == current_url_path or page not in pages:
+    if page is None or page.removesuffix(".py") == current_url_path:
+        return
+    if page not in pages:
+        _note(tr_md("auth.error.page_forbidden", role=role_label(account.role)))
         return
     st.switch_page(pages[page])
 
