@@ -11,12 +11,15 @@ from streamlit.testing.v1 import AppTest
 
 from kpi import store
 from kpi.access import accounts
+from kpi.demo.names import SECONDARY_UNITS
 from kpi.i18n import t
 from pages._ui import md
+from tests.fixtures.apptest_helpers import signed_in
 
 pytestmark = pytest.mark.slow
 AS_OF = dt.date(2025, 11, 20)
 APP = "../app.py"
+NAMES = {f"G{i:02d}": full for i, (full, *_) in enumerate(SECONDARY_UNITS, start=1)}  # the demo's G01…
 
 
 @pytest.fixture(scope="module")
@@ -140,6 +143,20 @@ def test_a_bound_account_cannot_open_a_scope_outside_its_subtree_by_a_link(opene
     assert inside_at.session_state["scope"] == inside and _warnings(inside_at) == []
     own_at = opened("analyst01", scope=own)  # its own unit is its whole subtree: no parameter
     assert own_at.session_state["scope"] == "" and "scope" not in own_at.query_params
+
+
+def test_a_leader_bound_to_a_unit_cannot_open_another_by_a_link(demo_db, monkeypatch, units):
+    other, own, *_ = units
+    monkeypatch.setenv("DJ_DB", str(demo_db))
+    at = signed_in(AppTest.from_file(APP, default_timeout=90), "领导", own)
+    at.query_params.update({"scope": other, "as_of": "2025-11-01"})
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert _warnings(at) == [f"单位“{other}”不在您的数据范围内。 链接中的这一项已忽略，显示您的全部数据范围。"]
+    assert at.session_state["scope"] == "" and at.session_state["as_of"] == dt.date(2025, 11, 1)
+    assert at.query_params == {"as_of": "2025-11-01", "lang": "zh"}
+    offered = [label.strip("\u3000") for label in at.selectbox(key="scope").options]
+    assert NAMES[other] not in offered and offered[0] == NAMES[own]  # the sidebar offers only its subtree
 
 
 def test_a_link_opened_signed_out_shows_the_sign_in_form_in_its_language_and_keeps_the_rest(opened, units):
