@@ -39,12 +39,8 @@ def read_request() -> None:
     if st.session_state.get(READ_KEY):
         return
     st.session_state[READ_KEY] = True
+    remember_current_view()
     params = st.query_params
-    request = {name: params.get(name) for name in (SCOPE_PARAM, AS_OF_PARAM) if name in params}
-    page = requested_page()
-    if page is not None:
-        request["page"] = page
-    st.session_state[REQUEST_KEY] = request
     if LANG_PARAM in params:
         wanted = params.get(LANG_PARAM)
         if wanted in LANGUAGES:
@@ -64,7 +60,8 @@ def requested_page() -> str | None:
 
 
 def remember_current_view() -> None:
-    """Keep the view of this run as the one to reopen after the next sign-in (a session that ended)."""
+    """Keep the view of this run's URL (page, subtree, as-of date) as the one to open once signed in:
+    at a session's first run, and when a session ends (idle, account disabled)."""
     request = {name: st.query_params.get(name) for name in (SCOPE_PARAM, AS_OF_PARAM) if name in st.query_params}
     page = requested_page()
     if page is not None:
