@@ -59,11 +59,13 @@ def _main_text(page) -> str:
 
 def test_first_request_for_a_page_url_still_asks_to_sign_in(browser, tmp_path):
     # A fresh server's first request runs the page alone (Streamlit's pages/ folder emulation):
-    # the page's own role check must stop it.
+    # the page's own role check must stop it and hand the run to the entry point's sign-in form.
     with running_server(tmp_path / "fresh.duckdb", tmp_path / "fresh.log") as url:
         page = browser.new_page(locale="zh-CN")
         page.goto(f"{url}/upload", wait_until="domcontentloaded")
-        page.wait_for_selector("[data-testid='stMain']", timeout=60_000)
+        # The page's run alone is rerun as the entry point (pages/_ui/session.run_entry_point_instead),
+        # whose navigation shows the sign-in form at the page's address.
+        page.locator("input[type='password']").wait_for(timeout=60_000)
         text = _main_text(page)
         assert not any(marker in text for marker in UPLOAD_MARKERS), text[:500]
         assert "登录" in text
@@ -90,11 +92,12 @@ def test_admin_signs_in_sees_overview_then_signs_out(browser, server):
 
 def test_leader_is_refused_at_the_upload_url(browser, server):
     url, _ = server
-    page = _tab(browser, f"{url}/upload")
-    assert _dismiss_not_found(page)  # signed out, only the sign-in page exists
+    page = _tab(browser, f"{url}/upload")  # signed out, the sign-in form answers at any page's address
     assert not any(marker in _main_text(page) for marker in UPLOAD_MARKERS)
     sign_in(page, *DEMO_LEADER)
-    _dismiss_not_found(page)
+    wait_until_rendered(page)  # the upload page is not in the leader's navigation: the overview, saying so
+    alerts = page.locator("[data-testid='stMain'] [data-testid='stAlert']").all_inner_texts()
+    assert "您的角色（领导）无权打开此页面。" in [text.strip().splitlines()[-1] for text in alerts]
     page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
     text = _main_text(page)
     assert not any(marker in text for marker in UPLOAD_MARKERS), text[:500]

@@ -17,7 +17,7 @@ KPI_ROOT_MODULES = {"__init__.py", "__main__.py", "config.py", "datasets.py", "i
 KPI_PACKAGES = {"access", "actions", "briefing", "charts", "cli", "demo", "display", "importing", "metrics", "store"}
 KPI_DATA_FOLDERS = {"messages"}
 # The UI helpers, each importing only those before it.
-UI_ORDER = ("sitemap", "context", "session", "widgets", "frame")
+UI_ORDER = ("sitemap", "context", "session", "viewlink", "widgets", "frame")
 
 
 def _module_name(path: Path, root: Path) -> str:

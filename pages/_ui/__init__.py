@@ -5,6 +5,7 @@ one way only (a module imports only those above it in this list):
 - context: language and translations, store and cursor, rules, cached computations, as-of date,
   the signed-in account and the chosen subtree;
 - session: sign-in / sign-out, idle expiry, single sign-on, role checks of a page, audit of the UI;
+- viewlink: the view in the URL (page, subtree, as-of date, language), its checks and the copy-link box;
 - widgets: charts with their data, unit tables that open a profile, downloads, empty states;
 - frame: start-up of a new store, the sidebar, the navigation and the frame of every page (for app.py),
   and whether the page is shown in the presentation view.

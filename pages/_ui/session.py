@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from kpi import actions, config, org
 from kpi.access import accounts, roles
@@ -94,12 +95,25 @@ def require_role(page_file: str) -> roles.Account:
     folder emulation on a server's first request, and AppTest after its first run)."""
     account = refresh_account()
     if account is None:
+        run_entry_point_instead()
         st.error(tr("auth.error.sign_in_first"))
         st.stop()
     if not may_open(account, Path(page_file).name):
         st.error(tr("auth.error.page_forbidden", role=role_label(account.role)))
         st.stop()
     return account
+
+
+def run_entry_point_instead() -> None:
+    """Rerun as the entry point a run made under Streamlit's emulation of an app with a pages/ folder,
+    which lasts until the entry point's st.navigation first runs in the process: the server's first
+    request — a tab reconnecting to a restarted server, a link — runs a page's URL alone, with no
+    sign-in form, and the entry point itself as a page whose widgets are not those of the next runs
+    (a language from the URL would be lost). The entry point's navigation shows the form, and the page
+    the URL asked for opens after signing in (pages/_ui/viewlink.py)."""
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False  # what the entry point's st.navigation sets anyway
+        st.rerun()
 
 
 def account_box(account: roles.Account) -> None:
