@@ -5,26 +5,27 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from kpi.charts import theme
-from kpi.i18n import t
+from kpi.i18n import enum_label, measured, t
 from kpi.rules import Indicator
 
 
 def series_chart(df: pd.DataFrame, indicator: Indicator, lang: str, subtitle: str) -> go.Figure:
     """One line per unit of the indicator over the periods, against the catalogue target."""
     fig = go.Figure()
+    unit = enum_label(indicator.unit, lang)  # '人' → 'persons' in English
     for i, (code, part) in enumerate(df.groupby("unit_code", sort=True)):
         name, code = theme.text(part["unit_name"].iloc[0]), theme.text(code)
         fig.add_trace(go.Scatter(
             x=part["period"].tolist(), y=part["value"].tolist(), mode="lines+markers", name=name,
             line={"color": theme.SERIES[i % len(theme.SERIES)], "width": 2.5}, marker={"size": 8},
             customdata=[[code, int(n)] for n in part["reporting_units"]],
-            hovertemplate=(f"<b>{name}</b> (%{{customdata[0]}})<br>%{{x}}: %{{y:,.2f}} {indicator.unit}<br>"
+            hovertemplate=(f"<b>{name}</b> (%{{customdata[0]}})<br>%{{x}}: %{{y:,.2f}} {unit}<br>"
                            + t("indicators.hover.reporting", lang) + "<extra></extra>")))
     if indicator.target is not None:
-        theme.rule_line(fig, indicator.target,
-                        t("indicators.target_line", lang, value=f"{indicator.target:g}", unit=indicator.unit))
+        target = measured(f"{indicator.target:g}", indicator.unit, lang)
+        theme.rule_line(fig, indicator.target, t("indicators.target_line", lang, value=target, unit=""))
     fig.update_xaxes(title_text=t("indicators.axis.period", lang), type="category", categoryorder="category ascending")
-    fig.update_yaxes(title_text=f"{indicator.name(lang)}（{indicator.unit}）")
+    fig.update_yaxes(title_text=t("indicators.axis.value", lang, name=indicator.name(lang), unit=unit))
     return theme.styled(fig, t("indicators.chart.series", lang, name=indicator.name(lang)), subtitle)
 
 

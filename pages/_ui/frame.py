@@ -12,6 +12,7 @@ from kpi.i18n import t
 from pages._ui import session
 from pages._ui.context import current_account, cursor, get_rules, tr
 from pages._ui.sitemap import PAGES, PAGES_DIR, may_open
+from pages._ui.widgets import widget_texts
 
 
 def bootstrap() -> None:
@@ -26,6 +27,7 @@ def sidebar() -> None:
     when switching pages."""
     con = cursor()
     account = session.refresh_account()
+    widget_texts()  # Streamlit's own English widget texts, in the UI language
     with st.sidebar:
         st.radio(t("common.sidebar.language"), ["zh", "en"], key="lang", horizontal=True,
                  format_func=lambda code: {"zh": "中文", "en": "English"}[code])
