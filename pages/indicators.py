@@ -42,5 +42,6 @@ pipeline = _ui.compute(indicators.member_pipeline, rules, as_of, root, lang=lang
 if pipeline["count"].map(pd.isna).all():
     _ui.empty_state("indicators.what_pipeline", "indicators")
 else:
-    _ui.chart(charts.pipeline_chart(pipeline, lang, subtitle), labelled(pipeline, "indicators", lang),
-              "member_pipeline")
+    # The stage's name is shown; its catalogue code is an English identifier.
+    _ui.chart(charts.pipeline_chart(pipeline, lang, subtitle),
+              labelled(pipeline.drop(columns="code"), "indicators", lang), "member_pipeline")

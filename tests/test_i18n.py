@@ -74,3 +74,9 @@ def test_values_with_a_stored_unit_of_measure():
     assert measured("5", "篇", "zh") == "5篇"
     assert measured("5", "篇", "en") == "5 articles"
     assert measured("90", "%", "en") == "90%"
+
+
+def test_tables_word_the_rules_identifiers():
+    basics = labelled(pd.DataFrame({"basic": ["basic_org", "basic_team"]}), "ratings", "zh")
+    assert basics.iloc[:, 0].tolist() == [t("ratings.basic.basic_org"), t("ratings.basic.basic_team")]
+    assert basics.iloc[:, 0].tolist()[0] != "basic_org"

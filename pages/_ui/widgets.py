@@ -179,7 +179,7 @@ def file_uploader(label: str, types: list[str], cap_mb: float, key: str):
     button and its instructions ("200MB per file • CSV") in the UI language, stating that cap."""
     uploaded = st.file_uploader(label, type=types, key=key, max_upload_size=max(1, math.ceil(cap_mb)))
     scope = f".st-key-{key} [data-testid='stFileUploaderDropzone']"
-    listed = tr("widgets.list_separator").join(t.upper() for t in types)
+    listed = tr("common.list_separator").join(t.upper() for t in types)
     st.html("<style>" + " ".join([
         _replace_text(f"{scope} button [data-testid='stMarkdownContainer'] p", tr("widgets.upload_button"),
                       "1rem"),
