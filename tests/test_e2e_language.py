@@ -48,14 +48,12 @@ PICTURED = ("upload", "audit", "problems")
 ALLOWED_WORDS = {
     "CSV", "TSV", "TXT", "XLSX", "PPTX", "PNG", "PDF",  # file formats, named as on the files
     "Excel",  # the product, as Chinese users and its Chinese edition name it
-    "MB",  # the unit of file sizes
-    "ISO",  # ISO weeks, the standard's name
-    "KPI",  # written so in Chinese party-building documents
+    "ISO",  # ISO weeks (周（ISO）), the standard's name
     "English",  # the language switch offers English in English, so that an English reader finds it
     "Language",  # the switch's label is bilingual on purpose ("语言 / Language")
 }
 # Server file paths (the rules file) and e-mail addresses are names, not language.
-NOT_LANGUAGE = re.compile(r"\S*/\S+\.\w+|\S+@\S+")
+NOT_LANGUAGE = re.compile(r"[A-Za-z0-9_.-]*(?:/[A-Za-z0-9_.-]+)+\.[A-Za-z0-9]+|[A-Za-z0-9_.+-]+@[A-Za-z0-9.-]+")
 ASCII_WORD = re.compile(r"[A-Za-z]{3,}")
 # English UI — Han ideographs, CJK punctuation and full-width forms.
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]+")
@@ -179,6 +177,7 @@ def test_the_checks_can_fail():
     """The two text checks find what they look for (the walk above shows none of it)."""
     assert english_words("请选择 Choose options · 50MB per file · CSV、XLSX", {"admin"}) == \
         ["Choose", "options", "per", "file"]
-    assert english_words("admin 下载 Excel · /srv/dj/data/rules.toml · 周（ISO）", {"admin"}) == []
+    assert english_words("admin 下载 Excel · 文件：/srv/dj/data/rules.toml · 周（ISO） · a@b.cn", {"admin"}) == []
+    assert english_words("路径：/srv/rules.toml，Choose", set()) == ["Choose"]
     assert chinese_left("Owner: 韩嘉怡 · 组织建设", ["韩嘉怡"]) == ["组织建设"]
     assert chinese_left("Theory study coverage（%）", []) == ["（", "）"]
