@@ -58,6 +58,13 @@ def enum_label(value: str, lang: str = DEFAULT_LANGUAGE) -> str:
     return t(key, lang) if has(key) else value
 
 
+def measured(value: str, unit: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """`value` with a stored unit of measure in `lang`: '90%', '5篇' / '5 articles'."""
+    if unit == "%":
+        return f"{value}%"
+    return t("indicators.value_unit", lang, value=value, unit=enum_label(unit, lang))
+
+
 class TranslatedError(Exception):
     """A refusal whose text is the message `{prefix}{key}` (filled from `params`), in any language;
     str() is the English text (logs, tracebacks).

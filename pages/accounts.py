@@ -34,8 +34,8 @@ units = roles.bindable_units(con, me)
 unit_options = roles.account_unit_options(con, me)
 unit_labels = {roles.NO_CHOICE: _ui.tr("auth.accounts.unit_placeholder"),
                roles.WHOLE_STORE: _ui.tr("auth.accounts.whole_store"),
-               **{c: "\u3000" * (int(lv) - 1) + f"{n}（{c}）" for c, n, lv in zip(units.unit_code, units.unit_name,
-                                                                              units.level)}}
+               **{c: "\u3000" * (int(lv) - 1) + _ui.unit_with_code(n, c)
+                  for c, n, lv in zip(units.unit_code, units.unit_name, units.level)}}
 role_labels = {r: _ui.tr(f"auth.role.{r}") for r in roles.ROLES}
 
 
@@ -81,8 +81,10 @@ if not table.empty:
         # another field never moves the account.
         current_unit = roles.WHOLE_STORE if current.unit_code is None else current.unit_code
         edit_options = unit_options if current_unit in unit_options else [current_unit, *unit_options]
+        # Labels are resolved now: AppTest calls format_func outside the script run.
+        edit_labels = {c: unit_labels.get(c) or _ui.unit_with_code(roles.unit_name(con, c), c) for c in edit_options}
         unit = c2.selectbox(_ui.tr("auth.accounts.unit"), edit_options, index=edit_options.index(current_unit),
-                            format_func=lambda c: unit_labels.get(c) or f"{roles.unit_name(con, c)}（{c}）")
+                            format_func=edit_labels.get)
         disabled = c3.checkbox(_ui.tr("auth.accounts.disabled"), current.disabled)
         saved = st.form_submit_button(_ui.tr("auth.accounts.save"), type="primary")
     if saved:

@@ -19,11 +19,12 @@ users = [""] + roles.visible_log_users(con, me)
 all_users = _ui.tr("audit.filter.all_users")
 action_labels = {a: _ui.tr(f"audit.action.{a}") for a in audit.ACTIONS}
 with st.container(border=True):
-    c1, c2, c3, c4 = st.columns([2, 3, 1, 1])
+    # Date fields need ~150 px for 'yyyy/mm/dd' and the calendar icon at a 1280 px wide window.
+    c1, c2, c3, c4 = st.columns([2, 2, 1.3, 1.3])
     user = c1.selectbox(_ui.tr("audit.filter.user"), users, key="audit_user",
                         format_func=lambda u: all_users if u == "" else u)
-    actions = c2.multiselect(_ui.tr("audit.filter.actions"), list(audit.ACTIONS), key="audit_actions",
-                             format_func=action_labels.get)
+    actions = _ui.multiselect(c2, _ui.tr("audit.filter.actions"), audit.ACTIONS, key="audit_actions",
+                              format_func=action_labels.get)
     start = c3.date_input(_ui.tr("audit.filter.start"), value=None, key="audit_start")
     end = c4.date_input(_ui.tr("audit.filter.end"), value=dt.date.today(), key="audit_end")
 

@@ -7,6 +7,7 @@ import streamlit as st
 
 from kpi.briefing import content, outputs
 from kpi.briefing.fonts import FontMissingError
+from kpi.display.briefing_data import section_data
 from kpi.display.matrix_xlsx import FILLS
 from kpi.periods import iso_week_label, last_full_week, week_bounds
 from pages import _ui
@@ -84,6 +85,6 @@ for section in briefing.sections:
     if section.figure is None:
         st.info(section.empty_message, icon=":material/info:")
     else:
-        _ui.chart(section.figure, section.data, f"briefing_{section.key}")
+        _ui.chart(section.figure, section_data(section.key, section.data, lang), f"briefing_{section.key}")
     if section.key in briefing.lists and briefing.lists[section.key].rows:
         show_table(briefing.lists[section.key])

@@ -31,8 +31,8 @@ with st.container(border=True):
     if st.session_state.get("cov_kinds_for") != window:
         st.session_state["cov_kinds"] = list(rule_kinds)
         st.session_state["cov_kinds_for"] = window
-    kinds = c2.multiselect(_ui.tr("coverage.kinds"), SUPERVISION_KINDS, key="cov_kinds",
-                           format_func=lambda k: enum_label(k, lang))
+    kinds = _ui.multiselect(c2, _ui.tr("coverage.kinds"), SUPERVISION_KINDS, key="cov_kinds",
+                            format_func=lambda k: enum_label(k, lang))
     below = _ui.compute(levels.level_below_root, root)
     level_options = list(range(max(below, 2), LEVEL_BRANCH + 1))
     level = c3.selectbox(_ui.tr("coverage.level"), level_options, key="cov_level",

@@ -28,7 +28,7 @@ table = roles.visible_batches(_ui.cursor(), account, batch_table(list_batches(_u
 if table.empty:
     st.info(_ui.tr("history.empty"))
     st.stop()
-st.dataframe(table.drop(columns=["undoable"]), hide_index=True, width="stretch")
+_ui.table(table.drop(columns=["undoable"]))
 
 version = store.data_version(_ui.cursor())  # read first: the confirmation below is computed at or after it
 active = roles.visible_batches(_ui.cursor(), account, active_batches(_ui.cursor()))

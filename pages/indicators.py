@@ -5,6 +5,7 @@ import streamlit as st
 
 from kpi.charts import indicators as charts
 from kpi.display.tables import labelled
+from kpi.i18n import measured
 from kpi.metrics import indicators
 from pages import _ui
 
@@ -25,7 +26,7 @@ code = st.selectbox(_ui.tr("indicators.choose"), list(catalogue), key="indicator
 indicator = catalogue[code]
 st.caption(_ui.tr("indicators.rollup_note", rollup=_ui.tr(f"indicators.rollup.{indicator.rollup}"),
                   target=_ui.tr("indicators.no_target") if indicator.target is None
-                  else f"{indicator.target:g}{indicator.unit}"))
+                  else measured(f"{indicator.target:g}", indicator.unit, lang)))
 series = _ui.compute(indicators.indicator_series, rules, code, root, end=as_of)
 if series.empty:
     _ui.empty_state("indicators.what", "indicators")
@@ -44,5 +45,6 @@ pipeline = _ui.compute(indicators.member_pipeline, rules, as_of, root, lang=lang
 if pipeline["count"].map(pd.isna).all():
     _ui.empty_state("indicators.what_pipeline", "indicators")
 else:
-    _ui.chart(charts.pipeline_chart(pipeline, lang, subtitle), labelled(pipeline, "indicators", lang),
-              "member_pipeline")
+    # The stage's name is shown; its catalogue code is an English identifier.
+    _ui.chart(charts.pipeline_chart(pipeline, lang, subtitle),
+              labelled(pipeline.drop(columns="code"), "indicators", lang), "member_pipeline")

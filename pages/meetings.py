@@ -1,6 +1,5 @@
 """组织生活: meeting completion per required slot (heat map), by type and by unit, attendance, branches
 missing periods in a row, one branch's calendar. Draws only; figures come from kpi.metrics.meetings."""
-import pandas as pd
 import streamlit as st
 
 from kpi.charts import meetings as charts
@@ -98,9 +97,10 @@ else:
     if matched > len(branches):
         st.caption(_ui.tr("meetings.page.branch_more", shown=len(branches), n=matched))
     names = dict(zip(branches["unit_code"], branches["unit_name"]))
+    labels = {c: _ui.unit_with_code(n, c) for c, n in names.items()}
     left, right = st.columns([3, 1])
     code = left.selectbox(_ui.tr("meetings.page.branch_select"), list(names), key="meetings_branch",
-                          format_func=lambda c: f"{names[c]}（{c}）")
+                          format_func=labels.get)
     year = right.selectbox(_ui.tr("meetings.page.year_select"), [as_of.year - i for i in range(3)],
                            key="meetings_year")
     calendar = _ui.compute(meetings.branch_calendar, rules, code, year, as_of)
@@ -108,5 +108,5 @@ else:
     _ui.chart(charts.calendar_chart(calendar, records, names[code], year, lang, subtitle),
               labelled(calendar, "meetings", lang), "meetings_calendar")
     st.caption(_ui.tr_md("meetings.page.meetings_list", branch=names[code], year=year, n=len(records)))
-    st.dataframe(tables.meetings_table(records, lang) if len(records) else pd.DataFrame(),
-                 hide_index=True, width="stretch")
+    if len(records):  # the caption above says 0 already
+        _ui.table(tables.meetings_table(records, lang))

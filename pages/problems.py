@@ -55,10 +55,14 @@ def label(value: str) -> str:
 
 with st.container(border=True):
     c1, c2, c3, c4 = st.columns(4)
-    sources = c1.multiselect(_ui.tr("problems.filter.source"), PROBLEM_SOURCES, key="pl_source", format_func=label)
-    categories = c2.multiselect(_ui.tr("problems.filter.category"), options["categories"], key="pl_category")
-    severities = c3.multiselect(_ui.tr("problems.filter.severity"), SEVERITIES, key="pl_severity", format_func=label)
-    statuses = c4.multiselect(_ui.tr("problems.filter.status"), PROBLEM_STATUSES, key="pl_status", format_func=label)
+    sources = _ui.multiselect(c1, _ui.tr("problems.filter.source"), PROBLEM_SOURCES, key="pl_source",
+                              format_func=label)
+    categories = _ui.multiselect(c2, _ui.tr("problems.filter.category"), options["categories"], key="pl_category",
+                                 format_func=label)
+    severities = _ui.multiselect(c3, _ui.tr("problems.filter.severity"), SEVERITIES, key="pl_severity",
+                                 format_func=label)
+    statuses = _ui.multiselect(c4, _ui.tr("problems.filter.status"), PROBLEM_STATUSES, key="pl_status",
+                               format_func=label)
     c1, c2, c3, c4 = st.columns(4)
     found_from = c1.date_input(_ui.tr("problems.filter.found_from"), value=None, key="pl_found_from")
     found_to = c2.date_input(_ui.tr("problems.filter.found_to"), value=None, key="pl_found_to")
@@ -122,7 +126,7 @@ else:
     if history.empty:
         st.info(_ui.tr("problems.detail.no_history"), icon=":material/history:")
     else:
-        st.dataframe(tables.history_table(history, lang), hide_index=True, width="stretch", key="history_table")
+        _ui.table(tables.history_table(history, lang), key="history_table")
 
     if not actions.can_edit_problems(account):  # leaders read; the editor is the page's last section
         st.stop()

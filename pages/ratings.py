@@ -40,8 +40,8 @@ with right:
 
 branches = _ui.compute(ratings.rated_branches, as_of, root)
 names = dict(zip(branches["unit_code"], branches["unit_name"]))
-branch = st.selectbox(_ui.tr("ratings.branch_select"), list(names), key="ratings_branch",
-                      format_func=lambda code: f"{names[code]}（{code}）")
+labels = {c: _ui.unit_with_code(n, c) for c, n in names.items()}
+branch = st.selectbox(_ui.tr("ratings.branch_select"), list(names), key="ratings_branch", format_func=labels.get)
 if branch is not None:
     basics = _ui.compute(ratings.six_basics, as_of, branch)
     if basics.empty:

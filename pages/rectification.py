@@ -36,7 +36,7 @@ with right:
 
 for by in ("source", "secondary"):
     rates = _ui.compute(problems.problem_rates, as_of, root, by)
-    _ui.chart(charts.rates_chart(rates, by, lang, subtitle), labelled(rates, "rectification", lang), f"rect_by_{by}")
+    _ui.chart(charts.rates_chart(rates, by, lang, subtitle), tables.rates_table(rates, by, lang), f"rect_by_{by}")
 
 weekly = _ui.compute(problems.weekly_series, as_of, root)
 left, right = st.columns(2)
@@ -62,4 +62,4 @@ for column, days in zip(st.columns(len(rules.due_soon_days)), sorted(rules.due_s
         else:
             if n > len(within):
                 st.caption(_ui.tr("rectification.due_first_rows", shown=f"{len(within):,}", n=f"{n:,}"))
-            st.dataframe(tables.due_table(within, lang), hide_index=True, width="stretch", key=f"due_{days}")
+            _ui.table(tables.due_table(within, lang), key=f"due_{days}")

@@ -11,6 +11,7 @@ from kpi.display import overview as overview_text
 from kpi.display import problems as problem_tables
 from kpi.display import profile as cards
 from kpi.display.tables import labelled
+from kpi.i18n import enum_label
 from kpi.metrics import profile
 from kpi.org import LEVEL_BRANCH
 from pages import _ui
@@ -38,7 +39,7 @@ def _show(unit_code: str) -> None:
 
 choices = _ui.compute(profile.picker_units, account.unit_code, code)
 # Labels are resolved now: AppTest calls format_func outside the script run.
-labels = {c: "\u3000" * (int(lv) - 1) + f"{name}（{c}）"
+labels = {c: "\u3000" * (int(lv) - 1) + _ui.unit_with_code(name, c)
           for c, name, lv in zip(choices.unit_code, choices.unit_name, choices.level)}
 if st.session_state.get("profile_picker") != code:
     st.session_state["profile_picker"] = code
@@ -64,7 +65,8 @@ with st.container(horizontal=True, vertical_alignment="center", gap="small"):
             st.markdown(_ui.md(name))
         st.markdown("›")
     st.markdown(f"**{_ui.md(unit.name)}**")
-st.caption(_ui.tr_md("profile.unit_facts", level=_ui.tr(f"common.level.{unit.level}"), org_type=unit.org_type or "—",
+st.caption(_ui.tr_md("profile.unit_facts", level=_ui.tr(f"common.level.{unit.level}"),
+                     org_type=enum_label(unit.org_type, lang) if unit.org_type else "—",
                   members=unit.member_count if unit.member_count is not None else "—",
                   staff=unit.staff_count if unit.staff_count is not None else "—", code=unit.code))
 

@@ -80,18 +80,18 @@ def _show(parsed, dataset: str, as_of: dt.date) -> None:
     st.caption(_ui.tr("upload.diff.help", columns=key_labels))
 
     with st.expander(_ui.tr("upload.mapping.title"), expanded=bool(parsed.unmapped)):
-        st.dataframe(mapping_frame(parsed, lang), hide_index=True, width="stretch")
+        _ui.table(mapping_frame(parsed, lang))
         if parsed.unmapped:
             st.caption(_ui.tr_md("upload.unmapped", headers="、".join(parsed.unmapped)))
 
     if parsed.errors:
         st.error(_ui.tr("upload.errors.title", n=len(parsed.errors)))
-        st.dataframe(error_table(parsed.errors, lang), hide_index=True, width="stretch")
+        _ui.table(error_table(parsed.errors, lang))
         st.download_button(_ui.tr("upload.errors.download"), error_report_xlsx(parsed.errors, lang),
                            _ui.tr("upload.errors.file_name"), XLSX_MIME, key="upload_error_report")
 
     st.subheader(_ui.tr("upload.preview.title", shown=min(PREVIEW_ROWS, parsed.row_count), total=parsed.row_count))
-    st.dataframe(preview_frame(parsed, lang), hide_index=True, width="stretch")
+    _ui.table(preview_frame(parsed, lang))
 
     if parsed.errors:
         return
@@ -127,8 +127,8 @@ dataset = st.selectbox(_ui.tr("upload.dataset"), list(DATASETS), key="upload_dat
 dataset_name = _ui.tr(f"common.dataset.{dataset}")
 st.download_button(_ui.tr("upload.template", dataset=dataset_name), template_xlsx(dataset, _ui.lang(), rules),
                    _ui.tr("upload.template_file", dataset=dataset_name), XLSX_MIME, key="upload_template")
-uploaded = st.file_uploader(_ui.tr("upload.file", cap=f"{rules.max_file_mb:g}"), type=["csv", "tsv", "txt", "xlsx"],
-                            key=f"upload_file_{dataset}")
+uploaded = _ui.file_uploader(_ui.tr("upload.file", cap=f"{rules.max_file_mb:g}"), ["csv", "tsv", "txt", "xlsx"],
+                             rules.max_file_mb, key=f"upload_file_{dataset}")
 as_of = dt.date.today()
 if dataset == PROBLEMS.name:
     as_of = st.date_input(_ui.tr("upload.as_of"), value=_ui.as_of(), key="upload_as_of")

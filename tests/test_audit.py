@@ -80,3 +80,16 @@ def test_rules_file_change_is_recorded_once(con, tmp_path):
     changes = audit.entries(con, actions=("rules_changed",))
     assert len(changes) == 1
     assert (changes.username[0], changes.target[0]) == ("ana", str(rules))
+
+
+def test_details_of_sign_ins_and_account_changes_are_translated():
+    assert audit_text.detail_text("sign_in", "password", "zh") == "密码"
+    assert audit_text.detail_text("sign_in", "sso", "en") == "single sign-on"
+    assert audit_text.detail_text("sign_in_failed", "setup: bad_setup_token", "zh") == "初始化: 初始化令牌错误"
+    assert audit_text.detail_text("account_created", "管理员 G01", "en") == "Administrator G01"
+    assert audit_text.detail_text("account_changed", "role, password", "zh") == "角色, 密码"
+    assert audit_text.detail_text("edit", "#12 status, due_date", "en") == "#12 Status, Deadline"
+    # Other actions' details (files, digests, paths) and unknown words stay as stored.
+    assert audit_text.detail_text("rules_changed", "sha256 0a1b → 2c3d", "en") == "sha256 0a1b → 2c3d"
+    assert audit_text.detail_text("sign_in_failed", "something_new", "zh") == "something_new"
+    assert audit_text.detail_text("sign_in", None, "zh") == ""

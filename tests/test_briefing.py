@@ -221,6 +221,18 @@ def test_english_briefing_is_complete(built):
     assert [h.change_text for h in briefing.headlines][:2] == ["unchanged from last week"] * 2
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_table_names_each_column_once(built, lang):
+    """A table with two columns of one name cannot be drawn (the page's preview failed in English on
+    the funds list's 'Rule' and 'Rule')."""
+    store, rules, _, _ = built
+    briefing = content.build_briefing(store.cursor(), rules, WEEK, None, lang, today=dt.date.fromisoformat(TODAY))
+    tables = [briefing.matrix, briefing.changes, *briefing.lists.values()]
+    assert {table.key: table.columns for table in tables if len(set(table.columns)) != len(table.columns)} == {}
+    assert briefing.lists["funds"].columns[1:4] == {
+        "zh": ["规则", "实际", "标准"], "en": ["Rule", "Actual", "Required"]}[lang]
+
+
 def test_flags_section_shows_missed_meetings_in_words(built):
     # The red flags carry a missed run of meetings as data (meetings.MissedRun); the table behind the
     # flags chart shows it worded in the briefing's language.

@@ -9,14 +9,13 @@ request to a host other than the server — and checks that the text reads exact
 """
 from __future__ import annotations
 
-import urllib.parse
-
 import pytest
 
 from kpi.display.textsafe import WORD_JOINER
 from kpi.i18n import t
 from pages._ui import PAGES
 from tests.fixtures.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DEMO_ADMIN, open_in_app, running_server, sign_in
+from tests.fixtures.page_walk import CHARTS_DRAWN_JS, RequestLog, settle
 from tests.fixtures.user_text_fixture import DISPLAY_NAME, FILE_NAME, HEADER, NAMES, SHEET, make_hostile_store, workbook
 
 pytestmark = pytest.mark.e2e
@@ -41,12 +40,6 @@ SCAN_JS = """
   };
 }
 """
-# Every chart delivered so far has been drawn by Plotly (tick labels, titles and legends exist).
-CHARTS_DRAWN_JS = """
-() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
-        .every(c => c.querySelector('.js-plotly-plot .main-svg .infolayer'))
-"""
-
 SHOWS_JS = """
 ([text, joiner]) => document.querySelector('[data-testid="stMain"]').innerText.replaceAll(joiner, '').includes(text)
 """
@@ -57,13 +50,6 @@ def hostile_store(tmp_path_factory) -> str:
     path = tmp_path_factory.mktemp("user_text") / "store.duckdb"
     make_hostile_store(path)
     return str(path)
-
-
-def _settle(page, title: str) -> None:
-    """Wait until the page titled `title` has run to its end and drawn every chart."""
-    page.locator("h1").filter(has_text=title).first.wait_for(timeout=60_000)
-    page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(timeout=60_000)
-    page.wait_for_function(CHARTS_DRAWN_JS, timeout=60_000)
 
 
 def _read(page, selector: str = "[data-testid='stApp']") -> str:
@@ -112,7 +98,6 @@ EXPECTED = {
 
 
 def test_user_text_renders_as_text_on_every_page(hostile_store, tmp_path):
-    outside: list[str] = []
     found: dict[str, dict] = {}
     unread: dict[str, list[str]] = {}
     charts, unscoped = 0, []
@@ -121,19 +106,16 @@ def test_user_text_renders_as_text_on_every_page(hostile_store, tmp_path):
             playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1600, "height": 1000}, locale="zh-CN")
-        server = urllib.parse.urlsplit(url).netloc
-        page.on("request", lambda r: outside.append(r.url)
-                if urllib.parse.urlsplit(r.url).scheme not in ("data", "blob", "about")
-                and urllib.parse.urlsplit(r.url).netloc != server else None)
+        requests = RequestLog(page)
         page.goto(url, wait_until="domcontentloaded")
         sign_in(page, *DEMO_ADMIN)
-        _settle(page, t("overview.page_title"))
+        settle(page, t("overview.page_title"))
         _choose_scope(page, "G01")
         for file, title_key, _, _ in PAGES:
             url_path = file.removesuffix(".py")
             if url_path != "overview":
                 open_in_app(page, url_path)
-            _settle(page, t(title_key))
+            settle(page, t(title_key))
             _act(page, url_path)
             scan = page.evaluate(SCAN_JS)
             if url_path in EXPECTED:  # for a person to look at: the hostile text, read as typed
@@ -148,8 +130,9 @@ def test_user_text_renders_as_text_on_every_page(hostile_store, tmp_path):
             charts += len(titles)
             unscoped += [f"{url_path}: {title}" for title in titles if NAMES["G01"] not in title]
         browser.close()
+        outside = requests.outside(url)
     assert found == {}
     assert unread == {}
-    assert sorted(set(outside)) == []
+    assert outside == []
     # Every chart's subtitle names the chosen unit as typed (Plotly drew no tag of it).
     assert charts > 20 and unscoped == []

@@ -3,9 +3,11 @@ import re
 import string
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from kpi.i18n import LANGUAGES, catalogue, enum_label, t
+from kpi.display.tables import labelled
+from kpi.i18n import LANGUAGES, catalogue, enum_label, measured, t
 
 ROOT = Path(__file__).resolve().parent.parent
 # t("key", ...), tr("key", ...), _ui.tr("key"), _ui.tr_md("key"): literal keys only; f-string keys are
@@ -54,3 +56,27 @@ def test_lookup_and_format():
     assert enum_label("已完成待验收", "en") == "Done, awaiting verification"
     assert enum_label("已完成待验收", "zh") == "已完成待验收"
     assert enum_label("未知值", "en") == "未知值"
+
+
+def test_tables_show_stored_enumerations_in_the_ui_language():
+    frame = pd.DataFrame({"meeting_type": ["支部党员大会", "自定义会议"], "every": ["quarter", "month"],
+                          "measure_unit": ["人", "%"], "unit_name": ["巡察组甲", "乙"]})
+    en = labelled(frame, "meetings", "en")
+    assert en["Meeting type"].tolist() == ["Branch general meeting", "自定义会议"]  # unknown values as stored
+    assert en["Frequency"].tolist() == ["quarterly", "monthly"]
+    assert en["measure_unit"].tolist() == ["persons", "%"]
+    zh = labelled(frame, "meetings", "zh")
+    assert zh["会议类型"].tolist() == ["支部党员大会", "自定义会议"] and zh["频次"].tolist() == ["每季度", "每月"]
+    assert frame["every"].tolist() == ["quarter", "month"]  # the caller's frame is left as it was
+
+
+def test_values_with_a_stored_unit_of_measure():
+    assert measured("5", "篇", "zh") == "5篇"
+    assert measured("5", "篇", "en") == "5 articles"
+    assert measured("90", "%", "en") == "90%"
+
+
+def test_tables_word_the_rules_identifiers():
+    basics = labelled(pd.DataFrame({"basic": ["basic_org", "basic_team"]}), "ratings", "zh")
+    assert basics.iloc[:, 0].tolist() == [t("ratings.basic.basic_org"), t("ratings.basic.basic_team")]
+    assert basics.iloc[:, 0].tolist()[0] != "basic_org"

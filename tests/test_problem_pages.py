@@ -104,6 +104,18 @@ def test_problem_list_en(open_page):
     table = at.dataframe[0].value
     assert table["Overdue"].tolist()[0] == "61 days overdue"
     assert table["Status"].tolist()[:2] == ["Done, awaiting verification", "In progress"]
+    # Stored categories in English, in the table and the filter; Streamlit's own placeholder translated.
+    assert table["Category"].tolist()[:2] == ["Funds management", "Organisation building"]
+    categories = at.multiselect(key="pl_category")
+    assert categories.placeholder == "Choose options"
+    assert "Organisation building" in categories.options  # the options as drawn
+
+
+def test_filters_say_choose_in_chinese(open_page):
+    at = open_page("problems.py")
+    assert {at.multiselect(key=k).placeholder for k in ("pl_source", "pl_category", "pl_severity", "pl_status")} \
+        == {"请选择（可多选）"}
+    assert "组织建设" in at.multiselect(key="pl_category").options
 
 
 def test_export_holds_exactly_the_filtered_rows(tmp_path):

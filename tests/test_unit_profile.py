@@ -252,7 +252,7 @@ def test_profile_page_in_english(monkeypatch, tmp_path):
     at.run().switch_page("pages/unit_profile.py").run()
     assert not at.exception
     assert at.title[0].value == "Unit profile"
-    assert at.caption[0].value == "Secondary unit · 党委 · 20 members · 1000 staff · code B"
+    assert at.caption[0].value == "Secondary unit · Party committee · 20 members · 1000 staff · code B"
     assert _metrics(at)[:2] == [("Red flags (incl. units below)", "15"), ("Party work funds ratio", "0.75%")]
     assert at.subheader[0].value == "Red flags (15)"
     title = chart_spec(at.get("plotly_chart")[0])["layout"]["title"]["text"]

@@ -1,6 +1,10 @@
 """The upload and history pages driven through AppTest: preview, diff, commit, errors, undo."""
 from __future__ import annotations
 
+import math
+import tomllib
+from pathlib import Path
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -127,3 +131,25 @@ def test_history_undo_restores_the_store(db):
     assert not at.exception
     assert at.success[0].value == "批次 #3 已撤销，数据已恢复到该批次写入之前。"
     assert _content(db) == before
+
+
+def test_uploader_states_the_rules_files_cap_in_the_ui_language(db):
+    """Streamlit's uploader says "200MB per file" and "Upload" in English: its browser-side limit is the
+    rules file's cap and its texts are drawn in the UI language (pages/_ui/widgets.py)."""
+    cap = load_rules().max_file_mb
+    at = _upload_page()
+    assert at.get("file_uploader")[0].proto.max_upload_size_mb == math.ceil(cap)
+    css = " ".join(element.proto.body for element in at.get("html"))
+    assert f'content: "或将文件拖放到此处 · 单个文件最大 {cap:g} MB · CSV、TSV、TXT、XLSX"' in css
+    assert 'content: "选择文件"' in css
+    at.session_state["lang"] = "en"
+    at.run()
+    css = " ".join(element.proto.body for element in at.get("html"))
+    assert f'content: "or drag and drop a file here · at most {cap:g} MB per file · CSV, TSV, TXT, XLSX"' in css
+
+
+def test_web_servers_ceiling_is_at_least_the_rules_cap():
+    """The server refuses bodies above server.maxUploadSize before the importer can say why: the
+    rules' cap (what the uploader states) must fit under it."""
+    config = tomllib.loads((Path(__file__).resolve().parent.parent / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["maxUploadSize"] >= math.ceil(load_rules().max_file_mb)

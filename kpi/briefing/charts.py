@@ -117,7 +117,8 @@ def coverage_chart(heat: pd.DataFrame, subtitle: str, lang: str) -> go.Figure:
                                   "tick0": 0, "dtick": formats.nice_step(top)},
         hovertemplate="%{y}<br>%{x}: %{z}<extra></extra>"))
     fig.update_yaxes(autorange="reversed", showgrid=False, automargin=True)
-    fig.update_xaxes(showgrid=False)
+    # Months as written ('2026-01'): read as dates, Plotly would label them 'Jan 2026' in any UI language.
+    fig.update_xaxes(showgrid=False, type="category")
     return theme.styled(fig, t("briefing.chart.coverage", lang), subtitle)
 
 

@@ -209,7 +209,8 @@ def coverage_section(con, rules: Rules, end: dt.date, root, subtitle: str, lang:
         notes.append(t("briefing.takeaway.all_covered", lang))
     else:
         names = list(missing.unit_name)
-        shown = "、".join(names[:MAX_NAMES]) + (f"… (+{len(names) - MAX_NAMES})" if len(names) > MAX_NAMES else "")
+        more = f"… (+{len(names) - MAX_NAMES})" if len(names) > MAX_NAMES else ""
+        shown = t("common.list_separator", lang).join(names[:MAX_NAMES]) + more
         notes.append(t("briefing.takeaway.uncovered", lang, units=shown))
     fig = charts.coverage_chart(heat, subtitle, lang)
     return Section("coverage", t("briefing.section.coverage", lang), fig, notes, None, heat)

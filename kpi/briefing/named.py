@@ -78,7 +78,8 @@ def gap_branch_table(con, rules: Rules, end: dt.date, root: str | None, lang: st
         per_branch = []
         for _, group in longest:
             top = group.iloc[0]
-            types = "、".join(dict.fromkeys(enum_label(v, lang) for v in group.meeting_type))
+            separator = t("common.list_separator", lang)
+            types = separator.join(dict.fromkeys(enum_label(v, lang) for v in group.meeting_type))
             slots = top.slots if lang == "zh" else top.slots.replace("、", ", ")
             run = t("briefing.list.slots", lang, n=int(top.gap_slots), slots=slots)
             per_branch.append((int(top.gap_slots), top.unit_code, [top.unit_name, types, run]))

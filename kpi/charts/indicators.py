@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 
 from kpi.charts import theme
 from kpi.display.formats import count_text, number_text, period_label
-from kpi.i18n import t
+from kpi.i18n import enum_label, measured, t
 from kpi.metrics.indicators import group_range
 from kpi.rules import Indicator
 
@@ -19,7 +19,7 @@ def series_chart(df: pd.DataFrame, indicator: Indicator, lang: str, subtitle: st
     a median and one named line read at a glance and keep on a slide."""
     band = group_range(df)  # lowest, median, highest per period (kpi.metrics.indicators)
     periods = [period_label(p, lang) for p in band["period"]]
-    unit = indicator.unit
+    unit = enum_label(indicator.unit, lang)  # '人' → 'persons' in English
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=periods, y=band["low"].tolist(), mode="lines", line={"width": 0},
                              showlegend=False, hoverinfo="skip"))
@@ -43,12 +43,12 @@ def series_chart(df: pd.DataFrame, indicator: Indicator, lang: str, subtitle: st
             hovertemplate=(f"<b>{name}</b> (%{{customdata[0]}})<br>%{{x}}: %{{y:,.1~f}} {unit}<br>"
                            + t("indicators.hover.reporting", lang) + "<extra></extra>")))
     if indicator.target is not None:
-        theme.rule_line(fig, indicator.target, t("indicators.target_line", lang, value=f"{indicator.target:g}",
-                                                 unit=unit))
+        target = measured(f"{indicator.target:g}", indicator.unit, lang)
+        theme.rule_line(fig, indicator.target, t("indicators.target_line", lang, value=target, unit=""))
     fig.update_xaxes(title_text=t("indicators.axis.period", lang), type="category", categoryorder="array",
                      categoryarray=periods)
     theme.sparse_categories(fig, periods)
-    fig.update_yaxes(title_text=f"{indicator.name(lang)}（{unit}）")
+    fig.update_yaxes(title_text=t("indicators.axis.value", lang, name=indicator.name(lang), unit=unit))
     return theme.styled(fig, t("indicators.chart.series", lang, name=indicator.name(lang)), subtitle)
 
 

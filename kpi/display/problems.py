@@ -10,7 +10,7 @@ from kpi.i18n import enum_label, t
 _TABLE_COLUMNS = ("problem_id", "overdue_mark", "unit_name", "unit_code", "source", "category", "severity",
                   "status", "found_date", "due_date", "days_overdue", "completed_date", "closed_date",
                   "owner", "description", "measures")
-_ENUM_COLUMNS = ("source", "severity", "status")
+_ENUM_COLUMNS = ("source", "category", "severity", "status")
 
 
 def problem_table(df: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -66,6 +66,16 @@ def history_table(df: pd.DataFrame, lang: str) -> pd.DataFrame:
         "batch_id": df.batch_id.astype("Int64"),
         "note": notes})
     return labelled(out, "problems.history", lang)
+
+
+def rates_table(rates: pd.DataFrame, by: str, lang: str) -> pd.DataFrame:
+    """Rates by `by` (kpi.metrics.problems.problem_rates) as shown: by 'source' the groups are stored
+    enumerations, worded in `lang`; by unit they are unit codes and names, shown as stored."""
+    out = rates.copy()
+    if by == "source":
+        for col in ("group", "group_name"):
+            out[col] = [enum_label(v, lang) if isinstance(v, str) else v for v in out[col]]
+    return labelled(out, "rectification", lang)
 
 
 def due_table(df: pd.DataFrame, lang: str) -> pd.DataFrame:

@@ -53,17 +53,22 @@ from pages._ui.widgets import (
     chart,
     data_table,
     empty_state,
+    file_uploader,
+    multiselect,
     open_profile_of,
     selected_unit,
+    table,
     unit_table,
+    unit_with_code,
+    widget_texts,
 )
 
 __all__ = [
     "ACCOUNT_KEY", "PAGES", "PAGES_DIR", "PAGE_ROLES", "PROFILE_PAGE", "TABLE_ROWS", "account_box", "as_of",
     "bootstrap", "chart", "client_address", "compute", "current_account", "cursor", "data_table", "empty_state",
-    "get_rules", "get_store", "lang", "log_export", "may_open", "md", "navigation", "note_rules_file",
-    "open_profile_of", "page_frame", "pop_notice", "presentation_mode",
+    "file_uploader", "get_rules", "get_store", "lang", "log_export", "may_open", "md", "multiselect", "navigation",
+    "note_rules_file", "open_profile_of", "page_frame", "pop_notice", "presentation_mode",
     "refresh_account", "refusal", "require_role", "role_label", "scope",
     "scope_label", "selected_unit", "sidebar", "sign_in", "sign_out", "sso_configured", "sso_email",
-    "start_session", "subtitle", "tr", "tr_md", "unit_table",
+    "start_session", "subtitle", "table", "tr", "tr_md", "unit_table", "unit_with_code", "widget_texts",
 ]

@@ -12,6 +12,7 @@ from kpi.i18n import t
 from pages._ui import session, viewlink
 from pages._ui.context import as_of, current_account, cursor, get_rules, md, scope_label, tr
 from pages._ui.sitemap import PAGES, PAGES_DIR, may_open
+from pages._ui.widgets import widget_texts
 
 
 def bootstrap() -> None:
@@ -33,6 +34,7 @@ def sidebar() -> None:
     account = session.refresh_account()
     if was_signed_in and account is None:  # the session ended (idle, disabled): reopen this view after signing in
         viewlink.remember_current_view()
+    widget_texts()  # Streamlit's own English widget texts, in the UI language
     with st.sidebar:
         st.radio(t("common.sidebar.language"), ["zh", "en"], key="lang", horizontal=True,
                  format_func=lambda code: {"zh": "中文", "en": "English"}[code])

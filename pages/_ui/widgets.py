@@ -3,6 +3,7 @@ unit's profile, downloads (audited), empty states. Draws only; every figure come
 """
 from __future__ import annotations
 
+import math
 from functools import partial
 
 import pandas as pd
@@ -37,7 +38,7 @@ def data_table(data: pd.DataFrame, key: str, expanded: bool = False, unit_codes:
     (the unit of each row) selecting a row opens that unit's profile."""
     with st.expander(tr("common.view_data"), expanded=expanded):
         if unit_codes is None:
-            st.dataframe(_first_rows(data), hide_index=True, width="stretch")
+            table(_first_rows(data))
         else:
             unit_table(data, f"table_{key}", unit_codes)
         left, right = st.columns(2)
@@ -91,6 +92,16 @@ def open_profile_of(unit_code: str | None) -> None:
 
 
 TABLE_ROWS = 1000  # rows sent to the browser per table; a large group's lists run to tens of thousands
+MISSING = "—"  # a missing value in a table (Streamlit writes "None")
+
+
+def table(data: pd.DataFrame, key: str | None = None, **kwargs):
+    """st.dataframe of `data` across the page, missing values as "—"; a table without rows is a
+    caption saying so (Streamlit's empty grid says "empty" in English). Returns st.dataframe's value."""
+    if data.empty:
+        st.caption(tr("widgets.no_rows"))
+        return None
+    return st.dataframe(data, hide_index=True, width="stretch", key=key, placeholder=MISSING, **kwargs)
 
 
 def _first_rows(data: pd.DataFrame) -> pd.DataFrame:
@@ -107,7 +118,80 @@ def unit_table(data: pd.DataFrame, key: str, unit_codes: list[str] | None = None
     selecting a row opens that unit's profile; `column_config` and `row_height` as st.dataframe's
     (a row taller than 4rem lets long texts wrap)."""
     codes = list(data[unit_column]) if unit_codes is None else list(unit_codes)
-    event = st.dataframe(_first_rows(data), hide_index=True, width="stretch", height=height, key=key, on_select="rerun",
-                         selection_mode="single-row", column_config=column_config, row_height=row_height)
+    event = table(_first_rows(data), key, height=height, on_select="rerun", selection_mode="single-row",
+                  column_config=column_config, row_height=row_height)
     st.caption(tr("profile.drill.table_hint"))
     open_profile_of(selected_unit(event, codes))
+
+
+# Streamlit's frontend writes some of its widgets' texts in English only and offers no parameter for
+# them. They are replaced through CSS: the English text is shrunk to nothing and the translation
+# is drawn in its place (::after). Selectors are those of Streamlit 1.67's frontend; the browser
+# test tests/test_e2e_language.py fails when a release renames them (the English text comes back).
+# Sizes: the font sizes Streamlit gives these texts (theme sizes sm = 0.875rem, md = 1rem).
+_DATE_SEGMENT = "[data-testid='stDateInput'] [data-placeholder='true'][data-type='{part}']"
+
+
+def _css_text(text: str) -> str:
+    """`text` as a CSS string literal (quotes, backslashes and '<' escaped: it sits in a <style>)."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3c ").replace("\n", " ")
+    return f'"{escaped}"'
+
+
+def _replace_text(selector: str, text: str, size: str) -> str:
+    """CSS drawing `text` instead of the text of the elements matched by `selector`."""
+    return (f"{selector} {{ font-size: 0 !important; }} "
+            f"{selector}::after {{ content: {_css_text(text)}; font-size: {size}; }}")
+
+
+# The chart tool bar's buttons by their English title (Plotly's `data-title`, drawn as the tooltip
+# by its ::after) → message key under widgets.modebar.
+_MODEBAR_TITLES = {
+    "Download plot as a PNG": "download", "Download plot": "download", "Zoom": "zoom", "Pan": "pan",
+    "Box Select": "box_select", "Lasso Select": "lasso_select", "Zoom in": "zoom_in", "Zoom out": "zoom_out",
+    "Autoscale": "autoscale", "Reset axes": "reset_axes", "Reset view": "reset_view", "Toggle Spike Lines": "spikes",
+    "Show closest data on hover": "hover_closest", "Compare data on hover": "hover_compare",
+    "Fullscreen": "fullscreen", "Close fullscreen": "close_fullscreen",
+}
+
+
+def widget_texts() -> None:
+    """Translate the texts Streamlit and Plotly draw themselves on every page: the empty date fields'
+    placeholders (yyyy / mm / dd) and the chart tool bar's tooltips. Called once per run by the frame;
+    takes no space (a style-only st.html)."""
+    rules = [_replace_text(_DATE_SEGMENT.format(part=part), tr(f"widgets.date_{part}"), "0.875rem")
+             for part in ("year", "month", "day")]
+    rules += [f".js-plotly-plot .modebar-btn[data-title={_css_text(title)}]::after "
+              f"{{ content: {_css_text(tr(f'widgets.modebar.{key}'))} !important; }}"
+              for title, key in _MODEBAR_TITLES.items()]
+    st.html(f"<style>{' '.join(rules)}</style>")
+
+
+def multiselect(container, label: str, options, key: str, **kwargs):
+    """st.multiselect (on `container`: st or a column) with its placeholder in the UI language —
+    Streamlit's own reads "Choose options" / "No options to select"."""
+    options = list(options)
+    placeholder = tr("widgets.choose") if options else tr("widgets.no_options")
+    return container.multiselect(label, options, key=key, placeholder=placeholder,
+                                 disabled=kwargs.pop("disabled", not options), **kwargs)
+
+
+def file_uploader(label: str, types: list[str], cap_mb: float, key: str):
+    """st.file_uploader whose browser-side limit is the rules file's cap `cap_mb` (whole megabytes,
+    rounded up: the importer refuses anything above the exact cap with its own message), with its
+    button and its instructions ("200MB per file • CSV") in the UI language, stating that cap."""
+    uploaded = st.file_uploader(label, type=types, key=key, max_upload_size=max(1, math.ceil(cap_mb)))
+    scope = f".st-key-{key} [data-testid='stFileUploaderDropzone']"
+    listed = tr("common.list_separator").join(t.upper() for t in types)
+    st.html("<style>" + " ".join([
+        _replace_text(f"{scope} button [data-testid='stMarkdownContainer'] p", tr("widgets.upload_button"),
+                      "1rem"),
+        _replace_text(f"{scope} [data-testid='stFileUploaderDropzoneInstructions'] span",
+                      tr("widgets.upload_instructions", cap=f"{cap_mb:g}", types=listed), "0.875rem"),
+    ]) + "</style>")
+    return uploaded
+
+
+def unit_with_code(name: str, code: str) -> str:
+    """'示范电力有限公司（G01）' / 'name (G01)': a unit named with its code, for plain-text sinks."""
+    return tr("widgets.unit_with_code", name=name, code=code)
