@@ -30,9 +30,10 @@ RULE_STANDARDISATION = "standardisation"
 _BY_UNIT_SQL = """
 WITH scope AS (
     SELECT unit_code, unit_name FROM units WHERE level = $level AND """ + IN_SUBTREE + """
+      AND (founded_date IS NULL OR founded_date <= CAST($as_of AS DATE))
 ), branches AS (
     SELECT p.ancestor_code, p.unit_code FROM unit_paths p JOIN units b ON b.unit_code = p.unit_code
-    WHERE b.level = $branch_level
+    WHERE b.level = $branch_level AND (b.founded_date IS NULL OR b.founded_date <= CAST($as_of AS DATE))
 ), rated AS (
     SELECT br.ancestor_code, br.unit_code, r.stars, r.compliant
     FROM branches br LEFT JOIN ratings r ON r.unit_code = br.unit_code AND r.year = $year
@@ -59,13 +60,16 @@ def ratings_year(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | Non
 def standardisation_compliance(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date,
                                root: str | None = None) -> Headline:
     """Compliant branches ÷ rated branches × 100 in the subtree (year: `ratings_year`), against
-    standardisation_target_pct. Pooled over branches, never an average of units' percentages."""
+    standardisation_target_pct. Pooled over branches, never an average of units' percentages.
+    Only branches existing at as_of (founded_date empty or ≤ as_of) count: a branch founded later is
+    not in the tree as it was then, even when it is rated for the same year."""
     year = ratings_year(con, as_of, root)
     rated, compliant = con.execute(
         """SELECT count(r.compliant), CAST(coalesce(count_if(r.compliant), 0) AS BIGINT)
             FROM ratings r JOIN units b ON b.unit_code = r.unit_code
-            WHERE r.year = $year AND b.level = $branch_level AND """ + in_subtree("r.unit_code"),
-        {"year": year, "branch_level": LEVEL_BRANCH, "root": root}).fetchone()
+            WHERE r.year = $year AND b.level = $branch_level AND """ + in_subtree("r.unit_code") + """
+              AND (b.founded_date IS NULL OR b.founded_date <= CAST($as_of AS DATE))""",
+        {"year": year, "branch_level": LEVEL_BRANCH, "root": root, "as_of": as_of}).fetchone()
     return Headline("standardisation_compliance", share_pct(int(compliant), int(rated)),
                     rules.standardisation_target_pct, int(compliant), int(rated))
 
@@ -75,10 +79,11 @@ def compliance_by_unit(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.d
     """Per unit at `level` (default: just below the root): branches under it, rated, compliant,
     compliance_pct = compliant ÷ rated × 100 (NA when none rated), target_pct =
     standardisation_target_pct, meets_target = compliance_pct ≥ target_pct, gap_points = max(0,
-    target − compliance_pct). Ratings of `year` (default: `ratings_year` of the subtree)."""
+    target − compliance_pct). Ratings of `year` (default: `ratings_year` of the subtree). Units and
+    branches founded after as_of are left out, as in `standardisation_compliance`."""
     year = ratings_year(con, as_of, root) if year is None else year
     params = {"root": root, "level": resolved_level(con, root, level), "branch_level": LEVEL_BRANCH,
-              "year": year, "target": rules.standardisation_target_pct}
+              "year": year, "target": rules.standardisation_target_pct, "as_of": as_of}
     return con.execute(
         """SELECT *, CASE WHEN compliance_pct IS NOT NULL THEN round(compliance_pct - target_pct, 6) >= 0 END
                           AS meets_target,
