@@ -117,3 +117,6 @@ def test_standardisation_table_and_flags_leave_out_units_founded_later(con, rule
     flagged = ratings.ratings_flags(con, rules, PAST).unit_code.tolist()
     assert flagged == ["B"]
     assert ratings.ratings_flags(con, rules, LATER).unit_code.tolist() == ["B", "C"]
+    # The star distribution reads the same tree: C's branch is counted only once it exists.
+    assert sorted(set(ratings.star_distribution(con, PAST, None, 2).unit_code)) == ["A", "B"]
+    assert sorted(set(ratings.star_distribution(con, LATER, None, 2).unit_code)) == ["A", "B", "C"]

@@ -95,13 +95,15 @@ def compliance_by_unit(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.d
 def star_distribution(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | None = None,
                       level: int | None = None) -> pd.DataFrame:
     """Count of rated branches per star level (1–5) under each unit at `level`: unit_code, unit_name,
-    year, stars, branches. Only star levels that occur are listed; units without ratings are absent."""
+    year, stars, branches. Only star levels that occur are listed; units without ratings are absent.
+    Only branches existing at as_of count (founded_date empty or ≤ as_of), as in the compliance card."""
     params = {"root": root, "level": resolved_level(con, root, level), "branch_level": LEVEL_BRANCH,
-              "year": ratings_year(con, as_of, root)}
+              "year": ratings_year(con, as_of, root), "as_of": as_of}
     return con.execute(
         """SELECT s.unit_code, s.unit_name, CAST($year AS INTEGER) AS year, r.stars, count(*) AS branches
             FROM units s JOIN unit_paths p ON p.ancestor_code = s.unit_code
             JOIN units b ON b.unit_code = p.unit_code AND b.level = $branch_level
+                 AND (b.founded_date IS NULL OR b.founded_date <= CAST($as_of AS DATE))
             JOIN ratings r ON r.unit_code = b.unit_code AND r.year = $year
             WHERE s.level = $level AND """ + in_subtree("s.unit_code") + """ AND r.stars IS NOT NULL
             GROUP BY s.unit_code, s.unit_name, r.stars ORDER BY s.unit_code, r.stars""", params).df()
