@@ -139,11 +139,12 @@ def open_requested_page(account: roles.Account, current_url_path: str, pages: di
 
 def write_view(signed_in: bool) -> None:
     """Write this run's view into the URL: the language always, the subtree and as-of date when
-    signed in ('' = whole subtree: no parameter). Other parameters are left as they are; a value is
-    written only when it changed, so a run that changes nothing sends nothing."""
+    signed in ('' = whole subtree: no parameter; today = no parameter, so a bookmark of today's view
+    shows the day it is opened, not the day it was saved). Other parameters are left as they are; a
+    value is written only when it changed, so a run that changes nothing sends nothing."""
     wanted: dict[str, str | None] = {LANG_PARAM: lang()}
     if signed_in:
-        wanted[AS_OF_PARAM] = as_of().isoformat()
+        wanted[AS_OF_PARAM] = None if as_of() == dt.date.today() else as_of().isoformat()
         wanted[SCOPE_PARAM] = st.session_state.get("scope") or None
     for name, value in wanted.items():
         if value is None:
