@@ -11,14 +11,14 @@ import datetime as dt
 
 import pytest
 
-from kpi import demo, store
-from kpi.access import accounts
+from kpi import store
 from kpi.display.matrix_text import matrix_frames
 from kpi.metrics.matrix import rule_matrix
 from kpi.rules import load_rules
 from tests.fixtures.browser import (
     ARTIFACTS,
     DEMO_ADMIN,
+    first_start_store,
     open_in_app,
     running_server,
     sign_in,
@@ -45,14 +45,7 @@ def demo_db(tmp_path_factory):
     """The demo group as the server would build it on first start, built here so that the test knows
     its matrix before the server holds the file."""
     path = tmp_path_factory.mktemp("e2e-cockpit") / "demo.duckdb"
-    s = store.open_store(path)
-    try:
-        con = s.cursor()
-        demo.load_demo(con, dt.date.today())
-        accounts.create_demo_accounts(con, load_rules())
-    finally:
-        s.close()
-    return path
+    return first_start_store(path)
 
 
 @pytest.fixture(scope="module")

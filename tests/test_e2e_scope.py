@@ -9,15 +9,11 @@ unit outside G01's subtree (only what the file itself holds), and nothing is wri
 """
 from __future__ import annotations
 
-import datetime as dt
-
 import pandas as pd
 import pytest
 
-from kpi import demo, store
-from kpi.access import accounts
-from kpi.rules import load_rules
-from tests.fixtures.browser import ARTIFACTS, open_in_app, running_server, sign_in
+from kpi import store
+from tests.fixtures.browser import ARTIFACTS, first_start_store, open_in_app, running_server, sign_in
 from tests.fixtures.import_fixtures import stored_checksums
 
 pytestmark = pytest.mark.e2e
@@ -36,14 +32,7 @@ def demo_db(tmp_path):
     """A demo store built here (as the server would on first start), so the test can read it
     before the server runs and check afterwards that nothing was written."""
     path = tmp_path / "demo.duckdb"
-    s = store.open_store(path)
-    try:
-        con = s.cursor()
-        demo.load_demo(con, dt.date.today())
-        accounts.create_demo_accounts(con, load_rules())
-    finally:
-        s.close()
-    return path
+    return first_start_store(path)
 
 
 def _query(db, sql: str) -> list[tuple]:
