@@ -17,7 +17,7 @@ from test_writes import STALE_ZH
 from kpi import store
 from kpi.access import accounts
 from kpi.rules import load_rules
-from tests.fixtures.browser import open_in_app, running_server, sign_in
+from tests.fixtures.browser import open_in_app, running_server, sign_in, wait_until_rendered
 from tests.fixtures.import_fixtures import template_store
 
 pytestmark = pytest.mark.e2e
@@ -73,6 +73,7 @@ def _preview(page, dataset: str, dataset_label: str, name: str, data: bytes) -> 
     uploader.wait_for(state="attached", timeout=WAIT_MS)
     uploader.set_input_files(files=[{"name": name, "mimeType": "text/csv", "buffer": data}])
     page.get_by_role("button", name=re.compile("^确认写入")).wait_for(timeout=WAIT_MS)
+    wait_until_rendered(page)  # the button can be drawn before the run that draws the counts has ended
 
 
 def _metrics(page) -> list[str]:
