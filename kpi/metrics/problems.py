@@ -56,29 +56,27 @@ def _scope_sql(column: str, root: str | None, params: dict) -> str:
     return in_subtree(column)
 
 
-def _state_cte(as_of: dt.date, root: str | None, names: bool = False) -> tuple[str, dict]:
-    """`WITH ps AS (...)`: every problem of the subtree found by `as_of`, with its state flags, and
-    with its unit's unit_name and level when `names` (a list or flags show them; counts do not need
-    the join to units)."""
-    params: dict = {"as_of": as_of, "closed_status": CLOSED_STATUS, "done_status": DONE_AWAITING}
-    scope = _scope_sql("p.unit_code", root, params)
+def _state_cte_text(names: bool, scoped: bool) -> str:
+    """The text of `WITH ps AS (...)` for one variant (built once, at import): with the unit's
+    unit_name and level when `names`, limited to the subtree `$root` when `scoped`."""
     unit_columns = "u.unit_name, u.level," if names else ""
     unit_join = "LEFT JOIN units u ON u.unit_code = p.unit_code" if names else ""
-    # The snapshots of the subtree's problems only (`root` is bound by _scope_sql above).
-    snap_scope = "true" if root is None else (
-        "problem_id IN (SELECT problem_id FROM problems WHERE " + in_subtree("unit_code") + ")")
-    sql = f"""
+    scope = in_subtree("p.unit_code") if scoped else "true"
+    # The snapshots of the subtree's problems only.
+    snap_scope = ("problem_id IN (SELECT problem_id FROM problems WHERE " + in_subtree("unit_code") + ")"
+                  if scoped else "true")
+    return ("""
     WITH prm AS (SELECT CAST($as_of AS DATE) AS as_of, CAST($closed_status AS VARCHAR) AS closed_status,
                         CAST($done_status AS VARCHAR) AS done_status),
     snap AS (
         SELECT problem_id, arg_max_null(status, k) AS status, arg_max_null(due_date, k) AS due_date
-        FROM (SELECT problem_id, status, due_date, {SNAPSHOT_KEY} AS k FROM problem_changes
-              WHERE as_of <= CAST($as_of AS DATE) AND {snap_scope})
+        FROM (SELECT problem_id, status, due_date, """ + SNAPSHOT_KEY + """ AS k FROM problem_changes
+              WHERE as_of <= CAST($as_of AS DATE) AND """ + snap_scope + """)
         GROUP BY problem_id),
     base AS (
         SELECT p.* REPLACE (CASE WHEN s.problem_id IS NULL THEN p.status ELSE s.status END AS status,
                             CASE WHEN s.problem_id IS NULL THEN p.due_date ELSE s.due_date END AS due_date),
-               {unit_columns} prm.as_of,
+               """ + unit_columns + """ prm.as_of,
                CASE WHEN s.problem_id IS NOT NULL THEN coalesce(s.status = prm.closed_status, false)
                     ELSE coalesce(p.status = prm.closed_status AND p.closed_date <= prm.as_of, false)
                END AS is_closed,
@@ -86,8 +84,8 @@ def _state_cte(as_of: dt.date, root: str | None, names: bool = False) -> tuple[s
                     ELSE coalesce(p.status IN (prm.closed_status, prm.done_status)
                                   AND (p.completed_date <= prm.as_of OR p.closed_date <= prm.as_of), false)
                END AS is_completed
-        FROM problems p CROSS JOIN prm {unit_join} LEFT JOIN snap s ON s.problem_id = p.problem_id
-        WHERE (p.found_date IS NULL OR p.found_date <= prm.as_of) AND {scope}),
+        FROM problems p CROSS JOIN prm """ + unit_join + """ LEFT JOIN snap s ON s.problem_id = p.problem_id
+        WHERE (p.found_date IS NULL OR p.found_date <= prm.as_of) AND """ + scope + """),
     ps AS (
         SELECT *,
                coalesce(NOT is_closed AND due_date < as_of, false) AS is_overdue,
@@ -96,8 +94,54 @@ def _state_cte(as_of: dt.date, root: str | None, names: bool = False) -> tuple[s
                    AS days_overdue,
                date_diff('day', found_date, as_of) AS age_days
         FROM base)
-    """
-    return sql, params
+    """)
+
+
+# (names, scoped) → the state CTE's fixed text; with no root the whole store is read without the
+# unit_paths subquery.
+_STATE_CTES = {(names, scoped): _state_cte_text(names, scoped) for names in (False, True) for scoped in (False, True)}
+
+
+def _state_params(as_of: dt.date, root: str | None) -> dict:
+    """The values the state CTE binds: the as-of date, the two statuses and, scoped, `$root`."""
+    params: dict = {"as_of": as_of, "closed_status": CLOSED_STATUS, "done_status": DONE_AWAITING}
+    if root is not None:
+        params["root"] = root
+    return params
+
+
+def _state_cte(as_of: dt.date, root: str | None, names: bool = False) -> tuple[str, dict]:
+    """`WITH ps AS (...)`: every problem of the subtree found by `as_of`, with its state flags, and
+    with its unit's unit_name and level when `names` (a list or flags show them; counts do not need
+    the join to units); returns the fixed text of that variant and the values it binds."""
+    return _STATE_CTES[(names, root is not None)], _state_params(as_of, root)
+
+
+_SECONDARY_JOIN = """LEFT JOIN (SELECT p.unit_code, p.ancestor_code, a.unit_name AS ancestor_name
+                           FROM unit_paths p JOIN units a ON a.unit_code = p.ancestor_code
+                           WHERE p.ancestor_level = $secondary) sec ON sec.unit_code = ps.unit_code"""
+
+
+def _rates_sql(by: str | None, scoped: bool) -> str:
+    group = BY_COLUMNS[by] or "CAST(NULL AS VARCHAR)"
+    name = "sec.ancestor_name" if by == "secondary" else group
+    return (_STATE_CTES[(False, scoped)] + """
+        SELECT """ + group + """ AS "group", any_value(""" + name + """) AS group_name, count(*) AS total,
+               count(*) FILTER (WHERE is_completed) AS completed,
+               count(*) FILTER (WHERE is_closed) AS closed,
+               count(*) FILTER (WHERE is_on_time) AS on_time,
+               count(*) FILTER (WHERE is_overdue) AS overdue
+        FROM ps """ + (_SECONDARY_JOIN if by == "secondary" else "") + """
+        GROUP BY 1 ORDER BY total DESC, 1 NULLS LAST""")
+
+
+# (by, scoped) → the fixed statement of problem_rates (the grouping columns are this module's own names).
+_RATES_SQL = {(by, scoped): _rates_sql(by, scoped) for by in BY_COLUMNS for scoped in (False, True)}
+_HEADLINES_SQL = {scoped: _STATE_CTES[(False, scoped)] + """
+        SELECT count(*), count(*) FILTER (WHERE is_closed), count(*) FILTER (WHERE is_overdue),
+               count(*) FILTER (WHERE severity = $severe),
+               count(*) FILTER (WHERE severity = $severe AND NOT is_closed)
+        FROM ps""" for scoped in (False, True)}
 
 
 def problem_rates(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | None = None,
@@ -115,21 +159,10 @@ def problem_rates(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | No
     """
     if by not in BY_COLUMNS:
         raise ValueError(f"by must be one of {list(BY_COLUMNS)}, got {by!r}")
-    cte, params = _state_cte(as_of, root)
-    group = BY_COLUMNS[by] or "CAST(NULL AS VARCHAR)"
-    name = "sec.ancestor_name" if by == "secondary" else group
-    join = (f"""LEFT JOIN (SELECT p.unit_code, p.ancestor_code, a.unit_name AS ancestor_name
-                           FROM unit_paths p JOIN units a ON a.unit_code = p.ancestor_code
-                           WHERE p.ancestor_level = {LEVEL_SECONDARY}) sec ON sec.unit_code = ps.unit_code"""
-            if by == "secondary" else "")
-    df = con.execute(f"""{cte}
-        SELECT {group} AS "group", any_value({name}) AS group_name, count(*) AS total,
-               count(*) FILTER (WHERE is_completed) AS completed,
-               count(*) FILTER (WHERE is_closed) AS closed,
-               count(*) FILTER (WHERE is_on_time) AS on_time,
-               count(*) FILTER (WHERE is_overdue) AS overdue
-        FROM ps {join}
-        GROUP BY 1 ORDER BY total DESC, 1 NULLS LAST""", params).df()
+    params = _state_params(as_of, root)
+    if by == "secondary":
+        params["secondary"] = LEVEL_SECONDARY
+    df = con.execute(_RATES_SQL[(by, root is not None)], params).df()
     if by is None and df.empty:
         df = pd.DataFrame([{"group": None, "group_name": None, "total": 0, "completed": 0, "closed": 0,
                             "on_time": 0, "overdue": 0}])
@@ -148,12 +181,8 @@ def problem_headlines(con: duckdb.DuckDBPyConnection, as_of: dt.date,
     the rule is per problem, not a share). 'severe_open': 严重 problems not closed (target none;
     denominator = all 严重 problems found). Values are None when no problem exists at all.
     """
-    cte, params = _state_cte(as_of, root)
-    total, closed, overdue, severe, severe_open = con.execute(f"""{cte}
-        SELECT count(*), count(*) FILTER (WHERE is_closed), count(*) FILTER (WHERE is_overdue),
-               count(*) FILTER (WHERE severity = $severe),
-               count(*) FILTER (WHERE severity = $severe AND NOT is_closed)
-        FROM ps""", {**params, "severe": SEVERE}).fetchone()
+    total, closed, overdue, severe, severe_open = con.execute(
+        _HEADLINES_SQL[root is not None], {**_state_params(as_of, root), "severe": SEVERE}).fetchone()
     has_data = total > 0
     return {
         "overdue": Headline("problems.headline.overdue", overdue if has_data else None, NO_PROBLEMS,
@@ -168,6 +197,10 @@ _LIST_COLUMNS = """problem_id, unit_code, unit_name, source, found_date, categor
     owner, measures, due_date, status, completed_date, closed_date, is_overdue, days_overdue"""
 
 
+_OVERDUE_SQL = {scoped: _STATE_CTES[(True, scoped)] + " SELECT " + _LIST_COLUMNS + """ FROM ps WHERE is_overdue
+        ORDER BY days_overdue DESC, problem_id LIMIT $limit""" for scoped in (False, True)}
+
+
 def overdue_problems(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | None = None,
                      limit: int | None = None) -> pd.DataFrame:
     """Problems not closed and past their deadline at as_of, most days overdue first.
@@ -175,9 +208,7 @@ def overdue_problems(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str |
     days_overdue = as_of − due_date (days). Rule: 销号管理 (closed by the deadline). `limit` keeps
     the first rows only (None: all).
     """
-    cte, params = _state_cte(as_of, root, names=True)
-    return con.execute(f"""{cte} SELECT {_LIST_COLUMNS} FROM ps WHERE is_overdue
-        ORDER BY days_overdue DESC, problem_id LIMIT $limit""", {**params, "limit": limit}).df()
+    return con.execute(_OVERDUE_SQL[root is not None], {**_state_params(as_of, root), "limit": limit}).df()
 
 
 def ageing_buckets(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date,
