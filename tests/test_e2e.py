@@ -163,9 +163,11 @@ def test_sidebar_filters_are_kept_when_switching_pages(server, browser):
 def test_chart_data_downloads_as_csv_with_bom(server, browser):
     page = _open(browser, server, "funds")
     page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+    wait_until_rendered(page)  # a click during the page's run can land on an element the run replaces
     page.get_by_text("查看数据").first.click()
     button = page.get_by_role("button", name="下载 CSV").first
     button.wait_for(timeout=30_000)
+    wait_until_rendered(page)
     with page.expect_download(timeout=60_000) as download_info:
         button.click()
     target = ARTIFACTS / "funds-data.csv"
