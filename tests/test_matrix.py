@@ -160,3 +160,43 @@ def test_xlsx_has_the_cells_their_colours_and_no_formulas(store, rules):
              sheet.cell(3, 3).fill.fgColor.rgb[-6:], sheet.cell(4, 2).fill.fgColor.rgb[-6:]}
     assert fills == {matrix_xlsx.FILLS[s] for s in ("red", "amber", "grey", "green")}
     assert all(not isinstance(c.value, str) or not c.value.startswith("=") for row in sheet.iter_rows() for c in row)
+
+
+def _counts(cell) -> tuple:
+    value = None if pd.isna(cell["value"]) else round(float(cell["value"]), 6)
+    numerator = None if pd.isna(cell["numerator"]) else int(cell["numerator"])
+    denominator = None if pd.isna(cell["denominator"]) else int(cell["denominator"])
+    return value, numerator, denominator
+
+
+def _headline_counts(h) -> tuple:
+    return (None if h.value is None else round(float(h.value), 6), h.numerator, h.denominator)
+
+
+@pytest.mark.parametrize("as_of", [DEMO_AS_OF, dt.date(2026, 1, 1), dt.date(2025, 6, 30)])
+def test_set_wise_columns_equal_the_metric_called_per_unit(demo, rules, as_of):
+    """The overdue, supervision and inspection columns are computed for all rows in one statement;
+    each cell must equal the scope-wide metric called with the row's unit as root — for the whole
+    group, a secondary unit (its level-3 units as rows) and a level-3 unit (its branches), at today's
+    as-of, the first day of a year and a past date (when some units were not founded yet)."""
+    secondary = demo.cursor().execute("SELECT min(unit_code) FROM units WHERE level = 2").fetchone()[0]
+    third = demo.cursor().execute("SELECT min(unit_code) FROM units WHERE level = 3 AND parent_code = $p",
+                         {"p": secondary}).fetchone()[0]
+    overdue_seen = 0
+    for root in (None, secondary, third):
+        matrix = rule_matrix(demo.cursor(), rules, as_of, root)
+        assert len(matrix.units) > 0
+        level = int(matrix.units.level.iloc[0])
+        for code in matrix.units.unit_code:
+            overdue = problems.problem_headlines(demo.cursor(), as_of, code)["overdue"]
+            assert _counts(matrix.cell(code, "overdue")) == _headline_counts(overdue), (root, code)
+            overdue_seen += overdue.value or 0
+            cycle = overview.inspection_cycle_coverage(demo, rules, as_of, code)
+            assert _counts(matrix.cell(code, "inspection")) == _headline_counts(cycle), (root, code)
+            if level in rules.supervision_levels:
+                visit = coverage.coverage(demo.cursor(), rules, as_of, code, level, rules.supervision_kinds, "year")
+                assert _counts(matrix.cell(code, "supervision")) == _headline_counts(visit), (root, code)
+            else:
+                assert matrix.cell(code, "supervision")["status"] == "grey"
+    # the comparison is not vacuous: the demo has overdue problems at each of these dates
+    assert overdue_seen > 0

@@ -56,6 +56,13 @@ _COVERED_UNITS_SQL = """
     WHERE list_contains(CAST($levels AS INTEGER[]), u.level) AND """ + in_subtree("u.unit_code") + """
       AND (u.founded_date IS NULL OR u.founded_date <= $end)
     GROUP BY ALL ORDER BY u.unit_code"""
+# The covered and all units of `_COVERED_UNITS_SQL` counted per ancestor at $ancestor_level (unit_paths
+# lists a unit as its own ancestor).
+_COVERED_BY_ANCESTOR_SQL = """
+    SELECT p.ancestor_code AS unit_code, count(*) FILTER (WHERE c.activities > 0) AS covered, count(*) AS units
+    FROM (""" + _COVERED_UNITS_SQL + """) c
+    JOIN unit_paths p ON p.unit_code = c.unit_code AND p.ancestor_level = $ancestor_level
+    GROUP BY 1 ORDER BY 1"""
 
 
 def activity_count(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | None = None) -> int:
@@ -72,11 +79,14 @@ def started_within(rules: Rules, window: Window) -> bool:
 def _covered_units(con, rules, as_of, root, levels, kinds, window) -> pd.DataFrame:
     """Units of `levels` in the subtree existing at as_of with their count of activities of `kinds`
     counting in the window."""
+    return con.execute(_COVERED_UNITS_SQL, _covered_params(rules, as_of, root, levels, kinds, window)).df()
+
+
+def _covered_params(rules, as_of, root, levels, kinds, window) -> dict:
+    """The values `_COVERED_UNITS_SQL` binds: the window, the kinds (None = every kind), the levels."""
     start, end = window_dates(rules, as_of, window)
-    kinds = list(kinds) if kinds else list(SUPERVISION_KINDS)
-    return con.execute(_COVERED_UNITS_SQL, {"kinds": kinds, "end": end, "start": start,
-                                          "started_within": started_within(rules, window),
-                                          "levels": list(levels), "root": root}).df()
+    return {"kinds": list(kinds) if kinds else list(SUPERVISION_KINDS), "end": end, "start": start,
+            "started_within": started_within(rules, window), "levels": list(levels), "root": root}
 
 
 def coverage(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root: str | None = None,
@@ -92,6 +102,20 @@ def coverage(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root:
     covered = int((units.activities > 0).sum())
     return Headline(f"coverage.headline.level_{level}", share_pct(covered, len(units)), FULL_COVERAGE_PCT,
                     covered, len(units))
+
+
+def coverage_by_unit(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root: str | None,
+                     unit_level: int, levels: tuple[int, ...], kinds: tuple[str, ...] | None = None,
+                     window: Window = "year") -> pd.DataFrame:
+    """For every unit of `unit_level` in the subtree of `root`, the coverage of its own subtree
+    summed over `levels`: covered = units of `levels` in it with ≥ 1 activity of `kinds` counting in
+    the window, units = units of `levels` in it existing at as_of — Σ over `levels` of `coverage(root
+    = that unit, level)`, in one statement. Columns unit_code, covered, units, coverage_pct (covered ÷
+    units in %, target 100%, 全覆盖); a unit whose subtree has no unit of `levels` has no row."""
+    params = {**_covered_params(rules, as_of, root, levels, kinds, window), "ancestor_level": unit_level}
+    df = con.execute(_COVERED_BY_ANCESTOR_SQL, params).df()
+    df["coverage_pct"] = [share_pct(a, b) for a, b in zip(df.covered, df.units)]
+    return df
 
 
 def inspection_coverage(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date,

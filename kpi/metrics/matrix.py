@@ -10,15 +10,21 @@ that owns the figure, nothing is recomputed here:
 - meetings: `meetings.completion_by_unit` (met ÷ required slots %; red below
   rules.meeting_flag_below_pct, the threshold of the red-flag list);
 - standardisation: `ratings.compliance_by_unit` (compliant ÷ rated branches %; red = below target);
-- overdue: `problems.problem_headlines(root=unit)['overdue']` (open problems past their deadline);
+- overdue: `problems.problem_headlines(root=unit)['overdue']` (open problems past their deadline),
+  for all rows at once by `problems.problem_headlines_by_unit`;
 - supervision: `coverage.coverage(root=unit, level=the unit's level)` with rules.supervision_kinds
   over the year (0 or 100 %: the unit itself visited or not; grey where the unit's level is not in
-  rules.supervision_levels);
+  rules.supervision_levels), for all rows at once by `coverage.coverage_by_unit`;
 - inspection: `overview.inspection_cycle_coverage(root=unit)` (units of rules.inspection_levels in
-  the unit's subtree inspected this cycle, %);
+  the unit's subtree inspected this cycle, %), for all rows at once by
+  `overview.inspection_cycle_coverage_by_unit`;
 - unreported: how many of the three annual rules the unit has not reported for the year (未报送,
   `<rule>_status` of the same three frames: the units the cards count as not reported); grey for a
   unit that owes no annual row (its level does not report, rules [annual] levels).
+
+The per-row figures are computed set-wise (one statement for all rows, grouped by the row's unit
+through unit_paths), so the matrix of 200 rows costs about what one of 10 does; tests/test_matrix.py
+checks every cell against the scope-wide function called with the unit as its root.
 
 Rows are the children only, also where the scope's own unit has figures of its own (the cards and
 the funds page count it, kpi.metrics.annual `with_root`): a row sums up a child's subtree.
@@ -139,29 +145,49 @@ def _standardisation_cells(con, rules: Rules, as_of: dt.date, root: str | None, 
             for r in by_unit.itertuples()]
 
 
-def _unit_cells(con, rules: Rules, as_of: dt.date, code: str, level: int) -> list[dict]:
-    """The cells computed per unit, by calling the scope-wide metric with the unit as its root."""
-    overdue = problems.problem_headlines(con.cursor(), as_of, code)["overdue"]
+def _overdue_cells(con, rules: Rules, as_of: dt.date, root: str | None, level: int,
+                   codes: list[str]) -> list[dict]:
     few = rules.matrix.overdue_few
-    if overdue.value is None:
-        overdue_status = GREY
-    else:
-        overdue_status = GREEN if overdue.value == 0 else (AMBER if overdue.value <= few else RED)
-    out = [_cell(code, "overdue", overdue_status, overdue.value, overdue.target, overdue.numerator,
-                 overdue.denominator)]
-    if level in rules.supervision_levels:
-        visit = coverage.coverage(con.cursor(), rules, as_of, code, level, rules.supervision_kinds, "year")
-        status = GREY if visit.value is None else (GREEN if visit.numerator == visit.denominator else RED)
-        out.append(_cell(code, "supervision", status, visit.value, visit.target, visit.numerator,
-                         visit.denominator))
-    else:
-        out.append(_cell(code, "supervision", GREY, None))
-    cycle = overview.inspection_cycle_coverage(con, rules, as_of, code)
-    if cycle.value is None:
-        status = GREY
-    else:
-        status = GREEN if cycle.numerator == cycle.denominator else (RED if cycle.numerator == 0 else AMBER)
-    out.append(_cell(code, "inspection", status, cycle.value, cycle.target, cycle.numerator, cycle.denominator))
+    out = []
+    for code, headlines in problems.problem_headlines_by_unit(con.cursor(), as_of, root, level, codes).items():
+        overdue = headlines["overdue"]
+        if overdue.value is None:
+            status = GREY
+        else:
+            status = GREEN if overdue.value == 0 else (AMBER if overdue.value <= few else RED)
+        out.append(_cell(code, "overdue", status, overdue.value, overdue.target, overdue.numerator,
+                         overdue.denominator))
+    return out
+
+
+def _supervision_cells(con, rules: Rules, as_of: dt.date, root: str | None, level: int,
+                       codes: list[str]) -> list[dict]:
+    """Whether each unit itself was visited: its own subtree's coverage at its own level is the unit alone."""
+    if level not in rules.supervision_levels:
+        return [_cell(code, "supervision", GREY, None) for code in codes]
+    visits = coverage.coverage_by_unit(con.cursor(), rules, as_of, root, level, (level,), rules.supervision_kinds,
+                                       "year").set_index("unit_code")
+    out = []
+    for code in codes:
+        if code not in visits.index:   # not founded yet at as_of: no unit to visit
+            out.append(_cell(code, "supervision", GREY, None))
+            continue
+        covered, units = int(visits.at[code, "covered"]), int(visits.at[code, "units"])
+        out.append(_cell(code, "supervision", GREEN if covered == units else RED, visits.at[code, "coverage_pct"],
+                         coverage.FULL_COVERAGE_PCT, covered, units))
+    return out
+
+
+def _inspection_cells(con, rules: Rules, as_of: dt.date, root: str | None, level: int,
+                      codes: list[str]) -> list[dict]:
+    out = []
+    for code, cycle in overview.inspection_cycle_coverage_by_unit(con, rules, as_of, root, level, codes).items():
+        if cycle.value is None:
+            status = GREY
+        else:
+            status = GREEN if cycle.numerator == cycle.denominator else (RED if cycle.numerator == 0 else AMBER)
+        out.append(_cell(code, "inspection", status, cycle.value, cycle.target, cycle.numerator,
+                         cycle.denominator))
     return out
 
 
@@ -174,8 +200,10 @@ def rule_matrix(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, ro
     names = annual.funds_by_unit(con.cursor(), rules, as_of, root, level, with_root=False)[["unit_code", "unit_name"]]
     cells += _meeting_cells(con, rules, as_of, root, level, today)
     cells += _standardisation_cells(con, rules, as_of, root, level)
-    for code in names.unit_code:
-        cells += _unit_cells(con, rules, as_of, code, level)
+    codes = list(names.unit_code)
+    cells += _overdue_cells(con, rules, as_of, root, level, codes)
+    cells += _supervision_cells(con, rules, as_of, root, level, codes)
+    cells += _inspection_cells(con, rules, as_of, root, level, codes)
     frame = pd.DataFrame(cells, columns=CELL_COLUMNS)
     frame[["numerator", "denominator"]] = frame[["numerator", "denominator"]].astype("Int64")
     # completion_by_unit also lists a deeper root's ancestor: keep the units of the rows only.

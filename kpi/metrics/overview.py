@@ -38,6 +38,23 @@ def inspection_cycle_coverage(con: duckdb.DuckDBPyConnection, rules: Rules, as_o
                     covered, units)
 
 
+def inspection_cycle_coverage_by_unit(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date,
+                                      root: str | None, level: int, unit_codes: list[str]) -> dict[str, Headline]:
+    """`inspection_cycle_coverage(root=code)` for every code of `unit_codes` (units of `level` in the
+    subtree of `root`), in one statement (`coverage.coverage_by_unit` over rules.inspection_levels):
+    same formula, rule (三年内部巡察全覆盖) and target; None for a unit whose subtree has no unit of
+    rules.inspection_levels."""
+    per_unit = coverage.coverage_by_unit(con.cursor(), rules, as_of, root, level, rules.inspection_levels,
+                                         rules.inspection_kinds, "cycle").set_index("unit_code")
+    out = {}
+    for code in unit_codes:
+        covered, units = ((int(per_unit.at[code, "covered"]), int(per_unit.at[code, "units"]))
+                          if code in per_unit.index else (0, 0))
+        out[code] = Headline("overview.card.inspection", share_pct(covered, units), coverage.FULL_COVERAGE_PCT,
+                             covered, units)
+    return out
+
+
 def headline_figures(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root: str | None = None,
                      today: dt.date | None = None) -> dict[str, Headline]:
     """Every card's figure at `as_of`, each from the metric function that owns it:

@@ -142,6 +142,13 @@ _HEADLINES_SQL = {scoped: _STATE_CTES[(False, scoped)] + """
                count(*) FILTER (WHERE severity = $severe),
                count(*) FILTER (WHERE severity = $severe AND NOT is_closed)
         FROM ps""" for scoped in (False, True)}
+# The same counts per ancestor at $level (one row per unit of that level with problems in its subtree).
+_HEADLINES_BY_ANCESTOR_SQL = {scoped: _STATE_CTES[(False, scoped)] + """
+        SELECT up.ancestor_code, count(*), count(*) FILTER (WHERE is_closed), count(*) FILTER (WHERE is_overdue),
+               count(*) FILTER (WHERE severity = $severe),
+               count(*) FILTER (WHERE severity = $severe AND NOT is_closed)
+        FROM ps JOIN unit_paths up ON up.unit_code = ps.unit_code AND up.ancestor_level = $level
+        GROUP BY 1""" for scoped in (False, True)}
 
 
 def problem_rates(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | None = None,
@@ -181,8 +188,24 @@ def problem_headlines(con: duckdb.DuckDBPyConnection, as_of: dt.date,
     the rule is per problem, not a share). 'severe_open': 严重 problems not closed (target none;
     denominator = all 严重 problems found). Values are None when no problem exists at all.
     """
-    total, closed, overdue, severe, severe_open = con.execute(
-        _HEADLINES_SQL[root is not None], {**_state_params(as_of, root), "severe": SEVERE}).fetchone()
+    counts = con.execute(_HEADLINES_SQL[root is not None], {**_state_params(as_of, root), "severe": SEVERE})
+    return _headlines(*counts.fetchone())
+
+
+def problem_headlines_by_unit(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | None,
+                              level: int, unit_codes: list[str]) -> dict[str, dict[str, Headline]]:
+    """`problem_headlines(as_of, root=code)` for every code of `unit_codes` (units of `level` in the
+    subtree of `root`) in one statement: the problems of each unit's subtree, grouped by their
+    ancestor at `level` (unit_paths lists a unit as its own ancestor). Same formulas and rule
+    (销号管理); a unit without problems gets the headlines of none (values None)."""
+    params = {**_state_params(as_of, root), "severe": SEVERE, "level": level}
+    rows = con.execute(_HEADLINES_BY_ANCESTOR_SQL[root is not None], params).fetchall()
+    counts = {row[0]: row[1:] for row in rows}
+    return {code: _headlines(*counts.get(code, (0, 0, 0, 0, 0))) for code in unit_codes}
+
+
+def _headlines(total: int, closed: int, overdue: int, severe: int, severe_open: int) -> dict[str, Headline]:
+    """The three headlines of `problem_headlines` from the counts of one subtree."""
     has_data = total > 0
     return {
         "overdue": Headline("problems.headline.overdue", overdue if has_data else None, NO_PROBLEMS,
