@@ -75,18 +75,21 @@ def test_the_matrix_is_the_first_content_slide_with_the_metric_cells(built, fixt
     # hand-checked against the fixture (see briefing_fixture): S2 breaks funds, weight, meetings (0 of 6
     # owed slots: January and February of the 3 monthly types; March, Q1 and the year are still running),
     # visit and inspection; S1 meetings (4 of 7: Jan 主题党日 and 支委会, Feb 主题党日, and March's
-    # 党小组会 held early on 03-04), visit and inspection; no ratings; staff unreported.
+    # 党小组会 held early on 03-04), visit and inspection; no ratings; staff unreported (未报送, red:
+    # counted as failing, as the cards count it).
     assert _table(slide) == [
         ["单位", "经费", "考核权重", "专职党务", "三会一课", "标准化", "问题整改", "督查调研", "巡察覆盖", "未报送"],
-        ["第二分公司", "0.60%", "8.0%", "无数据", "0.0%", "无数据", "无超期", "未覆盖", "0/1", "缺 1 项"],
-        ["第一分公司", "1.20%", "12.0%", "无数据", "57.1%", "无数据", "超期 1 个", "未覆盖", "0/1", "缺 1 项"],
+        ["第二分公司", "0.60%", "8.0%", "未报送", "0.0%", "无数据", "无超期", "未覆盖", "0/1", "缺 1 项"],
+        ["第一分公司", "1.20%", "12.0%", "未报送", "57.1%", "无数据", "超期 1 个", "未覆盖", "0/1", "缺 1 项"],
     ]
     expected = matrix_rows(rule_matrix(fixture_store.cursor(), rules, SUNDAY), "zh")
     assert [[name] + [text for text, _ in cells] for name, cells in expected] == _table(slide)[1:]
     grid = next(s for s in slide.shapes if s.has_table).table
-    # the colours of the statuses: red funds of S2, amber overdue of S1, grey staff, green S1 funds
-    fills = {(r, c): str(grid.cell(r, c).fill.fore_color.rgb) for r, c in ((1, 1), (2, 6), (1, 3), (2, 1))}
-    assert fills == {(1, 1): "F4C7C3", (2, 6): "FCE8B2", (1, 3): "E0E0E0", (2, 1): "C7E6CB"}
+    # the colours of the statuses: red funds of S2, amber overdue of S1, grey standardisation (no ratings),
+    # red unreported staff, green S1 funds
+    cells = ((1, 1), (2, 6), (1, 5), (1, 3), (2, 1))
+    fills = {(r, c): str(grid.cell(r, c).fill.fore_color.rgb) for r, c in cells}
+    assert fills == {(1, 1): "F4C7C3", (2, 6): "FCE8B2", (1, 5): "E0E0E0", (1, 3): "F4C7C3", (2, 1): "C7E6CB"}
 
 
 def test_lists_name_the_units_with_value_gap_owner_and_days(built):

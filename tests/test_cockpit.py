@@ -58,12 +58,14 @@ def test_matrix_shows_the_cells_of_rule_matrix(demo_db, matrix, monkeypatch):
     texts, _ = matrix_frames(matrix, "zh")
     assert shown.to_dict("split") == texts.to_dict("split")
     # The ten secondary units, worst first; two rows cell by cell.
-    assert list(matrix.units.unit_code) == ["G01", "G03", "G05", "G02", "G09", "G04", "G10", "G07", "G08", "G06"]
+    # G10 sent none of this year's annual figures: 未报送 counts as failing all three (as the cards count
+    # it), so it heads the matrix.
+    assert list(matrix.units.unit_code) == ["G10", "G01", "G03", "G05", "G02", "G09", "G04", "G07", "G08", "G06"]
     assert list(shown.columns) == ["单位", "经费", "考核权重", "专职党务", "三会一课", "标准化", "问题整改", "督查调研",
                                    "巡察覆盖", "未报送"]
-    assert shown.iloc[0].tolist() == ["示范电力有限公司", "0.86%", "12.0%", "1.24%", "97.1%", "92.0%", "无超期",
+    assert shown.iloc[1].tolist() == ["示范电力有限公司", "0.86%", "12.0%", "1.24%", "97.1%", "92.0%", "无超期",
                                       "未覆盖", "4/5", "已报送"]
-    assert shown.iloc[6].tolist() == ["示范国际贸易有限公司", "无数据", "无数据", "无数据", "97.9%", "89.7%", "无超期",
+    assert shown.iloc[0].tolist() == ["示范国际贸易有限公司", "未报送", "未报送", "未报送", "97.9%", "89.7%", "无超期",
                                       "已覆盖", "5/5", "全部未报"]
     statuses = {(c["unit_code"], c["rule"]): c["status"] for c in matrix.cells.to_dict("records")}
     assert [statuses[("G01", rule)] for rule in ("funds", "weight", "supervision", "inspection")] == [
@@ -93,15 +95,16 @@ def test_matrix_cells_are_coloured_by_status(demo_db, matrix, monkeypatch):
     _, statuses = matrix_frames(matrix, "zh")
     expected = {(r, c): FILLS[statuses.iat[r, c]] for r in range(len(statuses)) for c in range(1, statuses.shape[1])}
     assert fills == expected
-    assert fills[(0, 1)] == "F4C7C3" and fills[(0, 2)] == "C7E6CB"  # G01: funds red, weight green
+    assert fills[(1, 1)] == "F4C7C3" and fills[(1, 2)] == "C7E6CB"  # G01: funds red, weight green
+    assert fills[(0, 1)] == "F4C7C3"  # G10: funds not reported, red as the cards count it
 
 
 def test_matrix_in_english(demo_db, monkeypatch):
     at = _cockpit(demo_db, monkeypatch, lang="en")
     shown = at.dataframe(key="overview_matrix").value
     assert list(shown.columns)[:3] == ["Unit", "Funds", "Weight"]
-    assert shown.iloc[6].tolist() == ["示范国际贸易有限公司", "no data", "no data", "no data", "97.9%", "89.7%", "none",
-                                      "visited", "5/5", "all missing"]
+    assert shown.iloc[0].tolist() == ["示范国际贸易有限公司", "not reported", "not reported", "not reported", "97.9%",
+                                      "89.7%", "none", "visited", "5/5", "all missing"]
 
 
 def test_a_click_on_a_unit_opens_its_profile(demo_db, matrix, monkeypatch):
@@ -111,12 +114,12 @@ def test_a_click_on_a_unit_opens_its_profile(demo_db, matrix, monkeypatch):
     at.run()
     assert not at.exception
     assert at.title[0].value == "单位画像"
-    assert at.selectbox(key="profile_picker").value == "G05" == matrix.units.unit_code[2]
+    assert at.selectbox(key="profile_picker").value == "G03" == matrix.units.unit_code[2]
     # A click on a rule's cell of another unit opens that unit.
     at.switch_page("pages/overview.py").run()
     at.session_state["overview_matrix"] = {"selection": {"rows": [], "columns": [], "cells": [[6, "经费"]]}}
     at.run()
-    assert at.title[0].value == "单位画像" and at.selectbox(key="profile_picker").value == "G10"
+    assert at.title[0].value == "单位画像" and at.selectbox(key="profile_picker").value == "G04"
 
 
 def test_matrix_download_is_the_coloured_workbook(demo_db, matrix, monkeypatch):

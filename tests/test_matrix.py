@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from kpi.display import matrix_xlsx
+from kpi.display import matrix_text, matrix_xlsx
 from kpi.metrics import annual, coverage, meetings, overview, problems, ratings
 from kpi.metrics.matrix import MATRIX_RULES, rule_matrix
 from kpi.rules import MatrixBands
@@ -50,9 +50,10 @@ def _grid(matrix) -> dict[str, list[tuple]]:
 
 def test_cells_equal_hand_computed_values(store, rules):
     matrix = rule_matrix(store.cursor(), rules, fx.AS_OF)
-    # B breaks seven rules; C two (no visit, no inspection); A one (meetings: 30 of 46 owed slots).
+    # B breaks seven rules; C four (weight and party staff owed and not reported — 未报送, counted as
+    # failing as the cards count them — no visit, no inspection); A one (meetings: 30 of 46 owed slots).
     assert list(matrix.units.unit_code) == ["B", "C", "A"]
-    assert list(matrix.units.red) == [7, 2, 1]
+    assert list(matrix.units.red) == [7, 4, 1]
     assert list(matrix.units.amber) == [1, 2, 2]
     assert _grid(matrix) == {
         # funds, weight, party staff, meetings, standardisation, overdue, supervision, inspection, unreported
@@ -60,11 +61,25 @@ def test_cells_equal_hand_computed_values(store, rules):
               ("green", 100.0), ("amber", 50.0), ("green", 0.0)],
         "B": [("red", 0.75), ("red", 8.0), ("red", 0.8), ("red", 0.0), ("red", 0.0), ("amber", 1.0),
               ("red", 0.0), ("red", 0.0), ("green", 0.0)],
-        "C": [("amber", 1.02), ("grey", None), ("grey", None), ("grey", None), ("grey", None), ("grey", None),
+        "C": [("amber", 1.02), ("red", None), ("red", None), ("grey", None), ("grey", None), ("grey", None),
               ("red", 0.0), ("red", 0.0), ("amber", 2.0)],
     }
     assert matrix.cell("A", "meetings")["numerator"] == 30 and matrix.cell("A", "meetings")["denominator"] == 46
     assert matrix.cell("A", "inspection")["numerator"] == 1 and matrix.cell("A", "inspection")["denominator"] == 2
+    assert [matrix.cell("C", rule)["note"] == "not_reported" for rule in ("funds", "weight", "party_staff")] == [
+        False, True, True]
+
+
+def test_an_unreported_figure_follows_the_rules_file(store, rules):
+    """未报送 cells are red while the cards count a missing figure as failing ([annual]
+    not_reported_counts_as = "failing"), grey when the share leaves it out ("excluded"); both say 未报送."""
+    excluded = dataclasses.replace(rules, annual=dataclasses.replace(rules.annual, not_reported_counts_as="excluded"))
+    for rule_set, status in ((rules, "red"), (excluded, "grey")):
+        matrix = rule_matrix(store.cursor(), rule_set, fx.AS_OF)
+        cell = matrix.cell("C", "weight")
+        assert (cell["status"], pd.isna(cell["value"]), cell["note"]) == (status, True, "not_reported")
+        assert (matrix_text.cell_text(cell, "zh"), matrix_text.cell_text(cell, "en")) == ("未报送", "not reported")
+    assert list(rule_matrix(store.cursor(), excluded, fx.AS_OF).units.red) == [7, 2, 1]
 
 
 def test_amber_bands_come_from_the_rules_file(store, rules):
@@ -73,7 +88,8 @@ def test_amber_bands_come_from_the_rules_file(store, rules):
     matrix = rule_matrix(store.cursor(), wider, fx.AS_OF)
     assert matrix.cell("C", "funds")["status"] == "green"
     assert matrix.cell("A", "overdue")["status"] == "red"
-    assert list(matrix.units.unit_code) == ["B", "A", "C"]
+    assert list(matrix.units.red) == [8, 4, 2]
+    assert list(matrix.units.amber) == [0, 1, 1]
 
 
 def test_a_subtree_scope_has_its_children_as_rows(store, rules):
@@ -131,15 +147,17 @@ def test_every_demo_cell_is_the_value_of_the_metric_function(demo, rules):
         for rule, value in expected.items():
             assert _same(matrix.cell(code, rule)["value"], value), (code, rule)
         # red is exactly what the metric itself calls failing
-        assert (matrix.cell(code, "funds")["status"] == "red") == _fails(funds.loc[code, "meets_funds"])
+        # (or, as the cards count it, owes the figure and has not reported it: 未报送)
+        unreported = funds.loc[code, "funds_ratio_status"] == "not_reported"
+        assert (matrix.cell(code, "funds")["status"] == "red") == (_fails(funds.loc[code, "meets_funds"]) or unreported)
         assert (matrix.cell(code, "standardisation")["status"] == "red") == _fails(std.loc[code, "meets_target"])
     # the demo's one secondary unit without this year's row: nothing reported, as the cards count it
     missing = funds[funds.funds_ratio_status == "not_reported"].index.tolist()
     assert len(missing) == 1
     cell = matrix.cell(missing[0], "unreported")
     assert (cell["status"], cell["value"]) == ("red", 3)
-    # the demo has units in every state, and the worst unit comes first
-    assert set(matrix.cells.status) == {"red", "amber", "green", "grey"}
+    # the demo has red, amber and green cells (grey only where a figure is missing and not owed), worst unit first
+    assert set(matrix.cells.status) == {"red", "amber", "green"}
     reds = list(matrix.units.red)
     assert reds == sorted(reds, reverse=True)
 
@@ -155,9 +173,10 @@ def test_xlsx_has_the_cells_their_colours_and_no_formulas(store, rules):
                        "巡察覆盖", "未报送"]
     assert rows[1] == ["乙公司", "0.75%", "8.0%", "0.80%", "0.0%", "0.0%", "超期 1 个", "未覆盖", "0/2", "已报送"]
     assert rows[3][0] == "'=HYPERLINK(\"http://x\")"
-    assert rows[2][:3] == ["丙公司", "1.02%", "无数据"]
+    assert rows[2][:6] == ["丙公司", "1.02%", "未报送", "未报送", "无数据", "无数据"]
     fills = {sheet.cell(2, 2).fill.fgColor.rgb[-6:], sheet.cell(2, 7).fill.fgColor.rgb[-6:],
-             sheet.cell(3, 3).fill.fgColor.rgb[-6:], sheet.cell(4, 2).fill.fgColor.rgb[-6:]}
+             sheet.cell(3, 5).fill.fgColor.rgb[-6:], sheet.cell(4, 2).fill.fgColor.rgb[-6:]}
+    assert sheet.cell(3, 3).fill.fgColor.rgb[-6:] == matrix_xlsx.FILLS["red"]
     assert fills == {matrix_xlsx.FILLS[s] for s in ("red", "amber", "grey", "green")}
     assert all(not isinstance(c.value, str) or not c.value.startswith("=") for row in sheet.iter_rows() for c in row)
 

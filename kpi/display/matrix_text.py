@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from kpi.i18n import t
-from kpi.metrics.matrix import MATRIX_RULES, RuleMatrix
+from kpi.metrics.matrix import MATRIX_RULES, NOT_REPORTED, RuleMatrix
 
 # Decimals shown per column of percentages.
 _PCT_DECIMALS = {"funds": 2, "weight": 1, "party_staff": 2, "meetings": 1, "standardisation": 1}
@@ -21,6 +21,8 @@ def _missing(value) -> bool:
 def cell_text(cell: dict, lang: str = "zh") -> str:
     """The text of one matrix cell (a dict of `RuleMatrix.cell`)."""
     rule, value = cell["rule"], cell["value"]
+    if cell.get("note") == NOT_REPORTED:
+        return t("matrix.cell.not_reported", lang)
     if _missing(value):
         # a unit whose level the visit rule does not check ([supervision] levels), or that owes no annual
         # row ([annual] levels), is not applicable

@@ -6,7 +6,9 @@ value the card or page of that rule shows for that unit — each column calls th
 that owns the figure, nothing is recomputed here:
 
 - funds / weight / party_staff: `annual.funds_by_unit`, `weight_by_unit`, `party_staff_by_unit`
-  (fund ratio %, assessment weight %, party-affairs staff % of staff; red = `meets_*` is false);
+  (fund ratio %, assessment weight %, party-affairs staff % of staff; red = `meets_*` is false;
+  a figure the unit owes and has not sent (`<rule>_status` not_reported, 未报送) is red when rules
+  [annual] not_reported_counts_as = "failing", as the cards count it, else grey);
 - meetings: `meetings.completion_by_unit` (met ÷ required slots %; red below
   rules.meeting_flag_below_pct, the threshold of the red-flag list);
 - standardisation: `ratings.compliance_by_unit` (compliant ÷ rated branches %; red = below target);
@@ -50,7 +52,9 @@ MATRIX_RULES = ("funds", "weight", "party_staff", "meetings", "standardisation",
                 "inspection", "unreported")
 # The annual rules a unit reports on each year; one not reported makes 未报送 amber, all red.
 ANNUAL_FIELDS = annual.ANNUAL_RULES
-CELL_COLUMNS = ["unit_code", "rule", "status", "value", "target", "numerator", "denominator"]
+CELL_COLUMNS = ["unit_code", "rule", "status", "value", "target", "numerator", "denominator", "note"]
+# `note` of an annual cell whose unit owes the figure and has not sent it (未报送).
+NOT_REPORTED = annual.NOT_REPORTED
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,8 @@ class RuleMatrix:
     """`units`: unit_code, unit_name, level, red, amber (counts of such cells), worst first (most red,
     then most amber, then unit code). `cells`: one row per unit and rule (CELL_COLUMNS): status,
     value (None = no data), target (the rule's threshold, None where none), numerator / denominator
-    (the counts behind a share, where there are some)."""
+    (the counts behind a share, where there are some), note (NOT_REPORTED for an annual figure the
+    unit owes and has not sent, else None)."""
 
     as_of: dt.date
     root: str | None
@@ -99,9 +104,10 @@ def _share_status(value: float | None, red_below: float, full: float = 100.0) ->
     return AMBER if value < full else GREEN
 
 
-def _cell(unit: str, rule: str, status: str, value, target=None, numerator=None, denominator=None) -> dict:
+def _cell(unit: str, rule: str, status: str, value, target=None, numerator=None, denominator=None,
+          note: str | None = None) -> dict:
     return {"unit_code": unit, "rule": rule, "status": status, "value": _num(value), "target": _num(target),
-            "numerator": numerator, "denominator": denominator}
+            "numerator": numerator, "denominator": denominator, "note": note}
 
 
 def _annual_cells(con, rules: Rules, as_of: dt.date, root: str | None, level: int) -> list[dict]:
@@ -113,11 +119,19 @@ def _annual_cells(con, rules: Rules, as_of: dt.date, root: str | None, level: in
     out = []
     for code in funds.index:
         f, w, s = funds.loc[code], weight.loc[code], staff.loc[code]
-        checks = (("funds", f.meets_funds, f.fund_ratio_pct, rules.funds_min_ratio_pct),
-                  ("weight", w.meets_weight, w.assessment_weight_pct, rules.assessment_min_weight_pct),
-                  ("party_staff", s.meets_party_staff, s.party_staff_ratio_pct, rules.party_staff_min_ratio_pct))
-        for rule, meets, value, threshold in checks:
-            out.append(_cell(code, rule, _ratio_status(meets, _num(value), threshold, near), value, threshold))
+        checks = (("funds", f.meets_funds, f.fund_ratio_pct, rules.funds_min_ratio_pct, f.funds_ratio_status),
+                  ("weight", w.meets_weight, w.assessment_weight_pct, rules.assessment_min_weight_pct,
+                   w.assessment_weight_status),
+                  ("party_staff", s.meets_party_staff, s.party_staff_ratio_pct, rules.party_staff_min_ratio_pct,
+                   s.party_staff_status))
+        for rule, meets, value, threshold, reported in checks:
+            if reported == NOT_REPORTED:
+                # the cards count a unit that owes the figure and sent none as failing, or leave it out of
+                # the share, as rules [annual] not_reported_counts_as says: the cell follows them
+                status = RED if rules.annual.counts_as_failing else GREY
+                out.append(_cell(code, rule, status, None, threshold, note=NOT_REPORTED))
+            else:
+                out.append(_cell(code, rule, _ratio_status(meets, _num(value), threshold, near), value, threshold))
         statuses = [f.funds_ratio_status, w.assessment_weight_status, s.party_staff_status]
         if all(pd.isna(v) for v in statuses):   # owes no annual row and sent none
             out.append(_cell(code, "unreported", GREY, None))
