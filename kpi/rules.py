@@ -171,6 +171,9 @@ class Rules:
     # (False: for every cycle its start–end span overlaps).
     inspection_count_in_start_cycle: bool = True
     annual: AnnualReporting = AnnualReporting()
+    # [briefing] list_max_rows: the most rows a list of the weekly briefing shows (its slide and the
+    # appendix together); the rest are counted and left to the dashboard page the list comes from.
+    briefing_list_max_rows: int = 100
 
     def indicator(self, code: str) -> Indicator | None:
         return next((i for i in self.indicators if i.code == code), None)
@@ -332,6 +335,16 @@ def _matrix_bands(root: _Reader) -> MatrixBands:
     return MatrixBands(default.near_pct if near is None else near, default.overdue_few if few is None else few)
 
 
+def _briefing_list_max_rows(root: _Reader) -> int:
+    """[briefing] list_max_rows, 12–10,000 (at least one full slide); left out, the default."""
+    if root.raw("briefing", optional=True) is None:
+        return Rules.briefing_list_max_rows
+    table = root.sub("briefing")
+    rows = table.integer("list_max_rows", 12, 10_000, optional=True)
+    table.done()
+    return Rules.briefing_list_max_rows if rows is None else rows
+
+
 def _yearly_founded_before_month(meetings: _Reader) -> int:
     """[meetings] yearly_owed_if_founded_before_month, 1–12 (1: only branches existing on 1 January
     owe the year); left out, the default (October: the regulations place 组织生活会 in Q4)."""
@@ -425,6 +438,7 @@ def rules_from_dict(data: dict) -> Rules:
         **_flag_levels(meetings, std),
         **_inspection_choices(insp),
         annual=_annual_reporting(root),
+        briefing_list_max_rows=_briefing_list_max_rows(root),
     )
     if rules.min_year >= rules.max_year:
         raise RulesError("import.max_year", "not_after", value=rules.max_year, other=rules.min_year)

@@ -4,6 +4,7 @@ footer, native charts, and no text overflowing its box — measured on the PPTX 
 and table cell against its shape, with the CJK face) and on the rendered PDF pages (Chromium)."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import re
@@ -315,3 +316,27 @@ def test_the_pdf_embeds_every_font_it_uses(demo, tmp_path):
     assert rows
     # columns: name type encoding emb sub uni object ID — every font embedded ('yes' in the emb column)
     assert all(re.search(r"\s(yes)\s+(yes|no)\s+(yes|no)\s+\d+\s+\d+\s*$", line) for line in rows), listing
+
+
+def test_a_long_list_is_cut_at_the_rules_cap_and_says_where_the_rest_is(demo, rules):
+    """[briefing] list_max_rows: at 14 the demo's 18 branches with a run of missed meetings show 14
+    (12 on the list's slide, 2 in the appendix); both slides count the 4 left out and name the page
+    holding all of them. The lists under the cap are whole."""
+    store, full, _ = demo
+    total = len(full.lists["meetings"].rows)
+    assert total == 18
+    briefing = content.build_briefing(store.cursor(), dataclasses.replace(rules, briefing_list_max_rows=14),
+                                      DEMO_WEEK, None, "zh", today=DEMO_AS_OF)
+    gaps = briefing.lists["meetings"]
+    assert (len(gaps.rows), gaps.total, gaps.row_count) == (14, 18, 18)
+    assert gaps.rows == full.lists["meetings"].rows[:14]
+    assert briefing.lists["problems"].total is None and briefing.lists["problems"].rows == full.lists["problems"].rows
+    slides = plan.slide_plan(briefing)
+    first = next(i for i, s in enumerate(slides) if s.title == gaps.title)
+    appendix = next(i for i, s in enumerate(slides) if s.title == f"附录：{gaps.title}（第 13–14 项）")
+    assert slides[first].note == (f"共 18 项，周报列出前 14 项，其余 2 项见附录（第 {appendix + 1} 页起）；"
+                                  "完整清单见看板“组织生活”页。")
+    assert slides[appendix].note == "共 18 项，周报列出前 14 项；完整清单见看板“组织生活”页。"
+    assert (slides[appendix].first, slides[appendix].last) == (12, 14)
+    assert gaps.capped_note("en") == ("18 in all; the briefing lists the first 14; the whole list is on the "
+                                      "dashboard's Organisational life page.")

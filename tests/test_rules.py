@@ -140,3 +140,17 @@ def test_yearly_meetings_founding_month_is_a_validated_rule():
         rules_from_dict(_edit(("meetings", "yearly_owed_if_founded_before_month"), "10月"))
     assert caught.value.message("en") == ("Rules file error: meetings.yearly_owed_if_founded_before_month — "
                                           "must be a whole number, got 10月")
+
+
+def test_briefing_list_cap_is_a_validated_rule():
+    # Default: a briefing list shows at most 100 rows (its slide and the appendix).
+    assert load_rules(DEFAULT_RULES_PATH).briefing_list_max_rows == 100
+    assert rules_from_dict(_edit(("briefing", "list_max_rows"), 40)).briefing_list_max_rows == 40
+    # Left out of an older rules file (the key, or the whole section): the documented default.
+    assert rules_from_dict(_edit(("briefing", "list_max_rows"), KeyError)).briefing_list_max_rows == 100
+    without = _defaults()
+    del without["briefing"]
+    assert rules_from_dict(without).briefing_list_max_rows == 100
+    with pytest.raises(RulesError) as caught:
+        rules_from_dict(_edit(("briefing", "list_max_rows"), 5))
+    assert caught.value.message("zh") == "规则文件有误：briefing.list_max_rows — 5 超出允许范围 12–10000"

@@ -5,6 +5,7 @@ comparing their rows, so the slide agrees with the flag list and the problem lis
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pandas as pd
@@ -27,11 +28,25 @@ def _flags(con, rules: Rules, day: dt.date, root: str | None, lang: str, today: 
     return shown
 
 
-def _closed_by(con, day: dt.date, root: str | None) -> pd.DataFrame:
-    """Problems whose state at `day` is 已销号 (the current status, closed on or before `day`)."""
-    listed = problems.problem_list(con.cursor(), day, root, problems.ProblemFilter(statuses=(CLOSED_STATUS,)))
-    closed = pd.to_datetime(listed["closed_date"])
-    return listed[closed.notna() & (closed <= pd.Timestamp(day))]
+def _newly(con, filters_at, before: dt.date, end: dt.date, root: str | None) -> pd.DataFrame:
+    """The rows of `problems.problem_list(end, filters_at(end))` whose problem is not on the list of
+    `before` (`problem_list(before, filters_at(before))`): compared by id, then only the new rows are
+    fetched, in the list's order."""
+    new = (problems.problem_ids(con.cursor(), end, root, filters_at(end))
+           - problems.problem_ids(con.cursor(), before, root, filters_at(before)))
+    return problems.problem_list(con.cursor(), end, root, dataclasses.replace(filters_at(end), ids=tuple(sorted(new))),
+                                 limit=None if new else 0)
+
+
+def _overdue(day: dt.date) -> problems.ProblemFilter:
+    """Problems not closed and past their deadline at the list's date (`problems.overdue_problems`)."""
+    return problems.ProblemFilter(overdue_only=True)
+
+
+def _closed_by(day: dt.date) -> problems.ProblemFilter:
+    """Problems whose state at `day` is 已销号, closed on or before `day` (a problem with no status
+    snapshot carries its current status: its closed_date says when it was closed)."""
+    return problems.ProblemFilter(statuses=(CLOSED_STATUS,), closed_to=day)
 
 
 def _problem_text(row, lang: str) -> str:
@@ -49,11 +64,10 @@ def weekly_changes(con, rules: Rules, end: dt.date, root: str | None, lang: str,
     now_flags, old_flags = _flags(con, rules, end, root, lang, today), _flags(con, rules, before, root, lang, today)
     raised = now_flags[~now_flags["key"].isin(set(old_flags["key"]))]
     cleared = old_flags[~old_flags["key"].isin(set(now_flags["key"]))]
-    late_now = problems.overdue_problems(con.cursor(), end, root)
-    late_before = set(problems.overdue_problems(con.cursor(), before, root)["problem_id"])
-    newly_late = late_now[~late_now["problem_id"].isin(late_before)]
-    closed_now = _closed_by(con, end, root)
-    closed = closed_now[~closed_now["problem_id"].isin(set(_closed_by(con, before, root)["problem_id"]))]
+    # overdue_problems(day) is problem_list(day) with overdue_only, in the same order
+    newly_late = _newly(con, _overdue, before, end, root)
+    # closed by the end but not by the previous Sunday (also a closure reported this week with an earlier date)
+    closed = _newly(con, _closed_by, before, end, root)
     label = {kind: t(f"briefing.change_slide.{kind}", lang)
              for kind in ("new_flag", "cleared_flag", "newly_overdue", "closed")}
     # the flag's sentence names its rule and figures (as in the overview's flag list)

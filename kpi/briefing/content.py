@@ -10,7 +10,7 @@ import datetime as dt
 import duckdb
 
 from kpi.briefing import changes, chart_specs, charts, named
-from kpi.briefing.model import Briefing, HeadlineRow, Section
+from kpi.briefing.model import Briefing, HeadlineRow, Section, Table, capped
 from kpi.display import overview as overview_text
 from kpi.i18n import TranslatedError, enum_label, has, t
 from kpi.metrics import annual, coverage, meetings, overview, problems
@@ -269,12 +269,18 @@ def build_briefing(con: duckdb.DuckDBPyConnection, rules: Rules, week: str, root
     # The lists naming the units behind each section's figures, shown after its chart slide.
     lists = {"funds": named.annual_failures(con, rules, end, root, lang),
              "meetings": named.gap_branch_table(con, rules, end, root, lang, today),
-             "problems": named.overdue_table(con, end, root, lang)}
+             "problems": named.overdue_table(con, end, root, lang, rules.briefing_list_max_rows)}
+    lists = {key: _capped(table, rules) for key, table in lists.items()}
     return Briefing(
         title=t("briefing.title", lang), week=week,
         period_text=t("briefing.period", lang, week=week, start=start.isoformat(), end=end.isoformat()),
         scope_label=label, headline_title=t("briefing.headline_title", lang),
         headlines=headline_rows(con, rules, end, root, lang, today), sections=sections, lang=lang,
         as_of_text=t("briefing.as_of", lang, as_of=end.isoformat()),
-        matrix=named.matrix_table(con, rules, end, root, lang, today),
-        changes=changes.weekly_changes(con, rules, end, root, lang, today), lists=lists)
+        matrix=_capped(named.matrix_table(con, rules, end, root, lang, today), rules),
+        changes=_capped(changes.weekly_changes(con, rules, end, root, lang, today), rules), lists=lists)
+
+
+def _capped(table: Table, rules: Rules) -> Table:
+    """The list cut to rules [briefing] list_max_rows, naming the dashboard page with all of it."""
+    return capped(table, rules.briefing_list_max_rows, f"briefing.full_list.{table.key}")

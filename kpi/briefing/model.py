@@ -1,6 +1,7 @@
 """The briefing as data, already in the UI language: what every output format draws."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -50,7 +51,9 @@ class Table:
     """A list a slide shows as a table: header `columns`, `rows` of cell texts, optional per-cell
     `statuses` (red / amber / green / grey, the matrix colours), relative column `widths`, a
     `note` under it (legend or summary) and the `empty_message` when there are no rows. Rows
-    beyond one slide continue in the appendix."""
+    beyond one slide continue in the appendix. `total` is how many rows the list had before
+    `capped` kept its first ones (None: all are here); `full_list` is the message key naming where
+    the whole list is."""
 
     key: str
     title: str
@@ -60,6 +63,33 @@ class Table:
     widths: list[float] | None = None
     note: str | None = None
     empty_message: str | None = None
+    total: int | None = None
+    full_list: str | None = None
+
+    @property
+    def row_count(self) -> int:
+        """How many rows the whole list has (also those `capped` left out)."""
+        return len(self.rows) if self.total is None else self.total
+
+    def capped_note(self, lang: str) -> str | None:
+        """'共 N 项，周报列出前 M 项；完整清单见…' when `capped` left rows out, else None."""
+        if self.row_count == len(self.rows):
+            return None
+        return t("briefing.table.capped", lang, total=f"{self.row_count:,}", shown=len(self.rows),
+                 where=t(self.full_list, lang))
+
+
+def capped(table: Table, max_rows: int, full_list: str) -> Table:
+    """`table` with its first `max_rows` rows only (rules [briefing] list_max_rows; a table built with
+    fewer rows than it has, its `total` set, counts as cut too): a briefing of a
+    group of 100,000 branches would otherwise run to thousands of appendix slides. `full_list` is the
+    message key naming the dashboard page holding the whole list; the slide says how many rows were
+    left out."""
+    if len(table.rows) <= max_rows and table.row_count == len(table.rows):
+        return table
+    statuses = table.statuses[:max_rows] if table.statuses is not None else None
+    return dataclasses.replace(table, rows=table.rows[:max_rows], statuses=statuses, total=table.row_count,
+                               full_list=full_list)
 
 
 @dataclass(frozen=True)
@@ -167,14 +197,23 @@ def slide_plan(briefing: Briefing) -> list[Slide]:
             continue
         table, ranges = item
         (first, last), rest = ranges[0], ranges[1:]
-        if rest:
+        left_out = table.row_count - len(table.rows)
+        if rest and left_out:
             # the first appendix slide of this table is the next page not yet numbered
-            note = t("briefing.table.more", lang, n=len(table.rows) - last, total=len(table.rows), page=next_page)
+            note = t("briefing.table.more_capped", lang, total=f"{table.row_count:,}", shown=len(table.rows),
+                     n=len(table.rows) - last, page=next_page, where=t(table.full_list, lang))
+        elif rest:
+            note = t("briefing.table.more", lang, n=f"{len(table.rows) - last:,}", total=f"{len(table.rows):,}",
+                     page=next_page)
+        elif left_out:
+            note = table.capped_note(lang)
         else:
             note = table.note
         slides.append(Slide("table", table.title, table=table, first=first, last=last, note=note))
         for a, b in rest:
+            # the last slide of a capped list says again how many rows were left out and where they are
+            last_note = table.capped_note(lang) if left_out and b == len(table.rows) else table.note
             appendix.append(Slide("table", t("briefing.table.appendix_title", lang, title=table.title,
-                                             first=a + 1, last=b), table=table, first=a, last=b, note=table.note))
+                                             first=a + 1, last=b), table=table, first=a, last=b, note=last_note))
             next_page += 1
     return slides + appendix

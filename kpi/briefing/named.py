@@ -93,14 +93,17 @@ def _text(value) -> str:
     return "—" if value is None or pd.isna(value) else str(value)
 
 
-def overdue_table(con, end: dt.date, root: str | None, lang: str) -> Table:
+def overdue_table(con, end: dt.date, root: str | None, lang: str, limit: int | None = None) -> Table:
     """Problems overdue at the week's end (`problems.overdue_problems`), most days overdue first:
-    id, unit, description, owner, deadline, days overdue."""
-    late = problems.overdue_problems(con.cursor(), end, root)
+    id, unit, description, owner, deadline, days overdue — the first `limit` of them (None: all);
+    `total` counts them all (the 'overdue' headline of `problems.problem_headlines`)."""
+    late = problems.overdue_problems(con.cursor(), end, root, limit)
+    total = problems.problem_headlines(con.cursor(), end, root)["overdue"].numerator
     rows = [[r.problem_id, r.unit_name, _text(r.description), _text(r.owner),
              pd.Timestamp(r.due_date).date().isoformat(), t("briefing.list.days", lang, n=int(r.days_overdue))]
             for r in late.itertuples()]
     columns = [t(f"briefing.table.{c}", lang) for c in ("problem_id", "unit", "description", "owner", "due",
                                                           "days_overdue")]
     return Table("overdue", t("briefing.list.overdue_title", lang), columns, rows, None,
-                 [1.8, 2.6, 4.2, 1.3, 1.5, 1.3], t("briefing.list.overdue_note", lang, n=len(rows)))
+                 [1.8, 2.6, 4.2, 1.3, 1.5, 1.3], t("briefing.list.overdue_note", lang, n=f"{total:,}"),
+                 total=total if total > len(rows) else None)

@@ -411,6 +411,10 @@ class ProblemFilter:
     found_from: dt.date | None = None
     found_to: dt.date | None = None
     text: str | None = None
+    # closed out on or before this date (closed_date ≤ it); with statuses=(已销号,): closed by that day
+    closed_to: dt.date | None = None
+    # these problems only (a set found by `problem_ids`)
+    ids: tuple[str, ...] = ()
 
 
 def _in_list(column: str, values: tuple[str, ...], params: dict) -> str:
@@ -425,7 +429,8 @@ def _in_list(column: str, values: tuple[str, ...], params: dict) -> str:
 def _list_where(f: ProblemFilter, params: dict) -> str:
     """The WHERE clause of `problem_list` for `f`; appends its bound values to `params`."""
     where = [_in_list("source", f.sources, params), _in_list("category", f.categories, params),
-             _in_list("severity", f.severities, params), _in_list("status", f.statuses, params)]
+             _in_list("severity", f.severities, params), _in_list("status", f.statuses, params),
+             _in_list("problem_id", f.ids, params)]
     if f.overdue_only:
         where.append("is_overdue")
     if f.found_from is not None:
@@ -434,6 +439,9 @@ def _list_where(f: ProblemFilter, params: dict) -> str:
     if f.found_to is not None:
         where.append("found_date <= $found_to")
         params["found_to"] = f.found_to
+    if f.closed_to is not None:
+        where.append("closed_date <= $closed_to")
+        params["closed_to"] = f.closed_to
     text = (f.text or "").strip()
     if text:
         where.append(f"({contains('description')} OR {contains('measures')})")
@@ -455,6 +463,17 @@ def problem_list(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | Non
     return con.execute(f"""{cte} SELECT {_LIST_COLUMNS} FROM ps WHERE {where}
         ORDER BY is_overdue DESC, days_overdue DESC NULLS LAST, is_closed, due_date NULLS LAST, problem_id
         LIMIT $limit""", {**cte_params, **where_params, "limit": limit}).df()
+
+
+def problem_ids(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | None = None,
+                filters: ProblemFilter | None = None) -> set[str]:
+    """The ids of the problems `problem_list` returns for the same arguments, without their rows:
+    comparing two dates' lists (本周变化) needs only which problems are on each."""
+    cte, cte_params = _state_cte(as_of, root)
+    where_params: dict = {}
+    where = _list_where(filters or ProblemFilter(), where_params)
+    rows = con.execute(f"{cte} SELECT problem_id FROM ps WHERE {where}", {**cte_params, **where_params}).fetchall()
+    return {row[0] for row in rows}
 
 
 def problem_list_counts(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | None = None,
