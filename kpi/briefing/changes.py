@@ -20,12 +20,16 @@ from kpi.rules import Rules
 WEEK = dt.timedelta(days=7)
 
 
-def _flags(con, rules: Rules, day: dt.date, root: str | None, lang: str, today: dt.date | None) -> pd.DataFrame:
-    """The flag list of `day` as shown (unit, rule name, message), keyed by unit code and rule id."""
-    raw = overview.red_flags(con.cursor(), rules, day, root, lang=lang, today=today)
-    shown = overview_text.flag_table(raw, lang)
-    shown["key"] = list(zip(raw["unit_code"], raw["rule"]))
-    return shown
+def _flags(con, rules: Rules, day: dt.date, root: str | None, today: dt.date | None) -> pd.DataFrame:
+    """The flag list of `day` (`overview.red_flags`), keyed by unit code and rule id."""
+    raw = overview.red_flags(con.cursor(), rules, day, root, today=today)
+    return raw.assign(key=list(zip(raw["unit_code"], raw["rule"])))
+
+
+def _shown(flags: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Flags as the flag list words them (unit, rule name, message); worded only for the rows that
+    changed — a large group has tens of thousands of flags and few changes."""
+    return overview_text.flag_table(flags.drop(columns="key").reset_index(drop=True), lang)
 
 
 def _newly(con, filters_at, before: dt.date, end: dt.date, root: str | None) -> pd.DataFrame:
@@ -61,9 +65,10 @@ def weekly_changes(con, rules: Rules, end: dt.date, root: str | None, lang: str,
     """The 本周变化 table: one row per flag raised, flag cleared, problem newly overdue and problem
     closed out between `end` − 7 days and `end`; the note counts each kind."""
     before = end - WEEK
-    now_flags, old_flags = _flags(con, rules, end, root, lang, today), _flags(con, rules, before, root, lang, today)
-    raised = now_flags[~now_flags["key"].isin(set(old_flags["key"]))]
-    cleared = old_flags[~old_flags["key"].isin(set(now_flags["key"]))]
+    now_flags, old_flags = _flags(con, rules, end, root, today), _flags(con, rules, before, root, today)
+    now_keys, old_keys = set(now_flags["key"]), set(old_flags["key"])
+    raised = _shown(now_flags[[key not in old_keys for key in now_flags["key"]]], lang)
+    cleared = _shown(old_flags[[key not in now_keys for key in old_flags["key"]]], lang)
     # overdue_problems(day) is problem_list(day) with overdue_only, in the same order
     newly_late = _newly(con, _overdue, before, end, root)
     # closed by the end but not by the previous Sunday (also a closure reported this week with an earlier date)

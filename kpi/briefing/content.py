@@ -268,7 +268,7 @@ def build_briefing(con: duckdb.DuckDBPyConnection, rules: Rules, week: str, root
     sections = [dataclasses.replace(s, charts=chart_specs.native_charts(s, rules, lang)) for s in sections]
     # The lists naming the units behind each section's figures, shown after its chart slide.
     lists = {"funds": named.annual_failures(con, rules, end, root, lang),
-             "meetings": named.gap_branch_table(con, rules, end, root, lang, today),
+             "meetings": named.gap_branch_table(con, rules, end, root, lang, today, rules.briefing_list_max_rows),
              "problems": named.overdue_table(con, end, root, lang, rules.briefing_list_max_rows)}
     lists = {key: _capped(table, rules) for key, table in lists.items()}
     return Briefing(

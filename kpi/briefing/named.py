@@ -68,25 +68,32 @@ def annual_failures(con, rules: Rules, end: dt.date, root: str | None, lang: str
 
 
 def gap_branch_table(con, rules: Rules, end: dt.date, root: str | None, lang: str,
-                     today: dt.date | None = None) -> Table:
+                     today: dt.date | None = None, limit: int | None = None) -> Table:
     """Branches with a run of missed slots (`meetings.gap_branches`), one row per branch: the
-    meeting types missed in a row and its longest run; longest runs first."""
+    meeting types missed in a row and its longest run; longest runs first (then by unit code), the
+    first `limit` branches only (None: all), `total` counting them all."""
     gaps = meetings.gap_branches(con.cursor(), rules, end, root, today=today)
     rows = []
+    total = int(gaps["unit_code"].nunique()) if not gaps.empty else 0
     if not gaps.empty:
-        longest = gaps.sort_values("gap_slots", ascending=False, kind="stable").groupby("unit_code", sort=False)
-        per_branch = []
-        for _, group in longest:
+        # the branches to word: longest run first, then unit code (one row per branch, its longest run)
+        longest_run = gaps.groupby("unit_code")["gap_slots"].max()
+        order = sorted(longest_run.items(), key=lambda item: (-int(item[1]), item[0]))[:limit]
+        listed = gaps[gaps["unit_code"].isin({code for code, _ in order})]
+        by_branch = listed.sort_values("gap_slots", ascending=False, kind="stable").groupby("unit_code", sort=False)
+        separator = t("common.list_separator", lang)
+        per_branch = {}
+        for code, group in by_branch:
             top = group.iloc[0]
-            separator = t("common.list_separator", lang)
             types = separator.join(dict.fromkeys(enum_label(v, lang) for v in group.meeting_type))
             slots = top.slots if lang == "zh" else top.slots.replace("、", ", ")
             run = t("briefing.list.slots", lang, n=int(top.gap_slots), slots=slots)
-            per_branch.append((int(top.gap_slots), top.unit_code, [top.unit_name, types, run]))
-        rows = [row for _, _, row in sorted(per_branch, key=lambda x: (-x[0], x[1]))]
+            per_branch[code] = [top.unit_name, types, run]
+        rows = [per_branch[code] for code, _ in order]
     columns = [t(f"briefing.table.{c}", lang) for c in ("branch", "missed_types", "longest_run")]
     return Table("gap_branches", t("briefing.list.gaps_title", lang, slots=rules.meeting_gap_slots), columns, rows,
-                 None, [4.0, 3.6, 4.4], t("briefing.list.gaps_note", lang, n=len(rows)))
+                 None, [4.0, 3.6, 4.4], t("briefing.list.gaps_note", lang, n=f"{total:,}"),
+                 total=total if total > len(rows) else None)
 
 
 def _text(value) -> str:

@@ -36,6 +36,7 @@ from kpi.datasets import CLOSED_STATUS, PROBLEM_STATUSES, SEVERITIES
 from kpi.metrics.common import FLAG_COLUMNS, Headline, empty_flags, share_pct
 from kpi.org import LEVEL_SECONDARY
 from kpi.rules import Rules
+from kpi.store import memo
 from kpi.store.sql import SNAPSHOT_KEY, SNAPSHOT_ORDER, contains, in_subtree, like_contains
 
 NOT_STARTED, IN_PROGRESS, DONE_AWAITING, _ = PROBLEM_STATUSES
@@ -179,6 +180,8 @@ def problem_rates(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | No
     return df
 
 
+# The cards, the briefing's overdue list and its headline slide ask for the same counts: once per store state.
+@memo.versioned(maxsize=8)
 def problem_headlines(con: duckdb.DuckDBPyConnection, as_of: dt.date,
                       root: str | None = None) -> dict[str, Headline]:
     """Three headline figures (rule: 销号管理).
