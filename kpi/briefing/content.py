@@ -228,7 +228,7 @@ def flag_label(rule: str, lang: str) -> str:
 def flags_section(con, rules: Rules, end: dt.date, root, subtitle: str, lang: str,
                   today: dt.date | None) -> Section:
     # The overview's red flags (shared, so copied before a column is added).
-    flags = overview.red_flags(_fresh(con), rules, end, root, lang=lang, today=today).copy()
+    flags = overview.red_flags(_fresh(con), rules, end, root, today=today).copy()
     if flags.empty:
         return _empty("flags", lang)
     flags["detail"] = overview_text.worded_details(flags, lang)

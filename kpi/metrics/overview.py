@@ -108,15 +108,14 @@ def headline_cards(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date,
 # state (callers read the frame, never change it).
 @memo.versioned(maxsize=4)
 def red_flags(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root: str | None = None,
-              lang: str = "zh", today: dt.date | None = None) -> pd.DataFrame:
+              today: dt.date | None = None) -> pd.DataFrame:
     """预警清单: every rule broken in the scope, one row per unit and rule (FLAG_COLUMNS), from
     annual.annual_flags, meetings.meeting_flags, problems.problem_flags, coverage.coverage_flags
     and ratings.ratings_flags — in that order, units by code within each rule. Each rule raises its
     flag on units of the level data/rules.toml states for it, whichever unit is viewed, and only flags
     on units of the subtree are listed, so a scope's list is the whole store's list cut to the
-    subtree. Numbers and data only:
-    kpi.display.overview words them. `lang` is accepted and unused (callers still pass it; to be
-    dropped with them)."""
+    subtree. Numbers and data only: kpi.display.overview words them (so the list is computed once
+    for both languages)."""
     parts = [
         annual.annual_flags(con.cursor(), rules, as_of, root),
         meetings.meeting_flags(con.cursor(), rules, as_of, root, today=today),

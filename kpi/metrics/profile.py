@@ -232,7 +232,7 @@ def unit_profile(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, u
     code = unit.code
     # A rule judging units of a fixed level may name an ancestor when seen from a deeper root
     # (meetings_below rates a secondary unit on the root's branches): only the subtree's own flags.
-    flags = overview.red_flags(con, rules, as_of, code, lang=lang, today=today)
+    flags = overview.red_flags(con, rules, as_of, code, today=today)
     alerts = overview.unit_alerts(con.cursor(), rules, as_of, code, level=unit.level, flags=flags)
     is_branch = unit.level == LEVEL_BRANCH
     return UnitProfile(
