@@ -95,3 +95,13 @@ def last_full_week(today: dt.date) -> str:
     On a Sunday the current week is not over yet, so the week before it is returned.
     """
     return iso_week_label(today - dt.timedelta(days=today.isoweekday()))
+
+
+def briefing_weeks(as_of: dt.date, today: dt.date, count: int) -> list[str]:
+    """The ISO weeks a briefing can be made for with data as of `as_of`, newest first, `count` of
+    them: the newest is the last week over by the end of `as_of` (a past Sunday's own week is over;
+    today is not, so on a Sunday today's week is not offered yet) — a briefing at a past as-of date
+    is the briefing of that time."""
+    newest = last_full_week(as_of + dt.timedelta(days=1) if as_of < today else today)
+    sunday = week_bounds(newest)[1]
+    return [iso_week_label(sunday - dt.timedelta(weeks=i)) for i in range(count)]

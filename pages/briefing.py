@@ -9,7 +9,7 @@ from kpi.briefing import content, outputs
 from kpi.briefing.fonts import FontMissingError
 from kpi.display.briefing_data import section_data
 from kpi.display.matrix_xlsx import FILLS
-from kpi.periods import iso_week_label, last_full_week, week_bounds
+from kpi.periods import briefing_weeks
 from pages import _ui
 
 _ui.require_role(__file__)
@@ -20,8 +20,7 @@ MIME = {"zip": "application/zip", "pdf": "application/pdf",
         "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation"}
 
 st.title(_ui.tr("briefing.page_title"))
-last_sunday = week_bounds(last_full_week(dt.date.today()))[1]
-weeks = [iso_week_label(last_sunday - dt.timedelta(weeks=i)) for i in range(WEEKS_OFFERED)]
+weeks = briefing_weeks(_ui.as_of(), dt.date.today(), WEEKS_OFFERED)
 week = st.selectbox(_ui.tr("briefing.ui.week"), weeks, key="briefing_week", help=_ui.tr("briefing.ui.week_help"))
 rules, scope, lang = _ui.get_rules(), _ui.scope(), _ui.lang()
 

@@ -81,3 +81,15 @@ def test_page_previews_and_offers_three_downloads(db, monkeypatch):
     assert [s.value for s in at.success] == ["周报文件已生成，可下载。"]
     labels = [b.proto.label for b in at.get("download_button") if b.proto.id and "briefing_download" in b.proto.id]
     assert labels == ["下载图表 ZIP（PNG 1920×1080）", "下载 PPTX", "下载 PDF"]
+
+
+def test_page_offers_the_weeks_of_the_sidebar_as_of_date(db, monkeypatch):
+    """At a past as-of date the page's weeks end with the last week over by then (the briefing of that time)."""
+    monkeypatch.setenv("DJ_DB", str(db))
+    at = signed_in(AppTest.from_file("../app.py"))
+    at.session_state["as_of"] = dt.date(2026, 3, 11)
+    at.run(timeout=60)
+    at.switch_page("pages/briefing.py").run(timeout=60)
+    assert not at.exception
+    picker = at.selectbox(key="briefing_week")
+    assert picker.value == "2026-W10" and picker.options[:2] == ["2026-W10", "2026-W09"]

@@ -3,6 +3,7 @@ import datetime as dt
 import pytest
 
 from kpi.periods import (
+    briefing_weeks,
     effective_as_of,
     iso_week_label,
     last_full_week,
@@ -78,3 +79,14 @@ def test_last_full_week_ends_last_sunday():
     assert last_full_week(D(2026, 11, 22)) == "2026-W46"   # Sunday: its own week is not over
     assert last_full_week(D(2026, 1, 1)) == "2025-W52"     # Thursday; last Sunday 2025-12-28
     assert iso_week_label(D(2024, 12, 30)) == "2025-W01"
+
+
+def test_briefing_weeks_end_with_the_last_week_over_by_the_as_of_date():
+    today = D(2026, 12, 6)   # a Sunday: its own week is not over
+    assert briefing_weeks(today, today, 3) == ["2026-W48", "2026-W47", "2026-W46"]
+    assert briefing_weeks(D(2026, 12, 7), D(2026, 12, 7), 1) == ["2026-W49"]   # Monday: last Sunday's week
+    # a past as-of date: the briefing of that time; a past Sunday's own week is over by its end
+    assert briefing_weeks(D(2026, 6, 30), today, 2) == ["2026-W26", "2026-W25"]   # Tuesday
+    assert briefing_weeks(D(2026, 6, 28), today, 1) == ["2026-W26"]               # Sunday
+    assert briefing_weeks(D(2026, 6, 27), today, 1) == ["2026-W25"]               # Saturday
+    assert briefing_weeks(D(2026, 1, 3), today, 2) == ["2025-W52", "2025-W51"]    # across the year
