@@ -108,6 +108,13 @@ def test_all_secondary_units_of_the_matrix_are_above_the_fold(browser, server, u
     assert page.evaluate(SCROLL_JS)["main"][2] == 0
     # The cards come after the matrix.
     assert page.locator("[data-testid='stMetric']").first.bounding_box()["y"] > box["y"] + box["height"]
+    # The table's own toolbar offers no CSV export (.streamlit/config.toml client.disableDataExport): it would
+    # write formula cells as they are and bypass the audit; the page's download buttons neutralise and audit.
+    page.locator(MATRIX).hover()
+    toolbar = page.locator(f"{MATRIX} [data-testid='stElementToolbar'] button")
+    toolbar.first.wait_for(state="attached")
+    labels = toolbar.evaluate_all("buttons => buttons.map(b => b.getAttribute('aria-label') || b.innerText)")
+    assert "Search" in labels and "Download as CSV" not in labels
     page.close()
 
 
