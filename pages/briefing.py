@@ -8,6 +8,7 @@ import streamlit as st
 from kpi.briefing import content, outputs
 from kpi.briefing.fonts import FontMissingError
 from kpi.display.briefing_data import section_data
+from kpi.display.formats import week_of_year_label
 from kpi.display.matrix_xlsx import FILLS
 from kpi.periods import briefing_weeks
 from pages import _ui
@@ -20,9 +21,10 @@ MIME = {"zip": "application/zip", "pdf": "application/pdf",
         "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation"}
 
 st.title(_ui.tr("briefing.page_title"))
-weeks = briefing_weeks(_ui.as_of(), dt.date.today(), WEEKS_OFFERED)
-week = st.selectbox(_ui.tr("briefing.ui.week"), weeks, key="briefing_week", help=_ui.tr("briefing.ui.week_help"))
 rules, scope, lang = _ui.get_rules(), _ui.scope(), _ui.lang()
+weeks = briefing_weeks(_ui.as_of(), dt.date.today(), WEEKS_OFFERED)
+week = st.selectbox(_ui.tr("briefing.ui.week"), weeks, key="briefing_week", help=_ui.tr("briefing.ui.week_help"),
+                    format_func=lambda w: week_of_year_label(w, lang))
 
 try:
     briefing = _ui.compute(content.build_briefing, rules, week, scope, lang)

@@ -92,4 +92,6 @@ def test_page_offers_the_weeks_of_the_sidebar_as_of_date(db, monkeypatch):
     at.switch_page("pages/briefing.py").run(timeout=60)
     assert not at.exception
     picker = at.selectbox(key="briefing_week")
-    assert picker.value == "2026-W10" and picker.options[:2] == ["2026-W10", "2026-W09"]
+    assert picker.value == "2026-W10"
+    # shown as the UI says a week, with its year (the list spans years)
+    assert picker.options[:2] == ["2026年第10周（3.2–3.8）", "2026年第9周（2.23–3.1）"]

@@ -55,6 +55,10 @@ def test_weeks_and_months_as_each_language_says_them():
     assert formats.week_label("2026-W49") == "第49周（11.30–12.6）"
     assert formats.week_label("2026-W49", "en") == "Wk 49 (30 Nov–6 Dec)"
     assert formats.week_label("2026-W01", "en") == "Wk 1 (29 Dec–4 Jan)"   # ISO 2026-W01 starts in 2025
+    # the briefing's week list spans years: with the ISO year
+    assert formats.week_of_year_label("2026-W48") == "2026年第48周（11.23–11.29）"
+    assert formats.week_of_year_label("2026-W01") == "2026年第1周（12.29–1.4）"
+    assert formats.week_of_year_label("2026-W01", "en") == "2026 Wk 1 (29 Dec–4 Jan)"
     assert formats.period_label("2026-01") == "2026年1月"
     assert formats.period_label("2026-01", "en") == "Jan 2026"
     assert formats.period_label("2026-03~04") == "2026年3–4月"

@@ -107,6 +107,12 @@ def week_label(iso_week: str, lang: str = "zh") -> str:
     return t("formats.week", lang, week=week, span=day_span(monday, monday + dt.timedelta(days=6), lang))
 
 
+def week_of_year_label(iso_week: str, lang: str = "zh") -> str:
+    """An ISO week with its year, for a list that spans years: 2026年第48周（11.23–11.29）/ 2026 Wk 48 (23–29 Nov)."""
+    year = int(iso_week[:4])
+    return t("formats.week_of_year", lang, year=year, week=week_label(iso_week, lang))
+
+
 def month_label(year: int, month: int, lang: str = "zh") -> str:
     """2026年1月 / Jan 2026."""
     return t("formats.month", lang, year=year, month=_month_name(month, lang))
