@@ -79,7 +79,9 @@ st.download_button(_ui.tr("briefing.ui.download_matrix"), _ui.compute(outputs.ma
 st.markdown(f"#### {_ui.md(briefing.headline_title)}")
 for start in range(0, len(briefing.headlines), 4):
     for column, row in zip(st.columns(4), briefing.headlines[start:start + 4]):
-        column.metric(row.label, row.value_text, row.change_text, delta_color="off", border=True)
+        # "unchanged" without an arrow (an arrow up beside 与上周持平 reads as a rise)
+        column.metric(row.label, row.value_text, row.change_text, delta_color="off", border=True,
+                      delta_arrow="off" if not row.change else "auto")
 show_table(briefing.changes)
 for section in briefing.sections:
     st.markdown(f"#### {_ui.md(section.title)}")

@@ -217,7 +217,7 @@ def test_english_briefing_is_complete(built):
     assert briefing.scope_label == "Whole group"
     notes = {s.key: s.takeaways for s in briefing.sections}
     assert notes["funds"][0] == "Funds: 1 of 2 units budget at least 1% of last year's payroll."
-    assert notes["problems"][0] == "This week: 1 new problems, 1 closed out, 1 overdue."
+    assert notes["problems"][0] == "This week: new problems 1, closed out 1, overdue 1."
     assert [h.change_text for h in briefing.headlines][:2] == ["unchanged from last week"] * 2
 
 

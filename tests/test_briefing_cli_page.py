@@ -6,6 +6,7 @@ import zipfile
 
 import pytest
 from pptx import Presentation
+from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.testing.v1 import AppTest
 
 from kpi.cli import main
@@ -95,3 +96,7 @@ def test_page_offers_the_weeks_of_the_sidebar_as_of_date(db, monkeypatch):
     assert picker.value == "2026-W10"
     # shown as the UI says a week, with its year (the list spans years)
     assert picker.options[:2] == ["2026年第10周（3.2–3.8）", "2026年第9周（2.23–3.1）"]
+    # the headline numbers of that week: "unchanged" has no arrow (one would read as a rise), a change has one
+    arrows = {m.label: (m.delta, MetricProto.MetricDirection.Name(m.proto.direction)) for m in at.metric}
+    assert arrows["经费达标单位占比"] == ("与上周持平", "NONE")
+    assert arrows["组织生活完成率"] == ("较上周 +5.8 个百分点", "UP")

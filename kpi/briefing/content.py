@@ -121,7 +121,8 @@ def headline_rows(con, rules: Rules, end: dt.date, root: str | None, lang: str,
     with its change since `end` − 7 days."""
     cards = {card.key: card for card in overview.headline_cards(con, rules, end, root, today)}
     return [HeadlineRow(key, t(f"overview.card.{key}", lang), cards[key].now.value, value_text(cards[key].now, lang),
-                        change_text(cards[key].now, cards[key].week_before, lang), cards[key].now.status)
+                        change_text(cards[key].now, cards[key].week_before, lang), cards[key].now.status,
+                        cards[key].change)
             for key in BRIEFING_CARDS]
 
 

@@ -13,7 +13,8 @@ from kpi.i18n import t
 @dataclass(frozen=True)
 class HeadlineRow:
     """One headline number: `value` is the metric's own value (None = no data), `value_text` and
-    `change_text` its display; `status` is 'ok' | 'warn' | 'bad' | 'missing' (theme colours)."""
+    `change_text` its display; `status` is 'ok' | 'warn' | 'bad' | 'missing' (theme colours);
+    `change` the change since a week earlier (None when either figure is missing)."""
 
     key: str
     label: str
@@ -21,6 +22,7 @@ class HeadlineRow:
     value_text: str
     change_text: str
     status: str
+    change: float | None = None
 
 
 @dataclass(frozen=True)
