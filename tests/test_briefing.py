@@ -238,9 +238,10 @@ def test_flags_section_shows_missed_meetings_in_words(built):
     # flags chart shows it worded in the briefing's language.
     store, rules, briefing, _ = built
     english = content.build_briefing(store.cursor(), rules, WEEK, None, "en", today=dt.date.fromisoformat(TODAY))
-    for built_in, expected in ((briefing, ["党小组会（2026-01、2026-02）", "支部委员会会议（2026-01、2026-02）"]),
-                               (english, ["Party group meeting (2026-01, 2026-02)",
-                                          "Branch committee meeting (2026-01, 2026-02)"])):
+    for built_in, expected in ((briefing, ["党小组会（2026年1月、2026年2月）",
+                                           "支部委员会会议（2026年1月、2026年2月）"]),
+                               (english, ["Party group meeting (Jan 2026, Feb 2026)",
+                                          "Branch committee meeting (Jan 2026, Feb 2026)"])):
         data = {s.key: s.data for s in built_in.sections}["flags"]
         gaps = data[data.rule == "meetings_gap"]
         assert gaps.detail.tolist()[:2] == expected

@@ -219,8 +219,8 @@ def test_meeting_flags(con, rules):
     assert len(gaps) == 7
     assert _records(gaps.head(1), FLAG_COLUMNS) == [
         ("B2", "甲厂第二支部", 4, "meetings_gap", 2, 2, 2, MissedRun("支部委员会会议", "2025-03、2025-04"))]
-    assert worded_details(gaps.head(1), "zh") == ["支部委员会会议（2025-03、2025-04）"]
-    assert worded_details(gaps.head(1), "en") == ["Branch committee meeting (2025-03, 2025-04)"]
+    assert worded_details(gaps.head(1), "zh") == ["支部委员会会议（2025年3月、2025年4月）"]
+    assert worded_details(gaps.head(1), "en") == ["Branch committee meeting (Mar 2025, Apr 2025)"]
 
 
 def test_flag_threshold_comes_from_rules(con, rules):

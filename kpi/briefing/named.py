@@ -10,8 +10,8 @@ import datetime as dt
 import pandas as pd
 
 from kpi.briefing.model import Table
-from kpi.display.formats import period_label
 from kpi.display.matrix_text import column_labels, matrix_rows
+from kpi.display.meetings import slot_list
 from kpi.i18n import enum_label, t
 from kpi.metrics import annual, meetings, problems
 from kpi.metrics.matrix import MATRIX_RULES, rule_matrix
@@ -87,9 +87,7 @@ def gap_branch_table(con, rules: Rules, end: dt.date, root: str | None, lang: st
         for code, group in by_branch:
             top = group.iloc[0]
             types = separator.join(dict.fromkeys(enum_label(v, lang) for v in group.meeting_type))
-            # the periods as the UI says them (2026年1月、2026年2月 / Jan 2026, Feb 2026)
-            slots = separator.join(period_label(p, lang) for p in top.slots.split("、"))
-            run = t("briefing.list.slots", lang, n=int(top.gap_slots), slots=slots)
+            run = t("briefing.list.slots", lang, n=int(top.gap_slots), slots=slot_list(top.slots, lang))
             per_branch[code] = [top.unit_name, types, run]
         rows = [per_branch[code] for code, _ in order]
     columns = [t(f"briefing.table.{c}", lang) for c in ("branch", "missed_types", "longest_run")]

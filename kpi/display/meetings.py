@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import pandas as pd
 
+from kpi.display.formats import period_label
 from kpi.i18n import enum_label, t
 from kpi.metrics.meetings import MissedRun
 
 
 def slot_list(slots: str, lang: str) -> str:
-    """Slot labels as `gap_branches` joins them ('2025-03、2025-04'), with the list separator of `lang`."""
-    return slots if lang == "zh" else slots.replace("、", ", ")
+    """Slot labels as `gap_branches` joins them ('2025-03、2025-04') as the UI says them, with the list
+    separator of `lang`: 2025年3月、2025年4月 / Mar 2025, Apr 2025 (formats.period_label)."""
+    return t("common.list_separator", lang).join(period_label(slot, lang) for slot in slots.split("、"))
 
 
 def missed_run(run: MissedRun, lang: str) -> str:
