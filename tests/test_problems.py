@@ -227,6 +227,19 @@ def test_problem_list_filters(con, filters, expected):
     assert pm.problem_list_counts(con, AS_OF, filters=filters)["listed"] == len(expected)
 
 
+def test_problem_ids_of_several_filters_in_one_reading(con):
+    """problem_ids answers each filter as problem_list does, several at once with their values bound
+    apart (two text searches, two status lists, a closed-by date and the ids filter in one statement)."""
+    filters = [pm.ProblemFilter(overdue_only=True), pm.ProblemFilter(text="台账"), pm.ProblemFilter(text="换届"),
+               pm.ProblemFilter(statuses=("已销号",), closed_to=AS_OF), pm.ProblemFilter(severities=("严重",)),
+               pm.ProblemFilter(statuses=("整改中", "未启动")), pm.ProblemFilter(ids=("P1", "P4", "nope"))]
+    expected = [{"P3", "P2", "P7"}, {"P7", "P4"}, {"P1"}, {"P6", "P1"}, {"P2", "P5"},
+                set(pm.problem_list(con, AS_OF, filters=filters[5]).problem_id), {"P1", "P4"}]
+    assert pm.problem_ids(con, AS_OF, None, filters) == expected
+    assert [set(pm.problem_list(con, AS_OF, filters=f).problem_id) for f in filters] == expected
+    assert pm.problem_ids(con, AS_OF, "S1", filters[:1]) == [set(pm.overdue_problems(con, AS_OF, "S1").problem_id)]
+
+
 @pytest.mark.parametrize("text", [
     "' OR 1=1 --", "%' OR '1'='1", "'; DROP TABLE problems; --", "\\", "\" OR \"\"=\"", "') OR ('a'='a"])
 def test_search_text_is_bound_never_sql(con, text):

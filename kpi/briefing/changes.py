@@ -5,7 +5,6 @@ comparing their rows, so the slide agrees with the flag list and the problem lis
 """
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 
 import pandas as pd
@@ -32,14 +31,17 @@ def _shown(flags: pd.DataFrame, lang: str) -> pd.DataFrame:
     return overview_text.flag_table(flags.drop(columns="key").reset_index(drop=True), lang)
 
 
-def _newly(con, filters_at, before: dt.date, end: dt.date, root: str | None) -> pd.DataFrame:
-    """The rows of `problems.problem_list(end, filters_at(end))` whose problem is not on the list of
-    `before` (`problem_list(before, filters_at(before))`): compared by id, then only the new rows are
+def _newly(con, before: dt.date, end: dt.date, root: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The problems newly overdue and newly closed out: the rows of `problems.problem_list(end, f(end))`
+    whose problem is not on `problem_list(before, f(before))`, for f = `_overdue` and `_closed_by`.
+    The lists are compared by id (each date's state read once for both), then only the new rows are
     fetched, in the list's order."""
-    new = (problems.problem_ids(con.cursor(), end, root, filters_at(end))
-           - problems.problem_ids(con.cursor(), before, root, filters_at(before)))
-    return problems.problem_list(con.cursor(), end, root, dataclasses.replace(filters_at(end), ids=tuple(sorted(new))),
-                                 limit=None if new else 0)
+    now = problems.problem_ids(con.cursor(), end, root, [_overdue(end), _closed_by(end)])
+    then = problems.problem_ids(con.cursor(), before, root, [_overdue(before), _closed_by(before)])
+    late, closed = now[0] - then[0], now[1] - then[1]
+    rows = problems.problem_list(con.cursor(), end, root, problems.ProblemFilter(ids=tuple(sorted(late | closed))),
+                                 limit=None if late | closed else 0)
+    return rows[rows["problem_id"].isin(late)], rows[rows["problem_id"].isin(closed)]
 
 
 def _overdue(day: dt.date) -> problems.ProblemFilter:
@@ -70,9 +72,8 @@ def weekly_changes(con, rules: Rules, end: dt.date, root: str | None, lang: str,
     raised = _shown(now_flags[[key not in old_keys for key in now_flags["key"]]], lang)
     cleared = _shown(old_flags[[key not in now_keys for key in old_flags["key"]]], lang)
     # overdue_problems(day) is problem_list(day) with overdue_only, in the same order
-    newly_late = _newly(con, _overdue, before, end, root)
     # closed by the end but not by the previous Sunday (also a closure reported this week with an earlier date)
-    closed = _newly(con, _closed_by, before, end, root)
+    newly_late, closed = _newly(con, before, end, root)
     label = {kind: t(f"briefing.change_slide.{kind}", lang)
              for kind in ("new_flag", "cleared_flag", "newly_overdue", "closed")}
     # the flag's sentence names its rule and figures (as in the overview's flag list)

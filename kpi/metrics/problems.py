@@ -420,35 +420,33 @@ class ProblemFilter:
     ids: tuple[str, ...] = ()
 
 
-def _in_list(column: str, values: tuple[str, ...], params: dict) -> str:
+def _in_list(column: str, values: tuple[str, ...], params: dict, prefix: str = "") -> str:
     """`column` (a name written in this module) is one of `values`, bound as one list named after the
-    column; no filter when empty."""
+    column (and `prefix`); no filter when empty."""
     if not values:
         return "true"
-    params[column] = list(values)
-    return f"list_contains(CAST(${column} AS VARCHAR[]), {column})"
+    params[prefix + column] = list(values)
+    return f"list_contains(CAST(${prefix}{column} AS VARCHAR[]), {column})"
 
 
-def _list_where(f: ProblemFilter, params: dict) -> str:
-    """The WHERE clause of `problem_list` for `f`; appends its bound values to `params`."""
-    where = [_in_list("source", f.sources, params), _in_list("category", f.categories, params),
-             _in_list("severity", f.severities, params), _in_list("status", f.statuses, params),
-             _in_list("problem_id", f.ids, params)]
+def _list_where(f: ProblemFilter, params: dict, prefix: str = "") -> str:
+    """The WHERE clause of `problem_list` for `f`; appends its bound values to `params`, each named
+    with `prefix` first (several filters in one statement bind apart)."""
+    where = [_in_list(column, values, params, prefix) for column, values in (
+        ("source", f.sources), ("category", f.categories), ("severity", f.severities), ("status", f.statuses),
+        ("problem_id", f.ids))]
     if f.overdue_only:
         where.append("is_overdue")
-    if f.found_from is not None:
-        where.append("found_date >= $found_from")
-        params["found_from"] = f.found_from
-    if f.found_to is not None:
-        where.append("found_date <= $found_to")
-        params["found_to"] = f.found_to
-    if f.closed_to is not None:
-        where.append("closed_date <= $closed_to")
-        params["closed_to"] = f.closed_to
+    for column, operator, name, value in (("found_date", ">=", "found_from", f.found_from),
+                                          ("found_date", "<=", "found_to", f.found_to),
+                                          ("closed_date", "<=", "closed_to", f.closed_to)):
+        if value is not None:
+            where.append(f"{column} {operator} ${prefix}{name}")
+            params[prefix + name] = value
     text = (f.text or "").strip()
     if text:
-        where.append(f"({contains('description')} OR {contains('measures')})")
-        params["pattern"] = like_contains(text)
+        where.append(f"({contains('description', prefix + 'pattern')} OR {contains('measures', prefix + 'pattern')})")
+        params[prefix + "pattern"] = like_contains(text)
     return " AND ".join(where)
 
 
@@ -468,15 +466,16 @@ def problem_list(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | Non
         LIMIT $limit""", {**cte_params, **where_params, "limit": limit}).df()
 
 
-def problem_ids(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | None = None,
-                filters: ProblemFilter | None = None) -> set[str]:
-    """The ids of the problems `problem_list` returns for the same arguments, without their rows:
-    comparing two dates' lists (本周变化) needs only which problems are on each."""
-    cte, cte_params = _state_cte(as_of, root)
-    where_params: dict = {}
-    where = _list_where(filters or ProblemFilter(), where_params)
-    rows = con.execute(f"{cte} SELECT problem_id FROM ps WHERE {where}", {**cte_params, **where_params}).fetchall()
-    return {row[0] for row in rows}
+def problem_ids(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | None,
+                filters: list[ProblemFilter]) -> list[set[str]]:
+    """For each of `filters`, the ids of the problems `problem_list(as_of, root, that filter)` returns,
+    without their rows, all from one reading of the problems' state: comparing two dates' lists
+    (本周变化) needs only which problems are on each."""
+    cte, params = _state_cte(as_of, root)
+    wheres = [f"({_list_where(f, params, f'f{i}_')})" for i, f in enumerate(filters)]
+    rows = con.execute(f"{cte} SELECT problem_id, {', '.join(wheres)} FROM ps WHERE {' OR '.join(wheres)}",
+                       params).fetchall()
+    return [{row[0] for row in rows if row[i + 1]} for i in range(len(filters))]
 
 
 def problem_list_counts(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | None = None,
