@@ -258,4 +258,5 @@ def test_admin_on_a_store_the_dashboard_holds_is_refused_at_once_pointing_to_the
     assert time.monotonic() - started < 10  # not the 30 s wait of data/rules.toml: nothing would come of it
     assert capsys.readouterr() == ("", (
         f"数据库 {path} 正被看板服务（PID 4321）使用；账号管理命令不会交给看板执行，本命令未做任何改动。"
-        "请在看板的“账号管理”页面操作，或先停止看板再运行本命令。\n"))
+        "请在看板的“账号管理”页面操作（还没有管理员时，用看板启动日志中打印的一次性设置令牌在登录页创建第一个管理员），"
+        "或先停止看板再运行本命令。\n"))
