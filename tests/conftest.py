@@ -74,6 +74,18 @@ def browser():
         instance.close()
 
 
+@pytest.fixture(scope="module")
+def tabs(browser):
+    """One browser context for the tabs of a test module that need no more isolation from each other
+    than their own Streamlit session — which each tab has (the app keeps nothing in cookies or
+    storage; single sign-on, the one cookie, is not configured in the test servers). Tabs of one
+    context share its cache: the app's scripts are fetched and compiled once per module, not once
+    per tab (~1 s each). Tests that need separate browsers' state open their own contexts."""
+    context = browser.new_context(locale="zh-CN", accept_downloads=True)
+    yield context
+    context.close()
+
+
 @pytest.fixture(scope="session")
 def demo_store(tmp_path_factory):
     """`demo_store(path, as_of)` puts at `path` a store holding the demo group as of `as_of` (no
