@@ -20,6 +20,28 @@ settings.register_profile("ci", max_examples=120, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("ci" if os.environ.get("CI", "").lower() in {"1", "true", "yes"} else "default")
 
+def pytest_collection_modifyitems(items):
+    """The order in which the test files are handed to the workers (`-n 2 --dist loadfile` runs each
+    file on one worker; with --no-loadscope-reorder, pytest.ini, xdist hands them out in this order):
+    the long ones first, so that none starts when the others are done and leaves a core idle at the
+    end, and the browser files (whose worker waits on its server and browser much of the time)
+    alternating with files that keep a core busy. Within a file the order stays as written."""
+    by_file: dict[str, list] = {}
+    for item in items:
+        by_file.setdefault(item.nodeid.split("::")[0], []).append(item)
+
+    def marked(name: str, tests: list) -> bool:
+        return any(test.get_closest_marker(name) for test in tests)
+
+    browser = [tests for tests in by_file.values() if marked("e2e", tests)]
+    others = sorted((tests for tests in by_file.values() if not marked("e2e", tests)),
+                    key=lambda tests: (not marked("slow", tests), -len(tests)))
+    ordered = []
+    for i in range(max(len(browser), len(others))):
+        ordered += (browser[i] if i < len(browser) else []) + (others[i] if i < len(others) else [])
+    items[:] = ordered
+
+
 # argon2 at its minimum cost in the test process (tests/fixtures/hashing.py says why and how it
 # reaches the e2e servers); tests/test_password_hasher.py proves production keeps the strong defaults
 # (it reads them in a fresh interpreter, where this fixture does not reach).
@@ -50,6 +72,18 @@ def browser():
         instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield instance
         instance.close()
+
+
+@pytest.fixture(scope="module")
+def tabs(browser):
+    """One browser context for the tabs of a test module that need no more isolation from each other
+    than their own Streamlit session — which each tab has (the app keeps nothing in cookies or
+    storage; single sign-on, the one cookie, is not configured in the test servers). Tabs of one
+    context share its cache: the app's scripts are fetched and compiled once per module, not once
+    per tab (~1 s each). Tests that need separate browsers' state open their own contexts."""
+    context = browser.new_context(locale="zh-CN", accept_downloads=True)
+    yield context
+    context.close()
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from kpi.datasets import DATASETS
 from kpi.demo.sizes import SIZES
 from pages._ui import PAGES, PAGES_DIR
@@ -16,6 +18,8 @@ IMPORT_NUMBERS = ("file_mb", "seconds", "parse", "commit", "max_rss_mb")
 PAGE_NUMBERS = ("apptest_first", "apptest_rerun", "apptest_rss_mb", "max_rss_mb")
 # Pages that draw figures: each must have made kpi calls through _ui.compute.
 FIGURE_PAGES = ("overview.py", "meetings.py", "rectification.py", "coverage.py")
+
+pytestmark = pytest.mark.slow
 
 
 def _positive(value) -> bool:

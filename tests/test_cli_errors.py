@@ -200,9 +200,15 @@ def test_a_file_that_is_not_a_store_is_refused_and_left_alone(tmp_path, capsys, 
 # --- the output cannot be written --------------------------------------------------------------
 
 @pytest.fixture
-def briefing_db(tmp_path) -> Path:
+def briefing_db(tmp_path, monkeypatch) -> Path:
+    """The briefing fixture store; a render of its briefing fails the test: an --out that cannot be a
+    folder is refused before the render (which starts a browser and takes seconds)."""
     path = tmp_path / "briefing.duckdb"
     make_briefing_store(path).close()
+
+    def no_render(briefing):
+        raise AssertionError("rendered before the output folder was checked")
+    monkeypatch.setattr("kpi.cli.briefing.render_briefing", no_render)
     return path
 
 

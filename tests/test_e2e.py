@@ -57,9 +57,11 @@ def browser(playwright):
     instance.close()
 
 
-def _open(browser, url: str, path: str = "overview", account: tuple[str, str] = DEMO_ADMIN):
-    """A new tab (downloads accepted) signed in as `account`, on the page at `path`."""
-    page = browser.new_page(viewport={"width": 1600, "height": 1000}, locale="zh-CN", accept_downloads=True)
+def _open(tabs, url: str, path: str = "overview", account: tuple[str, str] = DEMO_ADMIN):
+    """A new tab of the module's context `tabs` (downloads accepted), signed in as `account`, on the
+    page at `path`."""
+    page = tabs.new_page()
+    page.set_viewport_size({"width": 1600, "height": 1000})
     page.goto(url, wait_until="domcontentloaded")
     sign_in(page, *account)
     if path != "overview":
@@ -67,9 +69,9 @@ def _open(browser, url: str, path: str = "overview", account: tuple[str, str] = 
     return page
 
 
-def test_overview_shows_demo_group_with_charts(server, browser):
+def test_overview_shows_demo_group_with_charts(server, tabs):
     ARTIFACTS.mkdir(exist_ok=True)
-    page = _open(browser, server)
+    page = _open(tabs, server)
     page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
     page.get_by_text("演示数据").first.wait_for(timeout=30_000)
     page.get_by_text("领导驾驶舱").first.wait_for()
@@ -94,10 +96,10 @@ def test_glyph_check_detects_missing_cjk_font(playwright, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def admin_tab(server, browser):
+def admin_tab(server, tabs):
     """One tab signed in as the demo administrator, shared by the page walk below: every page is
     reached through the sidebar, as a user would, without signing in again for each."""
-    page = _open(browser, server)
+    page = _open(tabs, server)
     yield page
     page.close()
 
@@ -122,9 +124,9 @@ def test_every_page_renders_without_error(admin_tab, file):
     assert not re.search(r"Traceback|Error:", body), body[:2000]
 
 
-def test_briefing_page_downloads_a_pptx(server, browser):
+def test_briefing_page_downloads_a_pptx(server, tabs):
     # A leader may export briefings: sign in as the demo leader, generate, click the PPTX download.
-    page = _open(browser, server, "briefing", DEMO_LEADER)
+    page = _open(tabs, server, "briefing", DEMO_LEADER)
     page.get_by_role("button", name="生成周报文件").click()
     button = page.get_by_role("button", name="下载 PPTX")
     button.wait_for(timeout=120_000)
@@ -142,8 +144,8 @@ def test_briefing_page_downloads_a_pptx(server, browser):
     page.close()
 
 
-def test_sidebar_filters_are_kept_when_switching_pages(server, browser):
-    page = _open(browser, server)
+def test_sidebar_filters_are_kept_when_switching_pages(server, tabs):
+    page = _open(tabs, server)
     page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
     scope = page.get_by_role("combobox", name="单位范围")
     scope.click()
@@ -160,8 +162,8 @@ def test_sidebar_filters_are_kept_when_switching_pages(server, browser):
     page.close()
 
 
-def test_chart_data_downloads_as_csv_with_bom(server, browser):
-    page = _open(browser, server, "funds")
+def test_chart_data_downloads_as_csv_with_bom(server, tabs):
+    page = _open(tabs, server, "funds")
     page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
     wait_until_rendered(page)  # a click during the page's run can land on an element the run replaces
     page.get_by_text("查看数据").first.click()
@@ -179,8 +181,8 @@ def test_chart_data_downloads_as_csv_with_bom(server, browser):
     page.close()
 
 
-def test_problem_list_download_holds_every_listed_problem(server, browser):
-    page = _open(browser, server, "problems")
+def test_problem_list_download_holds_every_listed_problem(server, tabs):
+    page = _open(tabs, server, "problems")
     listed = page.locator("[data-testid='stMetric']").filter(has_text="筛选出的问题")
     listed.wait_for(timeout=60_000)
     count = int(listed.locator("[data-testid='stMetricValue']").inner_text().strip())

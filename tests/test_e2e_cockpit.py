@@ -65,8 +65,9 @@ def server(demo_db, tmp_path_factory):
         yield url
 
 
-def _tab(browser, url: str, viewport: dict, lang: str = "zh"):
-    page = browser.new_page(viewport=viewport, locale="zh-CN")
+def _tab(tabs, url: str, viewport: dict, lang: str = "zh"):
+    page = tabs.new_page()
+    page.set_viewport_size(viewport)
     page.goto(url, wait_until="domcontentloaded")
     sign_in(page, *DEMO_ADMIN)
     if lang == "en":
@@ -92,9 +93,9 @@ def _matrix_row_names(page) -> list[str]:
     return [cells.nth(i).inner_text() for i in range(cells.count())]
 
 
-def test_all_secondary_units_of_the_matrix_are_above_the_fold(browser, server, unit_names):
+def test_all_secondary_units_of_the_matrix_are_above_the_fold(tabs, server, unit_names):
     ARTIFACTS.mkdir(exist_ok=True)
-    page = _tab(browser, server, FULL_HD)
+    page = _tab(tabs, server, FULL_HD)
     assert len(unit_names) == 10
     assert _matrix_row_names(page) == unit_names
     box = page.locator(MATRIX).bounding_box()
@@ -118,8 +119,8 @@ def test_all_secondary_units_of_the_matrix_are_above_the_fold(browser, server, u
     page.close()
 
 
-def test_presentation_view_fits_the_cockpit_on_one_screen(browser, server, unit_names):
-    page = _tab(browser, server, FULL_HD)
+def test_presentation_view_fits_the_cockpit_on_one_screen(tabs, server, unit_names):
+    page = _tab(tabs, server, FULL_HD)
     page.get_by_role("button", name="演示视图").click()
     page.wait_for_selector(PRESENT_TITLE)
     _settle(page)
@@ -148,8 +149,8 @@ def test_presentation_view_fits_the_cockpit_on_one_screen(browser, server, unit_
     page.close()
 
 
-def test_presentation_view_of_another_figure_page(browser, server):
-    page = _tab(browser, server, FULL_HD)
+def test_presentation_view_of_another_figure_page(tabs, server):
+    page = _tab(tabs, server, FULL_HD)
     open_in_app(page, "funds")
     page.wait_for_url("**/funds*")
     wait_until_rendered(page)
@@ -169,11 +170,11 @@ def test_presentation_view_of_another_figure_page(browser, server):
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("size", ["1920x1080", "1280x800"])
-def test_cockpit_screenshots(browser, server, lang, size):
+def test_cockpit_screenshots(tabs, server, lang, size):
     """Pictures for a person to look at (normal and presentation view); the card titles are whole."""
     ARTIFACTS.mkdir(exist_ok=True)
     viewport = FULL_HD if size == "1920x1080" else LAPTOP
-    page = _tab(browser, server, viewport, lang)
+    page = _tab(tabs, server, viewport, lang)
     page.screenshot(path=ARTIFACTS / f"cockpit-{lang}-{size}.png")
     # No card title ends in an ellipsis: each label's text fits its box.
     clipped = page.evaluate("""() => [...document.querySelectorAll("[data-testid='stMetricLabel'] p")]

@@ -29,8 +29,9 @@ def server(tmp_path_factory):
 NAMES = {f"G{i:02d}": full for i, (full, *_) in enumerate(SECONDARY_UNITS, start=1)}
 
 
-def _open(browser, url: str, size=(1400, 900)):
-    page = browser.new_page(viewport={"width": size[0], "height": size[1]}, locale="zh-CN")
+def _open(tabs, url: str, size=(1400, 900)):
+    page = tabs.new_page()
+    page.set_viewport_size({"width": size[0], "height": size[1]})
     page.goto(url, wait_until="domcontentloaded")
     page.locator("input[type='password']").wait_for(timeout=60_000)
     wait_until_rendered(page)
@@ -63,11 +64,11 @@ def _title(page) -> str:
     return page.locator("[data-testid='stMain'] h1").first.inner_text()
 
 
-def test_a_link_opens_its_view_after_signing_in_and_a_reload_keeps_it(browser, server):
+def test_a_link_opens_its_view_after_signing_in_and_a_reload_keeps_it(tabs, server):
     url, _ = server
     names = NAMES
     # ref=weekly: a parameter the app does not use, kept as it is
-    page = _open(browser, f"{url}/funds?scope=G02&as_of=2026-11-01&ref=weekly")
+    page = _open(tabs, f"{url}/funds?scope=G02&as_of=2026-11-01&ref=weekly")
     assert _view(page)[0] == "/funds"  # the sign-in form answers at the page's own address
     _sign_in(page, *DEMO_LEADER)
     assert _title(page) == t("funds.page_title", "zh")
@@ -104,9 +105,9 @@ def _notices(page) -> list[str]:
     return [text.strip().splitlines()[-1] for text in alerts]
 
 
-def test_bad_link_parameters_are_ignored_with_notices(browser, server):
+def test_bad_link_parameters_are_ignored_with_notices(tabs, server):
     url, _ = server
-    page = _open(browser, f"{url}/meetings?scope=NOPE&as_of=2026-02-30&lang=xx")
+    page = _open(tabs, f"{url}/meetings?scope=NOPE&as_of=2026-02-30&lang=xx")
     assert _notices(page) == ["链接中的语言“xx”无效（可用：zh、en），已忽略，使用中文。"]  # on the sign-in form
     _sign_in(page, *DEMO_LEADER)
     assert _notices(page)[:2] == [
@@ -162,11 +163,11 @@ def test_a_server_restarted_under_an_open_tab_lands_on_the_sign_in_form(browser,
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
-def test_screenshots_of_the_link_views(browser, server, lang, size):
+def test_screenshots_of_the_link_views(tabs, server, lang, size):
     url, _ = server
     ARTIFACTS.mkdir(exist_ok=True)
     tag = f"{lang}-{size[0]}x{size[1]}"
-    page = _open(browser, f"{url}/overview?scope=G99&lang={lang}", size)
+    page = _open(tabs, f"{url}/overview?scope=G99&lang={lang}", size)
     page.screenshot(path=ARTIFACTS / f"link-sign-in-{tag}.png")
     _sign_in(page, *DEMO_LEADER, lang=lang)
     page.screenshot(path=ARTIFACTS / f"link-notice-{tag}.png")

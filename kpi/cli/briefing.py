@@ -11,8 +11,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import time
+from pathlib import Path
 
 from kpi.briefing.content import build_briefing
+from kpi.briefing.fonts import cjk_face
 from kpi.briefing.outputs import render_briefing, write_files
 from kpi.cli import common
 from kpi.i18n import t
@@ -33,6 +35,14 @@ def run(args: argparse.Namespace) -> int:
     rules = load_rules()
     with common.opened_store(common.db_path(args)) as st:
         briefing = build_briefing(st.cursor(), rules, week, args.unit, lang)
+    # The font and the output folder before the render: the render starts a browser and takes
+    # seconds (minutes for a large group), a refusal should not wait for it. The folder is made only
+    # once the briefing is known to exist, so a refused week or unit leaves nothing behind.
+    cjk_face()
+    try:
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise common.OutputUnwritable(args.out, exc) from exc
     files = render_briefing(briefing)
     try:
         paths = write_files(files, args.out)
