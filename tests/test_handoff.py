@@ -26,6 +26,7 @@ from kpi.cli import admin as admin_command
 from kpi.cli import build_parser, handoff, main
 from kpi.cli.common import StoreLocked
 from kpi.cli.export import export_bytes
+from kpi.config import DEFAULT_RULES_PATH
 from kpi.store.unavailable import LockHolder, holder_kind
 from tests.fixtures.briefing_fixture import WEEK, make_briefing_store
 from tests.fixtures.import_fixtures import template_store
@@ -260,3 +261,23 @@ def test_admin_on_a_store_the_dashboard_holds_is_refused_at_once_pointing_to_the
         f"数据库 {path} 正被看板服务（PID 4321）使用；账号管理命令不会交给看板执行，本命令未做任何改动。"
         "请在看板的“账号管理”页面操作（还没有管理员时，用看板启动日志中打印的一次性设置令牌在登录页创建第一个管理员），"
         "或先停止看板再运行本命令。\n"))
+
+
+def test_a_job_reading_other_rules_than_the_dashboard_is_refused_and_a_copy_is_not(stores, serving, tmp_path):
+    """Handed over, a job runs with the dashboard's rules file: a command line given another one
+    ($DJ_RULES) is refused, naming both, instead of silently counting by the dashboard's thresholds; a
+    copy of the same file is the same rules."""
+    opened, _ = serving
+    other = tmp_path / "stricter.toml"
+    rules_text = DEFAULT_RULES_PATH.read_text(encoding="utf-8")
+    other.write_text(rules_text.replace("min_ratio_pct = 1.0", "min_ratio_pct = 2.0", 1), encoding="utf-8")
+    done = kpi("export", "meetings", "--db", str(stores[0]), cwd=tmp_path, env={"DJ_RULES": str(other)})
+    assert (done.returncode, done.stdout) == (2, b"")
+    assert done.stderr.decode() == (
+        f"本命令使用的规则文件 {other} 与正在运行的看板使用的 {DEFAULT_RULES_PATH.resolve()} 不同；"
+        "交给看板执行会按看板的规则计算，已拒绝，未做任何改动。"
+        "请让两者使用同一个规则文件（环境变量 DJ_RULES），或先停止看板再运行本命令。\n")
+    copy = tmp_path / "same.toml"
+    shutil.copy(DEFAULT_RULES_PATH, copy)
+    same = kpi("export", "meetings", "--db", str(stores[0]), cwd=tmp_path, env={"DJ_RULES": str(copy)})
+    assert (same.returncode, same.stdout) == (0, export_bytes(opened.cursor(), "meetings", "csv"))

@@ -34,7 +34,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from kpi import store
+from kpi import config, store
 from kpi.cli import common
 from kpi.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 
@@ -118,7 +118,8 @@ def hand_off(argv: list[str], args: argparse.Namespace) -> int | None:
     if sock is None:
         return None
     with sock:
-        request = json.dumps({"argv": job_argv(argv, args, Path.cwd()), "lang": args.lang}).encode("utf-8")
+        request = json.dumps({"argv": job_argv(argv, args, Path.cwd()), "lang": args.lang,
+                              "rules": str(config.rules_path().resolve())}).encode("utf-8")
         try:
             sock.sendall(_HEADER.pack(len(request)) + request)
         except OSError:  # it went away between connect and send: as if it had not answered
@@ -239,8 +240,9 @@ def peer_refusal(conn, lang: str = DEFAULT_LANGUAGE) -> str | None:
     return None if uid == own else t("cli.handoff_refused", lang, server_uid=own, uid=uid)
 
 
-def _read_request(conn: socket.socket) -> tuple[list[str], str]:
-    """(argv, lang) of the job; ValueError when the message is not a job of a command taken over."""
+def _read_request(conn: socket.socket) -> tuple[list[str], str, str | None]:
+    """(argv, lang, the command's rules file) of the job; ValueError when the message is not a job of a
+    command taken over."""
     head = _recv_exactly(conn, _HEADER.size)
     if head is None:
         raise ValueError("no request")
@@ -251,11 +253,24 @@ def _read_request(conn: socket.socket) -> tuple[list[str], str]:
     if body is None:
         raise ValueError("truncated request")
     message = json.loads(body.decode("utf-8"))
-    argv, lang = message.get("argv"), message.get("lang", DEFAULT_LANGUAGE)
+    argv, lang, rules = message.get("argv"), message.get("lang", DEFAULT_LANGUAGE), message.get("rules")
     if (not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv)
-            or argv[0] not in COMMANDS or lang not in LANGUAGES):
+            or argv[0] not in COMMANDS or lang not in LANGUAGES or not isinstance(rules, (str, type(None)))):
         raise ValueError(f"not a job: {str(argv)[:200]}")
-    return argv, lang
+    return argv, lang, rules
+
+
+def rules_refusal(rules: str | None, lang: str) -> str | None:
+    """The refusal for a job whose command line reads another rules file than the dashboard's
+    ($DJ_RULES): the job would run with the dashboard's rules and silently count by other thresholds.
+    A copy with the same content is the same rules. None when they agree."""
+    if rules is None:
+        return None
+    own = config.rules_path().resolve()
+    theirs = Path(rules)
+    if theirs == own or (theirs.is_file() and own.is_file() and theirs.read_bytes() == own.read_bytes()):
+        return None
+    return t("cli.handoff_other_rules", lang, rules=theirs, server_rules=own)
 
 
 class _Server:
@@ -279,12 +294,15 @@ class _Server:
             job = _Job(conn)
             refused = peer_refusal(conn)
             try:  # read before answering even a refused peer: its send must not fail on a closed socket
-                argv, lang = _read_request(conn)
+                argv, lang, rules = _read_request(conn)
             except (ValueError, UnicodeDecodeError) as exc:
                 return self._answer(job, refused or t("cli.handoff_bad_request", DEFAULT_LANGUAGE, detail=str(exc)),
                                     common.EXIT_REFUSED)
             if refused is not None:
                 return self._answer(job, peer_refusal(conn, lang), common.EXIT_REFUSED)
+            other_rules = rules_refusal(rules, lang)
+            if other_rules is not None:
+                return self._answer(job, other_rules, common.EXIT_REFUSED)
             with self.jobs:
                 code = self._run(job, argv, lang)
             job.send(b"x", str(code).encode("ascii"))
