@@ -41,7 +41,6 @@ POSITIONAL = re.compile(r"(?:[=(,<>]|\bIN|\bAS|\bLIMIT|\bAND|\bOR)\s*\?|\?\s*(?:
 # once its statements are module constants.
 COMPOSED = {
     "importing/commit.py", "demo/__init__.py", "demo/sizes.py", "demo/generate.py",
-    "metrics/problems.py",
 }
 
 

@@ -47,16 +47,6 @@ NO_PROBLEMS = 0.0
 BY_COLUMNS = {None: None, "source": "ps.source", "category": "ps.category", "secondary": "sec.ancestor_code"}
 
 
-def _scope_sql(column: str, root: str | None, params: dict) -> str:
-    """A WHERE fragment keeping rows whose `column` (a name written in this module) lies in the
-    subtree of `root`; binds `root` in `params`. With no root it is `true`, so the whole store is
-    read without the unit_paths subquery."""
-    if root is None:
-        return "true"
-    params["root"] = root
-    return in_subtree(column)
-
-
 def _state_cte_text(names: bool, scoped: bool) -> str:
     """The text of `WITH ps AS (...)` for one variant (built once, at import): with the unit's
     unit_name and level when `names`, limited to the subtree `$root` when `scoped`."""
@@ -109,13 +99,6 @@ def _state_params(as_of: dt.date, root: str | None) -> dict:
     if root is not None:
         params["root"] = root
     return params
-
-
-def _state_cte(as_of: dt.date, root: str | None, names: bool = False) -> tuple[str, dict]:
-    """`WITH ps AS (...)`: every problem of the subtree found by `as_of`, with its state flags, and
-    with its unit's unit_name and level when `names` (a list or flags show them; counts do not need
-    the join to units); returns the fixed text of that variant and the values it binds."""
-    return _STATE_CTES[(names, root is not None)], _state_params(as_of, root)
 
 
 _SECONDARY_JOIN = """LEFT JOIN (SELECT p.unit_code, p.ancestor_code, a.unit_name AS ancestor_name
@@ -237,6 +220,14 @@ def overdue_problems(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str |
     return con.execute(_OVERDUE_SQL[root is not None], {**_state_params(as_of, root), "limit": limit}).df()
 
 
+# Open problems by age bucket: the bucket of an age is how many bounds lie below it (bucket i holds
+# bounds[i-1] < age ≤ bounds[i]); fixed text per variant, the bounds bound as one list.
+_AGEING_SQL = {scoped: _STATE_CTES[(False, scoped)] + """
+        SELECT len(list_filter(CAST($bounds AS INTEGER[]), lambda b: b < age_days)) AS bucket,
+               count(*) AS problems, count(*) FILTER (WHERE is_overdue) AS overdue
+        FROM ps WHERE NOT is_closed AND age_days IS NOT NULL GROUP BY 1""" for scoped in (False, True)}
+
+
 def ageing_buckets(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date,
                    root: str | None = None) -> pd.DataFrame:
     """Open (not closed) problems by age = as_of − found_date, in the buckets of
@@ -247,20 +238,23 @@ def ageing_buckets(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date,
     found_date are not aged (they cannot be placed).
     """
     bounds = list(rules.ageing_buckets_days)
-    cte, params = _state_cte(as_of, root)
-    lowers = [None, *bounds]
-    uppers = [*bounds, None]
-    counts, bound = [], {}
-    for i, (low, high) in enumerate(zip(lowers, uppers)):
-        inside = (f"(CAST($low{i} AS INTEGER) IS NULL OR age_days > $low{i}) "
-                  f"AND (CAST($high{i} AS INTEGER) IS NULL OR age_days <= $high{i})")
-        counts += [f"count(*) FILTER (WHERE {inside})", f"count(*) FILTER (WHERE {inside} AND is_overdue)"]
-        bound |= {f"low{i}": low, f"high{i}": high}
-    row = con.execute(f"{cte} SELECT {', '.join(counts)} FROM ps WHERE NOT is_closed AND age_days IS NOT NULL",
-                      {**params, **bound}).fetchone()
-    rows = [{"bucket": i, "lower_days": low, "upper_days": high, "problems": row[2 * i], "overdue": row[2 * i + 1]}
-            for i, (low, high) in enumerate(zip(lowers, uppers))]
+    counted = {row[0]: row[1:] for row in con.execute(
+        _AGEING_SQL[root is not None], {**_state_params(as_of, root), "bounds": bounds}).fetchall()}
+    lowers, uppers = [None, *bounds], [*bounds, None]
+    rows = [{"bucket": i, "lower_days": low, "upper_days": high, "problems": counted.get(i, (0, 0))[0],
+             "overdue": counted.get(i, (0, 0))[1]} for i, (low, high) in enumerate(zip(lowers, uppers))]
     return pd.DataFrame(rows).astype({"lower_days": "Int64", "upper_days": "Int64"})
+
+
+_DUE_SOON_SQL = {scoped: _STATE_CTES[(True, scoped)] + " SELECT " + _LIST_COLUMNS + """,
+            date_diff('day', as_of, due_date) AS days_left FROM ps
+        WHERE NOT is_closed AND due_date >= as_of AND date_diff('day', as_of, due_date) <= $days
+        ORDER BY due_date, problem_id LIMIT $limit""" for scoped in (False, True)}
+# Problems not closed and not yet due, counted per days left up to $days (the windows are summed in Python).
+_DAYS_LEFT_SQL = {scoped: _STATE_CTES[(False, scoped)] + """
+        SELECT date_diff('day', as_of, due_date) AS days_left, count(*) FROM ps
+        WHERE NOT is_closed AND due_date >= as_of AND date_diff('day', as_of, due_date) <= $days
+        GROUP BY 1""" for scoped in (False, True)}
 
 
 def due_soon(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root: str | None = None,
@@ -272,12 +266,8 @@ def due_soon(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date, root:
     (e.g. 7 or 30). Rule: reminders before the deadline (销号管理). `limit` keeps the first rows only
     (what a screen shows; `due_soon_counts` counts them all); None returns them all.
     """
-    cte, params = _state_cte(as_of, root, names=True)
-    df = con.execute(f"""{cte}
-        SELECT {_LIST_COLUMNS}, date_diff('day', as_of, due_date) AS days_left FROM ps
-        WHERE NOT is_closed AND due_date >= as_of AND date_diff('day', as_of, due_date) <= $days
-        ORDER BY due_date, problem_id LIMIT $limit""",
-                     {**params, "days": max(rules.due_soon_days), "limit": limit}).df()
+    df = con.execute(_DUE_SOON_SQL[root is not None],
+                     {**_state_params(as_of, root), "days": max(rules.due_soon_days), "limit": limit}).df()
     windows = sorted(rules.due_soon_days)
     df["window_days"] = pd.array([next(w for w in windows if d <= w) for d in df.days_left], dtype="Int64")
     return df
@@ -288,12 +278,15 @@ def due_soon_counts(con: duckdb.DuckDBPyConnection, rules: Rules, as_of: dt.date
     """For each window w of rules.due_soon_days (ascending): how many problems not closed are due
     within it (as_of ≤ due_date ≤ as_of + w) — the rows of `due_soon` with days_left ≤ w."""
     windows = sorted(rules.due_soon_days)
-    cte, params = _state_cte(as_of, root)
-    counts = ", ".join(f"count(*) FILTER (WHERE date_diff('day', as_of, due_date) <= $days{i})"
-                       for i in range(len(windows)))
-    row = con.execute(f"""{cte} SELECT {counts} FROM ps WHERE NOT is_closed AND due_date >= as_of""",
-                      {**params, **{f"days{i}": w for i, w in enumerate(windows)}}).fetchone()
-    return dict(zip(windows, row))
+    per_day = con.execute(_DAYS_LEFT_SQL[root is not None],
+                          {**_state_params(as_of, root), "days": windows[-1]}).fetchall()
+    return {w: sum(n for days_left, n in per_day if days_left <= w) for w in windows}
+
+
+_FUNNEL_SQL = {scoped: _STATE_CTES[(False, scoped)] + """
+        SELECT CASE WHEN is_closed THEN $closed_status WHEN is_completed THEN $done_status
+                    WHEN status = $not_started THEN $not_started ELSE $in_progress END AS s,
+               count(*) FROM ps GROUP BY 1""" for scoped in (False, True)}
 
 
 def status_funnel(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | None = None) -> pd.DataFrame:
@@ -304,15 +297,48 @@ def status_funnel(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | No
     only after as_of counting as 整改中). reached: problems at that stage or beyond
     (reached of 未启动 = all problems found). Columns: status, at_status, reached.
     """
-    cte, params = _state_cte(as_of, root)
-    counts = dict(con.execute(f"""{cte}
-        SELECT CASE WHEN is_closed THEN $closed_status WHEN is_completed THEN $done_status
-                    WHEN status = $not_started THEN $not_started ELSE $in_progress END AS s,
-               count(*) FROM ps GROUP BY 1""",
-                              {**params, "not_started": NOT_STARTED, "in_progress": IN_PROGRESS}).fetchall())
+    counts = dict(con.execute(_FUNNEL_SQL[root is not None], {**_state_params(as_of, root), "not_started": NOT_STARTED,
+                                                           "in_progress": IN_PROGRESS}).fetchall())
     at = [int(counts.get(s, 0)) for s in PROBLEM_STATUSES]
     reached = [sum(at[i:]) for i in range(len(at))]
     return pd.DataFrame({"status": list(PROBLEM_STATUSES), "at_status": at, "reached": reached})
+
+
+# The weekly series as fixed text (see `weekly_series`). Points ascending: the first point on or after a
+# date is the number of points before it; the first point after a deadline, the number of points on or
+# before it (none: $n + 1, past the last point). A subtree's problems are picked first (a small set); for
+# the whole store the problems still in the problem table are checked once per problem, after grouping.
+_IN_SCOPE = "problem_id IN (SELECT problem_id FROM problems WHERE " + in_subtree("unit_code") + ")"
+
+
+def _weekly_sql(scoped: bool) -> str:
+    before, after = (_IN_SCOPE, "true") if scoped else ("true", _IN_SCOPE)
+    return """
+        WITH reached AS (
+            SELECT problem_id, len(list_filter(CAST($points AS DATE[]), lambda p: p < as_of)) AS lo,
+                   status = $closed_status AS closed, due_date, """ + SNAPSHOT_KEY + """ AS k
+            FROM problem_changes WHERE as_of <= CAST($last AS DATE) AND """ + before + """),
+        groups AS (
+            SELECT problem_id, lo, arg_max(closed, k) AS closed, arg_max_null(due_date, k) AS due
+            FROM reached GROUP BY problem_id, lo),
+        held AS (
+            SELECT lo, closed,
+                   CASE WHEN due IS NULL THEN $n + 1
+                        ELSE len(list_filter(CAST($points AS DATE[]), lambda p: p <= due)) END AS c,
+                   coalesce(lead(lo) OVER w, $n + 1) AS hi,
+                   lag(closed) OVER w AS closed_before, row_number() OVER w = 1 AS first
+            FROM groups WHERE """ + after + """
+            WINDOW w AS (PARTITION BY problem_id ORDER BY lo)),
+        events AS (
+            SELECT lo AS i, CAST(NOT closed AS INTEGER) AS open, 0 AS overdue, CAST(first AS INTEGER) AS new,
+                   CAST(closed AND NOT coalesce(closed_before, false) AS INTEGER) AS closed FROM held
+            UNION ALL SELECT hi, -CAST(NOT closed AS INTEGER), 0, 0, 0 FROM held
+            UNION ALL SELECT greatest(lo, c), 0, 1, 0, 0 FROM held WHERE NOT closed AND greatest(lo, c) < hi
+            UNION ALL SELECT hi, 0, -1, 0, 0 FROM held WHERE NOT closed AND greatest(lo, c) < hi)
+        SELECT i, sum(open), sum(overdue), sum(new), sum(closed) FROM events WHERE i <= $n GROUP BY i"""
+
+
+_WEEKLY_SQL = {scoped: _weekly_sql(scoped) for scoped in (False, True)}
 
 
 def weekly_series(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | None = None,
@@ -339,37 +365,8 @@ def weekly_series(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | No
     # 已销号 and the group before (the state at point i − 1) was not.
     points = [starts[0] - dt.timedelta(days=1), *ends]
     n = weeks
-    on_or_after = ("CASE " + " ".join(f"WHEN as_of <= CAST($p{i} AS DATE) THEN {i}" for i in range(n + 1))
-                   + f" ELSE {n + 1} END")
-    after_date = ("CASE " + " ".join(f"WHEN due < CAST($p{i} AS DATE) THEN {i}" for i in range(n + 1))
-                  + f" ELSE {n + 1} END")
-    scope_params: dict = {}
-    in_scope = f"problem_id IN (SELECT problem_id FROM problems WHERE {_scope_sql('unit_code', root, scope_params)})"
-    # A subtree's problems are picked first (a small set); for the whole store the problems still
-    # in the problem table are checked once per problem, after grouping.
-    before, after = ("true", in_scope) if root is None else (in_scope, "true")
-    rows = con.execute(f"""
-        WITH reached AS (
-            SELECT problem_id, {on_or_after} AS lo, status = $closed_status AS closed, due_date,
-                   {SNAPSHOT_KEY} AS k
-            FROM problem_changes WHERE as_of <= CAST($p{n} AS DATE) AND {before}),
-        groups AS (
-            SELECT problem_id, lo, arg_max(closed, k) AS closed, arg_max_null(due_date, k) AS due
-            FROM reached GROUP BY problem_id, lo),
-        held AS (
-            SELECT lo, closed, {after_date} AS c, coalesce(lead(lo) OVER w, {n + 1}) AS hi,
-                   lag(closed) OVER w AS closed_before, row_number() OVER w = 1 AS first
-            FROM groups WHERE {after}
-            WINDOW w AS (PARTITION BY problem_id ORDER BY lo)),
-        events AS (
-            SELECT lo AS i, CAST(NOT closed AS INTEGER) AS open, 0 AS overdue, CAST(first AS INTEGER) AS new,
-                   CAST(closed AND NOT coalesce(closed_before, false) AS INTEGER) AS closed FROM held
-            UNION ALL SELECT hi, -CAST(NOT closed AS INTEGER), 0, 0, 0 FROM held
-            UNION ALL SELECT greatest(lo, c), 0, 1, 0, 0 FROM held WHERE NOT closed AND greatest(lo, c) < hi
-            UNION ALL SELECT hi, 0, -1, 0, 0 FROM held WHERE NOT closed AND greatest(lo, c) < hi)
-        SELECT i, sum(open), sum(overdue), sum(new), sum(closed) FROM events WHERE i <= {n} GROUP BY i""",
-                       {**{f"p{i}": p for i, p in enumerate(points)}, "closed_status": CLOSED_STATUS,
-                        **scope_params}).fetchall()
+    rows = con.execute(_WEEKLY_SQL[root is not None], {"points": points, "last": points[-1], "n": n,
+                                                       "closed_status": CLOSED_STATUS, "root": root}).fetchall()
     steps = np.zeros((4, n + 1), dtype=np.int64)
     for i, *values in rows:
         steps[:, i] = values
@@ -420,34 +417,50 @@ class ProblemFilter:
     ids: tuple[str, ...] = ()
 
 
-def _in_list(column: str, values: tuple[str, ...], params: dict, prefix: str = "") -> str:
-    """`column` (a name written in this module) is one of `values`, bound as one list named after the
-    column (and `prefix`); no filter when empty."""
-    if not values:
-        return "true"
-    params[prefix + column] = list(values)
-    return f"list_contains(CAST(${prefix}{column} AS VARCHAR[]), {column})"
+# The problem list's WHERE clause as fixed text: every filter is bound, NULL meaning "any" (DuckDB folds
+# `CAST($x AS …) IS NULL` to a constant, so an unused filter costs nothing). Several filters in one
+# statement bind apart by a prefix on every parameter name (`_filter_where`).
+_FILTER_WHERE = (
+    "(CAST($sources AS VARCHAR[]) IS NULL OR list_contains(CAST($sources AS VARCHAR[]), source))"
+    " AND (CAST($categories AS VARCHAR[]) IS NULL OR list_contains(CAST($categories AS VARCHAR[]), category))"
+    " AND (CAST($severities AS VARCHAR[]) IS NULL OR list_contains(CAST($severities AS VARCHAR[]), severity))"
+    " AND (CAST($statuses AS VARCHAR[]) IS NULL OR list_contains(CAST($statuses AS VARCHAR[]), status))"
+    " AND (CAST($ids AS VARCHAR[]) IS NULL OR list_contains(CAST($ids AS VARCHAR[]), problem_id))"
+    " AND (NOT CAST($overdue_only AS BOOLEAN) OR is_overdue)"
+    " AND (CAST($found_from AS DATE) IS NULL OR found_date >= CAST($found_from AS DATE))"
+    " AND (CAST($found_to AS DATE) IS NULL OR found_date <= CAST($found_to AS DATE))"
+    " AND (CAST($closed_to AS DATE) IS NULL OR closed_date <= CAST($closed_to AS DATE))"
+    " AND (CAST($pattern AS VARCHAR) IS NULL OR " + contains("description") + " OR " + contains("measures") + ")")
 
 
-def _list_where(f: ProblemFilter, params: dict, prefix: str = "") -> str:
-    """The WHERE clause of `problem_list` for `f`; appends its bound values to `params`, each named
-    with `prefix` first (several filters in one statement bind apart)."""
-    where = [_in_list(column, values, params, prefix) for column, values in (
-        ("source", f.sources), ("category", f.categories), ("severity", f.severities), ("status", f.statuses),
-        ("problem_id", f.ids))]
-    if f.overdue_only:
-        where.append("is_overdue")
-    for column, operator, name, value in (("found_date", ">=", "found_from", f.found_from),
-                                          ("found_date", "<=", "found_to", f.found_to),
-                                          ("closed_date", "<=", "closed_to", f.closed_to)):
-        if value is not None:
-            where.append(f"{column} {operator} ${prefix}{name}")
-            params[prefix + name] = value
+def _filter_where(prefix: str = "") -> str:
+    """`_FILTER_WHERE` with every parameter named `$<prefix><name>` (a constant per prefix)."""
+    return "(" + _FILTER_WHERE.replace("$", "$" + prefix) + ")"
+
+
+def _filter_params(f: ProblemFilter, prefix: str = "") -> dict:
+    """The values `_filter_where(prefix)` binds for `f`: an empty choice or no date is NULL (any)."""
     text = (f.text or "").strip()
-    if text:
-        where.append(f"({contains('description', prefix + 'pattern')} OR {contains('measures', prefix + 'pattern')})")
-        params[prefix + "pattern"] = like_contains(text)
-    return " AND ".join(where)
+    values = {"sources": f.sources, "categories": f.categories, "severities": f.severities,
+              "statuses": f.statuses, "ids": f.ids}
+    params = {name: list(chosen) if chosen else None for name, chosen in values.items()}
+    params |= {"overdue_only": f.overdue_only, "found_from": f.found_from, "found_to": f.found_to,
+               "closed_to": f.closed_to, "pattern": like_contains(text) if text else None}
+    return {prefix + name: value for name, value in params.items()}
+
+
+_LIST_SQL = {scoped: _STATE_CTES[(True, scoped)] + " SELECT " + _LIST_COLUMNS + " FROM ps WHERE " + _filter_where()
+             + """ ORDER BY is_overdue DESC, days_overdue DESC NULLS LAST, is_closed, due_date NULLS LAST, problem_id
+             LIMIT $limit""" for scoped in (False, True)}
+_LIST_COUNTS_SQL = {scoped: _STATE_CTES[(False, scoped)] + " SELECT count(*) FILTER (WHERE " + _filter_where()
+                    + "), count(*) FILTER (WHERE " + _filter_where() + " AND is_overdue), count(*) FROM ps"
+                    for scoped in (False, True)}
+# problem_ids with 1…MAX_ID_FILTERS filters: one flag column per filter (parameters prefixed f0_, f1_, …).
+MAX_ID_FILTERS = 8
+_IDS_SQL = {(n, scoped): _STATE_CTES[(False, scoped)] + " SELECT problem_id, "
+            + ", ".join(_filter_where("f" + str(i) + "_") for i in range(n)) + " FROM ps WHERE "
+            + " OR ".join(_filter_where("f" + str(i) + "_") for i in range(n))
+            for n in range(1, MAX_ID_FILTERS + 1) for scoped in (False, True)}
 
 
 def problem_list(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | None = None,
@@ -458,23 +471,22 @@ def problem_list(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | Non
     literally (LIKE wildcards % and _ in it match themselves). `limit` keeps the first rows only
     (what a screen shows); None returns them all (what an export writes).
     """
-    cte, cte_params = _state_cte(as_of, root, names=True)
-    where_params: dict = {}
-    where = _list_where(filters or ProblemFilter(), where_params)
-    return con.execute(f"""{cte} SELECT {_LIST_COLUMNS} FROM ps WHERE {where}
-        ORDER BY is_overdue DESC, days_overdue DESC NULLS LAST, is_closed, due_date NULLS LAST, problem_id
-        LIMIT $limit""", {**cte_params, **where_params, "limit": limit}).df()
+    params = {**_state_params(as_of, root), **_filter_params(filters or ProblemFilter()), "limit": limit}
+    return con.execute(_LIST_SQL[root is not None], params).df()
 
 
 def problem_ids(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | None,
                 filters: list[ProblemFilter]) -> list[set[str]]:
-    """For each of `filters`, the ids of the problems `problem_list(as_of, root, that filter)` returns,
-    without their rows, all from one reading of the problems' state: comparing two dates' lists
-    (本周变化) needs only which problems are on each."""
-    cte, params = _state_cte(as_of, root)
-    wheres = [f"({_list_where(f, params, f'f{i}_')})" for i, f in enumerate(filters)]
-    rows = con.execute(f"{cte} SELECT problem_id, {', '.join(wheres)} FROM ps WHERE {' OR '.join(wheres)}",
-                       params).fetchall()
+    """For each of `filters`, the ids of the problems `problem_list(as_of, root,
+    that filter)` returns, without their rows, from one reading of the problems' state per
+    MAX_ID_FILTERS filters: comparing two dates' lists (本周变化) needs only which problems are on each."""
+    if len(filters) > MAX_ID_FILTERS:   # more than one statement holds: the rest in another reading
+        return (problem_ids(con, as_of, root, filters[:MAX_ID_FILTERS])
+                + problem_ids(con, as_of, root, filters[MAX_ID_FILTERS:]))
+    params = _state_params(as_of, root)
+    for i, f in enumerate(filters):
+        params |= _filter_params(f, "f" + str(i) + "_")
+    rows = con.execute(_IDS_SQL[(len(filters), root is not None)], params).fetchall()
     return [{row[0] for row in rows if row[i + 1]} for i in range(len(filters))]
 
 
@@ -482,22 +494,32 @@ def problem_list_counts(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: st
                         filters: ProblemFilter | None = None) -> dict[str, int]:
     """How many problems `problem_list` returns for `filters` ('listed'), how many of those are
     overdue at as_of ('overdue'), and how many problems the subtree has found by as_of in all ('all')."""
-    cte, cte_params = _state_cte(as_of, root)
-    where_params: dict = {}
-    where = _list_where(filters or ProblemFilter(), where_params)
-    listed, overdue, everything = con.execute(f"""{cte}
-        SELECT count(*) FILTER (WHERE {where}), count(*) FILTER (WHERE ({where}) AND is_overdue), count(*)
-        FROM ps""", {**cte_params, **where_params}).fetchone()
+    params = {**_state_params(as_of, root), **_filter_params(filters or ProblemFilter())}
+    listed, overdue, everything = con.execute(_LIST_COUNTS_SQL[root is not None], params).fetchone()
     return {"listed": listed, "overdue": overdue, "all": everything}
+
+
+_OPTIONS_SQL = ("SELECT DISTINCT category FROM problems WHERE category IS NOT NULL AND " + in_subtree("unit_code")
+                + " ORDER BY 1")
 
 
 def problem_options(con: duckdb.DuckDBPyConnection, root: str | None = None) -> dict[str, list[str]]:
     """Distinct categories of the subtree's problems (sources, severities and statuses are the
     fixed enumerations), for the list's filters."""
-    params: dict = {}
-    rows = con.execute(f"""SELECT DISTINCT category FROM problems
-        WHERE category IS NOT NULL AND {_scope_sql('unit_code', root, params)} ORDER BY 1""", params).fetchall()
+    rows = con.execute(_OPTIONS_SQL, {"root": root}).fetchall()
     return {"categories": [r[0] for r in rows]}
+
+
+_FLAGS_SQL = {scoped: _STATE_CTES[(True, scoped)] + """
+        SELECT unit_code, any_value(unit_name) AS unit_name, any_value(level) AS level,
+               'problems_overdue' AS rule, count(*) AS actual,
+               CAST(max(days_overdue) AS VARCHAR) AS detail
+        FROM ps WHERE is_overdue GROUP BY unit_code
+        UNION ALL
+        SELECT unit_code, any_value(unit_name), any_value(level), 'problems_severe_open', count(*),
+               string_agg(problem_id, '、' ORDER BY problem_id)
+        FROM ps WHERE severity = $severe AND NOT is_closed GROUP BY unit_code
+        ORDER BY rule, actual DESC, unit_code""" for scoped in (False, True)}
 
 
 def problem_flags(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | None = None) -> pd.DataFrame:
@@ -507,17 +529,7 @@ def problem_flags(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: str | No
     'problems_severe_open' — the unit has 严重 problems not closed: actual = that count,
     required = 0, gap = actual, detail = their ids.
     """
-    cte, params = _state_cte(as_of, root, names=True)
-    df = con.execute(f"""{cte}
-        SELECT unit_code, any_value(unit_name) AS unit_name, any_value(level) AS level,
-               'problems_overdue' AS rule, count(*) AS actual,
-               CAST(max(days_overdue) AS VARCHAR) AS detail
-        FROM ps WHERE is_overdue GROUP BY unit_code
-        UNION ALL
-        SELECT unit_code, any_value(unit_name), any_value(level), 'problems_severe_open', count(*),
-               string_agg(problem_id, '、' ORDER BY problem_id)
-        FROM ps WHERE severity = $severe AND NOT is_closed GROUP BY unit_code
-        ORDER BY rule, actual DESC, unit_code""", {**params, "severe": SEVERE}).df()
+    df = con.execute(_FLAGS_SQL[root is not None], {**_state_params(as_of, root), "severe": SEVERE}).df()
     if df.empty:
         return empty_flags()
     df["required"] = 0
