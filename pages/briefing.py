@@ -67,8 +67,8 @@ def show_table(table) -> None:
         st.dataframe(frame, hide_index=True, key=f"briefing_{table.key}")
     if table.note:
         st.caption(_ui.md(table.note))
-    if table.capped_note(lang):
-        st.caption(_ui.md(table.capped_note(lang)))
+    if capped := table.capped_note(lang):
+        st.caption(_ui.md(capped))
 
 
 show_table(briefing.matrix)

@@ -89,11 +89,11 @@ def tabs(browser):
 @pytest.fixture(scope="session")
 def demo_store(tmp_path_factory):
     """`demo_store(path, as_of)` puts at `path` a store holding the demo group as of `as_of` (no
-    accounts) and returns `path`. Each date's demo is generated once per session; every caller
-    gets its own copy of the file, so tests stay independent."""
+    accounts; with `with_accounts`, the demo accounts too) and returns `path`. Each date's demo is
+    generated once per session; every caller gets its own copy of the file, so tests stay independent."""
     built: dict[dt.date, Path] = {}
 
-    def copy_to(path: Path, as_of: dt.date) -> Path:
+    def copy_to(path: Path, as_of: dt.date, with_accounts: bool = False) -> Path:
         if as_of not in built:
             pristine = tmp_path_factory.mktemp("demo-pristine") / f"demo-{as_of.isoformat()}.duckdb"
             opened = store.open_store(pristine)
@@ -103,5 +103,11 @@ def demo_store(tmp_path_factory):
                 opened.close()
             built[as_of] = pristine
         shutil.copyfile(built[as_of], path)
+        if with_accounts:
+            opened = store.open_store(path)
+            try:
+                accounts.create_demo_accounts(opened.cursor(), load_rules())
+            finally:
+                opened.close()
         return path
     return copy_to

@@ -29,13 +29,8 @@ INJECTIONS = ("' OR 1=1 --", "x'); DROP TABLE problems; --", '" OR ""="', "%", "
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory, rules, demo_store):
-    path = demo_store(tmp_path_factory.mktemp("roles") / "demo.duckdb", AS_OF)
-    s = store.open_store(path)
-    con = s.cursor()
-    accounts.create_demo_accounts(con, rules)
-    s.close()
-    return path
+def demo_db(tmp_path_factory, demo_store):
+    return demo_store(tmp_path_factory.mktemp("roles") / "demo.duckdb", AS_OF, with_accounts=True)
 
 
 @pytest.fixture

@@ -180,14 +180,20 @@ _JOB: contextvars.ContextVar[_Job | None] = contextvars.ContextVar("handoff_job"
 
 
 class _RoutedBinary:
+    """A binary stream of the dashboard process: a job's thread writes into its connection, every other
+    thread (Streamlit's) to the original stream, untouched."""
+
     def __init__(self, original, kind: bytes):
         self._original, self._kind = original, kind
 
-    def write(self, data: bytes) -> int:
+    def _payload(self, data) -> bytes:
+        return bytes(data)
+
+    def write(self, data) -> int:
         job = _JOB.get()
         if job is None:
             return self._original.write(data)
-        job.send(self._kind, bytes(data))
+        job.send(self._kind, self._payload(data))
         return len(data)
 
     def flush(self) -> None:
@@ -198,27 +204,16 @@ class _RoutedBinary:
         return getattr(self._original, name)
 
 
-class _RoutedText:
-    """sys.stdout / sys.stderr of the dashboard process: a job's thread writes into its connection,
-    every other thread (Streamlit's) to the original stream, untouched."""
+class _RoutedText(_RoutedBinary):
+    """sys.stdout / sys.stderr of the dashboard process, routed as `_RoutedBinary`, text sent as UTF-8;
+    its `buffer` is routed the same way."""
 
     def __init__(self, original, kind: bytes):
-        self._original, self._kind = original, kind
+        super().__init__(original, kind)
         self.buffer = _RoutedBinary(getattr(original, "buffer", original), kind)
 
-    def write(self, text: str) -> int:
-        job = _JOB.get()
-        if job is None:
-            return self._original.write(text)
-        job.send(self._kind, text.encode("utf-8"))
-        return len(text)
-
-    def flush(self) -> None:
-        if _JOB.get() is None:
-            self._original.flush()
-
-    def __getattr__(self, name: str):
-        return getattr(self._original, name)
+    def _payload(self, text: str) -> bytes:
+        return text.encode("utf-8")
 
 
 def _route_output() -> None:
