@@ -6,7 +6,7 @@ import streamlit as st
 from kpi.charts import overview as charts
 from kpi.display import matrix_text
 from kpi.display import overview as overview_text
-from kpi.display.matrix_xlsx import FILLS, matrix_xlsx_bytes
+from kpi.display.matrix_xlsx import FILLS, matrix_xlsx_at
 from kpi.display.tables import labelled
 from kpi.metrics import overview
 from kpi.metrics.matrix import STATUSES, rule_matrix
@@ -41,8 +41,9 @@ with st.container(horizontal=True, vertical_alignment="center", gap="small"):
         st.badge(_ui.tr(f"overview.matrix_legend.{status}"), color=LEGEND_BADGE[status])
     matrix_name = f"matrix-{as_of.isoformat()}.xlsx"
     caption = _ui.tr("matrix.as_of", as_of=as_of.isoformat(), scope=_ui.scope_label())
-    st.download_button(_ui.tr("overview.matrix_download"), matrix_xlsx_bytes(matrix, lang, caption), matrix_name,
-                       XLSX_MIME, key="overview_matrix_xlsx", icon=":material/download:", type="tertiary",
+    workbook = _ui.compute(matrix_xlsx_at, rules, as_of, root, lang, caption)   # once per store state
+    st.download_button(_ui.tr("overview.matrix_download"), workbook, matrix_name, XLSX_MIME,
+                       key="overview_matrix_xlsx", icon=":material/download:", type="tertiary",
                        on_click=_ui.log_export, args=(matrix_name,))
 fills = statuses.map(lambda s: f"background-color: #{FILLS[s]}; color: #1f1f1f" if s else "")
 # A click on any cell (the unit's name or one of its rules) selects it and opens the unit's profile.
