@@ -19,7 +19,7 @@ from pages import _ui
 account = _ui.require_role(__file__)
 
 STATUS_BADGE = {"ok": "green", "warn": "orange", "bad": "red", "missing": "gray"}
-CARDS_PER_ROW = 6
+CARDS_PER_ROW = 5
 
 st.title(_ui.tr("profile.page_title"))
 rules = _ui.get_rules()

@@ -5,8 +5,8 @@ The real server on the demo group, signed in as the demo administrator (who open
 chromium. Each page of the navigation is opened in Chinese, then in English, its expanders opened;
 the test reads what a person sees (tests/fixtures/page_walk.py: text, CSS-drawn text, placeholders,
 the cells of tables) and records every request the tab makes. A picture of every page (Chinese, the
-whole page) and of the upload, audit and problem pages at 1920×1080 and 1280×800 land in
-test-artifacts/ for a person to look at.
+whole page) and of the upload, audit, problem and unit-profile pages at 1920×1080 and 1280×800 land in
+test-artifacts/ for a person to look at (no card's title or value is cut at those sizes either).
 """
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ pytestmark = pytest.mark.e2e
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 SIZES = ((1920, 1080), (1280, 800))
-PICTURED = ("upload", "audit", "problems")
+PICTURED = ("upload", "audit", "problems", "unit_profile")
 # Pages that show no chart until the user acts (choose a file, a problem, a week).
 PAGES_WITHOUT_CHART_ON_OPEN = {"upload", "history", "briefing", "problems", "accounts", "audit"}
 
@@ -118,6 +118,12 @@ class Walk(NamedTuple):
     failed: dict[str, list[str]]  # 'lang/page' -> what went wrong rendering it
 
 
+# The cards' titles and values whose text is wider than its box (drawn cut, or ending in "…").
+CLIPPED_CARDS_JS = """() => [...document.querySelectorAll(
+    "[data-testid='stMetricLabel'] *, [data-testid='stMetricValue'], [data-testid='stMetricValue'] *")]
+  .filter(e => e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)"""
+
+
 def _render_faults(page, url_path: str) -> list[str]:
     """What is wrong with the page `url_path` now open: not at its own address, no sidebar, no chart
     where the page draws charts on opening, an exception shown, a traceback or error in the text."""
@@ -130,6 +136,7 @@ def _render_faults(page, url_path: str) -> list[str]:
         faults.append("no chart")
     if page.locator("[data-testid='stException']").count():
         faults.append("exception shown")
+    faults += [f"card text cut: {text}" for text in page.evaluate(CLIPPED_CARDS_JS)]
     body = page.inner_text("body")
     if re.search(r"Traceback|Error:", body):
         faults.append(body[:2000])
@@ -169,6 +176,8 @@ def walked(demo_store, tmp_path_factory) -> Walk:
                         page.set_viewport_size({"width": width, "height": height})
                         settle(page, t(TITLE_KEYS[url_path], lang))
                         page.screenshot(path=ARTIFACTS / f"language-{lang}-{url_path}-{width}.png")
+                        if clipped := page.evaluate(CLIPPED_CARDS_JS):
+                            failed[f"{lang}/{url_path}@{width}"] = [f"card text cut: {text}" for text in clipped]
                     page.set_viewport_size({"width": 1600, "height": 1000})
                 open_expanders(page)
                 texts[f"{lang}/{url_path}"] = visible_texts(page)

@@ -108,11 +108,13 @@ def navigation() -> st.navigation:
 # session too, so that a page switch (which drops the URL's parameters) stays in the view.
 PRESENT_PARAM, PRESENT_VALUE, PRESENT_KEY = "view", "present", "present_view"
 
-# Every page: card titles and changes wrap instead of ending in "…" in narrow columns (1280×800), a row of
-# cards wraps rather than squeezing a card below 9rem; less space above the title and at the sides
+# Every page: card titles, values in words ("Not checked") and changes wrap instead of ending in "…" in
+# narrow columns (1280×800), a row of cards wraps rather than squeezing a card below 9rem (pages put at
+# most 5 cards in a row: 6 do not fit at 1280 px beside the sidebar); less space above the title and at the sides
 # (Streamlit's 6rem and 5rem), so the cockpit's matrix is above the fold and all its columns fit at 1280 px.
 PAGE_CSS = """<style>
-[data-testid="stMetricLabel"] *, [data-testid="stMetricDelta"] *, [data-testid="stMetricDeltaDescription"] * {
+[data-testid="stMetricLabel"] *, [data-testid="stMetricValue"], [data-testid="stMetricValue"] *,
+[data-testid="stMetricDelta"] *, [data-testid="stMetricDeltaDescription"] * {
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
 [data-testid="stMetricLabel"] { height: auto !important; min-height: 1.5rem; }
 div:has(> [data-testid="stMetricDelta"]) { flex-wrap: wrap; row-gap: 0.25rem; }
