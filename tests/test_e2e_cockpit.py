@@ -116,6 +116,13 @@ def test_all_secondary_units_of_the_matrix_are_above_the_fold(tabs, server, unit
     toolbar.first.wait_for(state="attached")
     labels = toolbar.evaluate_all("buttons => buttons.map(b => b.getAttribute('aria-label') || b.innerText)")
     assert "Search" in labels and "Download as CSV" not in labels
+    # Streamlit writes the buttons' tooltips in English; the page draws them in the UI language
+    # (pages/_ui/widgets.py): the English text shrunk to nothing, the translation drawn after it.
+    toolbar.filter(has=page.locator("xpath=self::*[@aria-label='Search']")).hover()
+    tooltip = page.locator("[data-testid='stTooltipContent'] p")
+    tooltip.wait_for()
+    assert tooltip.evaluate("p => [getComputedStyle(p).fontSize, getComputedStyle(p, '::after').content]") == \
+        ["0px", '"搜索"']
     page.close()
 
 

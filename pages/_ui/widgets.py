@@ -155,15 +155,26 @@ _MODEBAR_TITLES = {
 }
 
 
+# The buttons of the tool bar Streamlit draws over a table or chart, by their English aria-label → message
+# key under widgets.toolbar. Their tooltip is drawn apart (in a layer at the end of the page) and names
+# no button; while one button is hovered or focused, the one tooltip shown is that button's.
+_TOOLBAR_LABELS = {"Show/hide columns": "columns", "Search": "search", "Fullscreen": "fullscreen",
+                   "Close fullscreen": "close_fullscreen"}
+_TOOLBAR_TOOLTIP = ("body:has([data-testid='stBaseButton-elementToolbar'][aria-label={label}]"
+                    ":is(:hover, :focus-visible)) [data-testid='stTooltipContent'] p")
+
+
 def widget_texts() -> None:
     """Translate the texts Streamlit and Plotly draw themselves on every page: the empty date fields'
-    placeholders (yyyy / mm / dd) and the chart tool bar's tooltips. Called once per run by the frame;
-    takes no space (a style-only st.html)."""
+    placeholders (yyyy / mm / dd), the chart tool bar's tooltips and those of the tool bar over tables
+    and charts. Called once per run by the frame; takes no space (a style-only st.html)."""
     rules = [_replace_text(_DATE_SEGMENT.format(part=part), tr(f"widgets.date_{part}"), "0.875rem")
              for part in ("year", "month", "day")]
     rules += [f".js-plotly-plot .modebar-btn[data-title={_css_text(title)}]::after "
               f"{{ content: {_css_text(tr(f'widgets.modebar.{key}'))} !important; }}"
               for title, key in _MODEBAR_TITLES.items()]
+    rules += [_replace_text(_TOOLBAR_TOOLTIP.format(label=_css_text(label)), tr(f"widgets.toolbar.{key}"), "0.875rem")
+              for label, key in _TOOLBAR_LABELS.items()]
     st.html(f"<style>{' '.join(rules)}</style>")
 
 
