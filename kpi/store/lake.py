@@ -1,0 +1,205 @@
+"""The store as a DuckLake (prototype for issue 16): the catalog in a PostgreSQL database, the data
+as Parquet files in a folder (or an S3 URL), every process a DuckDB client of it.
+
+    DJ_STORE=ducklake:postgres:dbname=lake_catalog host=127.0.0.1 port=5432 user=dj
+    DJ_LAKE_DATA=/srv/dj-lake            # needed when the lake is created; the catalog remembers it
+
+`open_lake(spec, data_path)` returns a `LakeStore`: the same `cursor()` / `close()` as the file
+`Store`, migrated with `LAKE_MIGRATIONS`, the lake's own frozen dialect of the schema.
+
+What DuckLake lacks, and what stands in for it here (error texts from DuckDB 1.5.5 + ducklake 1.5.5):
+- PRIMARY KEY / UNIQUE ("PRIMARY KEY/UNIQUE constraints are not supported in DuckLake"), CHECK,
+  indexes ("DuckLake does not support indexes"): dropped from the lake schema. Uniqueness is the
+  writer's job, checked inside its writing transaction; `claim_writer` (kpi.store.writer_claim) makes any two writing
+  transactions that overlap in time conflict at COMMIT, so a check-then-insert cannot interleave
+  with another one (the second gets WriteRefused('conflict') and nothing of it is written).
+- Sequences ("DuckLake does not support sequences") and so DEFAULT nextval(...): `next_id` counts in
+  `meta` (key `seq.<name>`), inside the writing transaction, under the same claim.
+- RETURNING on INSERT / DELETE ("RETURNING clause not yet supported for insertion into DuckLake
+  table"): the id is taken with `next_id` first and inserted explicitly.
+- ON CONFLICT (needs a unique constraint): not used by the project.
+What it has and the code relies on: NOT NULL, constant DEFAULTs, ALTER TABLE ADD COLUMN, views,
+CREATE TABLE AS, UPDATE / DELETE, multi-statement transactions with DDL, snapshot reads.
+
+DuckDB ships the two extensions as PyPI packages pinned to its own version
+(duckdb-extension-ducklake, duckdb-extension-postgres); nothing is downloaded at run time
+(`autoinstall_known_extensions` stays off).
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import duckdb
+
+from kpi.store import derived
+from kpi.store.connection import DUCKDB_CONFIG, StoreError, schema_version
+from kpi.store.meta import meta_value, set_meta
+from kpi.store.migrations import MIGRATIONS
+from kpi.store.transactions import WriteRefused, transaction
+from kpi.store.writer_claim import claim_writer, is_lake_connection  # noqa: F401  (re-exported)
+
+LAKE_PREFIX = "ducklake:"
+LAKE_ALIAS = "lake"
+DATA_ENV_VAR = "DJ_LAKE_DATA"
+# package → the file name DuckDB loads it by (its entry point is named after the file: the postgres
+# extension's is postgres_scanner_init, so it must be called postgres_scanner.duckdb_extension).
+_EXTENSIONS = {"duckdb_extension_postgres": "postgres_scanner", "duckdb_extension_ducklake": "ducklake"}
+
+
+class LakeUnavailable(StoreError):
+    """The lake cannot be opened: extension packages missing for this DuckDB, or the catalog is down."""
+
+
+def is_lake(spec: str) -> bool:
+    """True when a store spec (DJ_STORE) names a DuckLake rather than a DuckDB file."""
+    return str(spec).startswith(LAKE_PREFIX)
+
+
+# --- the lake's dialect of the schema -------------------------------------------------------------
+
+_SEQUENCE = re.compile(r"CREATE SEQUENCE \w+ START 1;\n")
+_NEXTVAL_DEFAULT = re.compile(r" DEFAULT nextval\('\w+'\)")
+
+
+def lake_dialect(migration: str) -> str:
+    """`migration` with what DuckLake refuses taken out: sequences, nextval defaults, PRIMARY KEY.
+    The ids the sequences gave are written explicitly (`next_id`)."""
+    text = _SEQUENCE.sub("", migration)
+    text = _NEXTVAL_DEFAULT.sub("", text)
+    return text.replace(" PRIMARY KEY", " NOT NULL")
+
+
+# v6 copies the failed sign-ins into login_attempts, whose ids came from a sequence: number them here.
+_V6_COPY = """INSERT INTO login_attempts (username, client, started_at, outcome)
+    SELECT username, 'unknown', failed_at, 'failure' FROM login_failures ORDER BY failed_at;"""
+_V6_COPY_LAKE = """INSERT INTO login_attempts (attempt_id, username, client, started_at, outcome)
+    SELECT row_number() OVER (ORDER BY failed_at), username, 'unknown', failed_at, 'failure' FROM login_failures;
+INSERT INTO meta SELECT 'seq.login_attempt_ids', CAST(count(*) AS VARCHAR) FROM login_attempts;"""
+
+
+def _lake_migrations() -> list[str]:
+    out = [lake_dialect(m) for m in MIGRATIONS]
+    assert _V6_COPY in out[5], "migration v6 changed: frozen migrations must not be edited"
+    out[5] = out[5].replace(_V6_COPY, _V6_COPY_LAKE)
+    return out
+
+
+# Frozen like MIGRATIONS: the lake's schema v<n> is LAKE_MIGRATIONS[n-1] (same tables and columns).
+LAKE_MIGRATIONS: list[str] = _lake_migrations()
+
+
+# Each step is tried again when another process migrated first (its COMMIT conflicted).
+_MIGRATION_ATTEMPTS = 3 * len(LAKE_MIGRATIONS)
+
+
+def migrate_lake(con: duckdb.DuckDBPyConnection) -> int:
+    """Bring the lake to the latest schema; returns the version it started at. Two processes
+    migrating at once: the second's transaction conflicts and is retried once it sees the first's."""
+    start = schema_version(con)
+    if start > len(LAKE_MIGRATIONS):
+        raise StoreError(f"database schema v{start} is newer than this app (v{len(LAKE_MIGRATIONS)})")
+    for _attempt in range(_MIGRATION_ATTEMPTS):
+        version = schema_version(con)
+        if version >= len(LAKE_MIGRATIONS):
+            break
+        try:
+            with transaction(con):
+                con.execute(LAKE_MIGRATIONS[version])
+                con.execute("DELETE FROM meta WHERE key = 'schema_version'")
+                con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(version + 1)])
+        except (WriteRefused, duckdb.CatalogException, duckdb.TransactionException):
+            continue  # another process ran this step first: read the version again
+    return start
+
+
+# --- writing on a lake ----------------------------------------------------------------------------
+
+def next_id(con: duckdb.DuckDBPyConnection, sequence: str) -> int:
+    """The next id of `sequence` (what nextval gave on the file store), counted in `meta`; call
+    inside a writing transaction that has claimed the writer, so two processes never get the same."""
+    key = f"seq.{sequence}"
+    value = int(meta_value(con, key) or 0) + 1
+    set_meta(con, key, str(value))
+    return value
+
+
+# --- opening --------------------------------------------------------------------------------------
+
+def extension_dir() -> Path:
+    """A folder holding the ducklake and postgres_scanner extensions of the installed DuckDB, copied
+    from their PyPI packages under the names DuckDB loads them by (once per DuckDB version)."""
+    target = Path(tempfile.gettempdir()) / f"dj-duckdb-extensions-{duckdb.__version__}"
+    target.mkdir(parents=True, exist_ok=True)
+    for package, name in _EXTENSIONS.items():
+        dest = target / f"{name}.duckdb_extension"
+        if dest.exists():
+            continue
+        spec = importlib.util.find_spec(package)
+        if spec is None or not spec.submodule_search_locations:
+            raise LakeUnavailable(f"{package}=={duckdb.__version__} is not installed (DuckLake needs it)")
+        shipped = Path(spec.submodule_search_locations[0]) / "extensions" / f"v{duckdb.__version__}"
+        found = list(shipped.glob("*.duckdb_extension"))
+        if not found:
+            raise LakeUnavailable(f"{package} has no extension for DuckDB {duckdb.__version__}")
+        partial = dest.with_suffix(f".{os.getpid()}.part")  # another process may copy at the same time
+        shutil.copyfile(found[0], partial)
+        os.replace(partial, dest)
+    return target
+
+
+def connect_lake(spec: str, data_path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with the lake `spec` (ducklake:postgres:…) attached as its current database."""
+    folder = extension_dir()
+    con = duckdb.connect(config=DUCKDB_CONFIG)
+    for name in _EXTENSIONS.values():
+        con.execute(f"LOAD '{folder / name}.duckdb_extension'")  # our own folder and names, no user text
+    options = ""
+    params: list[str] = []
+    if data_path is not None:
+        data = str(data_path)
+        if "://" not in data:
+            Path(data).mkdir(parents=True, exist_ok=True)
+        options = " (DATA_PATH ?)"
+        params = [data]
+    try:
+        # ATTACH takes no bound path; the spec is the operator's configuration, quoted as a literal.
+        literal = "'" + spec.replace("'", "''") + "'"
+        con.execute(f"ATTACH {literal} AS {LAKE_ALIAS}{options}", params)
+    except duckdb.Error as exc:
+        con.close()
+        raise LakeUnavailable(f"cannot attach {spec.split(' password=')[0]}: {exc}") from exc
+    con.execute(f"USE {LAKE_ALIAS}")
+    return con
+
+
+class LakeStore:
+    """An open lake with the file Store's interface: `cursor()` per thread / query batch, `close()`."""
+
+    kind = "ducklake"
+
+    def __init__(self, spec: str, data_path: str | Path | None = None):
+        self.spec = spec
+        self.path = spec  # what caches key on (kpi.store.memo names the store by its path)
+        self._con = connect_lake(spec, data_path)
+        migrate_lake(self._con)
+        with transaction(self._con):
+            derived.refresh_derived(self._con)
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        cur = self._con.cursor()
+        cur.execute(f"USE {LAKE_ALIAS}")  # a cursor starts on the default database, not the lake
+        return cur
+
+    def close(self) -> None:
+        self._con.close()
+
+
+def open_lake(spec: str, data_path: str | Path | None = None) -> LakeStore:
+    """Open (creating and migrating if needed) the lake named by `spec`; `data_path` defaults to
+    $DJ_LAKE_DATA and is needed only when the lake is created."""
+    return LakeStore(spec, data_path if data_path is not None else os.environ.get(DATA_ENV_VAR))
