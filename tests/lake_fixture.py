@@ -70,11 +70,13 @@ def new_lake(cluster: pgcluster.Cluster, data_root: Path) -> tuple[str, Path]:
 # --- work done in child processes (spawned: each is its own DuckDB instance, like a server) ------
 
 def commit_batches(spec: str, worker: int, commits: int, barrier, results) -> None:
-    """Commit `commits` one-row batches into `meetings`, each bumping the data version, retrying a
-    commit refused for a conflict (another process committed first); report (worker, retries)."""
+    """Commit `commits` one-row batches into `meetings`, each bumping the data version and writing an
+    audit entry, retrying a commit refused for a conflict (another process committed first); report
+    (worker, retries)."""
     import datetime as dt  # noqa: PLC0415
 
     from kpi import store  # noqa: PLC0415
+    from kpi.access import audit  # noqa: PLC0415
     from kpi.store import lake  # noqa: PLC0415
 
     con = lake.connect_lake(spec)
@@ -88,6 +90,7 @@ def commit_batches(spec: str, worker: int, commits: int, barrier, results) -> No
                             [f"W{worker}", "支委会", dt.date(2026, 1, 1) + dt.timedelta(days=done),
                              f"{worker}-{done}"])
                 store.bump_data_version(con, ["meetings"])
+                audit.record(con, f"worker{worker}", "upload", f"#{done}")
             done += 1
         except store.WriteRefused:
             retries += 1

@@ -106,6 +106,8 @@ def test_three_processes_commit_into_one_lake_at_once(pg_cluster, tmp_path):
         == [("W0", 5), ("W1", 5), ("W2", 5)]
     # Every commit bumped the version once: none was lost to another process's.
     assert store.data_version(cur) == 15
+    # Audit ids, counted in meta on a lake (no sequences), were never given out twice.
+    assert cur.execute("SELECT list(id ORDER BY id) FROM audit_log").fetchall()[0][0] == list(range(1, 16))
     reader.close()
 
 

@@ -38,10 +38,9 @@ import duckdb
 
 from kpi.store import derived
 from kpi.store.connection import DUCKDB_CONFIG, StoreError, schema_version
-from kpi.store.meta import meta_value, set_meta
 from kpi.store.migrations import MIGRATIONS
 from kpi.store.transactions import WriteRefused, transaction
-from kpi.store.writer_claim import claim_writer, is_lake_connection  # noqa: F401  (re-exported)
+from kpi.store.writer_claim import claim_writer, is_lake_connection, next_id  # noqa: F401  (re-exported)
 
 LAKE_PREFIX = "ducklake:"
 LAKE_ALIAS = "lake"
@@ -118,15 +117,6 @@ def migrate_lake(con: duckdb.DuckDBPyConnection) -> int:
 
 
 # --- writing on a lake ----------------------------------------------------------------------------
-
-def next_id(con: duckdb.DuckDBPyConnection, sequence: str) -> int:
-    """The next id of `sequence` (what nextval gave on the file store), counted in `meta`; call
-    inside a writing transaction that has claimed the writer, so two processes never get the same."""
-    key = f"seq.{sequence}"
-    value = int(meta_value(con, key) or 0) + 1
-    set_meta(con, key, str(value))
-    return value
-
 
 # --- opening --------------------------------------------------------------------------------------
 

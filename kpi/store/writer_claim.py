@@ -1,4 +1,4 @@
-"""Writers serialised across processes on a DuckLake (see kpi.store.lake).
+"""Writers serialised across processes on a DuckLake (see kpi.store.lake), and ids without sequences.
 
 DuckLake commits optimistically: two transactions that only append both commit, even into the same
 table, and it has no unique constraints. So every writing transaction on a lake first rewrites the
@@ -13,7 +13,7 @@ import uuid
 
 import duckdb
 
-from kpi.store.meta import set_meta
+from kpi.store.meta import meta_value, set_meta
 
 
 def is_lake_connection(con: duckdb.DuckDBPyConnection) -> bool:
@@ -32,3 +32,16 @@ def claim_writer(con: duckdb.DuckDBPyConnection) -> None:
     open at the same time (on the file store: nothing)."""
     if is_lake_connection(con) and _has_meta(con):  # before migration v1 there is nothing to claim
         set_meta(con, "writer", uuid.uuid4().hex)
+
+
+def next_id(con: duckdb.DuckDBPyConnection, sequence: str) -> int:
+    """The next id of `sequence` (one the schema defines: audit_log_ids, login_attempt_ids). The file
+    store has the sequence; a lake has none ("DuckLake does not support sequences"), so there it is
+    counted in `meta` (key seq.<name>), which is only safe inside a writing transaction: the claim
+    makes a second process that counts at the same time fail to commit instead of reusing the id."""
+    if not is_lake_connection(con):
+        return con.execute("SELECT nextval($sequence)", {"sequence": sequence}).fetchall()[0][0]
+    key = f"seq.{sequence}"
+    value = int(meta_value(con, key) or 0) + 1
+    set_meta(con, key, str(value))
+    return value
