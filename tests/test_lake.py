@@ -169,3 +169,14 @@ def test_a_private_cluster_starts_on_loopback_and_stops_cleanly(pg_cluster):
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", cluster.port)) != 0  # nothing listens any more
     shutil.rmtree(root)
+
+
+def test_every_cursor_starts_on_the_lake(pg_cluster, tmp_path):
+    """Figures run on `con.cursor()`s in threads (kpi.metrics.overview): a cursor of a cursor must
+    see the lake's tables, as on the file store (an attached lake would leave it on 'memory')."""
+    spec, data = new_lake(pg_cluster, tmp_path)
+    opened = lake.open_lake(spec, data)
+    nested = opened.cursor().cursor()
+    assert nested.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall() == [(str(len(MIGRATIONS)),)]
+    assert lake.is_lake_connection(nested)
+    opened.close()

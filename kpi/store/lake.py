@@ -37,13 +37,12 @@ from pathlib import Path
 import duckdb
 
 from kpi.store import derived
-from kpi.store.connection import DUCKDB_CONFIG, StoreError, schema_version
+from kpi.store.connection import StoreError, schema_version
 from kpi.store.migrations import MIGRATIONS
 from kpi.store.transactions import WriteRefused, transaction
 from kpi.store.writer_claim import claim_writer, is_lake_connection, next_id  # noqa: F401  (re-exported)
 
 LAKE_PREFIX = "ducklake:"
-LAKE_ALIAS = "lake"
 DATA_ENV_VAR = "DJ_LAKE_DATA"
 # package → the file name DuckDB loads it by (its entry point is named after the file: the postgres
 # extension's is postgres_scanner_init, so it must be called postgres_scanner.duckdb_extension).
@@ -120,10 +119,20 @@ def migrate_lake(con: duckdb.DuckDBPyConnection) -> int:
 
 # --- opening --------------------------------------------------------------------------------------
 
+def _platform() -> str:
+    con = duckdb.connect()
+    try:
+        return con.execute("PRAGMA platform").fetchall()[0][0]
+    finally:
+        con.close()
+
+
 def extension_dir() -> Path:
-    """A folder holding the ducklake and postgres_scanner extensions of the installed DuckDB, copied
-    from their PyPI packages under the names DuckDB loads them by (once per DuckDB version)."""
-    target = Path(tempfile.gettempdir()) / f"dj-duckdb-extensions-{duckdb.__version__}"
+    """A folder laid out as DuckDB's extension_directory (v<version>/<platform>/<name>.duckdb_extension)
+    holding the ducklake and postgres_scanner extensions of the installed DuckDB, copied once from
+    their PyPI packages under the names DuckDB loads them by."""
+    root = Path(tempfile.gettempdir()) / "dj-duckdb-extensions"
+    target = root / f"v{duckdb.__version__}" / _platform()
     target.mkdir(parents=True, exist_ok=True)
     for package, name in _EXTENSIONS.items():
         dest = target / f"{name}.duckdb_extension"
@@ -139,32 +148,47 @@ def extension_dir() -> Path:
         partial = dest.with_suffix(f".{os.getpid()}.part")  # another process may copy at the same time
         shutil.copyfile(found[0], partial)
         os.replace(partial, dest)
-    return target
+    return root
+
+
+def lake_config() -> dict:
+    """DuckDB settings of a lake connection: the two extensions load from `extension_dir` when the
+    lake is opened; nothing is ever installed (or downloaded)."""
+    return {"extension_directory": str(extension_dir()), "autoload_known_extensions": True,
+            "autoinstall_known_extensions": False}
+
+
+def _attach_error(spec: str, exc: BaseException) -> LakeUnavailable:
+    return LakeUnavailable(f"cannot attach {spec.split(' password=')[0]}: {exc}")
+
+
+def create_lake(spec: str, data_path: str | Path) -> None:
+    """Create the lake `spec` with its data in `data_path` (a folder, made here, or an s3:// URL);
+    the catalog remembers the data path, so later opens need only `spec`. Harmless on an existing lake."""
+    data = str(data_path)
+    if "://" not in data:
+        Path(data).mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(config=lake_config())
+    try:
+        # ATTACH takes no bound path; the spec is the operator's configuration, quoted as a literal.
+        con.execute("ATTACH '" + spec.replace("'", "''") + "' AS new_lake (DATA_PATH ?)", [data])
+    except duckdb.Error as exc:
+        raise _attach_error(spec, exc) from exc
+    finally:
+        con.close()
 
 
 def connect_lake(spec: str, data_path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with the lake `spec` (ducklake:postgres:…) attached as its current database."""
-    folder = extension_dir()
-    con = duckdb.connect(config=DUCKDB_CONFIG)
-    for name in _EXTENSIONS.values():
-        con.execute(f"LOAD '{folder / name}.duckdb_extension'")  # our own folder and names, no user text
-    options = ""
-    params: list[str] = []
+    """A DuckDB connection whose default database is the lake `spec` (ducklake:postgres:…), created
+    first when `data_path` is given. The lake is the database DuckDB opens, not one attached beside
+    an in-memory one: every cursor made from this connection (kpi.metrics computes figures on
+    `con.cursor()`s in threads) then starts on the lake, as on the file store."""
     if data_path is not None:
-        data = str(data_path)
-        if "://" not in data:
-            Path(data).mkdir(parents=True, exist_ok=True)
-        options = " (DATA_PATH ?)"
-        params = [data]
+        create_lake(spec, data_path)
     try:
-        # ATTACH takes no bound path; the spec is the operator's configuration, quoted as a literal.
-        literal = "'" + spec.replace("'", "''") + "'"
-        con.execute(f"ATTACH {literal} AS {LAKE_ALIAS}{options}", params)
+        return duckdb.connect(spec, config=lake_config())
     except duckdb.Error as exc:
-        con.close()
-        raise LakeUnavailable(f"cannot attach {spec.split(' password=')[0]}: {exc}") from exc
-    con.execute(f"USE {LAKE_ALIAS}")
-    return con
+        raise _attach_error(spec, exc) from exc
 
 
 class LakeStore:
@@ -181,9 +205,7 @@ class LakeStore:
             derived.refresh_derived(self._con)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        cur = self._con.cursor()
-        cur.execute(f"USE {LAKE_ALIAS}")  # a cursor starts on the default database, not the lake
-        return cur
+        return self._con.cursor()
 
     def close(self) -> None:
         self._con.close()
