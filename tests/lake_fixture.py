@@ -124,3 +124,20 @@ def create_same_account(spec: str, worker: int, claim: bool, barrier, results) -
         outcome = exc.key
     con.close()
     results.put((worker, outcome))
+
+
+def commit_then_get_killed(spec: str, rows: int, barrier, results) -> None:
+    """Write `rows` meetings rows and bump the data version in one transaction; say so just before
+    COMMIT (the test kills this process with SIGKILL on hearing it), then commit."""
+    from kpi import store  # noqa: PLC0415
+    from kpi.store import lake  # noqa: PLC0415
+
+    con = lake.connect_lake(spec)
+    barrier.wait()
+    with store.transaction(con):
+        con.execute("INSERT INTO meetings (unit_code, meeting_type, date) "
+                    "SELECT 'K' || (i % 1000), '党员大会', DATE '2026-01-01' + CAST(i % 300 AS INTEGER) "
+                    "FROM range(?) t(i)", [rows])
+        store.bump_data_version(con, ["meetings"])
+        results.put("committing")
+    results.put("committed")

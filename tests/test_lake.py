@@ -9,7 +9,14 @@ import time
 
 import duckdb
 import pytest
-from lake_fixture import commit_batches, create_same_account, new_lake, pgcluster, running_cluster
+from lake_fixture import (
+    commit_batches,
+    commit_then_get_killed,
+    create_same_account,
+    new_lake,
+    pgcluster,
+    running_cluster,
+)
 
 from kpi import store
 from kpi.store import lake
@@ -180,3 +187,29 @@ def test_every_cursor_starts_on_the_lake(pg_cluster, tmp_path):
     assert nested.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall() == [(str(len(MIGRATIONS)),)]
     assert lake.is_lake_connection(nested)
     opened.close()
+
+
+def test_a_writer_killed_mid_commit_leaves_all_or_nothing(pg_cluster, tmp_path):
+    """kill -9 of a process in the middle of committing 200,000 rows: the lake holds either none of them
+    and the old data version, or all of them and the new one; the next writer commits normally."""
+    import os  # noqa: PLC0415
+    import signal  # noqa: PLC0415
+
+    spec, data = new_lake(pg_cluster, tmp_path)
+    lake.open_lake(spec, data).close()
+    barrier = SPAWN.Barrier(1)
+    results = SPAWN.Queue()
+    child = SPAWN.Process(target=commit_then_get_killed, args=(spec, 200_000, barrier, results))
+    child.start()
+    assert results.get(timeout=240) == "committing"
+    os.kill(child.pid, signal.SIGKILL)
+    child.join(timeout=60)
+    assert child.exitcode == -signal.SIGKILL
+    con = lake.connect_lake(spec)
+    state = (con.execute("SELECT count(*) FROM meetings").fetchall()[0][0], store.data_version(con))
+    assert state in {(0, 0), (200_000, 1)}
+    with store.transaction(con):
+        con.execute("INSERT INTO meetings (unit_code, meeting_type, date) VALUES ('A', '党员大会', DATE '2026-02-01')")
+        store.bump_data_version(con, ["meetings"])
+    assert store.data_version(con) == state[1] + 1
+    con.close()
