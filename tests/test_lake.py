@@ -213,3 +213,12 @@ def test_a_writer_killed_mid_commit_leaves_all_or_nothing(pg_cluster, tmp_path):
         store.bump_data_version(con, ["meetings"])
     assert store.data_version(con) == state[1] + 1
     con.close()
+
+
+def test_open_any_opens_a_file_or_a_lake_by_its_spec(pg_cluster, tmp_path):
+    spec, data = new_lake(pg_cluster, tmp_path)
+    opened = [lake.open_any(spec, data), lake.open_any(tmp_path / "file.duckdb")]
+    assert [type(s).__name__ for s in opened] == ["LakeStore", "Store"]
+    assert [lake.is_lake_connection(s.cursor()) for s in opened] == [True, False]
+    for s in opened:
+        s.close()
