@@ -152,9 +152,14 @@ def test_an_open_connection_sees_another_process_commit(pg_cluster, tmp_path):
 def test_a_lake_at_a_catalog_that_is_down_is_refused(pg_cluster, tmp_path):
     dead_port = pgcluster.free_port()  # nothing listens there
     started = time.monotonic()
-    with pytest.raises(lake.LakeUnavailable, match="cannot attach ducklake:postgres:dbname=x host=127.0.0.1"):
-        lake.connect_lake(f"ducklake:postgres:dbname=x host=127.0.0.1 port={dead_port} user=lake", tmp_path / "d")
+    spec = f"ducklake:postgres:dbname=x host=127.0.0.1 port={dead_port} user=lake"
+    with pytest.raises(lake.LakeCatalogDown) as refused:
+        lake.connect_lake(spec + " password=secret", tmp_path / "d")
     assert time.monotonic() - started < 30
+    assert refused.value.message("zh") == (f"无法连接数据湖的目录数据库（{spec}）：PostgreSQL 没有应答或拒绝了连接。"
+                                           "请确认它正在运行、地址端口和用户正确，然后重试。")
+    assert "secret" not in refused.value.message("en")
+    assert "Connection refused" in str(refused.value.__cause__)
 
 
 def test_a_private_cluster_starts_on_loopback_and_stops_cleanly(pg_cluster):

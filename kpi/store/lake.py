@@ -37,7 +37,7 @@ from pathlib import Path
 import duckdb
 
 from kpi.store import derived
-from kpi.store.connection import Store, StoreError, open_store, schema_version
+from kpi.store.connection import Store, StoreError, StoreTooNew, open_store, schema_version
 from kpi.store.migrations import MIGRATIONS
 from kpi.store.transactions import WriteRefused, transaction
 from kpi.store.writer_claim import claim_writer, is_lake_connection, next_id  # noqa: F401  (re-exported)
@@ -50,7 +50,21 @@ _EXTENSIONS = {"duckdb_extension_postgres": "postgres_scanner", "duckdb_extensio
 
 
 class LakeUnavailable(StoreError):
-    """The lake cannot be opened: extension packages missing for this DuckDB, or the catalog is down."""
+    """The lake cannot be opened (a family: the extension packages, the catalog)."""
+
+
+class LakeExtensionMissing(LakeUnavailable):
+    """A DuckLake extension package for this DuckDB is not installed or ships no extension; params
+    `package`, `version` (DuckDB's)."""
+
+    key = "lake.extension_missing"
+
+
+class LakeCatalogDown(LakeUnavailable):
+    """The lake's PostgreSQL catalog does not answer (or refuses); param `catalog` (the spec without
+    its password). DuckDB's own words are the exception's cause, for the log."""
+
+    key = "lake.unreachable"
 
 
 def is_lake(spec: str) -> bool:
@@ -100,7 +114,7 @@ def migrate_lake(con: duckdb.DuckDBPyConnection) -> int:
     migrating at once: the second's transaction conflicts and is retried once it sees the first's."""
     start = schema_version(con)
     if start > len(LAKE_MIGRATIONS):
-        raise StoreError(f"database schema v{start} is newer than this app (v{len(LAKE_MIGRATIONS)})")
+        raise StoreTooNew(found=start, latest=len(LAKE_MIGRATIONS))
     for _attempt in range(_MIGRATION_ATTEMPTS):
         version = schema_version(con)
         if version >= len(LAKE_MIGRATIONS):
@@ -109,7 +123,7 @@ def migrate_lake(con: duckdb.DuckDBPyConnection) -> int:
             with transaction(con):
                 con.execute(LAKE_MIGRATIONS[version])
                 con.execute("DELETE FROM meta WHERE key = 'schema_version'")
-                con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(version + 1)])
+                con.execute("INSERT INTO meta VALUES ('schema_version', $version)", {"version": str(version + 1)})
         except (WriteRefused, duckdb.CatalogException, duckdb.TransactionException):
             continue  # another process ran this step first: read the version again
     return start
@@ -140,11 +154,11 @@ def extension_dir() -> Path:
             continue
         spec = importlib.util.find_spec(package)
         if spec is None or not spec.submodule_search_locations:
-            raise LakeUnavailable(f"{package}=={duckdb.__version__} is not installed (DuckLake needs it)")
+            raise LakeExtensionMissing(package=package, version=duckdb.__version__)
         shipped = Path(spec.submodule_search_locations[0]) / "extensions" / f"v{duckdb.__version__}"
         found = list(shipped.glob("*.duckdb_extension"))
         if not found:
-            raise LakeUnavailable(f"{package} has no extension for DuckDB {duckdb.__version__}")
+            raise LakeExtensionMissing(package=package, version=duckdb.__version__)
         partial = dest.with_suffix(f".{os.getpid()}.part")  # another process may copy at the same time
         shutil.copyfile(found[0], partial)
         os.replace(partial, dest)
@@ -158,8 +172,8 @@ def lake_config() -> dict:
             "autoinstall_known_extensions": False}
 
 
-def _attach_error(spec: str, exc: BaseException) -> LakeUnavailable:
-    return LakeUnavailable(f"cannot attach {spec.split(' password=')[0]}: {exc}")
+def _attach_error(spec: str, exc: BaseException) -> LakeCatalogDown:
+    return LakeCatalogDown(catalog=spec.split(" password=")[0])
 
 
 def create_lake(spec: str, data_path: str | Path) -> None:
