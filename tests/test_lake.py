@@ -5,7 +5,9 @@ Runs only where DuckDB's ducklake and postgres extension packages exist for the 
 (1.5.5; there are none for 2.0) and PostgreSQL's server programs are installed (see lake_fixture).
 """
 import multiprocessing
+import sys
 import time
+import types
 
 import duckdb
 import pytest
@@ -23,6 +25,15 @@ from kpi.store import lake
 from kpi.store.migrations import MIGRATIONS
 
 SPAWN = multiprocessing.get_context("spawn")  # each child its own DuckDB instance, like another server
+
+
+@pytest.fixture(autouse=True)
+def bare_main(monkeypatch):
+    """A spawned child first runs its parent's __main__ again, by path. After an AppTest in the same
+    pytest worker that is app.py (AppTest runs the page as __main__), and the dashboard's bootstrap
+    then fails in the child before its target runs — its siblings wait at their barrier for ever.
+    A bare __main__ gives the children nothing to run but their target."""
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
 
 
 @pytest.fixture(scope="module")
