@@ -55,12 +55,14 @@ def browser(playwright):
 
 
 def _open(tabs, url: str, path: str = "overview", account: tuple[str, str] = DEMO_ADMIN):
-    """A new tab of the module's context `tabs` (downloads accepted), signed in as `account` on the
-    sign-in form at the page's own address, which then opens that page (as a bookmark does)."""
+    """A new tab of the module's context `tabs` (downloads accepted), signed in as `account`, on the
+    page at `path`."""
     page = tabs.new_page()
     page.set_viewport_size({"width": 1600, "height": 1000})
-    page.goto(f"{url}/{path}", wait_until="domcontentloaded")
+    page.goto(url, wait_until="domcontentloaded")
     sign_in(page, *account)
+    if path != "overview":
+        open_in_app(page, path)
     return page
 
 
