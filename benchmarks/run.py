@@ -242,7 +242,8 @@ def seed_stores(full: Path, work: Path) -> tuple[Path, Path]:
         s.close()
     s = store.open_store(tree)
     con = s.cursor()
-    con.execute("ATTACH ? AS full_store (READ_ONLY)", [str(full)])
+    # DuckDB 1.5.5 binds no ATTACH path; the path is this run's own work folder, quoted as a literal.
+    con.execute("ATTACH '" + str(full).replace("'", "''") + "' AS full_store (READ_ONLY)")
     con.execute("INSERT INTO units SELECT * FROM full_store.units")
     con.execute("DETACH full_store")
     s.close()

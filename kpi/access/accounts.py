@@ -55,6 +55,7 @@ from kpi.access.roles import ADMIN, ANALYST, LEADER, ROLES, Account, AuthError, 
 from kpi.rules import Rules
 from kpi.store.meta import meta_value, set_meta
 from kpi.store.transactions import transaction
+from kpi.store.writer_claim import next_id
 
 
 # One class per refusal about accounts and the first administrator; each names its auth.error. key.
@@ -373,10 +374,12 @@ def _start_attempt(con: duckdb.DuckDBPyConnection, rules: Rules, username: str, 
         refusal = _rate_refusal(con, rules, client, now)
         if refusal is not None:
             raise refusal
-        return con.execute(
-            "INSERT INTO login_attempts (username, client, started_at, outcome) "
-            "VALUES ($username, $client, $now, $pending) RETURNING attempt_id",
-            {"username": username, "client": client, "now": now, "pending": PENDING}).fetchall()[0][0]
+        # The id is taken first, not RETURNING'd: a DuckLake store has neither (kpi.store.lake).
+        attempt = next_id(con, "login_attempt_ids")
+        con.execute("INSERT INTO login_attempts (attempt_id, username, client, started_at, outcome) "
+                    "VALUES ($attempt, $username, $client, $now, $pending)",
+                    {"attempt": attempt, "username": username, "client": client, "now": now, "pending": PENDING})
+        return attempt
 
 
 def _finish_attempt(con: duckdb.DuckDBPyConnection, attempt: int, outcome: str,

@@ -11,6 +11,7 @@ import duckdb
 import pandas as pd
 
 from kpi import store
+from kpi.store.writer_claim import next_id
 
 ACTIONS = ("sign_in", "sign_in_failed", "sign_out", "session_expired", "admin_created", "upload", "undo",
            "edit", "export", "account_created", "account_changed", "account_deleted", "demo_cleared",
@@ -24,10 +25,11 @@ def record(con: duckdb.DuckDBPyConnection, username: str | None, action: str, ta
     batch, an account); `detail` says more in plain words. Never pass a password."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
-    con.execute("INSERT INTO audit_log (logged_at, username, action, target, detail) "
-                "VALUES ($logged_at, $username, $action, $target, $detail)",
-                {"logged_at": at or dt.datetime.now().replace(microsecond=0), "username": username,
-                 "action": action, "target": target, "detail": detail})
+    # The id is taken first (not a column default): a DuckLake store has no sequences (kpi.store.lake).
+    con.execute("INSERT INTO audit_log (id, logged_at, username, action, target, detail) "
+                "VALUES ($id, $logged_at, $username, $action, $target, $detail)",
+                {"id": next_id(con, "audit_log_ids"), "logged_at": at or dt.datetime.now().replace(microsecond=0),
+                 "username": username, "action": action, "target": target, "detail": detail})
 
 
 _ENTRIES = ("SELECT " + ", ".join(COLUMNS) + """ FROM audit_log

@@ -11,6 +11,7 @@ import duckdb
 
 from kpi.i18n import TranslatedError
 from kpi.store.state import changed_at
+from kpi.store.writer_claim import claim_writer
 
 
 class WriteRefused(TranslatedError):
@@ -87,6 +88,7 @@ def transaction(con: duckdb.DuckDBPyConnection, expected_version: int | None = N
         con.execute("BEGIN TRANSACTION")
         _OPEN.add(id(con))
         try:
+            claim_writer(con)  # on a DuckLake: writers in other processes conflict with this one
             _refuse_if_stale(con, expected_version, depends_on)
             yield
             con.execute("COMMIT")
