@@ -17,6 +17,7 @@ import contextlib
 import glob
 import os
 import pwd
+import re
 import shutil
 import socket
 import subprocess
@@ -114,11 +115,14 @@ class Cluster:
              "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", sql], check=True, capture_output=True, text=True)
         return result.stdout
 
-    def create_database(self, name: str) -> None:
-        """CREATE DATABASE `name` unless it exists (a lake's catalog is one database)."""
+    def create_database(self, name: str, template: str | None = None) -> None:
+        """CREATE DATABASE `name` unless it exists (a lake's catalog is one database); with `template`, a
+        copy of that database (which nobody may be connected to)."""
+        if not re.fullmatch(r"\w+", name) or (template and not re.fullmatch(r"\w+", template)):
+            raise ValueError(f"not a plain database name: {name!r} / {template!r}")
         exists = self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'").strip()
         if not exists:
-            self.psql(f'CREATE DATABASE "{name}"')
+            self.psql(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
 
     def stop(self) -> None:
         """Fast shutdown (open sessions are ended, nothing half-written survives: PostgreSQL's WAL)."""

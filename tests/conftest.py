@@ -87,6 +87,28 @@ def tabs(browser):
 
 
 @pytest.fixture(scope="session")
+def lake_factory():
+    """New DuckLake stores on this worker's private PostgreSQL (started on first use, stopped at the
+    end): `lake_factory.new_spec()` is the DJ_STORE spec of an empty lake at the latest schema."""
+    from lake_fixture import LakeFactory, running_cluster  # noqa: PLC0415  (only store-kind tests need it)
+
+    with running_cluster() as cluster:
+        yield LakeFactory(cluster)
+
+
+STORE_KINDS = ("file", "lake")
+
+
+@pytest.fixture(params=STORE_KINDS)
+def store_spec(request, tmp_path):
+    """A new, empty store of each kind in turn — the DuckDB file and a DuckLake — as the spec
+    `store.open_store` takes: store-level tests that use it run once per kind (issue 16)."""
+    if request.param == "file":
+        return tmp_path / "store.duckdb"
+    return request.getfixturevalue("lake_factory").new_spec()
+
+
+@pytest.fixture(scope="session")
 def demo_store(tmp_path_factory):
     """`demo_store(path, as_of)` puts at `path` a store holding the demo group as of `as_of` (no
     accounts; with `with_accounts`, the demo accounts too) and returns `path`. Each date's demo is

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import os
 import shutil
 import sys
 import tempfile
@@ -47,6 +48,9 @@ def running_cluster() -> Iterator[pgcluster.Cluster]:
     (fast) and removed at the end. Skips the test where the lake cannot run (`lake_available`)."""
     reason = lake_available()
     if reason:
+        # CI installs what the lake needs (scripts/setup.sh): there a missing piece is a failure, not a skip.
+        if os.environ.get("CI"):
+            pytest.fail(f"the DuckLake tests cannot run: {reason}")
         pytest.skip(reason)
     # Not under pytest's tmp_path: as root the server runs as `postgres`, which cannot enter
     # /tmp/pytest-of-root (mode 0700); a folder of its own directly under /tmp it can.
@@ -59,12 +63,38 @@ def running_cluster() -> Iterator[pgcluster.Cluster]:
         shutil.rmtree(root, ignore_errors=True)
 
 
+def lake_spec(cluster: pgcluster.Cluster, name: str) -> str:
+    """The DJ_STORE spec of the lake whose catalog is database `name` of `cluster`."""
+    return f"ducklake:postgres:dbname={name} host=127.0.0.1 port={cluster.port} user={pgcluster.SUPERUSER}"
+
+
+class LakeFactory:
+    """New lakes at the latest schema, fast: the migrations run once, into a template catalog, and each
+    new lake's catalog is a PostgreSQL copy of it (CREATE DATABASE … TEMPLATE, ~0.1 s instead of
+    seconds of migrations). Every copy inherits the template's data folder; data file names are unique,
+    so the lakes never read each other's files."""
+
+    TEMPLATE = "lake_template"
+
+    def __init__(self, cluster: pgcluster.Cluster):
+        from kpi.store import lake  # noqa: PLC0415
+
+        self.cluster = cluster
+        cluster.create_database(self.TEMPLATE)
+        opened = lake.open_lake(lake_spec(cluster, self.TEMPLATE), cluster.root / "lake-data")
+        opened.close()  # nobody may stay connected to a template
+
+    def new_spec(self) -> str:
+        name = f"lake_{uuid.uuid4().hex[:12]}"
+        self.cluster.create_database(name, template=self.TEMPLATE)
+        return lake_spec(self.cluster, name)
+
+
 def new_lake(cluster: pgcluster.Cluster, data_root: Path) -> tuple[str, Path]:
     """(spec, data folder) of a new, empty lake in its own catalog database."""
     name = f"lake_{uuid.uuid4().hex[:12]}"
     cluster.create_database(name)
-    spec = f"ducklake:postgres:dbname={name} host=127.0.0.1 port={cluster.port} user={pgcluster.SUPERUSER}"
-    return spec, data_root / name
+    return lake_spec(cluster, name), data_root / name
 
 
 # --- work done in child processes (spawned: each is its own DuckDB instance, like a server) ------

@@ -41,8 +41,8 @@ MEETINGS_S2 = "单位编码,会议类型,日期,应到人数,实到人数\nT21,�
 
 
 @pytest.fixture
-def con(tmp_path, rules):
-    s = make_store(tmp_path / "actions.duckdb")
+def con(store_spec, rules):
+    s = make_store(store_spec)
     c = s.cursor()
     for username, role, unit in (("root", ADMIN, None), ("ana", ANALYST, "S1"), ("bob", ANALYST, "S2"),
                                  ("boss", LEADER, None), ("chief", ADMIN, "S1")):

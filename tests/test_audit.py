@@ -19,8 +19,8 @@ INJECTIONS = ("' OR 1=1 --", "admin'; DROP TABLE audit_log; --", '" OR ""="', "%
 
 
 @pytest.fixture
-def con(tmp_path):
-    s = store.open_store(tmp_path / "audit.duckdb")
+def con(store_spec):
+    s = store.open_store(store_spec)
     c = s.cursor()
     audit.record(c, "admin", "sign_in", at=T0)
     audit.record(c, "ana", "upload", "#3 meetings.csv", "meetings: +2 ~0 =1", at=T0 + dt.timedelta(days=1))

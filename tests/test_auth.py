@@ -25,8 +25,8 @@ UNITS = ("单位编码,单位名称,上级单位编码,层级,组织类型,党�
 
 
 @pytest.fixture
-def con(tmp_path, rules):
-    s = store.open_store(tmp_path / "auth.duckdb")
+def con(store_spec, rules):
+    s = store.open_store(store_spec)
     c = s.cursor()
     commit_upload(c, parse_upload(UNITS, "units.csv", "units", c, rules), "setup")
     yield c
@@ -238,12 +238,12 @@ def test_demo_accounts_bound_as_documented(con, rules):
     assert list(accounts.account_table(con).username) == ["real"]
 
 
-def test_command_line_import_by_an_account_keeps_its_scope(con, rules, tmp_path, capsys):
+def test_command_line_import_by_an_account_keeps_its_scope(con, store_spec, rules, tmp_path, capsys):
     from kpi.cli import main  # noqa: PLC0415
 
     accounts.create_account(con, rules, "ana", "ana-pass-1", ANALYST, "A", by=None)
     accounts.create_account(con, rules, "boss", "boss-pass-1", LEADER, None, by=None)
-    db = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]
+    db = str(store_spec)  # a file's path or a lake's spec
     csv = tmp_path / "meetings.csv"
     csv.write_text("单位编码,会议类型,日期,应到人数,实到人数\nA1,主题党日,2025-03-05,30,28\nB1,党课,2025-03-06,40,39\n")
     before = store.table_checksums(con)

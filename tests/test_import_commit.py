@@ -55,8 +55,8 @@ def rows(con, sql: str) -> list[tuple]:
 
 
 @pytest.fixture
-def con(tmp_path):
-    s = store.open_store(tmp_path / "t.duckdb")
+def con(store_spec):
+    s = store.open_store(store_spec)
     yield s.cursor()
     s.close()
 

@@ -231,10 +231,11 @@ def test_a_writer_killed_mid_commit_leaves_all_or_nothing(pg_cluster, tmp_path):
     con.close()
 
 
-def test_open_any_opens_a_file_or_a_lake_by_its_spec(pg_cluster, tmp_path):
+def test_open_store_opens_a_file_or_a_lake_by_its_spec(pg_cluster, tmp_path, monkeypatch):
     spec, data = new_lake(pg_cluster, tmp_path)
-    opened = [lake.open_any(spec, data), lake.open_any(tmp_path / "file.duckdb")]
-    assert [type(s).__name__ for s in opened] == ["LakeStore", "Store"]
+    monkeypatch.setenv(lake.DATA_ENV_VAR, str(data))
+    opened = [store.open_store(spec), store.open_store(tmp_path / "file.duckdb")]
+    assert [(type(s).__name__, s.kind) for s in opened] == [("LakeStore", "ducklake"), ("Store", "file")]
     assert [lake.is_lake_connection(s.cursor()) for s in opened] == [True, False]
     for s in opened:
         s.close()

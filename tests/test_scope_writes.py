@@ -40,8 +40,8 @@ SUGGEST_G0101 = f"该单位不在您的数据范围（{SCOPE}）内，是否为 
 
 
 @pytest.fixture
-def con(tmp_path, rules):
-    s = store.open_store(tmp_path / "scope.duckdb")
+def con(store_spec, rules):
+    s = store.open_store(store_spec)
     c = s.cursor()
     for dataset, text in (("units", UNITS), ("problems", PROBLEMS), ("supervision", SUPERVISION),
                           ("meetings", MEETINGS)):
@@ -184,11 +184,11 @@ def test_unit_names_and_suggestions_come_only_from_the_subtree(con, rules):
     assert parsed.frame.unit_code.tolist() == ["G0101"]
 
 
-def test_command_line_import_by_a_bound_account_parses_within_its_scope(con, rules, tmp_path, capsys):
+def test_command_line_import_by_a_bound_account_parses_within_its_scope(con, store_spec, rules, tmp_path, capsys):
     from kpi.cli import main  # noqa: PLC0415
 
     accounts.create_account(con, rules, "analyst01", "analyst01-pass", ANALYST, "G01", by=None)
-    db = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]
+    db = str(store_spec)  # a file's path or a lake's spec
     problems = tmp_path / "problems.csv"
     problems.write_text("问题编号,单位编码,问题来源,发现日期,问题描述,整改状态,整改时限\n"
                         "SF-0001,G0101,巡察,2025-03-01,改写的描述,整改中,2025-09-30\n")

@@ -14,15 +14,25 @@ from kpi import store
 from kpi.access import accounts
 from kpi.access.roles import ANALYST, LEADER
 from kpi.store.migrations import MIGRATIONS
+from kpi.store.writer_claim import next_id
 
 NOW = dt.datetime(2025, 7, 1, 9, 0, 0)
 BURST = 30
 LOCKED_15 = "登录失败次数过多，账号“wang”已锁定，请 15 分钟后再试。"
 
 
+def attempt_elsewhere(con, client: str, at: dt.datetime, outcome: str) -> int:
+    """An attempt of 'wang' written as another server would (its id from `next_id`: a lake has no
+    sequence); returns its id."""
+    attempt = next_id(con, "login_attempt_ids")
+    con.execute("INSERT INTO login_attempts (attempt_id, username, client, started_at, outcome) "
+                "VALUES (?, 'wang', ?, ?, ?)", [attempt, client, at, outcome])
+    return attempt
+
+
 @pytest.fixture
-def opened(tmp_path, rules):
-    s = store.open_store(tmp_path / "signin.duckdb")
+def opened(store_spec, rules):
+    s = store.open_store(store_spec)
     con = s.cursor()
     con.execute("INSERT INTO units (unit_code, unit_name, level) VALUES ('G', '集团', 1)")
     accounts.create_account(con, rules, "wang", "right-pass", ANALYST, "G", by=None)
@@ -111,9 +121,7 @@ def test_a_success_does_not_reset_the_count(opened, rules):
 def test_attempts_in_flight_elsewhere_count_and_are_not_forgiven_by_a_success(opened, rules):
     con = opened.cursor()
     # Another process sharing the store has written two attempts and is still verifying them.
-    elsewhere = [con.execute("INSERT INTO login_attempts (username, client, started_at, outcome) "
-                             "VALUES ('wang', '10.0.5.5', ?, 'pending') RETURNING attempt_id", [NOW]).fetchall()[0][0]
-                 for _ in range(2)]
+    elsewhere = [attempt_elsewhere(con, "10.0.5.5", NOW, "pending") for _ in range(2)]
     assert accounts.counted_failures(con, rules, "wang", NOW)[0] == 2
     assert accounts.authenticate(con, rules, "wang", "right-pass", NOW).username == "wang"
     con.execute("UPDATE login_attempts SET outcome = 'failure' WHERE list_contains(?, attempt_id)", [elsewhere])
@@ -130,8 +138,7 @@ def test_attempts_in_flight_elsewhere_count_and_are_not_forgiven_by_a_success(op
 def test_five_pending_attempts_elsewhere_lock_the_right_password_out(opened, rules):
     con = opened.cursor()
     for _ in range(rules.max_failed_logins):
-        con.execute("INSERT INTO login_attempts (username, client, started_at, outcome) "
-                    "VALUES ('wang', '10.0.5.5', ?, 'pending')", [NOW - dt.timedelta(minutes=3)])
+        attempt_elsewhere(con, "10.0.5.5", NOW - dt.timedelta(minutes=3), "pending")
     with pytest.raises(accounts.SignInLocked) as err:
         accounts.authenticate(con, rules, "wang", "right-pass", NOW)
     assert err.value.message("zh") == "登录失败次数过多，账号“wang”已锁定，请 12 分钟后再试。"
@@ -174,8 +181,7 @@ def test_no_client_is_one_client_unknown(opened, rules):
 def test_old_failures_are_kept_and_expired_attempts_pruned(opened, rules):
     con = opened.cursor()
     for minutes in (30, 20, 1):
-        con.execute("INSERT INTO login_attempts (username, client, started_at, outcome) VALUES "
-                    "('wang', 'unknown', ?, 'failure')", [NOW - dt.timedelta(minutes=minutes)])
+        attempt_elsewhere(con, "unknown", NOW - dt.timedelta(minutes=minutes), "failure")
     accounts.authenticate(con, rules, "wang", "right-pass", NOW, client="10.0.0.1")
     # Older than every window (15 min lock, 60 s rate): gone; the recent failure and the success stay.
     assert con.execute("SELECT started_at, outcome FROM login_attempts ORDER BY attempt_id").fetchall() == [

@@ -71,8 +71,9 @@ def supervision(aid: str, code: str) -> dict:
 
 
 @pytest.fixture
-def opened(tmp_path):
-    s = store.open_store(tmp_path / "w.duckdb")
+def opened(store_spec):
+    """An empty store, once of each kind (the DuckDB file, a DuckLake)."""
+    s = store.open_store(store_spec)
     yield s
     s.close()
 
@@ -127,24 +128,35 @@ def test_two_commits_at_once_on_different_datasets_both_succeed_one_after_the_ot
     assert store.data_version(con) == 3
 
 
-def test_a_write_conflict_is_one_translated_refusal_and_writes_nothing(opened, con):
-    # A writer outside this process's lock (another program's transaction on the same database)
-    # holds the data version row; DuckDB refuses the commit's rewrite of it as a conflict.
+def test_a_write_conflict_is_one_translated_refusal_and_writes_nothing(opened, con, monkeypatch):
+    # A writer outside this process's lock (another program; on a lake, another server) rewrites the
+    # data version and commits while this commit's transaction is open: the store refuses this commit's
+    # own rewrite of it as a conflict — the file at once, a lake at COMMIT.
     other = opened.cursor()
-    other.execute("BEGIN TRANSACTION")
-    store.set_meta(other, "data_version", "99")
-    before = store.table_checksums(con)
-    try:
-        with pytest.raises(store.WriteConflict) as info:
-            commit_upload(con, parsed("meetings", [meeting("G0101", 5)], "m"), "ana")
-    finally:
-        other.execute("ROLLBACK")
+    real_bump = store.bump_data_version
+
+    def bump_after_another_writer(c, *datasets):
+        other.execute("BEGIN TRANSACTION")
+        store.set_meta(other, "data_version", "99")
+        other.execute("COMMIT")
+        return real_bump(c, *datasets)
+
+    def checksums_besides_meta() -> dict:  # meta holds the other writer's data version
+        return {table: sums for table, sums in store.table_checksums(con).items() if table != "meta"}
+
+    before = checksums_besides_meta()
+    monkeypatch.setattr(store, "bump_data_version", bump_after_another_writer)
+    with pytest.raises(store.WriteConflict) as info:
+        commit_upload(con, parsed("meetings", [meeting("G0101", 5)], "m"), "ana")
+    monkeypatch.undo()
     assert (type(info.value), info.value.message("zh"), info.value.message("en")) == (
         store.WriteConflict, CONFLICT_ZH, CONFLICT_EN)
     assert isinstance(info.value.__cause__, duckdb.TransactionException)
-    assert store.table_checksums(con) == before
+    assert checksums_besides_meta() == before
+    assert store.data_version(con) == 99  # the other writer's commit stands
     # The refusal left no transaction open behind it: the next commit goes through.
     assert commit_upload(con, parsed("meetings", [meeting("G0101", 5)], "m"), "ana").inserted == 1
+    assert store.data_version(con) == 100
 
 
 def test_commit_over_a_preview_made_before_an_undo_is_refused_as_stale(con):

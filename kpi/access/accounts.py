@@ -54,7 +54,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from kpi.access.roles import ADMIN, ANALYST, LEADER, ROLES, Account, AuthError, check_manages_account, check_may_bind
 from kpi.rules import Rules
 from kpi.store.meta import meta_value, set_meta
-from kpi.store.transactions import transaction
+from kpi.store.transactions import retry_on_conflict, transaction
 from kpi.store.writer_claim import next_id
 
 
@@ -370,7 +370,14 @@ def _start_attempt(con: duckdb.DuckDBPyConnection, rules: Rules, username: str, 
     window = max(dt.timedelta(minutes=rules.lockout_minutes), dt.timedelta(seconds=rules.sign_in_window_seconds))
     with _ATTEMPTS_GATE:
         # read by no window
-        con.execute("DELETE FROM login_attempts WHERE started_at <= $since", {"since": now - window})
+        _write_retried(con, "DELETE FROM login_attempts WHERE started_at <= $since", {"since": now - window})
+        return retry_on_conflict(lambda: _insert_attempt(con, rules, username, client, now))
+
+
+def _insert_attempt(con: duckdb.DuckDBPyConnection, rules: Rules, username: str, client: str,
+                    now: dt.datetime) -> int:
+    # One transaction: on a DuckLake, servers in other processes count and insert at the same time.
+    with transaction(con):
         refusal = _rate_refusal(con, rules, client, now)
         if refusal is not None:
             raise refusal
@@ -382,11 +389,20 @@ def _start_attempt(con: duckdb.DuckDBPyConnection, rules: Rules, username: str, 
         return attempt
 
 
+def _write_retried(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> None:
+    """One statement of the sign-in's own bookkeeping, in its own transaction, tried again when it meets
+    another server's commit on a DuckLake (`retry_on_conflict`)."""
+    def write() -> None:
+        with transaction(con):
+            con.execute(sql, params)
+    retry_on_conflict(write)
+
+
 def _finish_attempt(con: duckdb.DuckDBPyConnection, attempt: int, outcome: str,
                     clears_before: int | None = None) -> None:
-    con.execute("UPDATE login_attempts SET outcome = $outcome, clears_before = $clears_before "
-                "WHERE attempt_id = $attempt",
-                {"outcome": outcome, "clears_before": clears_before, "attempt": attempt})
+    _write_retried(con, "UPDATE login_attempts SET outcome = $outcome, clears_before = $clears_before "
+                        "WHERE attempt_id = $attempt",
+                   {"outcome": outcome, "clears_before": clears_before, "attempt": attempt})
 
 
 def _first_pending(con: duckdb.DuckDBPyConnection, username: str, besides: int) -> int | None:
@@ -425,8 +441,8 @@ def authenticate(con: duckdb.DuckDBPyConnection, rules: Rules, username: str, pa
             raise BadCredentials("disabled" if matches else "bad_credentials")
         forgiven_below = attempt if first_pending is None else min(attempt, first_pending)
         _finish_attempt(con, attempt, SUCCESS, clears_before=forgiven_below)
-        con.execute("UPDATE accounts SET last_login = $now WHERE username = $username",
-                    {"now": now, "username": username})
+        _write_retried(con, "UPDATE accounts SET last_login = $now WHERE username = $username",
+                       {"now": now, "username": username})
         return get_account(con, username)
 
 

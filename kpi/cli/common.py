@@ -129,14 +129,16 @@ def _os_detail(error: OSError) -> str:
 
 def add_shared_options(parser: argparse.ArgumentParser) -> None:
     """The options every command takes: the store and the language of its messages."""
-    parser.add_argument("--db", type=Path, help="DuckDB store (default: $DJ_DB or data/dashboard.duckdb)")
+    parser.add_argument("--db", help="the store: a DuckDB file, or a DuckLake as ducklake:postgres:<dsn> "
+                                     "(default: $DJ_STORE, $DJ_DB or data/dashboard.duckdb)")
     parser.add_argument("--lang", choices=LANGUAGES, default=DEFAULT_LANGUAGE,
                         help="language of the messages and of what is written (default zh)")
 
 
-def db_path(args: argparse.Namespace) -> Path:
-    """The store the command works on: --db, else $DJ_DB, else data/dashboard.duckdb."""
-    return Path(args.db) if args.db else config.db_path([])
+def db_path(args: argparse.Namespace) -> Path | str:
+    """The store the command works on: --db, else $DJ_STORE, else $DJ_DB, else data/dashboard.duckdb
+    (a file as a Path, a DuckLake's spec as text: `config.store_location`)."""
+    return config.store_location(args.db) if args.db else config.db_path([])
 
 
 # The store a running dashboard lends to a job it took over (kpi/cli/handoff.py), for that job's thread
@@ -144,21 +146,30 @@ def db_path(args: argparse.Namespace) -> Path:
 HOSTED_STORE: ContextVar[store.Store | None] = ContextVar("hosted_store", default=None)
 
 
-def _hosted(path: Path) -> store.Store | None:
+def _hosted(path: Path | str) -> store.Store | None:
     hosted = HOSTED_STORE.get()
-    if hosted is not None and hosted.path.resolve() == path.resolve():
+    if hosted is not None and not config.is_lake(path) and hosted.path.resolve() == Path(path).resolve():
         return hosted
     return None
 
 
 @contextmanager
-def opened_store(path: Path, *, create: bool = False) -> Iterator[store.Store]:
+def opened_store(path: Path | str, *, create: bool = False) -> Iterator[store.Store]:
     """The store at `path`, open for the `with` block and closed after it.
 
     Only `create=True` (the demo, the first administrator) may make a new file: anywhere else a missing
     file is a mistyped --db, refused with StoreMissing instead of answering from an empty new store.
-    A file DuckDB cannot open is refused by cause: StoreLocked, StoreReadOnly, NotAStore.
+    A file DuckDB cannot open is refused by cause: StoreLocked, StoreReadOnly, NotAStore. A DuckLake
+    (`ducklake:…`) is opened beside any servers on it; one that cannot be reached is refused by
+    kpi.store.lake (LakeCatalogDown, LakeExtensionMissing).
     """
+    if config.is_lake(path):
+        opened = store.open_store(path)
+        try:
+            yield opened
+        finally:
+            opened.close()
+        return
     if not create and not path.exists():
         raise StoreMissing(path)
     hosted = _hosted(path)

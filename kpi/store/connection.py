@@ -7,6 +7,7 @@ from pathlib import Path
 
 import duckdb
 
+from kpi.config import is_lake
 from kpi.i18n import TranslatedError
 from kpi.store import derived
 from kpi.store.migrations import LATEST_VERSION, MIGRATIONS
@@ -54,14 +55,15 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
 class Store:
     """An open DuckDB store. Use `cursor()` per thread / per query batch."""
 
+    kind = "file"
+
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._con = duckdb.connect(str(self.path), config=DUCKDB_CONFIG)
         migrate(self._con)
         # Data written by another program (or an older version of this one) since: catch up.
-        with transaction(self._con):
-            derived.refresh_derived(self._con)
+        derived.catch_up(self._con)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         return self._con.cursor()
@@ -70,6 +72,11 @@ class Store:
         self._con.close()
 
 
-def open_store(path: str | Path) -> Store:
-    """Open (creating and migrating if needed) the DuckDB store at `path`."""
-    return Store(path)
+def open_store(spec: str | Path):
+    """Open (creating and migrating if needed) the store `spec` names: a DuckLake for `ducklake:…`
+    (kpi.store.lake.LakeStore; its data folder from $DJ_LAKE_DATA when it is created), else the DuckDB
+    file at that path (`Store`). Both have `cursor()`, `close()`, `path` and `kind`."""
+    if is_lake(spec):
+        from kpi.store import lake  # noqa: PLC0415  (lake imports this module)
+        return lake.open_lake(str(spec))
+    return Store(spec)

@@ -36,13 +36,13 @@ from pathlib import Path
 
 import duckdb
 
+from kpi.config import LAKE_PREFIX, is_lake  # noqa: F401  (re-exported)
 from kpi.store import derived
-from kpi.store.connection import Store, StoreError, StoreTooNew, open_store, schema_version
+from kpi.store.connection import StoreError, StoreTooNew, schema_version
 from kpi.store.migrations import MIGRATIONS
 from kpi.store.transactions import WriteRefused, transaction
 from kpi.store.writer_claim import claim_writer, is_lake_connection, next_id  # noqa: F401  (re-exported)
 
-LAKE_PREFIX = "ducklake:"
 DATA_ENV_VAR = "DJ_LAKE_DATA"
 # package → the file name DuckDB loads it by (its entry point is named after the file: the postgres
 # extension's is postgres_scanner_init, so it must be called postgres_scanner.duckdb_extension).
@@ -60,16 +60,17 @@ class LakeExtensionMissing(LakeUnavailable):
     key = "lake.extension_missing"
 
 
+class LakeNoDataPath(LakeUnavailable):
+    """The lake does not exist and no data path was given to create it ($DJ_LAKE_DATA); param `catalog`."""
+
+    key = "lake.no_data_path"
+
+
 class LakeCatalogDown(LakeUnavailable):
     """The lake's PostgreSQL catalog does not answer (or refuses); param `catalog` (the spec without
     its password). DuckDB's own words are the exception's cause, for the log."""
 
     key = "lake.unreachable"
-
-
-def is_lake(spec: str) -> bool:
-    """True when a store spec (DJ_STORE) names a DuckLake rather than a DuckDB file."""
-    return str(spec).startswith(LAKE_PREFIX)
 
 
 # --- the lake's dialect of the schema -------------------------------------------------------------
@@ -172,8 +173,15 @@ def lake_config() -> dict:
             "autoinstall_known_extensions": False}
 
 
-def _attach_error(spec: str, exc: BaseException) -> LakeCatalogDown:
-    return LakeCatalogDown(catalog=spec.split(" password=")[0])
+def public_spec(spec: str) -> str:
+    """The spec as messages may show it: without a password (one belongs in PGPASSWORD or ~/.pgpass)."""
+    return re.sub(r"\s*password=\S*", "", spec)
+
+
+def _attach_error(spec: str, exc: BaseException) -> LakeUnavailable:
+    if "data_path is not set" in str(exc):  # DuckLake's words for a lake that does not exist yet
+        return LakeNoDataPath(catalog=public_spec(spec))
+    return LakeCatalogDown(catalog=public_spec(spec))
 
 
 def create_lake(spec: str, data_path: str | Path) -> None:
@@ -215,8 +223,7 @@ class LakeStore:
         self.path = spec  # what caches key on (kpi.store.memo names the store by its path)
         self._con = connect_lake(spec, data_path)
         migrate_lake(self._con)
-        with transaction(self._con):
-            derived.refresh_derived(self._con)
+        derived.catch_up(self._con)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         return self._con.cursor()
@@ -229,12 +236,3 @@ def open_lake(spec: str, data_path: str | Path | None = None) -> LakeStore:
     """Open (creating and migrating if needed) the lake named by `spec`; `data_path` defaults to
     $DJ_LAKE_DATA and is needed only when the lake is created."""
     return LakeStore(spec, data_path if data_path is not None else os.environ.get(DATA_ENV_VAR))
-
-
-def open_any(spec: str | Path, data_path: str | Path | None = None) -> Store | LakeStore:
-    """The store named by `spec` (what DJ_STORE would hold): a lake for `ducklake:…`, else the DuckDB
-    file at that path. The dispatch issue 16 item 1 asks of `kpi.store.open_store`, kept here while
-    this is a prototype."""
-    if is_lake(str(spec)):
-        return open_lake(str(spec), data_path)
-    return open_store(spec)

@@ -3,9 +3,12 @@ the process-wide write lock, refusing a write whose preview went stale (`StaleWr
 """
 from __future__ import annotations
 
+import random
 import threading
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 import duckdb
 
@@ -99,6 +102,30 @@ def transaction(con: duckdb.DuckDBPyConnection, expected_version: int | None = N
             raise
         finally:
             _OPEN.discard(id(con))
+
+
+T = TypeVar("T")
+# How often a short write that met another process's commit is tried (a DuckLake only, see below).
+CONFLICT_ATTEMPTS = 6
+
+
+def retry_on_conflict(write: Callable[[], T], attempts: int = CONFLICT_ATTEMPTS) -> T:
+    """`write()` — one whole writing `transaction` — run again when it fails with WriteConflict, after a
+    short random pause that grows each time, at most `attempts` times (then the conflict is raised).
+
+    For writes no user prepared (a sign-in's attempt row, its last-sign-in time): on a DuckLake other
+    servers commit optimistically, so two sign-ins at the same moment conflict and the later one simply
+    tries again. A user's own write (an upload, an undo) is not retried: it may have gone stale, and
+    the user is asked to look again (WriteRefused). The file store has no other writer, so there the
+    first try stands."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return write()
+        except WriteConflict:
+            if attempt == attempts:
+                raise
+            time.sleep(random.uniform(0.01, 0.03 * 2 ** attempt))  # jitter: the two writers drift apart
+    raise AssertionError("unreachable")
 
 
 def _refuse_if_stale(con: duckdb.DuckDBPyConnection, expected_version: int | None,

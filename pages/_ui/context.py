@@ -58,10 +58,12 @@ def refusal(error) -> str:
 
 
 @st.cache_resource(show_spinner=False)
-def _open_store(path: str) -> store.Store:
-    opened = store.open_store(path)
-    # From now on this process holds the file's lock: it takes over `python -m kpi` jobs on it.
-    handoff.serve(opened, cli.main)
+def _open_store(spec: str) -> store.Store:
+    opened = store.open_store(config.store_location(spec))
+    if opened.kind == "file":
+        # From now on this process holds the file's lock: it takes over `python -m kpi` jobs on it.
+        # (A lake has no lock: the command line opens it beside any number of servers.)
+        handoff.serve(opened, cli.main)
     return opened
 
 
