@@ -13,7 +13,7 @@ import duckdb
 import pytest
 from openpyxl import Workbook
 
-from kpi import store
+from kpi import actions, store
 from kpi.access import accounts
 from kpi.access.roles import ANALYST, Account
 from kpi.cli import main
@@ -157,6 +157,49 @@ def test_a_write_conflict_is_one_translated_refusal_and_writes_nothing(opened, c
     # The refusal left no transaction open behind it: the next commit goes through.
     assert commit_upload(con, parsed("meetings", [meeting("G0101", 5)], "m"), "ana").inserted == 1
     assert store.data_version(con) == 100
+
+
+def _another_writer_commits_once(opened, monkeypatch, *datasets: str) -> list[int]:
+    """Make the next commit meet another writer's (another server's) commit, once: inside that commit's
+    transaction, before it rewrites the data version, the other writer bumps it for `datasets` and
+    commits. Returns the list the data versions the other writer wrote are appended to."""
+    other = opened.cursor()
+    real_bump = store.bump_data_version
+    written: list[int] = []
+
+    def bump(c, *args):
+        if not written:
+            other.execute("BEGIN TRANSACTION")
+            written.append(real_bump(other, list(datasets)))
+            other.execute("COMMIT")
+        return real_bump(c, *args)
+
+    monkeypatch.setattr(store, "bump_data_version", bump)
+    return written
+
+
+def test_an_upload_that_meets_another_writers_commit_is_written_on_its_second_try(opened, con, monkeypatch):
+    version = store.data_version(con)
+    other = _another_writer_commits_once(opened, monkeypatch, "problems")
+    result = actions.upload(con, None, "ana", parsed("meetings", [meeting("G0101", 5)], "m"),
+                            expected_version=version)
+    # The first try conflicted (nothing of it kept), the second was written once, audited once.
+    assert other == [version + 1]
+    assert (result.batch_id, result.inserted) == (2, 1)
+    assert con.execute("SELECT unit_code, attended FROM meetings").fetchall() == [("G0101", 9)]
+    assert con.execute("SELECT action, target FROM audit_log").fetchall() == [("upload", "#2 m.csv")]
+    assert store.data_version(con) == version + 2
+
+
+def test_a_retried_upload_whose_preview_went_stale_is_refused_and_writes_nothing(opened, con, monkeypatch):
+    version = store.data_version(con)
+    before = store.table_checksums(con)
+    other = _another_writer_commits_once(opened, monkeypatch, "meetings")  # the dataset previewed
+    with pytest.raises(store.StaleWrite):
+        actions.upload(con, None, "ana", parsed("meetings", [meeting("G0101", 5)], "m"), expected_version=version)
+    assert other == [version + 1]
+    after = store.table_checksums(con)
+    assert {t: after[t] for t in after if t != "meta"} == {t: before[t] for t in before if t != "meta"}
 
 
 def test_commit_over_a_preview_made_before_an_undo_is_refused_as_stale(con):

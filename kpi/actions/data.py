@@ -38,6 +38,7 @@ def upload_detail(result: BatchResult) -> str:
     return f"{result.dataset}: +{result.inserted} ~{result.updated} ={result.unchanged}"
 
 
+@store.retried_on_conflict
 def upload(con: duckdb.DuckDBPyConnection, account: Account | None, username: str, parsed: ParsedUpload, *,
            as_of: dt.date | None = None, expected_version: int | None = None, force: bool = False) -> BatchResult:
     """Commit `parsed` as one batch by `username` and record 'upload', in one transaction. With an
@@ -53,6 +54,7 @@ def upload(con: duckdb.DuckDBPyConnection, account: Account | None, username: st
     return result
 
 
+@store.retried_on_conflict
 def undo(con: duckdb.DuckDBPyConnection, account: Account, batch_id: int,
          expected_version: int | None = None) -> None:
     """Undo batch `batch_id` on behalf of `account` and record 'undo' (target '#id', detail the batch's
@@ -71,6 +73,7 @@ def can_edit_problems(account: Account) -> bool:
     return roles.may_edit_problems(account)
 
 
+@store.retried_on_conflict
 def edit_problem(con: duckdb.DuckDBPyConnection, rules: Rules, account: Account, problem_id: str, changes: dict,
                  as_of: dt.date | None = None, expected_version: int | None = None) -> BatchResult:
     """Save `changes` to one problem (kpi.importing.edit.save_problem_edit: its refusals) and record
@@ -83,6 +86,7 @@ def edit_problem(con: duckdb.DuckDBPyConnection, rules: Rules, account: Account,
     return result
 
 
+@store.retried_on_conflict
 def record_export(con: duckdb.DuckDBPyConnection, username: str | None, target: str, detail: str = "") -> None:
     """Record an export of `target` (a file name) by `username`."""
     with store.transaction(con):

@@ -77,7 +77,8 @@ def _import(args: argparse.Namespace, lang: str) -> int:
             d = diff_counts(con, parsed)
             print(t("cli.dry_run", lang, new=d.new, updated=d.updated, unchanged=d.unchanged))
             return EXIT_OK
-        # role and scope checked again inside the write's transaction, with the audit row
+        # role and scope checked again inside the write's transaction, with the audit row (on a DuckLake,
+        # tried again when a server commits at the same moment: actions.upload)
         result = actions.upload(con, account, args.user, parsed, as_of=args.as_of, force=args.force)
         print(t("cli.committed", lang, batch_id=result.batch_id, dataset=t(f"common.dataset.{result.dataset}", lang),
                 new=result.inserted, updated=result.updated, unchanged=result.unchanged))

@@ -26,11 +26,20 @@ from kpi.store.state import (
     is_empty,
     table_checksums,
 )
-from kpi.store.transactions import StaleWrite, WriteConflict, WriteRefused, transaction, write_lock
+from kpi.store.transactions import (
+    StaleWrite,
+    WriteConflict,
+    WriteRefused,
+    retried_on_conflict,
+    retry_on_conflict,
+    transaction,
+    write_lock,
+)
 
 __all__ = [
     "DATASET_TABLES", "DUCKDB_CONFIG", "StaleWrite", "Store", "StoreError", "StoreTooNew", "WriteConflict",
     "WriteRefused", "bump_data_version", "changed_at", "data_version", "dataset_select_sql", "is_demo", "is_empty",
-    "meta_value", "migrate", "open_store", "quote_identifier", "schema_version", "set_meta", "table_checksums",
+    "meta_value", "migrate", "open_store", "quote_identifier",
+    "retried_on_conflict", "retry_on_conflict", "schema_version", "set_meta", "table_checksums",
     "transaction", "with_identifiers", "write_lock",
 ]

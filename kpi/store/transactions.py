@@ -3,6 +3,7 @@ the process-wide write lock, refusing a write whose preview went stale (`StaleWr
 """
 from __future__ import annotations
 
+import functools
 import random
 import threading
 import time
@@ -113,11 +114,11 @@ def retry_on_conflict(write: Callable[[], T], attempts: int = CONFLICT_ATTEMPTS)
     """`write()` — one whole writing `transaction` — run again when it fails with WriteConflict, after a
     short random pause that grows each time, at most `attempts` times (then the conflict is raised).
 
-    For writes no user prepared (a sign-in's attempt row, its last-sign-in time): on a DuckLake other
-    servers commit optimistically, so two sign-ins at the same moment conflict and the later one simply
-    tries again. A user's own write (an upload, an undo) is not retried: it may have gone stale, and
-    the user is asked to look again (WriteRefused). The file store has no other writer, so there the
-    first try stands."""
+    On a DuckLake other servers commit optimistically (kpi.store.writer_claim): two commits at the same
+    moment conflict, and the later one is simply tried again. That is safe for a user's own write too
+    (an upload, an undo, an edit): its staleness is checked again inside the new transaction, so a
+    preview the other commit made stale is refused as StaleWrite, never written. The file store has no
+    other writer in practice (another program holding a transaction open), so there a retry is rare."""
     for attempt in range(1, attempts + 1):
         try:
             return write()
@@ -126,6 +127,18 @@ def retry_on_conflict(write: Callable[[], T], attempts: int = CONFLICT_ATTEMPTS)
                 raise
             time.sleep(random.uniform(0.01, 0.03 * 2 ** attempt))  # jitter: the two writers drift apart
     raise AssertionError("unreachable")
+
+
+def retried_on_conflict(action: Callable[..., T]) -> Callable[..., T]:
+    """Decorator for an action `action(con, ...)` that writes in one `transaction` on `con`: the whole
+    action is tried again on WriteConflict (`retry_on_conflict`). Joined into a transaction already
+    open on `con`, it runs once: the outer transaction's owner decides."""
+    @functools.wraps(action)
+    def run(con: duckdb.DuckDBPyConnection, *args, **kwargs) -> T:
+        if id(con) in _OPEN:
+            return action(con, *args, **kwargs)
+        return retry_on_conflict(lambda: action(con, *args, **kwargs))
+    return run
 
 
 def _refuse_if_stale(con: duckdb.DuckDBPyConnection, expected_version: int | None,

@@ -1,0 +1,174 @@
+"""Several servers on one DuckLake (issue 16, items 3 and 5), end to end: PostgreSQL started by the
+project's own script (scripts/pgcluster.py, through tests/lake_fixture.py), one lake, two dashboard
+servers (`streamlit run`) on two ports and the command line beside them; Debian chromium via Playwright.
+
+- An upload in server A changes the figure that server B shows, without a restart; so does a
+  `python -m kpi import` run while both servers run.
+- Two analysts on the two servers click 确认写入 at the same moment: both batches are written whole,
+  each audited once, and both see the success message. (When the two commits overlap, the later one
+  conflicts and is tried again; tests/test_writes.py forces that path on both store kinds.)
+- No server printed a traceback.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import re
+import subprocess
+import sys
+
+import pytest
+from test_e2e_writes import _outcome, _preview, _problems_csv, _supervision_csv
+
+from kpi import store
+from tests.fixtures.browser import (
+    DEMO_ADMIN,
+    ROOT,
+    first_start_store,
+    open_in_app,
+    running_server,
+    sign_in,
+    wait_until_rendered,
+)
+
+pytestmark = pytest.mark.e2e
+playwright_api = pytest.importorskip("playwright.sync_api")
+WAIT_MS = 120_000
+SERIOUS_OPEN = "未销号严重问题"
+# Rows per file of the simultaneous commits: enough for the two commits' transactions to overlap.
+CONCURRENT_ROWS = 20_000
+
+
+def _serious_problems_csv(problem_id: str, found: dt.date) -> bytes:
+    """One serious problem of unit G010101, found `found`, still being rectified (not yet due)."""
+    return ("问题编号,单位编码,问题来源,发现日期,问题描述,严重程度,整改时限,整改状态\n"
+            f"{problem_id},G010101,巡察,{found.isoformat()},集群测试问题,严重,"
+            f"{(found + dt.timedelta(days=90)).isoformat()},整改中\n").encode()
+
+
+def _card_value(page, label: str) -> str:
+    """The value of the cockpit card titled `label`, once the page has rendered."""
+    wait_until_rendered(page, timeout=WAIT_MS)
+    card = page.locator("[data-testid='stMetric']").filter(
+        has=page.locator("[data-testid='stMetricLabel']", has_text=label))
+    return card.locator("[data-testid='stMetricValue']").first.inner_text()
+
+
+def _signed_in(browser, url: str):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(url, wait_until="domcontentloaded")
+    page.get_by_label("用户名").wait_for(timeout=WAIT_MS)
+    sign_in(page, *DEMO_ADMIN)
+    return page
+
+
+def _open_cockpit(page) -> None:
+    """Open the cockpit through the sidebar (the default page: its link is the app's root address)."""
+    page.locator("[data-testid='stSidebarNav'] a", has_text="领导驾驶舱").first.click()
+
+
+def _back_to_cockpit(page) -> None:
+    """Leave the cockpit and come back through the sidebar: a new run of the page in the same session
+    (the server reads the store's data version on every run; nothing is reloaded)."""
+    open_in_app(page, "funds")
+    wait_until_rendered(page, timeout=WAIT_MS)
+    _open_cockpit(page)
+
+
+def _count(spec: str) -> int:
+    return int(re.match(r"\d+", spec).group())
+
+
+@pytest.fixture
+def lake_spec(lake_factory):
+    """A lake with the demo group as of today and the demo accounts (what a first start loads)."""
+    return first_start_store(lake_factory.new_spec())
+
+
+def _server_logs_clean(*logs) -> None:
+    for log in logs:
+        text = log.read_text(encoding="utf-8")
+        assert "Traceback" not in text, text[-3000:]
+
+
+def test_an_upload_in_one_server_shows_in_the_other_and_the_command_line_runs_beside_both(
+        browser, lake_spec, tmp_path):
+    today = dt.date.today()
+    logs = [tmp_path / "server-a.log", tmp_path / "server-b.log"]
+    with contextlib.ExitStack() as servers:
+        url_a, url_b = (servers.enter_context(running_server(lake_spec, log)) for log in logs)
+        assert url_a != url_b
+        b = _signed_in(browser, url_b)
+        before = _count(_card_value(b, SERIOUS_OPEN))
+
+        a = _signed_in(browser, url_a)
+        open_in_app(a, "upload")
+        _preview(a, "problems", "问题清单", "严重问题.csv", _serious_problems_csv("CLUSTER-A", today))
+        a.get_by_role("button", name=re.compile("^确认写入")).click()
+        assert re.sub(r"#\d+", "#N", _outcome(a)) == "已写入批次 #N：新增 1，更新 0，不变 0。可在“上传历史”中撤销。"
+
+        _back_to_cockpit(b)
+        assert _card_value(b, SERIOUS_OPEN) == f"{before + 1} 个"
+
+        # The command line while both servers run: no lock to wait for, no hand-off needed.
+        csv = tmp_path / "命令行问题.csv"
+        csv.write_bytes(_serious_problems_csv("CLUSTER-CLI", today))
+        done = subprocess.run([sys.executable, "-m", "kpi", "import", "problems", str(csv), "--db", lake_spec,
+                               "--user", "admin"], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                              stdin=subprocess.DEVNULL)
+        assert (done.returncode, done.stderr) == (0, "")
+        assert re.sub(r"#\d+", "#N", done.stdout.splitlines()[-1]) == (
+            "已写入批次 #N（问题清单）：新增 1，更新 0，不变 0。")
+
+        _back_to_cockpit(b)
+        assert _card_value(b, SERIOUS_OPEN) == f"{before + 2} 个"
+        _open_cockpit(a)
+        assert _card_value(a, SERIOUS_OPEN) == f"{before + 2} 个"
+        for page in (a, b):
+            assert page.locator("[data-testid='stException']").count() == 0
+            page.context.close()
+    _server_logs_clean(*logs)
+    opened = store.open_store(lake_spec)
+    try:
+        assert opened.cursor().execute(
+            "SELECT user_name, file_name, rows_inserted FROM batches WHERE dataset = 'problems' "
+            "AND file_name IN ('严重问题.csv', '命令行问题.csv') ORDER BY batch_id").fetchall() == [
+            ("admin", "严重问题.csv", 1), ("admin", "命令行问题.csv", 1)]
+    finally:
+        opened.close()
+
+
+def test_two_servers_committing_at_the_same_moment_both_write_nothing_lost(browser, lake_spec, tmp_path):
+    logs = [tmp_path / "server-a.log", tmp_path / "server-b.log"]
+    with contextlib.ExitStack() as servers:
+        url_a, url_b = (servers.enter_context(running_server(lake_spec, log)) for log in logs)
+        one, two = _signed_in(browser, url_a), _signed_in(browser, url_b)
+        for page in (one, two):
+            open_in_app(page, "upload")
+        problems = _problems_csv(CONCURRENT_ROWS).replace(b"HY010101", b"G010101")  # a demo unit's code
+        supervision = _supervision_csv(CONCURRENT_ROWS).replace(b"HY0101", b"G0101")
+        _preview(one, "problems", "问题清单", "问题.csv", problems)
+        _preview(two, "supervision", "督查记录", "督查.csv", supervision)
+        one.get_by_role("button", name=re.compile("^确认写入")).click()
+        two.get_by_role("button", name=re.compile("^确认写入")).click()
+        outcomes = sorted([_outcome(one), _outcome(two)])
+        for page in (one, two):
+            page.context.close()
+    assert [re.sub(r"#\d+", "#N", o) for o in outcomes] == [
+        f"已写入批次 #N：新增 {CONCURRENT_ROWS}，更新 0，不变 0。可在“上传历史”中撤销。"] * 2
+    _server_logs_clean(*logs)
+    opened = store.open_store(lake_spec)
+    try:
+        con = opened.cursor()
+        assert con.execute("SELECT dataset, file_name, rows_inserted FROM batches WHERE file_name IN "
+                           "('问题.csv', '督查.csv') ORDER BY dataset").fetchall() == [
+            ("problems", "问题.csv", CONCURRENT_ROWS), ("supervision", "督查.csv", CONCURRENT_ROWS)]
+        for table, file_name in (("problems", "问题.csv"), ("supervision", "督查.csv")):
+            assert con.execute(store.with_identifiers(
+                "SELECT count(*) FROM {table} WHERE batch_id = (SELECT batch_id FROM batches WHERE file_name = $f)",
+                table=table), {"f": file_name}).fetchall() == [(CONCURRENT_ROWS,)]
+        assert con.execute("SELECT action, count(*) FROM audit_log WHERE action = 'upload' GROUP BY 1").fetchall() == [
+            ("upload", 2)]
+    finally:
+        opened.close()
