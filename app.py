@@ -10,8 +10,9 @@ from pages import _ui
 ICON = Path(__file__).resolve().parent / "data" / "icon.svg"
 
 st.set_page_config(page_title="党建督导看板", page_icon=str(ICON), layout="wide")
-_ui.bootstrap()
-_ui.sidebar()
-page = _ui.navigation()
-_ui.page_frame(page)  # shared style; the presentation view (view=present)
-page.run()
+with _ui.store_outage():  # a DuckLake's catalog lost mid-run: one message, the next click tries again
+    _ui.bootstrap()
+    _ui.sidebar()
+    page = _ui.navigation()
+    _ui.page_frame(page)  # shared style; the presentation view (view=present)
+    page.run()

@@ -66,6 +66,13 @@ class LakeNoDataPath(LakeUnavailable):
     key = "lake.no_data_path"
 
 
+class LakeCatalogLost(LakeUnavailable):
+    """The lake's catalog stopped answering after the lake was opened (the page's message: the next
+    click tries again); param `catalog` (the spec without its password)."""
+
+    key = "lake.catalog_lost"
+
+
 class LakeCatalogDown(LakeUnavailable):
     """The lake's PostgreSQL catalog does not answer (or refuses); param `catalog` (the spec without
     its password). DuckDB's own words are the exception's cause, for the log."""
@@ -181,7 +188,29 @@ def public_spec(spec: str) -> str:
 def _attach_error(spec: str, exc: BaseException) -> LakeUnavailable:
     if "data_path is not set" in str(exc):  # DuckLake's words for a lake that does not exist yet
         return LakeNoDataPath(catalog=public_spec(spec))
+    return catalog_down(spec)
+
+
+# DuckDB's words when a lake's catalog stopped answering after the lake was opened (the postgres
+# extension connects again by itself once it is back).
+_CATALOG_LOST = ("Unable to connect to Postgres", "server closed the connection unexpectedly",
+                 "terminating connection due to administrator command")
+
+
+def catalog_lost(error: BaseException) -> bool:
+    """True when `error` says a lake's PostgreSQL catalog stopped answering (it was reachable when the
+    lake was opened): the page says so and the next click tries again."""
+    return isinstance(error, duckdb.Error) and any(words in str(error) for words in _CATALOG_LOST)
+
+
+def catalog_down(spec: str) -> LakeCatalogDown:
+    """The refusal naming the catalog of `spec` (without its password)."""
     return LakeCatalogDown(catalog=public_spec(spec))
+
+
+def catalog_lost_refusal(spec: str) -> LakeCatalogLost:
+    """The page's message for a catalog that stopped answering after the lake was opened."""
+    return LakeCatalogLost(catalog=public_spec(spec))
 
 
 def create_lake(spec: str, data_path: str | Path) -> None:

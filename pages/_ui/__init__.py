@@ -26,6 +26,7 @@ from pages._ui.context import (
     refusal,
     scope,
     scope_label,
+    store_outage,
     subtitle,
     tr,
     tr_md,
@@ -69,6 +70,6 @@ __all__ = [
     "file_uploader", "get_rules", "get_store", "lang", "log_export", "may_open", "md", "multiselect", "navigation",
     "note_rules_file", "open_profile_of", "page_frame", "pop_notice", "presentation_mode",
     "refresh_account", "refusal", "require_role", "role_label", "scope",
-    "scope_label", "selected_unit", "sidebar", "sign_in", "sign_out", "sso_configured", "sso_email",
+    "scope_label", "selected_unit", "sidebar", "store_outage", "sign_in", "sign_out", "sso_configured", "sso_email",
     "start_session", "subtitle", "table", "tr", "tr_md", "unit_table", "unit_with_code", "widget_texts",
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+from contextlib import contextmanager
 
 import duckdb
 import streamlit as st
@@ -16,6 +17,7 @@ from kpi.cli import handoff
 from kpi.display.textsafe import markdown_text
 from kpi.i18n import DEFAULT_LANGUAGE, TranslatedError, t
 from kpi.rules import Rules, RulesError, load_rules
+from kpi.store import lake
 from kpi.store.unavailable import page_refusal
 
 # The session-state key of the account signed in for this run (set by session.refresh_account).
@@ -82,6 +84,21 @@ def get_store() -> store.Store:
             raise
         st.error(refusal(refused))
     st.stop()
+
+
+@contextmanager
+def store_outage():
+    """Around a whole page run: a DuckLake whose catalog stopped answering mid-run (PostgreSQL stopped,
+    the network cut) stops the page with one message instead of Streamlit's English error page; the
+    next click tries again (DuckDB's postgres extension connects again once the catalog is back)."""
+    try:
+        yield
+    except duckdb.Error as exc:
+        spec = str(config.db_path())
+        if not (config.is_lake(spec) and lake.catalog_lost(exc)):
+            raise
+        st.error(refusal(lake.catalog_lost_refusal(spec)))
+        st.stop()
 
 
 def cursor():
