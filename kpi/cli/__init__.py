@@ -1,4 +1,4 @@
-"""Command line: `python -m kpi COMMAND ...` (import, export, briefing, demo, admin).
+"""Command line: `python -m kpi COMMAND ...` (import, export, briefing, demo, admin, copy).
 
 Each command lives in its own module of this package (`kpi/cli/<command>.py`; the import command in
 `import_cmd.py`, `import` being a keyword) exposing `add_arguments(parser)` and `run(args) -> int`.
@@ -30,6 +30,7 @@ COMMANDS = {
     "briefing": "kpi.cli.briefing",
     "demo": "kpi.cli.demo",
     "admin": "kpi.cli.admin",
+    "copy": "kpi.cli.copy_store",
 }
 
 
@@ -91,7 +92,7 @@ def _run_when_free(module, args: argparse.Namespace, argv: list[str]) -> int:
                 if code is not None:
                     return code
             elif locked.holder is not None and locked.holder.kind == "dashboard":
-                raise common.StoreLocked(locked.path, locked.holder, not_handed_over=True) from locked
+                raise common.StoreLocked(locked.path, locked.holder, not_handed_over=args.command) from locked
             now = time.monotonic()
             if deadline is None:
                 waited = _lock_wait_seconds()

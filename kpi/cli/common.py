@@ -43,22 +43,27 @@ class StoreMissing(CliError):
         super().__init__(path=str(path))
 
 
+# The refusal of a command a dashboard never takes over, when the dashboard holds the store.
+NOT_HANDED_OVER = {"admin": "store_locked_by.dashboard_no_jobs", "copy": "store_locked_by.dashboard_copy"}
+
+
 class StoreLocked(CliError):
     """Another process holds the store open and did not take the job over (a running dashboard does,
     kpi/cli/handoff.py). `holder` is who holds it (from DuckDB's error; None when it does not say) —
     the message names it: a dashboard that did not answer, another command, any other program; `waited`
-    the seconds the command waited for it ([store] lock_wait_seconds); `not_handed_over` for a command
-    a dashboard never takes over (admin), refused at once when the dashboard holds the store."""
+    the seconds the command waited for it ([store] lock_wait_seconds); `not_handed_over` names a command
+    a dashboard never takes over (admin, copy), refused at once when the dashboard holds the store, with
+    that command's own advice (NOT_HANDED_OVER)."""
 
     key = "store_locked"
 
     def __init__(self, path: Path, holder: LockHolder | None = None, waited: float = 0.0,
-                 not_handed_over: bool = False):
+                 not_handed_over: str | None = None):
         self.path, self.holder = path, holder
         params: dict[str, object] = {"path": str(path)}
         if holder is not None:
             # a command the dashboard never takes over (admin): say where to do it instead
-            self.key = "store_locked_by.dashboard_no_jobs" if not_handed_over and holder.kind == "dashboard" \
+            self.key = NOT_HANDED_OVER[not_handed_over] if not_handed_over and holder.kind == "dashboard" \
                 else f"store_locked_by.{holder.kind}"
             params.update(pid=holder.pid, program=holder.program, seconds=f"{waited:g}")
         super().__init__(**params)

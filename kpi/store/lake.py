@@ -40,6 +40,7 @@ from kpi.config import LAKE_PREFIX, is_lake  # noqa: F401  (re-exported)
 from kpi.store import derived
 from kpi.store.connection import StoreError, StoreTooNew, schema_version
 from kpi.store.migrations import MIGRATIONS
+from kpi.store.sql import string_literal
 from kpi.store.transactions import WriteRefused, transaction
 from kpi.store.writer_claim import claim_writer, is_lake_connection, next_id  # noqa: F401  (re-exported)
 
@@ -222,7 +223,7 @@ def create_lake(spec: str, data_path: str | Path) -> None:
     con = duckdb.connect(config=lake_config())
     try:
         # ATTACH takes no bound path; the spec is the operator's configuration, quoted as a literal.
-        con.execute("ATTACH '" + spec.replace("'", "''") + "' AS new_lake (DATA_PATH ?)", [data])
+        con.execute("ATTACH " + string_literal(spec) + " AS new_lake (DATA_PATH $data)", {"data": data})
     except duckdb.Error as exc:
         raise _attach_error(spec, exc) from exc
     finally:

@@ -17,6 +17,12 @@ def quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def string_literal(text: str) -> str:
+    """`text` as a quoted SQL string literal — only where DuckDB binds no value: the path or spec of
+    an ATTACH (DuckDB 1.5.5), which is the operator's own configuration, never a user's input."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def with_identifiers(template: str, **names: str | list[str]) -> str:
     """`template` with each `{name}` replaced by the quoted identifier (a list: quoted and joined by
     ', '). Only for names this project defines (dataset specs, its own tables); values are bound."""
