@@ -5,8 +5,10 @@ and what to do — never Streamlit's English error page — and once the store i
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -19,6 +21,8 @@ from kpi.store.unavailable import page_refusal
 
 pytestmark = pytest.mark.slow
 APP = "../app.py"
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "tests" / "data"
 # Opens the file given and holds it (DuckDB's lock) until its standard input is closed.
 HOLDER = "import duckdb, sys\ncon = duckdb.connect(sys.argv[1])\nprint('ready', flush=True)\nsys.stdin.read()\n"
 
@@ -87,6 +91,42 @@ def test_a_store_from_a_newer_schema_asks_for_an_upgrade(db):
     at = AppTest.from_file(APP, default_timeout=90).run()
     assert _errors(at) == [
         f"数据库结构 v999 比本程序支持的版本（v{LATEST_VERSION}）新，本程序不能打开：请升级看板程序。"]
+
+
+def test_a_store_written_by_duckdb_2_says_how_to_convert_it_and_the_script_converts_it(tmp_path, monkeypatch):
+    # tests/data/store_written_by_duckdb2.duckdb: a store this dashboard wrote with DuckDB 2.0, before the pin
+    path = tmp_path / "old-install.duckdb"
+    shutil.copyfile(DATA / "store_written_by_duckdb2.duckdb", path)
+    monkeypatch.setenv("DJ_DB", str(path))
+    at = AppTest.from_file(APP, default_timeout=90).run()
+    shown = markdown_text(str(path))
+    assert _errors(at) == [
+        f"看板无法打开数据库 {shown}：它由更新版本的 DuckDB（2.0 或以上）写入，而本程序使用 DuckDB "
+        f"{markdown_text(duckdb.__version__)}（为支持多台服务器共用的 DuckLake 数据湖而固定的版本），不能直接读取。若它是本看板"
+        f"旧版本的数据库，请先停止看板，运行 bash scripts/convert-store.sh {shown} 转换（原文件会保留为备份），"
+        "然后重新启动看板。"]
+    # The command line says the same, and writes nothing.
+    done = subprocess.run([sys.executable, "-m", "kpi", "export", "meetings", "--db", str(path)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert (done.returncode, done.stdout, done.stderr.strip()) == (2, "", (
+        f"数据库 {path} 由更新版本的 DuckDB（2.0 或以上）写入，本程序使用的 DuckDB {duckdb.__version__} 不能读取，"
+        f"未做任何改动。若它是本看板旧版本的数据库，请先停止看板，运行 bash scripts/convert-store.sh {path} 转换"
+        "（原文件会保留为备份），然后重试。"))
+    # The script (DuckDB 2.0 from the package registry, in a virtualenv of its own) converts it.
+    converted = subprocess.run(["bash", str(ROOT / "scripts" / "convert-store.sh"), str(path)], cwd=ROOT,
+                               capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
+    assert converted.returncode == 0, converted.stderr
+    assert converted.stdout.splitlines()[-1] == (
+        f"已转换 {path}（原文件保留为 {path}.duckdb2-backup）。/ Converted {path} (the original kept as "
+        f"{path}.duckdb2-backup).")
+    at.run()
+    assert _works(at)
+    s = store.open_store(path)
+    try:
+        assert store.schema_version(s.cursor()) == LATEST_VERSION
+        assert s.cursor().execute("SELECT count(*) FROM meetings").fetchall() == [(2,)]
+    finally:
+        s.close()
 
 
 def test_the_message_follows_the_language_of_the_session(db):

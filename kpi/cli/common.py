@@ -87,6 +87,15 @@ class NotAStore(CliError):
         super().__init__(path=str(path))
 
 
+class StoreFromNewerDuckDB(CliError):
+    """A newer DuckDB (2.0: this dashboard before the 1.5.5 pin) wrote the file; scripts/convert-store.sh."""
+
+    key = "store_newer_duckdb"
+
+    def __init__(self, path: Path):
+        super().__init__(path=str(path), version=duckdb.__version__)
+
+
 class StoreNotCreated(CliError):
     """A command that may create the store cannot make its folder."""
 
@@ -109,6 +118,8 @@ class OutputUnwritable(CliError):
 # DuckDB names why a file cannot be opened only in its message text (no errno); first match wins.
 _OPEN_FAILURES: tuple[tuple[str, type[CliError]], ...] = (
     ("Could not set lock on file", StoreLocked),
+    ("created with an newer version of DuckDB", StoreFromNewerDuckDB),
+    ("created with a newer version of DuckDB", StoreFromNewerDuckDB),
     ("not a valid DuckDB database file", NotAStore),
     ("Is a directory", NotAStore),
     ("Permission denied", StoreReadOnly),

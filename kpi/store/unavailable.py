@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
+
 from kpi.i18n import TranslatedError
 
 # DuckDB's words for each cause, first match wins (checked on DuckDB 2.0.0 and 1.5.5).
@@ -102,7 +104,8 @@ class StoreNotWritable(StoreUnavailable):
 
 
 class StoreFromNewerDuckDB(StoreUnavailable):
-    """A newer DuckDB wrote the file; this one cannot read it."""
+    """A newer DuckDB wrote the file (DuckDB 2.0: this dashboard before the 1.5.5 pin); this one cannot
+    read it; params `path`, `version` (this DuckDB's). scripts/convert-store.sh converts it."""
 
     key = "newer_duckdb"
 
@@ -115,8 +118,9 @@ def page_refusal(error: BaseException, path: Path) -> StoreUnavailable | None:
         if holder is None:
             return StoreLockedUnknown(path=str(path))
         return StoreLockedByOther(path=str(path), pid=holder.pid, program=holder.program)
-    for cause, refusal in (("not_a_store", StoreNotDuckDB), ("read_only", StoreNotWritable),
-                           ("newer_duckdb", StoreFromNewerDuckDB)):
+    if reason == "newer_duckdb":
+        return StoreFromNewerDuckDB(path=str(path), version=duckdb.__version__)
+    for cause, refusal in (("not_a_store", StoreNotDuckDB), ("read_only", StoreNotWritable)):
         if reason == cause:
             return refusal(path=str(path))
     return None
