@@ -4,15 +4,19 @@
         [--rounds 2] [--user admin --password admin-demo]
         [--pages funds,meetings,problems,coverage,unit_profile,overview] [--timeout 120] [--out FILE] [--json FILE]
 
-The servers must already run (`streamlit run app.py`, each with its DJ_DB; two servers on one store
-are the cluster setup). Drives Debian's chromium (/usr/bin/chromium, with the test suite's flags from
-tests/fixtures/browser.py) through Playwright's async API; never downloads a browser.
+The servers must already run (`streamlit run app.py`, each with its DJ_DB or DJ_STORE; several servers
+on one DuckLake are the cluster setup), best with `--server.fileWatcherType none`: with Streamlit's
+file watcher on, a change to any of the app's modules (an edit, a checkout) makes the next script run
+drop them all from sys.modules, and a run of another session importing at that moment fails
+(KeyError: 'kpi.…'), which shows here as errors. Drives Debian's chromium (/usr/bin/chromium, with the
+test suite's flags from tests/fixtures/browser.py) through Playwright's async API; never downloads a browser.
 
-For each N of --sessions, in one chromium: N browser contexts (each its own Streamlit session), spread
-round-robin over the --url servers, sign in through the form (用户名 / 密码 / 登录) and wait for the
-cockpit to render; then all N at the same time walk the --pages list --rounds times, each page opened
-by a click on its sidebar link (the cockpit "overview" is the link to the app's root). The sessions
-are closed before the next N.
+First a warm-up (unless --no-warmup; not counted): one session per server walks the pages once, so
+that every page's figures are in that server's page cache. Then, for each N of --sessions, in one
+chromium: N browser contexts (each its own Streamlit session), spread round-robin over the --url
+servers, sign in through the form (用户名 / 密码 / 登录) and wait for the cockpit to render; then all N
+at the same time walk the --pages list --rounds times, each page opened by a click on its sidebar link
+(the cockpit "overview" is the link to the app's root). The sessions are closed before the next N.
 
 - **page time** = from the click to the page rendered: the click is followed by a new script run
   (Streamlit's app element says `data-test-script-state="running"`, watched by a MutationObserver
@@ -28,8 +32,9 @@ are closed before the next N.
 - **sign-in s** (not in the page times): the slowest sign-in of that N, form filled to cockpit rendered.
 
 The page cache (`pages._ui.compute`, per server process, until the data change) is shared by the
-sessions: the first visit of a page after a server start computes it, the others are served from the
-cache, so the numbers show mostly the cost of rendering (script run, transfer, browser) under load.
+sessions: the first visit of a page after a server start computes it (the warm-up's visits), the others
+are served from the cache, so the numbers show the cost of rendering (script run, transfer, browser)
+under load, not of computing the figures (benchmarks/run.py measures that).
 
 Sign-in rate limits (data/rules.toml: `sign_in_per_client` attempts per `sign_in_window_seconds` from
 one address — every session from localhost counts as one client —, `sign_in_global` in all): the
@@ -64,6 +69,7 @@ from tests.fixtures.browser import CHROMIUM, CHROMIUM_ARGS, RENDERED_JS  # noqa:
 DEFAULT_PAGES = "funds,meetings,problems,coverage,unit_profile,overview"
 OVERVIEW, OVERVIEW_TITLE = "overview", "领导驾驶舱"
 NAV = "[data-testid='stSidebarNav']"
+USER_FIELD = "[data-testid='stTextInput'] input"
 SIGN_IN_TRIES = 3
 
 # Before a click: a MutationObserver on the app's `data-test-script-state` sets a flag once a script run
@@ -136,9 +142,11 @@ class SignInGate:
             await asyncio.sleep(pause)
 
 
-async def sign_in(page, url: str, user: str, password: str, gate: SignInGate, timeout_ms: float) -> float:
-    """Open `url`, sign in, wait for the cockpit to render; the seconds from the click on 登录 to rendered.
-    Raises RuntimeError with the page's message when the sign-in is refused."""
+async def sign_in(page, url: str, user: str, password: str, gate: SignInGate, timeout_ms: float,
+                  refused: list[str]) -> float:
+    """Open `url`, sign in, wait for the cockpit to render; the seconds from the (last) click on 登录 to
+    rendered. A refusal for the rate limit is appended to `refused` and tried again after the seconds it
+    names; raises RuntimeError with the page's message for any other refusal."""
     await page.goto(url, timeout=timeout_ms)
     for attempt in range(SIGN_IN_TRIES):
         await page.get_by_label("用户名").fill(user, timeout=timeout_ms)
@@ -156,7 +164,13 @@ async def sign_in(page, url: str, user: str, password: str, gate: SignInGate, ti
         seconds = REFUSAL_SECONDS.search(message)
         if seconds is None or attempt + 1 == SIGN_IN_TRIES:  # not a rate limit, or refused every time
             raise RuntimeError(f"sign-in refused: {message}")
+        refused.append(message)
         await asyncio.sleep(int(seconds.group(1)) + 1)
+        # Seen once in trials: a session shown the refusal was signed in a moment later without a new click.
+        await page.wait_for_selector(f"{NAV}, {USER_FIELD}", timeout=timeout_ms)
+        if await page.locator(NAV).count():
+            await page.wait_for_function(RENDERED_JS, timeout=timeout_ms)
+            return time.perf_counter() - start
     raise AssertionError("unreachable")
 
 
@@ -169,6 +183,8 @@ async def visit(page, base: str, name: str, timeout_ms: float) -> tuple[float, s
             link = nav.locator("a", has_text=OVERVIEW_TITLE)
     else:
         link = nav.locator(f"a[href$='/{name}']")
+    if not await link.count():  # not in this account's navigation (or no such page)
+        return 0.0, f"no sidebar link to {name!r}"
     link = link.first
     before = await page.evaluate(ARM_JS)
     start = time.perf_counter()
@@ -194,7 +210,7 @@ async def walk(page, session: int, base: str, pages: list[str], rounds: int, tim
     return visits
 
 
-async def run_level(browser, urls: list[str], n: int, opts, gate: SignInGate) -> dict:
+async def run_level(browser, urls: list[str], n: int, opts, gate: SignInGate, rounds: int) -> dict:
     """N sessions: sign in (paced by `gate`), then all walk the pages at the same time."""
     timeout_ms = opts.timeout * 1000
     load_before = loadavg()
@@ -203,16 +219,18 @@ async def run_level(browser, urls: list[str], n: int, opts, gate: SignInGate) ->
     try:
         tabs = [await context.new_page() for context in contexts]
         bases = [urls[i % len(urls)] for i in range(n)]
-        signed = await asyncio.gather(*(sign_in(tab, base, opts.user, opts.password, gate, timeout_ms)
-                                        for tab, base in zip(tabs, bases)), return_exceptions=True)
+        refused: list[list[str]] = [[] for _ in range(n)]
+        signed = await asyncio.gather(*(sign_in(tab, base, opts.user, opts.password, gate, timeout_ms, refused[i])
+                                        for i, (tab, base) in enumerate(zip(tabs, bases))), return_exceptions=True)
         sign_ins, walkers = [], []
         for i, (tab, base, result) in enumerate(zip(tabs, bases, signed)):
             if isinstance(result, BaseException):
-                sign_ins.append({"session": i, "server": base, "seconds": None,
+                sign_ins.append({"session": i, "server": base, "seconds": None, "refused": refused[i],
                                  "error": f"{type(result).__name__}: {str(result).splitlines()[0][:200]}"})
             else:
-                sign_ins.append({"session": i, "server": base, "seconds": result, "error": None})
-                walkers.append(walk(tab, i, base, opts.pages, opts.rounds, timeout_ms))
+                sign_ins.append({"session": i, "server": base, "seconds": result, "refused": refused[i],
+                                 "error": None})
+                walkers.append(walk(tab, i, base, opts.pages, rounds, timeout_ms))
         start = time.perf_counter()
         walked = await asyncio.gather(*walkers)
         wall = time.perf_counter() - start
@@ -229,12 +247,22 @@ def summarise(level: dict, pages: list[str]) -> dict:
     signed = [s["seconds"] for s in level["sign_ins"] if s["error"] is None]
     return {"visits": len(level["visits"]), "errors": len(level["visits"]) - len(ok),
             "signed_in": len(signed), "sign_in_max": max(signed) if signed else None,
+            "sign_in_refusals": sum(len(s["refused"]) for s in level["sign_ins"]),
             "p50": percentile(times, 50), "p95": percentile(times, 95), "max": max(times) if times else None,
             "p95_page": {p: percentile([v["seconds"] for v in ok if v["page"] == p], 95) for p in pages}}
 
 
 def _f(value: float | None, digits: int = 2) -> str:
     return "—" if value is None else f"{value:,.{digits}f}"
+
+
+def warmup_line(warmup: dict | None) -> str:
+    if warmup is None:
+        return "No warm-up: the first visit of each page on a server computes its figures."
+    s = warmup["summary"]
+    return (f"Warm-up (not counted): one session per server walked the pages once, {s['visits']} visits, "
+            f"{s['errors']} errors, p50 {_f(s['p50'])} s, max {_f(s['max'])} s (a page's first visit on a server "
+            "computes its figures; later visits, by any session, are served from the page cache).")
 
 
 def report_markdown(results: dict) -> str:
@@ -247,44 +275,50 @@ def report_markdown(results: dict) -> str:
              f"Servers: {', '.join(results['urls'])}. Pages: {', '.join(pages)}. Signed in as "
              f"`{results['user']}`; at most {results['sign_in_limit']} sign-ins per {results['sign_in_window']:.0f} s"
              + (f" (waited {results['sign_in_waited']:.0f} s for the limit)." if results["sign_in_waited"] else "."),
-             "",
+             "", warmup_line(results["warmup"]), "",
              "| sessions | signed in | visits | errors | p50 s | p95 s | max s | wall s | sign-in s (max) | "
              "load avg after |",
              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for level in results["levels"]:
         s = level["summary"]
+        refusals = f" ({s['sign_in_refusals']} refused for the rate, retried)" if s["sign_in_refusals"] else ""
         lines.append(f"| {level['sessions']} | {s['signed_in']}/{level['sessions']} | {s['visits']} | {s['errors']} | "
                      f"{_f(s['p50'])} | {_f(s['p95'])} | {_f(s['max'])} | {_f(level['wall_seconds'], 1)} | "
-                     f"{_f(s['sign_in_max'])} | {level['loadavg_after']} |")
+                     f"{_f(s['sign_in_max'])}{refusals} | {level['loadavg_after']} |")
     lines += ["", "p95 page time per page, s:", "",
               "| sessions | " + " | ".join(pages) + " |", "|---:|" + "---:|" * len(pages)]
     for level in results["levels"]:
         p95 = level["summary"]["p95_page"]
         lines.append(f"| {level['sessions']} | " + " | ".join(_f(p95[p]) for p in pages) + " |")
-    problems = [(level["sessions"], f"sign-in of session {s['session']} ({s['server']})", s["error"])
-                for level in results["levels"] for s in level["sign_ins"] if s["error"]]
-    problems += [(level["sessions"], f"session {v['session']} round {v['round']} {v['page']} ({v['server']})",
-                  v["error"]) for level in results["levels"] for v in level["visits"] if v["error"]]
+    runs = ([("warm-up", results["warmup"])] if results["warmup"] else []) + [
+        (f"N={level['sessions']}", level) for level in results["levels"]]
+    problems = [(label, f"sign-in of session {s['session']} ({s['server']})", s["error"])
+                for label, level in runs for s in level["sign_ins"] if s["error"]]
+    problems += [(label, f"session {v['session']} round {v['round']} {v['page']} ({v['server']})", v["error"])
+                 for label, level in runs for v in level["visits"] if v["error"]]
     if problems:
         lines += ["", "Errors:", ""]
-        lines += [f"- N={n}: {where}: {error}" for n, where, error in problems[:30]]
+        lines += [f"- {label}: {where}: {error}" for label, where, error in problems[:30]]
         if len(problems) > 30:
             lines.append(f"- … and {len(problems) - 30} more (see --json)")
     lines.append("")
     return "\n".join(lines)
 
 
-async def run(opts, sessions: list[int]) -> tuple[list[dict], str, float]:
+async def run(opts, sessions: list[int]) -> tuple[list[dict], dict | None, str, float]:
     from playwright.async_api import async_playwright  # noqa: PLC0415
 
     gate = SignInGate(opts.sign_in_limit, opts.sign_in_window)
-    levels = []
+    levels, warmup = [], None
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             version = browser.version
+            if opts.warmup:
+                warmup = await run_level(browser, opts.url, len(opts.url), opts, gate, rounds=1)
+                warmup["summary"] = summarise(warmup, opts.pages)
             for n in sessions:
-                level = await run_level(browser, opts.url, n, opts, gate)
+                level = await run_level(browser, opts.url, n, opts, gate, opts.rounds)
                 level["summary"] = summarise(level, opts.pages)
                 levels.append(level)
                 s = level["summary"]
@@ -292,7 +326,7 @@ async def run(opts, sessions: list[int]) -> tuple[list[dict], str, float]:
                       f"p95 {_f(s['p95'])} s", file=sys.stderr, flush=True)
         finally:
             await browser.close()
-    return levels, version, gate.waited
+    return levels, warmup, version, gate.waited
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -308,6 +342,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--timeout", type=float, default=120, help="seconds before a visit or sign-in is an error")
     parser.add_argument("--sign-in-limit", type=int,
                         help="sign-ins started per window (default: the smaller rate limit of the rules)")
+    parser.add_argument("--no-warmup", dest="warmup", action="store_false",
+                        help="skip the warm-up walk (one session per server, not counted)")
     parser.add_argument("--out", help="write the markdown report here")
     parser.add_argument("--json", help="write the raw numbers here")
     opts = parser.parse_args(argv)
@@ -325,13 +361,13 @@ def main(argv: list[str] | None = None) -> dict:
     command = "python benchmarks/load.py " + " ".join(argv if argv is not None else sys.argv[1:])
     started, load_start = dt.datetime.now().isoformat(timespec="seconds"), loadavg()
     print(f"Command: {command}\nLoad average at start: {load_start}", file=sys.stderr, flush=True)
-    levels, chromium, waited = asyncio.run(run(opts, sessions))
+    levels, warmup, chromium, waited = asyncio.run(run(opts, sessions))
     results = {"command": command, "started": started, "urls": opts.url, "pages": opts.pages, "rounds": opts.rounds,
                "user": opts.user, "sign_in_limit": opts.sign_in_limit, "sign_in_window": opts.sign_in_window,
                "sign_in_waited": waited,
                "machine": f"{platform.platform()}, {os.cpu_count()} CPUs ({cpu_model()}), Python "
                           f"{platform.python_version()}, Chromium {chromium}",
-               "loadavg_start": load_start, "loadavg_end": loadavg(), "levels": levels}
+               "loadavg_start": load_start, "loadavg_end": loadavg(), "warmup": warmup, "levels": levels}
     markdown = report_markdown(results)
     print(markdown)
     if opts.out:

@@ -102,9 +102,9 @@ def test_a_store_written_by_duckdb_2_says_how_to_convert_it_and_the_script_conve
     shown = markdown_text(str(path))
     assert _errors(at) == [
         f"看板无法打开数据库 {shown}：它由更新版本的 DuckDB（2.0 或以上）写入，而本程序使用 DuckDB "
-        f"{markdown_text(duckdb.__version__)}（为支持多台服务器共用的 DuckLake 数据湖而固定的版本），不能直接读取。若它是本看板"
-        f"旧版本的数据库，请先停止看板，运行 bash scripts/convert-store.sh {shown} 转换（原文件会保留为备份），"
-        "然后重新启动看板。"]
+        f"{markdown_text(duckdb.__version__)}（为支持多台服务器共用的 DuckLake 数据湖而固定的版本），不能直接读取。"
+        f"若它是本看板旧版本的数据库，请先停止看板，运行 bash scripts/convert-store.sh {shown} 转换"
+        "（原文件会保留为备份），然后重新启动看板。"]
     # The command line says the same, and writes nothing.
     done = subprocess.run([sys.executable, "-m", "kpi", "export", "meetings", "--db", str(path)], cwd=ROOT,
                           capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)

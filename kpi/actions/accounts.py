@@ -1,6 +1,7 @@
 """Account actions, each with its audit row in the same transaction: create, update (disable
 included), delete an account on behalf of an administrator; the first administrator (setup form)
-and an administrator created on the server (`python -m kpi admin create`)."""
+and an administrator created on the server (`python -m kpi admin create`). On a DuckLake an action
+that meets another server's commit is tried again, its checks repeated (store.retried_on_conflict)."""
 from __future__ import annotations
 
 import duckdb
@@ -13,6 +14,7 @@ from kpi.rules import Rules
 USERNAME_LOGGED = 64  # characters of a refused user name kept in the log
 
 
+@store.retried_on_conflict
 def create_account(con: duckdb.DuckDBPyConnection, rules: Rules, by: Account, username: str, password: str,
                    role: str, unit_code: str | None, display_name: str = "", email: str | None = None) -> Account:
     """A new account made by `by` (kpi.access.accounts.create_account: its refusals), recorded
@@ -25,6 +27,7 @@ def create_account(con: duckdb.DuckDBPyConnection, rules: Rules, by: Account, us
     return account
 
 
+@store.retried_on_conflict
 def update_account(con: duckdb.DuckDBPyConnection, rules: Rules, by: Account, username: str, *, role: str,
                    unit_code: str | None, display_name: str, email: str | None, disabled: bool,
                    new_password: str | None = None) -> list[str]:
@@ -39,6 +42,7 @@ def update_account(con: duckdb.DuckDBPyConnection, rules: Rules, by: Account, us
     return changed
 
 
+@store.retried_on_conflict
 def delete_account(con: duckdb.DuckDBPyConnection, by: Account, username: str) -> None:
     """Remove an account on behalf of `by`, recorded 'account_deleted'."""
     with store.transaction(con):
@@ -61,6 +65,7 @@ def create_first_admin(con: duckdb.DuckDBPyConnection, rules: Rules, token: str,
     return account
 
 
+@store.retried_on_conflict
 def create_admin(con: duckdb.DuckDBPyConnection, rules: Rules, username: str, password: str,
                  display_name: str = "", repeated: str | None = None) -> Account:
     """An administrator bound to no unit, made on the server (the command line), recorded

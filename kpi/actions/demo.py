@@ -32,6 +32,7 @@ class NotADemoStore(DemoRefused):
     key = "not_demo"
 
 
+@store.retried_on_conflict
 def start_store(con: duckdb.DuckDBPyConnection, rules: Rules, today: dt.date) -> None:
     """The server's start-up: an empty store whose demo was never cleared gets the demo group, and a
     demo store without accounts gets the demo accounts (their passwords are in the README)."""
@@ -67,6 +68,7 @@ def can_clear_demo(account: Account) -> bool:
     return roles.is_admin(account)
 
 
+@store.retried_on_conflict
 def clear_demo(con: duckdb.DuckDBPyConnection, by: Account | None, operator: str = "cli", where: str = "") -> int:
     """Remove the demo group and the demo accounts, recorded 'demo_cleared' by `by` (None: the server's
     `operator`), in one transaction; the number of demo accounts removed. Refuses Forbidden

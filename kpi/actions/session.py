@@ -17,10 +17,17 @@ from kpi.rules import Rules
 USERNAME_LOGGED = 64  # characters of a refused user name kept in the log
 
 
+@store.retried_on_conflict
+def _record(con: duckdb.DuckDBPyConnection, username: str, action: str, detail: str = "") -> None:
+    """One audit row in a transaction of its own (on a DuckLake, tried again when it meets another
+    server's commit: a sign-in or sign-out is never refused for someone else's write)."""
+    with store.transaction(con):
+        audit.record(con, username, action, detail=detail)
+
+
 def signed_in(con: duckdb.DuckDBPyConnection, account: Account, how: str = "password") -> None:
     """Record that `account` started a session (`how`: password, sso, setup)."""
-    with store.transaction(con):
-        audit.record(con, account.username, "sign_in", detail=how)
+    _record(con, account.username, "sign_in", how)
 
 
 def sign_in(con: duckdb.DuckDBPyConnection, rules: Rules, username: str, password: str,
@@ -30,8 +37,7 @@ def sign_in(con: duckdb.DuckDBPyConnection, rules: Rules, username: str, passwor
     try:
         account = accounts.authenticate(con, rules, username, password, client=client)
     except accounts.SignInRefused as exc:
-        with store.transaction(con):
-            audit.record(con, username.strip()[:USERNAME_LOGGED], "sign_in_failed", detail=exc.reason)
+        _record(con, username.strip()[:USERNAME_LOGGED], "sign_in_failed", exc.reason)
         raise
     signed_in(con, account)
     return account
@@ -39,22 +45,20 @@ def sign_in(con: duckdb.DuckDBPyConnection, rules: Rules, username: str, passwor
 
 def sso_refused(con: duckdb.DuckDBPyConnection, email: str) -> None:
     """Record a single sign-on identity that has no enabled account."""
-    with store.transaction(con):
-        audit.record(con, email, "sign_in_failed", detail="sso")
+    _record(con, email, "sign_in_failed", "sso")
 
 
 def sign_out(con: duckdb.DuckDBPyConnection, account: Account) -> None:
     """Record that `account` signed out."""
-    with store.transaction(con):
-        audit.record(con, account.username, "sign_out")
+    _record(con, account.username, "sign_out")
 
 
 def session_expired(con: duckdb.DuckDBPyConnection, username: str) -> None:
     """Record that `username`'s session ended after being idle too long."""
-    with store.transaction(con):
-        audit.record(con, username, "session_expired")
+    _record(con, username, "session_expired")
 
 
+@store.retried_on_conflict
 def note_rules_file(con: duckdb.DuckDBPyConnection, path: Path, username: str | None) -> bool:
     """kpi.access.audit.note_rules_file (the remembered hash and its 'rules_changed' row) in one transaction."""
     with store.transaction(con):

@@ -1,6 +1,8 @@
-"""The store: one DuckDB file, its schema and every way into it.
+"""The store: one DuckDB file or a DuckLake, its schema and every way into it.
 
-- connection: `open_store` / `Store` (the one owner of the DuckDB connection), schema migration;
+- opening: `open_store(spec)`, a DuckDB file or a DuckLake; connection: `Store` (the one owner of a file's
+  DuckDB connection), schema migration; lake: `LakeStore`, the lake's dialect of the schema; writer_claim:
+  writers serialised across processes on a lake; copying: a file moved into a new lake;
 - migrations: the versioned schema, literal SQL frozen once released;
 - transactions: `transaction()` (one writing transaction at a time) and `WriteRefused` (StaleWrite, WriteConflict);
 - state: the data version caches key on, when each dataset last changed, empty / demo, checksums;
@@ -14,8 +16,9 @@
 `from kpi import store` then `store.open_store(...)`, `store.transaction(...)`: the names below are
 the package's public API.
 """
-from kpi.store.connection import DUCKDB_CONFIG, Store, StoreError, StoreTooNew, migrate, open_store, schema_version
+from kpi.store.connection import DUCKDB_CONFIG, Store, StoreError, StoreTooNew, migrate, schema_version
 from kpi.store.meta import meta_value, set_meta
+from kpi.store.opening import open_store
 from kpi.store.sql import dataset_select_sql, quote_identifier, with_identifiers
 from kpi.store.state import (
     DATASET_TABLES,

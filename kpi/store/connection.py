@@ -1,5 +1,6 @@
-"""The one owner of the DuckDB connection and the schema: `open_store` opens (creating and migrating
-if needed) a store file; every other module asks the Store for a cursor.
+"""The one owner of the DuckDB connection and the schema of a store file: `Store` opens (creating and
+migrating if needed) the file; every other module asks the Store for a cursor. `kpi.store.open_store`
+(opening.py) opens a file or a DuckLake by its spec.
 """
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from pathlib import Path
 
 import duckdb
 
-from kpi.config import is_lake
 from kpi.i18n import TranslatedError
 from kpi.store import derived
 from kpi.store.migrations import LATEST_VERSION, MIGRATIONS
@@ -52,6 +52,22 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
     return start
 
 
+class _Unchanged(Exception):
+    """Ends `catch_up`'s transaction without a commit: there was nothing to refresh."""
+
+
+def catch_up(con: duckdb.DuckDBPyConnection) -> None:
+    """When a store is opened: refresh the derived tables written by another program (or an older
+    version of this one) since. Commits only when something was refreshed — on a DuckLake every commit
+    is a new snapshot, and a command that opens the store only to be refused must write nothing."""
+    try:
+        with transaction(con):
+            if not derived.refresh_derived(con):
+                raise _Unchanged
+    except _Unchanged:
+        pass
+
+
 class Store:
     """An open DuckDB store. Use `cursor()` per thread / per query batch."""
 
@@ -63,20 +79,10 @@ class Store:
         self._con = duckdb.connect(str(self.path), config=DUCKDB_CONFIG)
         migrate(self._con)
         # Data written by another program (or an older version of this one) since: catch up.
-        derived.catch_up(self._con)
+        catch_up(self._con)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         return self._con.cursor()
 
     def close(self) -> None:
         self._con.close()
-
-
-def open_store(spec: str | Path):
-    """Open (creating and migrating if needed) the store `spec` names: a DuckLake for `ducklake:…`
-    (kpi.store.lake.LakeStore; its data folder from $DJ_LAKE_DATA when it is created), else the DuckDB
-    file at that path (`Store`). Both have `cursor()`, `close()`, `path` and `kind`."""
-    if is_lake(spec):
-        from kpi.store import lake  # noqa: PLC0415  (lake imports this module)
-        return lake.open_lake(str(spec))
-    return Store(spec)

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 
 from kpi.i18n import TranslatedError
-from kpi.store.connection import open_store
+from kpi.store.connection import Store
 from kpi.store.meta import set_meta
 from kpi.store.sql import string_literal, with_identifiers
 from kpi.store.transactions import transaction
@@ -64,7 +64,7 @@ def copy_file_into_lake(source: str | Path, lake_con: duckdb.DuckDBPyConnection)
     TargetNotEmpty; a file DuckDB cannot open raises DuckDB's error (kpi.cli.common names its cause)."""
     if not is_lake_connection(lake_con):
         raise TargetNotLake()
-    open_store(source).close()  # migrated to the latest schema, derived tables caught up
+    Store(source).close()  # migrated to the latest schema, derived tables caught up
     target = lake_con.execute("SELECT current_database()").fetchall()[0][0]
     tables = _tables(lake_con, target)
     occupied = _first_table_with_rows(lake_con, tables)

@@ -127,21 +127,3 @@ def refresh_derived(con: duckdb.DuckDBPyConnection) -> bool:
     paths = refresh_unit_paths(con)
     changes = refresh_problem_changes(con)
     return paths or changes
-
-
-class _Unchanged(Exception):
-    """Ends `catch_up`'s transaction without a commit: there was nothing to refresh."""
-
-
-def catch_up(con: duckdb.DuckDBPyConnection) -> None:
-    """When a store is opened: refresh the derived tables written by another program (or an older
-    version of this one) since. Commits only when something was refreshed — on a DuckLake every commit
-    is a new snapshot, and a command that opens the store only to be refused must write nothing."""
-    from kpi.store.transactions import transaction  # noqa: PLC0415  (transactions imports state, which imports this)
-
-    try:
-        with transaction(con):
-            if not refresh_derived(con):
-                raise _Unchanged
-    except _Unchanged:
-        pass

@@ -37,8 +37,7 @@ from pathlib import Path
 import duckdb
 
 from kpi.config import LAKE_PREFIX, is_lake  # noqa: F401  (re-exported)
-from kpi.store import derived
-from kpi.store.connection import StoreError, StoreTooNew, schema_version
+from kpi.store.connection import StoreError, StoreTooNew, catch_up, schema_version
 from kpi.store.migrations import MIGRATIONS
 from kpi.store.sql import string_literal
 from kpi.store.transactions import WriteRefused, transaction
@@ -253,7 +252,7 @@ class LakeStore:
         self.path = spec  # what caches key on (kpi.store.memo names the store by its path)
         self._con = connect_lake(spec, data_path)
         migrate_lake(self._con)
-        derived.catch_up(self._con)
+        catch_up(self._con)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         return self._con.cursor()
