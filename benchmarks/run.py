@@ -28,6 +28,7 @@ import math
 import os
 import pickle
 import platform
+import re
 import resource
 import shutil
 import subprocess
@@ -371,8 +372,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--json", help="write the raw numbers here")
     parser.add_argument("--work", help="working folder (kept); default a temporary one (removed)")
     parser.add_argument("--as-of", default=dt.date.today().isoformat(), help="as-of date of the data")
-    parser.add_argument("--store", help="measure the pages (and briefing) of this existing store, "
-                                        "copied: no generation, no imports")
+    parser.add_argument("--store", help="measure the pages (and briefing) of this existing store (a DuckDB file, "
+                        "copied first, or a DuckLake spec ducklake:postgres:…, measured in place): "
+                        "no generation, no imports")
     parser.add_argument("--pages", help="only these page files, comma-separated (e.g. overview.py,meetings.py)")
     opts = parser.parse_args(argv)
     work = Path(opts.work) if opts.work else Path(tempfile.mkdtemp(prefix=f"bench-{opts.size}-"))
@@ -383,7 +385,10 @@ def main(argv: list[str] | None = None) -> dict:
             stale.unlink()
         results = {"size": opts.size, "branches": SIZES[opts.size], "as_of": opts.as_of, "machine": machine(),
                    "command": "python benchmarks/run.py " + " ".join(argv if argv is not None else sys.argv[1:])}
-        if opts.store:
+        if opts.store and opts.store.startswith("ducklake:"):  # a DuckLake (README "多台服务器"): in place
+            full = opts.store
+            results.update(generate=None, imports=[], store=re.sub(r"\s*password=\S*", "", opts.store))
+        elif opts.store:
             shutil.copy(opts.store, full)
             results.update(generate=None, imports=[], store=opts.store)
         else:
