@@ -99,10 +99,21 @@ def lake_factory():
 STORE_KINDS = ("file", "lake")
 
 
-@pytest.fixture(params=STORE_KINDS)
+def pytest_generate_tests(metafunc):
+    """`store_spec` is a DuckDB file for every test, and also a DuckLake for a test marked
+    `both_kinds`: the store-level tests of what differs between the kinds — writes across processes,
+    staleness, conflicts, uniqueness, ids, sign-in bookkeeping, audit, undo — chosen so, since a lake
+    test takes about ten times a file test (catalog round trips on every statement); the figures on
+    both kinds are compared whole in test_store_kinds_figures."""
+    if "store_spec" in metafunc.fixturenames:
+        kinds = STORE_KINDS if metafunc.definition.get_closest_marker("both_kinds") else STORE_KINDS[:1]
+        metafunc.parametrize("store_spec", kinds, indirect=True)
+
+
+@pytest.fixture
 def store_spec(request, tmp_path):
-    """A new, empty store of each kind in turn — the DuckDB file and a DuckLake — as the spec
-    `store.open_store` takes: store-level tests that use it run once per kind (issue 16)."""
+    """A new, empty store of the kind the test is parametrised with (`pytest_generate_tests`) as the
+    spec `store.open_store` takes: a DuckDB file, or a DuckLake copied from a migrated template."""
     if request.param == "file":
         return tmp_path / "store.duckdb"
     return request.getfixturevalue("lake_factory").new_spec()

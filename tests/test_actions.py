@@ -70,6 +70,7 @@ def _message(exc_info) -> str:
 
 # --- upload ---------------------------------------------------------------------------------------
 
+@pytest.mark.both_kinds
 def test_upload_writes_the_batch_and_its_audit_row(con, rules):
     result = actions.upload(con, _account(con, "ana"), "ana", _parsed(con, rules, "ana"))
     assert (result.batch_id, result.inserted) == (4, 2)
@@ -107,6 +108,7 @@ def test_upload_refusals_name_their_reason_and_write_nothing(con, rules):
 
 # --- undo -----------------------------------------------------------------------------------------
 
+@pytest.mark.both_kinds
 def test_undo_removes_the_batch_and_records_it(con, rules):
     batch = actions.upload(con, _account(con, "ana"), "ana", _parsed(con, rules, "ana")).batch_id
     actions.undo(con, _account(con, "ana"), batch)
@@ -180,6 +182,7 @@ def test_sign_in_records_success_and_the_true_reason_of_a_failure(con, rules):
 
 # --- accounts -------------------------------------------------------------------------------------
 
+@pytest.mark.both_kinds
 def test_account_actions_write_and_record(con, rules):
     root = _account(con, "root")
     made = actions.create_account(con, rules, root, "cara", "cara-pass-1", ANALYST, "S2", "卡拉")
@@ -241,6 +244,7 @@ def test_export_is_recorded(con):
 
 # --- one transaction ------------------------------------------------------------------------------
 
+@pytest.mark.both_kinds
 def test_a_failing_audit_insert_rolls_the_data_write_back(con, rules, monkeypatch):
     parsed = _parsed(con, rules, "ana")
     before = store.table_checksums(con)

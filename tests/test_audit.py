@@ -30,6 +30,7 @@ def con(store_spec):
     s.close()
 
 
+@pytest.mark.both_kinds
 def test_entries_newest_first_and_filters(con):
     assert list(audit.entries(con).action) == ["sign_in_failed", "export", "upload", "sign_in"]
     assert list(audit.entries(con, "ana").target) == ["=cmd|' /C calc'!A0", "#3 meetings.csv"]
@@ -69,6 +70,7 @@ def test_exported_log_neutralises_formula_cells(con):
     assert (cell.value, cell.data_type) == ("'=cmd|' /C calc'!A0", "s")
 
 
+@pytest.mark.both_kinds
 def test_rules_file_change_is_recorded_once(con, tmp_path):
     rules = tmp_path / "rules.toml"
     rules.write_text("a = 1\n")

@@ -64,6 +64,7 @@ def test_create_account_refusals(con, rules, kwargs, refusal, message):
     assert err.value.message("zh") == message
 
 
+@pytest.mark.both_kinds
 def test_sign_in_success_sets_last_login_and_forgives_only_the_earlier_failures(con, rules):
     accounts.create_account(con, rules, "li", "right-pass", LEADER, "G", "李四", by=None)
     with pytest.raises(accounts.BadCredentials) as err:
@@ -85,6 +86,7 @@ def test_unknown_user_gets_the_same_message_as_a_wrong_password(con, rules):
     assert err.value.message("en") == "Wrong user name or password."
 
 
+@pytest.mark.both_kinds
 def test_five_failures_lock_the_name_for_fifteen_minutes_even_with_the_right_password(con, rules):
     accounts.create_account(con, rules, "wang", "right-pass", ANALYST, "A", by=None)
     assert (rules.max_failed_logins, rules.lockout_minutes) == (5, 15)
@@ -238,6 +240,7 @@ def test_demo_accounts_bound_as_documented(con, rules):
     assert list(accounts.account_table(con).username) == ["real"]
 
 
+@pytest.mark.both_kinds
 def test_command_line_import_by_an_account_keeps_its_scope(con, store_spec, rules, tmp_path, capsys):
     from kpi.cli import main  # noqa: PLC0415
 

@@ -1,4 +1,4 @@
-"""The store as a DuckLake on a private PostgreSQL catalog (kpi.store.lake, prototype for issue 16):
+"""The store as a DuckLake on a private PostgreSQL catalog (kpi.store.lake; issue 16):
 the lake's schema dialect, several processes committing at once, uniqueness held by the writer claim.
 
 Runs only where DuckDB's ducklake and postgres extension packages exist for the installed DuckDB

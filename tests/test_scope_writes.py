@@ -133,6 +133,7 @@ def test_new_unit_hanging_below_an_outside_unit_is_refused_with_its_children(con
         f"第 2 行，“上级单位编码”列，值“G02”：{OUTSIDE}", f"第 3 行，“上级单位编码”列，值“G0205”：{OUTSIDE}"]
 
 
+@pytest.mark.both_kinds
 def test_problem_of_another_unit_is_not_taken_over_by_its_number(con, rules):
     text = ("问题编号,单位编码,问题来源,发现日期,问题描述,整改状态,整改时限\n"
             "SF-0001,G0101,巡察,2025-03-01,改写的描述,整改中,2025-09-30\n"
@@ -184,6 +185,7 @@ def test_unit_names_and_suggestions_come_only_from_the_subtree(con, rules):
     assert parsed.frame.unit_code.tolist() == ["G0101"]
 
 
+@pytest.mark.both_kinds
 def test_command_line_import_by_a_bound_account_parses_within_its_scope(con, store_spec, rules, tmp_path, capsys):
     from kpi.cli import main  # noqa: PLC0415
 

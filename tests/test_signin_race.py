@@ -118,6 +118,7 @@ def test_a_success_does_not_reset_the_count(opened, rules):
     assert _outcomes(con) == ["failure"] * 4 + ["success"] + ["failure"] * 5
 
 
+@pytest.mark.both_kinds
 def test_attempts_in_flight_elsewhere_count_and_are_not_forgiven_by_a_success(opened, rules):
     con = opened.cursor()
     # Another process sharing the store has written two attempts and is still verifying them.
@@ -178,6 +179,7 @@ def test_no_client_is_one_client_unknown(opened, rules):
     assert con.execute("SELECT DISTINCT client FROM login_attempts").fetchall() == [("unknown",)]
 
 
+@pytest.mark.both_kinds
 def test_old_failures_are_kept_and_expired_attempts_pruned(opened, rules):
     con = opened.cursor()
     for minutes in (30, 20, 1):

@@ -87,6 +87,7 @@ def con(opened):
 
 # --- item 7: one writer at a time ----------------------------------------------------------------
 
+@pytest.mark.both_kinds
 def test_two_commits_at_once_on_different_datasets_both_succeed_one_after_the_other(opened, con, monkeypatch):
     # Thread A stops inside its transaction, right after rewriting the data version, until thread B
     # has reached the same point or OVERLAP_WAIT_S has passed. Before the write lock B got there at
@@ -128,6 +129,7 @@ def test_two_commits_at_once_on_different_datasets_both_succeed_one_after_the_ot
     assert store.data_version(con) == 3
 
 
+@pytest.mark.both_kinds
 def test_a_write_conflict_is_one_translated_refusal_and_writes_nothing(opened, con, monkeypatch):
     # A writer outside this process's lock (another program; on a lake, another server) rewrites the
     # data version and commits while this commit's transaction is open: the store refuses this commit's
@@ -178,6 +180,7 @@ def _another_writer_commits_once(opened, monkeypatch, *datasets: str) -> list[in
     return written
 
 
+@pytest.mark.both_kinds
 def test_an_upload_that_meets_another_writers_commit_is_written_on_its_second_try(opened, con, monkeypatch):
     version = store.data_version(con)
     other = _another_writer_commits_once(opened, monkeypatch, "problems")
@@ -191,6 +194,7 @@ def test_an_upload_that_meets_another_writers_commit_is_written_on_its_second_tr
     assert store.data_version(con) == version + 2
 
 
+@pytest.mark.both_kinds
 def test_a_retried_upload_whose_preview_went_stale_is_refused_and_writes_nothing(opened, con, monkeypatch):
     version = store.data_version(con)
     before = store.table_checksums(con)
@@ -202,6 +206,7 @@ def test_a_retried_upload_whose_preview_went_stale_is_refused_and_writes_nothing
     assert {t: after[t] for t in after if t != "meta"} == {t: before[t] for t in before if t != "meta"}
 
 
+@pytest.mark.both_kinds
 def test_commit_over_a_preview_made_before_an_undo_is_refused_as_stale(con):
     # B previews a file while batch 2 (A's meetings) is stored: its row shows as unchanged.
     first = commit_upload(con, parsed("meetings", [meeting("G0101", 5)], "a"), "A")
@@ -240,6 +245,7 @@ def test_a_preview_is_stale_once_the_unit_tree_changes(con):
     assert type(info.value) is store.StaleWrite
 
 
+@pytest.mark.both_kinds
 def test_undo_confirmed_before_another_write_is_refused_as_stale(con):
     batch = commit_upload(con, parsed("meetings", [meeting("G0101", 5)], "a"), "A")
     confirmed_at = store.data_version(con)
@@ -306,6 +312,7 @@ def _add_units(con) -> int:
                                      "units-2"), "ana").batch_id
 
 
+@pytest.mark.both_kinds
 def test_undoing_units_still_used_by_later_batches_is_refused_naming_them(con):
     added = _add_units(con)
     meetings = commit_upload(con, parsed("meetings", [meeting("G01999901", 5)], "m"), "ana").batch_id

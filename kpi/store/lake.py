@@ -1,5 +1,7 @@
-"""The store as a DuckLake (prototype for issue 16): the catalog in a PostgreSQL database, the data
-as Parquet files in a folder (or an S3 URL), every process a DuckDB client of it.
+"""The store as a DuckLake (several servers on one store, README "多台服务器"): the catalog in a
+PostgreSQL database, the data as Parquet files in a shared folder, every process a DuckDB client of
+it. (An s3:// data path would also need the httpfs extension package and credentials: not installed,
+not tested.)
 
     DJ_STORE=ducklake:postgres:dbname=lake_catalog host=127.0.0.1 port=5432 user=dj
     DJ_LAKE_DATA=/srv/dj-lake            # needed when the lake is created; the catalog remembers it
