@@ -108,7 +108,6 @@ def test_upload_refusals_name_their_reason_and_write_nothing(con, rules):
 
 # --- undo -----------------------------------------------------------------------------------------
 
-@pytest.mark.both_kinds
 def test_undo_removes_the_batch_and_records_it(con, rules):
     batch = actions.upload(con, _account(con, "ana"), "ana", _parsed(con, rules, "ana")).batch_id
     actions.undo(con, _account(con, "ana"), batch)
@@ -244,7 +243,6 @@ def test_export_is_recorded(con):
 
 # --- one transaction ------------------------------------------------------------------------------
 
-@pytest.mark.both_kinds
 def test_a_failing_audit_insert_rolls_the_data_write_back(con, rules, monkeypatch):
     parsed = _parsed(con, rules, "ana")
     before = store.table_checksums(con)

@@ -30,7 +30,6 @@ def con(store_spec):
     s.close()
 
 
-@pytest.mark.both_kinds
 def test_entries_newest_first_and_filters(con):
     assert list(audit.entries(con).action) == ["sign_in_failed", "export", "upload", "sign_in"]
     assert list(audit.entries(con, "ana").target) == ["=cmd|' /C calc'!A0", "#3 meetings.csv"]

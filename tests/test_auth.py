@@ -64,7 +64,6 @@ def test_create_account_refusals(con, rules, kwargs, refusal, message):
     assert err.value.message("zh") == message
 
 
-@pytest.mark.both_kinds
 def test_sign_in_success_sets_last_login_and_forgives_only_the_earlier_failures(con, rules):
     accounts.create_account(con, rules, "li", "right-pass", LEADER, "G", "李四", by=None)
     with pytest.raises(accounts.BadCredentials) as err:

@@ -73,7 +73,6 @@ def test_diff_counts_by_natural_key_with_null_safe_equality(con):
     assert diff_counts(con, upload) == DiffCounts(new=2, updated=1, unchanged=2, errors=2)
 
 
-@pytest.mark.both_kinds
 def test_commit_writes_rows_batch_and_snapshots(con):
     result = commit_upload(con, parsed("problems", [problem("P1"), problem("P2", status="未启动")]),
                            "ana", as_of=D(2025, 3, 31))
@@ -132,7 +131,6 @@ def test_undo_of_units_restores_founded_date_column(con):
     assert rows(con, "SELECT member_count, founded_date, batch_id FROM units") == [(12, D(2020, 7, 1), 1)]
 
 
-@pytest.mark.both_kinds
 def test_commit_failing_midway_changes_nothing(con, monkeypatch):
     commit_upload(con, parsed("problems", [problem("P1"), problem("P2")]), "ana")
     before = store.table_checksums(con)

@@ -133,7 +133,6 @@ def test_new_unit_hanging_below_an_outside_unit_is_refused_with_its_children(con
         f"第 2 行，“上级单位编码”列，值“G02”：{OUTSIDE}", f"第 3 行，“上级单位编码”列，值“G0205”：{OUTSIDE}"]
 
 
-@pytest.mark.both_kinds
 def test_problem_of_another_unit_is_not_taken_over_by_its_number(con, rules):
     text = ("问题编号,单位编码,问题来源,发现日期,问题描述,整改状态,整改时限\n"
             "SF-0001,G0101,巡察,2025-03-01,改写的描述,整改中,2025-09-30\n"

@@ -179,7 +179,6 @@ def test_no_client_is_one_client_unknown(opened, rules):
     assert con.execute("SELECT DISTINCT client FROM login_attempts").fetchall() == [("unknown",)]
 
 
-@pytest.mark.both_kinds
 def test_old_failures_are_kept_and_expired_attempts_pruned(opened, rules):
     con = opened.cursor()
     for minutes in (30, 20, 1):

@@ -206,7 +206,6 @@ def test_a_retried_upload_whose_preview_went_stale_is_refused_and_writes_nothing
     assert {t: after[t] for t in after if t != "meta"} == {t: before[t] for t in before if t != "meta"}
 
 
-@pytest.mark.both_kinds
 def test_commit_over_a_preview_made_before_an_undo_is_refused_as_stale(con):
     # B previews a file while batch 2 (A's meetings) is stored: its row shows as unchanged.
     first = commit_upload(con, parsed("meetings", [meeting("G0101", 5)], "a"), "A")
@@ -245,7 +244,6 @@ def test_a_preview_is_stale_once_the_unit_tree_changes(con):
     assert type(info.value) is store.StaleWrite
 
 
-@pytest.mark.both_kinds
 def test_undo_confirmed_before_another_write_is_refused_as_stale(con):
     batch = commit_upload(con, parsed("meetings", [meeting("G0101", 5)], "a"), "A")
     confirmed_at = store.data_version(con)
@@ -312,7 +310,6 @@ def _add_units(con) -> int:
                                      "units-2"), "ana").batch_id
 
 
-@pytest.mark.both_kinds
 def test_undoing_units_still_used_by_later_batches_is_refused_naming_them(con):
     added = _add_units(con)
     meetings = commit_upload(con, parsed("meetings", [meeting("G01999901", 5)], "m"), "ana").batch_id
