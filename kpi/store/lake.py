@@ -39,7 +39,7 @@ from pathlib import Path
 import duckdb
 
 from kpi.config import LAKE_PREFIX, is_lake  # noqa: F401  (re-exported)
-from kpi.store.connection import StoreError, StoreTooNew, catch_up, schema_version
+from kpi.store.connection import Store, StoreError, StoreTooNew, catch_up, schema_version
 from kpi.store.migrations import MIGRATIONS
 from kpi.store.sql import string_literal
 from kpi.store.transactions import WriteRefused, transaction
@@ -244,8 +244,9 @@ def connect_lake(spec: str, data_path: str | Path | None = None) -> duckdb.DuckD
         raise _attach_error(spec, exc) from exc
 
 
-class LakeStore:
-    """An open lake with the file Store's interface: `cursor()` per thread / query batch, `close()`."""
+class LakeStore(Store):
+    """An open lake with the file Store's interface (`cursor()` per thread / query batch, `close()`,
+    inherited): only opening differs."""
 
     kind = "ducklake"
 
@@ -255,12 +256,6 @@ class LakeStore:
         self._con = connect_lake(spec, data_path)
         migrate_lake(self._con)
         catch_up(self._con)
-
-    def cursor(self) -> duckdb.DuckDBPyConnection:
-        return self._con.cursor()
-
-    def close(self) -> None:
-        self._con.close()
 
 
 def open_lake(spec: str, data_path: str | Path | None = None) -> LakeStore:

@@ -10,7 +10,7 @@ from kpi.store import lake
 from kpi.store.connection import Store
 
 
-def open_store(spec: str | Path) -> Store | lake.LakeStore:
+def open_store(spec: str | Path) -> Store:
     """Open (creating and migrating if needed) the store `spec` names: a DuckLake for `ducklake:…`
     (`LakeStore`; its data folder from $DJ_LAKE_DATA when it is created), else the DuckDB file at
     that path (`Store`). Both have `cursor()`, `close()`, `path` and `kind`."""
