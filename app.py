@@ -10,6 +10,7 @@ from pages import _ui
 ICON = Path(__file__).resolve().parent / "data" / "icon.svg"
 
 st.set_page_config(page_title="党建督导看板", page_icon=str(ICON), layout="wide")
+_ui.keep_language()  # a run stopped before the sidebar (store unavailable) keeps the session's language
 with _ui.store_outage():  # a DuckLake's catalog lost mid-run: one message, the next click tries again
     _ui.bootstrap()
     _ui.sidebar()

@@ -139,9 +139,16 @@ def test_the_message_follows_the_language_of_the_session(db):
         at.run()
         assert _errors(at)[0].startswith(f"The dashboard cannot open the database {markdown_text(str(db))}: "
                                          "another program holds it (")
+        # A run stopped before the sidebar draws its language radio must not lose the language: the
+        # next click is still in English (Streamlit forgets the value of a widget a run did not draw).
+        at.run()
+        assert _errors(at)[0].startswith("The dashboard cannot open the database")
     finally:
         holder.stdin.close()
         holder.wait(timeout=60)
+    at.run()  # the store is back: the first administrator's form (no account yet), still in English
+    assert not at.exception and not at.error
+    assert [w.label for w in at.text_input][:1] == ["Setup token (see the server's log)"]
 
 
 @pytest.mark.parametrize(("duckdb_says", "key"), [

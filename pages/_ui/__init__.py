@@ -21,6 +21,7 @@ from pages._ui.context import (
     cursor,
     get_rules,
     get_store,
+    keep_language,
     lang,
     md,
     refusal,
@@ -67,7 +68,8 @@ from pages._ui.widgets import (
 __all__ = [
     "ACCOUNT_KEY", "PAGES", "PAGES_DIR", "PAGE_ROLES", "PROFILE_PAGE", "TABLE_ROWS", "account_box", "as_of",
     "bootstrap", "chart", "client_address", "compute", "current_account", "cursor", "data_table", "empty_state",
-    "file_uploader", "get_rules", "get_store", "lang", "log_export", "may_open", "md", "multiselect", "navigation",
+    "file_uploader", "get_rules", "get_store", "keep_language", "lang", "log_export", "may_open", "md",
+    "multiselect", "navigation",
     "note_rules_file", "open_profile_of", "page_frame", "pop_notice", "presentation_mode",
     "refresh_account", "refusal", "require_role", "role_label", "scope",
     "scope_label", "selected_unit", "sidebar", "store_outage", "sign_in", "sign_out", "sso_configured", "sso_email",

@@ -86,6 +86,15 @@ def get_store() -> store.Store:
     st.stop()
 
 
+def keep_language() -> None:
+    """At the start of every run: the language chosen in the sidebar survives a run that stops before the
+    sidebar draws its radio (a store that cannot be opened, a lake's catalog lost) — Streamlit forgets
+    the value of a widget that a run did not draw, and the next page would be in Chinese again. Setting
+    the key keeps it as the session's own value, which the radio takes up when it is drawn again."""
+    if "lang" in st.session_state:
+        st.session_state["lang"] = st.session_state["lang"]
+
+
 @contextmanager
 def store_outage():
     """Around a whole page run: a DuckLake whose catalog stopped answering mid-run (PostgreSQL stopped,
