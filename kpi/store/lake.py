@@ -38,12 +38,11 @@ from pathlib import Path
 
 import duckdb
 
-from kpi.config import LAKE_PREFIX, is_lake  # noqa: F401  (re-exported)
 from kpi.store.connection import Store, StoreError, StoreTooNew, catch_up, schema_version
 from kpi.store.migrations import MIGRATIONS
 from kpi.store.sql import string_literal
 from kpi.store.transactions import WriteRefused, transaction
-from kpi.store.writer_claim import claim_writer, is_lake_connection, next_id  # noqa: F401  (re-exported)
+from kpi.store.writer_claim import is_lake_connection, next_id  # noqa: F401  (re-exported: tests ask the lake module)
 
 DATA_ENV_VAR = "DJ_LAKE_DATA"
 # package → the file name DuckDB loads it by (its entry point is named after the file: the postgres

@@ -119,14 +119,12 @@ def retry_on_conflict(write: Callable[[], T], attempts: int = CONFLICT_ATTEMPTS)
     (an upload, an undo, an edit): its staleness is checked again inside the new transaction, so a
     preview the other commit made stale is refused as StaleWrite, never written. The file store has no
     other writer in practice (another program holding a transaction open), so there a retry is rare."""
-    for attempt in range(1, attempts + 1):
+    for attempt in range(1, attempts):
         try:
             return write()
         except WriteConflict:
-            if attempt == attempts:
-                raise
             time.sleep(random.uniform(0.01, 0.03 * 2 ** attempt))  # jitter: the two writers drift apart
-    raise AssertionError("unreachable")
+    return write()  # the last try: its conflict is raised
 
 
 def retried_on_conflict(action: Callable[..., T]) -> Callable[..., T]:
